@@ -1,0 +1,20 @@
+/**
+ * The hot kernels, behind one small interface so a faster implementation
+ * (blocked, SIMD, WebAssembly, threaded) can replace the reference one without touching layers.
+ * Outputs first, then inputs; layouts are row-major and stated per method.
+ */
+export interface MatmulKernel {
+  readonly name: string;
+  /** out[M, N] = a[M, K] · b[N, K]ᵀ (+ bias[N]). The nn.Linear form: b is a weight stored [out, in]. */
+  matmulBT(
+    out: Float32Array,
+    a: Float32Array,
+    b: Float32Array,
+    M: number,
+    N: number,
+    K: number,
+    bias?: Float32Array,
+  ): void;
+  /** out[M, N] = a[M, K] · b[K, N]. */
+  matmul(out: Float32Array, a: Float32Array, b: Float32Array, M: number, N: number, K: number): void;
+}

@@ -1,0 +1,56 @@
+import type { NormSpec } from '../nn/norm';
+import type { NormPlacement } from '../nn/block';
+import type { Activation } from '../kernels/ops';
+import type { SinusoidalLayout } from '../nn/positional';
+
+export type Architecture = 'encoder' | 'decoder' | 'encoder-decoder';
+
+export type PositionalSpec =
+  | { kind: 'sinusoidal'; layout: SinusoidalLayout }
+  | { kind: 'learned' }
+  | { kind: 'none' };
+
+/**
+ * Everything needed to build a model, resolved from a config file: tagged unions, no raw JSON.
+ * Sizes follow the tutorial's names (d_model, num_heads, d_ff).
+ */
+export interface ModelSpec {
+  /** `native` for *.transformer.json, else the Hugging Face model_type. */
+  readonly family: string;
+  readonly architecture: Architecture;
+  readonly vocabSize: number;
+  /** Decoder-side vocabulary of an encoder-decoder model (= vocabSize unless set). */
+  readonly tgtVocabSize: number;
+  readonly dModel: number;
+  readonly numHeads: number;
+  readonly headDim: number;
+  readonly dFF: number;
+  /** Encoder layers (or the layers of a decoder-only model). */
+  readonly numLayers: number;
+  /** Decoder layers of an encoder-decoder model. */
+  readonly numDecoderLayers: number;
+  readonly maxLen: number;
+  /** Kept from the config; inference always runs with dropout off. */
+  readonly dropout: number;
+  readonly placement: NormPlacement;
+  readonly norm: NormSpec;
+  readonly activation: Activation;
+  readonly positional: PositionalSpec;
+  readonly finalNorm: boolean;
+  /** Multiply token embeddings by √d_model (the 2017 paper); the tutorial does not. */
+  readonly scaleEmbedding: boolean;
+  /** Ids equal to this are padding: masked out as keys. */
+  readonly padTokenId: number | null;
+  /** The output projection reuses the (decoder) token embedding matrix. */
+  readonly tieEmbeddings: boolean;
+  /** Encoder and decoder share one token embedding (encoder-decoder only). */
+  readonly shareEmbeddings: boolean;
+  readonly outputBias: boolean;
+  /**
+   * All layers of a stack use one set of weights: what the tutorial's
+   * `nn.ModuleList([layer for _ in range(N)])` builds (by accident).
+   */
+  readonly sharedLayers: boolean;
+  /** Seed for deterministic random weights when no weights file is present. */
+  readonly seed: number;
+}

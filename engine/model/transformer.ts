@@ -1,0 +1,134 @@
+import { Tensor } from '../tensor';
+import { InspectorError } from '../errors';
+import { Embedding } from '../nn/embedding';
+import { Linear, add } from '../nn/linear';
+import { positionRows } from '../nn/positional';
+import { causalMask, combineMasks, paddingMask, type AttentionMask } from '../nn/mask';
+import type { Stack } from '../nn/block';
+import { hook, type Trace } from '../trace/step';
+import type { ModelSpec } from './spec';
+
+/** What a forward pass takes. Ids are [batch][position]. */
+export interface ModelInput {
+  ids: number[][];
+  /** Decoder input of an encoder-decoder model. */
+  decoderIds?: number[][];
+  /** Segment ids (BERT); zeros when absent. */
+  tokenTypeIds?: number[][];
+  /** 1 = real token, 0 = padding (keys that no query may attend to). */
+  attentionMask?: number[][];
+  decoderAttentionMask?: number[][];
+}
+
+/** Token embedding plus positions, for one side of the model. */
+export interface Embedder {
+  readonly token: Embedding;
+  /** A fixed table [max_len, d] (sinusoidal) or a learned one (an Embedding over positions). */
+  readonly positions?: { kind: 'table'; table: Tensor } | { kind: 'learned'; embedding: Embedding };
+}
+
+export interface Side {
+  readonly embed: Embedder;
+  readonly stack: Stack;
+  /** Self-attention is causal (decoder side). */
+  readonly causal: boolean;
+}
+
+export class TransformerModel {
+  constructor(
+    readonly spec: ModelSpec,
+    /** The encoder of encoder/encoder-decoder models, or the single stack of a decoder-only model. */
+    readonly main: Side,
+    /** The decoder of an encoder-decoder model. */
+    readonly decoder: Side | undefined,
+    readonly lmHead: Linear,
+    /** Every parameter by its weight name (tied tensors appear once). */
+    readonly parameters: ReadonlyMap<string, Tensor>,
+    /** Tensors present in the weights file but not used (empty for seeded weights). */
+    readonly unusedWeights: readonly string[],
+    readonly weightsDescription: string,
+    readonly seeded: boolean,
+  ) {}
+
+  /** Number of parameters, each tied or shared tensor counted once. */
+  parameterCount(): number {
+    let n = 0;
+    for (const t of this.parameters.values()) n += t.size;
+    return n;
+  }
+
+  *forward(input: ModelInput): Trace {
+    const spec = this.spec;
+    checkIds(input.ids, spec.maxLen, 'input ids');
+    const srcValid = validity(input.ids, spec.padTokenId, input.attentionMask, 'attention mask');
+    if (!this.decoder) {
+      const T = input.ids[0].length;
+      const B = input.ids.length;
+      const selfMask = combineMasks(
+        this.main.causal ? causalMask(B, T) : undefined,
+        srcValid && paddingMask(srcValid, T),
+      );
+      const x = yield* embed(this.main.embed, '', input.ids);
+      const h = yield* this.main.stack.forward(x, { selfMask });
+      return yield* hook('logits', this.lmHead.forward(h));
+    }
+    if (!input.decoderIds) throw new InspectorError('an encoder-decoder model needs decoder ids as well');
+    checkIds(input.decoderIds, spec.maxLen, 'decoder ids');
+    if (input.decoderIds.length !== input.ids.length) {
+      throw new InspectorError(`decoder ids have batch ${input.decoderIds.length} but input ids have ${input.ids.length}`);
+    }
+    const B = input.ids.length;
+    const Ts = input.ids[0].length;
+    const Tt = input.decoderIds[0].length;
+    const tgtValid = validity(input.decoderIds, spec.padTokenId, input.decoderAttentionMask, 'decoder attention mask');
+    const x = yield* embed(this.main.embed, 'encoder.', input.ids);
+    const memory = yield* this.main.stack.forward(x, { selfMask: srcValid && paddingMask(srcValid, Ts) });
+    const y = yield* embed(this.decoder.embed, 'decoder.', input.decoderIds);
+    const h = yield* this.decoder.stack.forward(y, {
+      selfMask: combineMasks(causalMask(B, Tt), tgtValid && paddingMask(tgtValid, Tt)),
+      memory,
+      crossMask: srcValid && paddingMask(srcValid, Tt),
+    });
+    return yield* hook('logits', this.lmHead.forward(h));
+  }
+}
+
+function* embed(e: Embedder, prefix: string, ids: number[][]): Trace {
+  const tok = yield* hook(`${prefix}hook_embed`, e.token.forward(ids));
+  if (!e.positions) return tok;
+  const B = ids.length;
+  const T = ids[0].length;
+  const pos =
+    e.positions.kind === 'table'
+      ? positionRows(e.positions.table, B, T)
+      : e.positions.embedding.forward(ids.map(() => Array.from({ length: T }, (_, t) => t)));
+  yield* hook(`${prefix}hook_pos_embed`, pos);
+  return add(tok, pos);
+}
+
+function checkIds(ids: number[][], maxLen: number, what: string): void {
+  if (!Array.isArray(ids) || ids.length === 0 || !Array.isArray(ids[0]) || ids[0].length === 0) {
+    throw new InspectorError(`${what}: give at least one token`);
+  }
+  const T = ids[0].length;
+  if (T > maxLen) throw new InspectorError(`${what}: sequence of ${T} tokens is longer than the model's max_len (${maxLen})`);
+}
+
+/** Which keys are real tokens: from pad_token_id and/or an explicit mask; undefined when all are. */
+function validity(
+  ids: number[][],
+  padTokenId: number | null,
+  mask: number[][] | undefined,
+  what: string,
+): number[][] | undefined {
+  if (mask) {
+    if (mask.length !== ids.length || mask.some((row, b) => row.length !== ids[b].length)) {
+      throw new InspectorError(`${what}: shape must match the ids (${ids.length} × ${ids[0].length})`);
+    }
+  }
+  if (padTokenId === null && !mask) return undefined;
+  const valid = ids.map((row, b) => row.map((id, t) => (padTokenId !== null && id === padTokenId ? 0 : 1) & (mask ? (mask[b][t] ? 1 : 0) : 1)));
+  return valid.every((row) => row.every((v) => v === 1)) ? undefined : valid;
+}
+
+export type { AttentionMask };

@@ -1,0 +1,156 @@
+import { Tensor, sameShape, shapeToString, numel } from '../tensor';
+import { InspectorError } from '../errors';
+import { SafetensorsFile } from '../io/safetensors';
+import { fillUniform, hashString } from './rng';
+
+/** Where a model's tensors come from: a file (or shards), or seeded random initialisation. */
+export interface WeightSource {
+  /** A short description for the UI: the file name, or `seeded random weights (seed 0)`. */
+  readonly description: string;
+  readonly seeded: boolean;
+  names(): string[];
+  shapeOf(name: string): readonly number[] | undefined;
+  read(name: string): Tensor;
+  /** The file holding a tensor, for error messages. */
+  fileOf(name: string): string | undefined;
+}
+
+export class FileWeights implements WeightSource {
+  readonly seeded = false;
+  private readonly byName = new Map<string, SafetensorsFile>();
+
+  constructor(readonly files: readonly SafetensorsFile[]) {
+    for (const f of files) for (const n of f.names()) this.byName.set(n, f);
+  }
+
+  get description(): string {
+    return this.files.map((f) => f.path).join(', ');
+  }
+
+  names(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  shapeOf(name: string): readonly number[] | undefined {
+    return this.byName.get(name)?.info(name)?.shape;
+  }
+
+  read(name: string): Tensor {
+    const f = this.byName.get(name);
+    if (!f) throw new InspectorError(`missing tensor`, { tensor: name });
+    return f.read(name);
+  }
+
+  fileOf(name: string): string | undefined {
+    return this.byName.get(name)?.path;
+  }
+}
+
+/** How a parameter is initialised when there is no weights file. */
+export type Init =
+  | { kind: 'uniform'; fanIn: number }
+  | { kind: 'embedding' }
+  | { kind: 'ones' }
+  | { kind: 'zeros' };
+
+/**
+ * Hands out the tensors a model asks for, checking each one's shape, remembering which were used,
+ * and sharing one Tensor per name (tied weights are one object).
+ */
+export class WeightLoader {
+  private readonly taken = new Map<string, Tensor>();
+  /** Names read from the file but deliberately not used as parameters (e.g. shared-layer copies). */
+  private readonly acknowledged = new Set<string>();
+
+  constructor(
+    readonly source: WeightSource | undefined,
+    readonly seed: number,
+  ) {}
+
+  get seeded(): boolean {
+    return this.source === undefined;
+  }
+
+  /** The tensor called `name`, of `shape`; from the file if there is one, else seeded. */
+  take(name: string, shape: readonly number[], init: Init): Tensor {
+    const have = this.taken.get(name);
+    if (have) return have;
+    const t = this.source ? this.fromFile(name, shape) : this.seededTensor(name, shape, init);
+    this.taken.set(name, t);
+    return t;
+  }
+
+  has(name: string): boolean {
+    return this.source?.shapeOf(name) !== undefined;
+  }
+
+  /** Mark a file tensor as accounted for without making it a parameter, after checking it equals `same`. */
+  acknowledgeCopy(name: string, same: Tensor, why: string): void {
+    if (!this.source || this.source.shapeOf(name) === undefined) return;
+    const t = this.fromFile(name, same.shape);
+    for (let i = 0; i < t.size; i++) {
+      if (t.data[i] !== same.data[i] && !(Number.isNaN(t.data[i]) && Number.isNaN(same.data[i]))) {
+        throw new InspectorError(`${why}, but this tensor differs from the one it should repeat`, {
+          file: this.source.fileOf(name),
+          tensor: name,
+        });
+      }
+    }
+    this.acknowledged.add(name);
+  }
+
+  /** Also count a file tensor as used (a buffer the model recomputes, like GPT-2's attn.bias). */
+  ignore(name: string): void {
+    if (this.source?.shapeOf(name) !== undefined) this.acknowledged.add(name);
+  }
+
+  /** Parameters in the order they were taken (each tied tensor once). */
+  parameters(): Map<string, Tensor> {
+    return new Map(this.taken);
+  }
+
+  /** File tensors the model did not use. */
+  unused(): string[] {
+    if (!this.source) return [];
+    return this.source.names().filter((n) => !this.taken.has(n) && !this.acknowledged.has(n));
+  }
+
+  private fromFile(name: string, shape: readonly number[]): Tensor {
+    const src = this.source!;
+    const got = src.shapeOf(name);
+    if (!got) {
+      throw new InspectorError(`missing tensor (expected shape ${shapeToString(shape)})`, {
+        file: src.description,
+        tensor: name,
+      });
+    }
+    if (!sameShape(got, shape)) {
+      throw new InspectorError(`has shape ${shapeToString(got)} but the config implies ${shapeToString(shape)}`, {
+        file: src.fileOf(name),
+        tensor: name,
+      });
+    }
+    return src.read(name);
+  }
+
+  private seededTensor(name: string, shape: readonly number[], init: Init): Tensor {
+    const data = new Float32Array(numel(shape));
+    const s = hashString(name, this.seed);
+    switch (init.kind) {
+      case 'uniform':
+        // PyTorch's nn.Linear default bound, 1/√fan_in, for weights and biases alike.
+        fillUniform(data, 1 / Math.sqrt(init.fanIn), s);
+        break;
+      case 'embedding':
+        // Unit variance, like nn.Embedding's N(0, 1).
+        fillUniform(data, Math.sqrt(3), s);
+        break;
+      case 'ones':
+        data.fill(1);
+        break;
+      case 'zeros':
+        break;
+    }
+    return new Tensor(shape, data);
+  }
+}

@@ -1,0 +1,40 @@
+import { Tensor } from '../tensor';
+import { matmulKernel } from '../kernels';
+
+/** y = x·Wᵀ + b over the last axis; W is stored [out, in] as PyTorch's nn.Linear stores it. */
+export class Linear {
+  constructor(
+    readonly weight: Tensor,
+    readonly bias?: Tensor,
+  ) {}
+
+  get inFeatures(): number {
+    return this.weight.shape[1];
+  }
+
+  get outFeatures(): number {
+    return this.weight.shape[0];
+  }
+
+  forward(x: Tensor): Tensor {
+    const K = this.inFeatures;
+    const N = this.outFeatures;
+    const lead = x.shape.slice(0, -1);
+    if (x.shape[x.rank - 1] !== K) {
+      throw new Error(`Linear expects last axis ${K}, got [${x.shape.join(', ')}]`);
+    }
+    const M = x.size / K;
+    const out = new Tensor([...lead, N]);
+    matmulKernel().matmulBT(out.data, x.data, this.weight.data, M, N, K, this.bias?.data);
+    return out;
+  }
+}
+
+export function add(a: Tensor, b: Tensor): Tensor {
+  const out = new Tensor(a.shape);
+  const o = out.data;
+  const x = a.data;
+  const y = b.data;
+  for (let i = 0; i < o.length; i++) o[i] = x[i] + y[i];
+  return out;
+}
