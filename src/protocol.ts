@@ -1,0 +1,174 @@
+/**
+ * Messages between the extension host and the inspector webview, written once and imported by both
+ * sides. No `vscode`, no DOM. Large numeric payloads travel as typed arrays (structured clone), not
+ * JSON number lists. Every message from the webview is checked with `parseFromWebview` before use.
+ */
+
+/** Where a step sits in the architecture, for the breadcrumb: e.g. ['Encoder', 'Block 0', 'Attention', 'Pattern']. */
+export type Breadcrumb = string[];
+
+export interface ModelInfo {
+  /** Absolute path of the config file. */
+  configPath: string;
+  /** `native` or the Hugging Face model_type. */
+  family: string;
+  architecture: 'encoder' | 'decoder' | 'encoder-decoder';
+  /** e.g. "examples/tutorial/tutorial.safetensors" or "seeded random weights (seed 0)". */
+  weights: string;
+  /** True when no weights file was found and the model runs on seeded random weights. */
+  seeded: boolean;
+  /** Token labels of the input (decoded strings, or the ids as text). */
+  tokens: string[];
+  decoderTokens?: string[];
+  /** Input ids as given. */
+  ids: number[];
+  decoderIds?: number[];
+  /** Parameters allocated by the engine. */
+  parameterCount: number;
+  /** Tensors in the weights file that the model did not use. */
+  unusedWeights: string[];
+}
+
+export interface TensorStats {
+  min: number;
+  max: number;
+  mean: number;
+  std: number;
+  /** L2 norm of each row (token) of the matrix view. */
+  rowNorms: number[];
+  /** Histogram over all values: `counts[i]` values fall in [edges[i], edges[i+1]). */
+  histogram: { edges: number[]; counts: number[] };
+}
+
+/** A (tokens × features) matrix view of a tensor, downsampled along features if wide. */
+export interface MatrixView {
+  kind: 'matrix';
+  rows: number;
+  cols: number;
+  /** rows × cols, row-major. */
+  data: Float32Array;
+  /** Feature index of each shown column (columns are strided when the tensor is wider than shown). */
+  colIndex: number[];
+  /** Feature count before downsampling. */
+  fullCols: number;
+  rowLabels: string[];
+  /** What the columns are: 'd_model', 'd_mlp', 'head × d_head', 'd_vocab'. */
+  colName: string;
+}
+
+/** Attention scores or patterns of one layer: all heads, query × key, batch element 0. */
+export interface AttentionView {
+  kind: 'attention';
+  heads: number;
+  queries: number;
+  keys: number;
+  /** heads × queries × keys, row-major. */
+  data: Float32Array;
+  /** queries × keys: 1 = attended, 0 = masked out; absent when nothing was masked. */
+  mask?: Uint8Array;
+  queryLabels: string[];
+  keyLabels: string[];
+}
+
+export interface StepInfo {
+  /** Position in the forward pass (0-based). */
+  index: number;
+  /** Steps computed so far, and whether the pass is complete (then it is the total). */
+  computed: number;
+  done: boolean;
+  /** TransformerLens hook name, e.g. `blocks.0.attn.hook_pattern`. */
+  name: string;
+  breadcrumb: Breadcrumb;
+  /** Symbolic dims, e.g. ['batch', 'head_index', 'query_pos', 'key_pos']. */
+  dims: string[];
+  shape: number[];
+  /** A sentence on what this step computes (and, where sources disagree, which convention is used). */
+  explanation: string;
+  view: MatrixView | AttentionView;
+  stats: TensorStats;
+}
+
+/** One row of the parameter breakdown. */
+export interface ParamRow {
+  name: string;
+  /** Exact count as a decimal string (counts can exceed 2^53). */
+  count: string;
+  note?: string;
+  children?: ParamRow[];
+}
+
+export interface ParamsInfo {
+  rows: ParamRow[];
+  /** Labelled totals, e.g. [{label: 'Total', count: '124439808'}, {label: 'Without embeddings', …}]. */
+  totals: { label: string; count: string; note?: string }[];
+  /** Weight memory per dtype: label → bytes (decimal string). */
+  memory: { dtype: string; bytes: string }[];
+  kvCacheBytesPerToken?: string;
+}
+
+/** Everything the panel needs to restore itself after being hidden or reloaded. */
+export interface PanelState {
+  configPath?: string;
+  stepIndex?: number;
+  selectedHead?: number;
+  tab?: 'step' | 'params';
+}
+
+export type ToWebview =
+  | { type: 'empty'; message: string }
+  | { type: 'error'; message: string; where?: string }
+  | { type: 'busy'; message: string; progress?: number }
+  | { type: 'model'; model: ModelInfo; steps: { name: string; shape: number[] }[] }
+  | { type: 'step'; step: StepInfo }
+  | { type: 'beforeFirstStep'; computed: number; done: boolean }
+  | { type: 'params'; params: ParamsInfo }
+  | { type: 'showTab'; tab: 'step' | 'params' };
+
+export type WebviewCommand = 'stepForward' | 'stepBack' | 'runToEnd' | 'reset' | 'setInput' | 'exportTensor';
+const WEBVIEW_COMMANDS: readonly WebviewCommand[] = ['stepForward', 'stepBack', 'runToEnd', 'reset', 'setInput', 'exportTensor'];
+
+export type FromWebview =
+  | { type: 'ready'; state?: PanelState }
+  | { type: 'command'; command: WebviewCommand }
+  | { type: 'goToStep'; index: number }
+  | { type: 'goToHook'; name: string }
+  | { type: 'selectHead'; head: number }
+  | { type: 'showTab'; tab: 'step' | 'params' };
+
+/** Validate an untrusted message from the webview; undefined for anything malformed or unknown. */
+export function parseFromWebview(msg: unknown): FromWebview | undefined {
+  if (typeof msg !== 'object' || msg === null) return undefined;
+  const m = msg as Record<string, unknown>;
+  switch (m.type) {
+    case 'ready':
+      if (m.state === undefined) return { type: 'ready' };
+      return isPanelState(m.state) ? { type: 'ready', state: m.state } : undefined;
+    case 'command':
+      return WEBVIEW_COMMANDS.includes(m.command as WebviewCommand) ? { type: 'command', command: m.command as WebviewCommand } : undefined;
+    case 'goToStep':
+      return isIndex(m.index) ? { type: 'goToStep', index: m.index } : undefined;
+    case 'goToHook':
+      return typeof m.name === 'string' && m.name.length < 200 ? { type: 'goToHook', name: m.name } : undefined;
+    case 'selectHead':
+      return isIndex(m.head) ? { type: 'selectHead', head: m.head } : undefined;
+    case 'showTab':
+      return m.tab === 'step' || m.tab === 'params' ? { type: 'showTab', tab: m.tab } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function isIndex(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+function isPanelState(v: unknown): v is PanelState {
+  if (typeof v !== 'object' || v === null) return false;
+  const s = v as Record<string, unknown>;
+  return (
+    (s.configPath === undefined || typeof s.configPath === 'string') &&
+    (s.stepIndex === undefined || isIndex(s.stepIndex)) &&
+    (s.selectedHead === undefined || isIndex(s.selectedHead)) &&
+    (s.tab === undefined || s.tab === 'step' || s.tab === 'params')
+  );
+}
