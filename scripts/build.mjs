@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 
-const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', target: 'es2022' };
+// mainFields: prefer ESM builds (jsonc-parser's UMD build hides its requires from the bundler).
+const common = { mainFields: ['module', 'main'], bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', target: 'es2022' };
 
 /** Entries that exist (the extension and webview arrive with the extension work). */
 const entries = [

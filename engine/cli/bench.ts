@@ -1,0 +1,56 @@
+import { matmulKernel, matmulKernelNames, useMatmul } from '../kernels';
+import { nativeSpecFromJson } from '../config/native';
+import { buildNativeModel } from '../model/native';
+import { runTrace } from '../trace/step';
+import { fillUniform } from '../model/rng';
+
+/**
+ * `bench`: matmul GFLOP/s on transformer-sized shapes and the time of one forward pass of a
+ * GPT-2-small-sized encoder (12 layers, d_model 768, 12 heads, d_ff 3072, 128 tokens), seeded weights.
+ * A baseline to compare kernels by, not a gate.
+ */
+export function runBench(argv: string[], out: (s: string) => void = console.log): number {
+  const quick = argv.includes('--quick');
+  const kernelArg = argv.find((a) => a.startsWith('--kernel='));
+  if (kernelArg) useMatmul(kernelArg.slice('--kernel='.length));
+  const mm = matmulKernel();
+  out(`matmul kernel: ${mm.name} (available: ${matmulKernelNames().join(', ')})`);
+  out('');
+  out('shape (x·Wᵀ: M×K · (N×K)ᵀ)          what                         ms/op    GFLOP/s');
+  const shapes: [number, number, number, string][] = [
+    [128, 768, 768, 'attention projection'],
+    [128, 3072, 768, 'FFN up (d_ff = 4·d_model)'],
+    [128, 768, 3072, 'FFN down'],
+    [128, 128, 64, 'QKᵀ per head (T×d_head)'],
+    [1, 768, 768, 'one token (decode step)'],
+  ];
+  for (const [M, N, K, what] of quick ? shapes.slice(0, 2) : shapes) {
+    const a = fillUniform(new Float32Array(M * K), 1, 1);
+    const b = fillUniform(new Float32Array(N * K), 1, 2);
+    const o = new Float32Array(M * N);
+    const flops = 2 * M * N * K;
+    let reps = 0;
+    const t0 = performance.now();
+    do {
+      mm.matmulBT(o, a, b, M, N, K);
+      reps++;
+    } while (performance.now() - t0 < (quick ? 100 : 500));
+    const ms = (performance.now() - t0) / reps;
+    out(`${`${M}×${K} · (${N}×${K})ᵀ`.padEnd(36)} ${what.padEnd(28)} ${ms.toFixed(3).padStart(8)} ${(flops / ms / 1e6).toFixed(2).padStart(10)}`);
+  }
+  const cfg = quick
+    ? { vocab_size: 1000, d_model: 256, num_heads: 4, d_ff: 1024, num_layers: 2, max_len: 128, dropout: 0 }
+    : { vocab_size: 50257, d_model: 768, num_heads: 12, d_ff: 3072, num_layers: 12, max_len: 1024, dropout: 0 };
+  const T = quick ? 32 : 128;
+  out('');
+  out(`forward pass: encoder, ${cfg.num_layers} layers, d_model ${cfg.d_model}, ${cfg.num_heads} heads, d_ff ${cfg.d_ff}, vocab ${cfg.vocab_size}, ${T} tokens`);
+  let t0 = performance.now();
+  const model = buildNativeModel(nativeSpecFromJson(cfg));
+  out(`  build (seeded weights, ${model.parameterCount().toLocaleString('en-US')} params): ${(performance.now() - t0).toFixed(0)} ms`);
+  const ids = [Array.from({ length: T }, (_, i) => (i * 7919) % cfg.vocab_size)];
+  t0 = performance.now();
+  const { steps } = runTrace(model.forward({ ids }));
+  const ms = performance.now() - t0;
+  out(`  forward (${steps.length} traced steps): ${ms.toFixed(0)} ms`);
+  return 0;
+}

@@ -1,0 +1,86 @@
+import { parseArgs } from 'node:util';
+import { InspectorError } from '../errors';
+import { loadModel } from '../model/load';
+import { runTrace } from '../trace/step';
+import { writeSafetensors } from '../io/safetensors';
+import { shapeToString, type Tensor } from '../tensor';
+import { parseIdList, parsePositiveInt } from './args';
+
+export const FORWARD_USAGE = `usage: transformer-inspector forward PATH --ids 5,77,13 [--decoder-ids 1,2] [--token-type-ids 0,0,1]
+                                    [--mask 1,1,0] [--seed N] [--top K] [--dump OUT.safetensors]
+  PATH is a *.transformer.json / config.json file or a folder holding one.
+  Separate the sequences of a batch with ';' (e.g. --ids "5,7,9;5,7,0").`;
+
+/** `forward`: run a forward pass, print shapes and the top predictions, optionally dump every step. */
+export function runForward(argv: string[], out: (s: string) => void = console.log): number {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      ids: { type: 'string' },
+      'decoder-ids': { type: 'string' },
+      'token-type-ids': { type: 'string' },
+      mask: { type: 'string' },
+      seed: { type: 'string' },
+      top: { type: 'string' },
+      dump: { type: 'string' },
+      seeded: { type: 'boolean' },
+    },
+  });
+  if (positionals.length !== 1) throw new InspectorError(`forward takes one PATH\n${FORWARD_USAGE}`);
+  if (!values.ids) throw new InspectorError(`forward needs --ids\n${FORWARD_USAGE}`);
+  const ids = parseIdList(values.ids, '--ids');
+  const decoderIds = values['decoder-ids'] ? parseIdList(values['decoder-ids'], '--decoder-ids') : undefined;
+  const tokenTypeIds = values['token-type-ids'] ? parseIdList(values['token-type-ids'], '--token-type-ids') : undefined;
+  const attentionMask = values.mask ? parseIdList(values.mask, '--mask') : undefined;
+  const seed = values.seed !== undefined ? parsePositiveInt(values.seed, '--seed', 0) : undefined;
+  const top = parsePositiveInt(values.top, '--top', 5);
+
+  const loaded = loadModel(positionals[0], { seed, weights: values.seeded ? 'seeded' : 'auto' });
+  const { model, spec } = loaded;
+  const t0 = performance.now();
+  const { steps, result: logits } = runTrace(model.forward({ ids, decoderIds, tokenTypeIds, attentionMask }));
+  const ms = performance.now() - t0;
+
+  out(`config    ${loaded.configPath}`);
+  out(`model     ${spec.family} ${spec.architecture}: ${spec.numLayers}${spec.architecture === 'encoder-decoder' ? `+${spec.numDecoderLayers}` : ''} layers, d_model ${spec.dModel}, ${spec.numHeads} heads, d_ff ${spec.dFF}, vocab ${spec.vocabSize}`);
+  out(`weights   ${model.weightsDescription}${model.seeded ? '  (no weights file found: seeded random weights)' : ''}`);
+  out(`params    ${model.parameterCount().toLocaleString('en-US')}`);
+  if (model.unusedWeights.length) out(`unused    ${model.unusedWeights.length} tensors in the file: ${model.unusedWeights.slice(0, 8).join(', ')}${model.unusedWeights.length > 8 ? ', …' : ''}`);
+  out(`forward   ${steps.length} steps in ${ms.toFixed(1)} ms`);
+  out('');
+  out('steps');
+  const width = Math.max(...steps.map((s) => s.name.length));
+  for (const s of steps) out(`  ${s.name.padEnd(width)}  ${shapeToString(s.tensor.shape).padEnd(18)} ${s.dims.join(' × ')}`);
+  out('');
+  out(`top ${top} predictions per position (batch 0)`);
+  for (const line of topPredictions(logits, top)) out(`  ${line}`);
+
+  if (values.dump) {
+    const tensors = new Map<string, Tensor>();
+    for (const s of steps) tensors.set(s.name, s.tensor);
+    tensors.set('logits', logits);
+    writeSafetensors(values.dump, tensors, { format: 'pt', source: 'transformer-inspector' });
+    out('');
+    out(`wrote ${tensors.size} tensors to ${values.dump}`);
+  }
+  return 0;
+}
+
+/** For batch element 0: each position's top-k ids with softmax probabilities. */
+export function topPredictions(logits: Tensor, k: number): string[] {
+  const [, T, V] = logits.shape as [number, number, number];
+  const lines: string[] = [];
+  for (let t = 0; t < T; t++) {
+    const row = logits.data.subarray(t * V, (t + 1) * V);
+    let max = -Infinity;
+    for (const v of row) max = Math.max(max, v);
+    let sum = 0;
+    for (const v of row) sum += Math.exp(v - max);
+    const order = Array.from(row.keys())
+      .sort((a, b) => row[b] - row[a])
+      .slice(0, k);
+    lines.push(`pos ${String(t).padStart(3)}: ` + order.map((id) => `${id} (${((Math.exp(row[id] - max) / sum) * 100).toFixed(1)}%)`).join('  '));
+  }
+  return lines;
+}
