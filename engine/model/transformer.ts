@@ -3,7 +3,7 @@ import { InspectorError } from '../errors';
 import { Embedding } from '../nn/embedding';
 import { Linear, add } from '../nn/linear';
 import { positionRows } from '../nn/positional';
-import { causalMask, combineMasks, paddingMask, type AttentionMask } from '../nn/mask';
+import type { MaskRule } from '../nn/mask';
 import type { Stack } from '../nn/block';
 import { hook, type Trace } from '../trace/step';
 import type { ModelSpec } from './spec';
@@ -62,14 +62,9 @@ export class TransformerModel {
     checkIds(input.ids, spec.maxLen, 'input ids');
     const srcValid = validity(input.ids, spec.padTokenId, input.attentionMask, 'attention mask');
     if (!this.decoder) {
-      const T = input.ids[0].length;
-      const B = input.ids.length;
-      const selfMask = combineMasks(
-        this.main.causal ? causalMask(B, T) : undefined,
-        srcValid && paddingMask(srcValid, T),
-      );
+      const selfRules: MaskRule[] = [...(this.main.causal ? [CAUSAL] : []), ...padding(srcValid)];
       const x = yield* embed(this.main.embed, '', input.ids);
-      const h = yield* this.main.stack.forward(x, { selfMask });
+      const h = yield* this.main.stack.forward(x, { selfRules });
       return yield* hook('logits', this.lmHead.forward(h));
     }
     if (!input.decoderIds) throw new InspectorError('an encoder-decoder model needs decoder ids as well');
@@ -77,20 +72,23 @@ export class TransformerModel {
     if (input.decoderIds.length !== input.ids.length) {
       throw new InspectorError(`decoder ids have batch ${input.decoderIds.length} but input ids have ${input.ids.length}`);
     }
-    const B = input.ids.length;
-    const Ts = input.ids[0].length;
-    const Tt = input.decoderIds[0].length;
     const tgtValid = validity(input.decoderIds, spec.padTokenId, input.decoderAttentionMask, 'decoder attention mask');
     const x = yield* embed(this.main.embed, 'encoder.', input.ids);
-    const memory = yield* this.main.stack.forward(x, { selfMask: srcValid && paddingMask(srcValid, Ts) });
+    const memory = yield* this.main.stack.forward(x, { selfRules: padding(srcValid) });
     const y = yield* embed(this.decoder.embed, 'decoder.', input.decoderIds);
     const h = yield* this.decoder.stack.forward(y, {
-      selfMask: combineMasks(causalMask(B, Tt), tgtValid && paddingMask(tgtValid, Tt)),
+      selfRules: [CAUSAL, ...padding(tgtValid)],
       memory,
-      crossMask: srcValid && paddingMask(srcValid, Tt),
+      crossRules: padding(srcValid),
     });
     return yield* hook('logits', this.lmHead.forward(h));
   }
+}
+
+const CAUSAL: MaskRule = { kind: 'causal' };
+
+function padding(valid: number[][] | undefined): MaskRule[] {
+  return valid ? [{ kind: 'padding', valid }] : [];
 }
 
 function* embed(e: Embedder, prefix: string, ids: number[][]): Trace {
@@ -131,4 +129,3 @@ function validity(
   return valid.every((row) => row.every((v) => v === 1)) ? undefined : valid;
 }
 
-export type { AttentionMask };

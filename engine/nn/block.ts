@@ -1,9 +1,7 @@
 import { Tensor } from '../tensor';
 import { add } from './linear';
 import type { Norm } from './norm';
-import type { MultiHeadAttention } from './attention';
-import type { FeedForward } from './ffn';
-import type { AttentionMask } from './mask';
+import type { MaskRule } from './mask';
 import { hook, type Trace } from '../trace/step';
 
 /** Where the norm sits around each sublayer. */
@@ -13,20 +11,54 @@ export type NormPlacement =
   /** LayerNorm(x + Sublayer(x)): the 2017 paper, BERT, Marian. */
   | 'post';
 
+/**
+ * What a module says about itself, for the sidebar tree and the panel: its hook path, its honest name,
+ * a one-line detail, the parameter tensors it owns (tied tensors are the same object) and its heads.
+ */
+export interface ModuleSummary {
+  /** Hook prefix, e.g. `blocks.0.attn`. */
+  path: string;
+  /** Honest name of the variant, e.g. 'Grouped-query attention', 'SwiGLU feed-forward'. */
+  label: string;
+  /** e.g. '8 heads × 64, 2 KV heads, RoPE (half, θ = 10000)'. */
+  detail: string;
+  tensors: Tensor[];
+  heads?: { count: number; headDim: number };
+  /** Nested modules (e.g. the two attentions of a latent-bottleneck attention). */
+  children?: ModuleSummary[];
+}
+
+/** Any attention kind: queries from xq attend to keys/values from xkv under the mask rules. */
+export interface AttentionModule {
+  readonly path: string;
+  summary(): ModuleSummary;
+  forward(xq: Tensor, xkv: Tensor, rules: readonly MaskRule[]): Trace;
+}
+
+/** Any position-wise feed-forward kind. */
+export interface FeedForwardModule {
+  readonly path: string;
+  summary(): ModuleSummary;
+  forward(x: Tensor): Trace;
+}
+
 /** The sublayers of a block, in order; layer order is data, not flags. */
 export type Sublayer =
-  | { kind: 'attn'; attn: MultiHeadAttention; norm: Norm }
-  | { kind: 'cross_attn'; attn: MultiHeadAttention; norm: Norm }
-  | { kind: 'mlp'; ffn: FeedForward; norm: Norm };
+  | { kind: 'attn'; attn: AttentionModule; norm: Norm }
+  | { kind: 'cross_attn'; attn: AttentionModule; norm: Norm }
+  | { kind: 'mlp'; ffn: FeedForwardModule; norm: Norm };
 
 const OUT_HOOK = { attn: 'hook_attn_out', cross_attn: 'hook_cross_attn_out', mlp: 'hook_mlp_out' } as const;
 const MID_HOOK = { attn: 'hook_resid_mid', cross_attn: 'hook_resid_mid_cross', mlp: 'hook_resid_mid' } as const;
 
 export interface BlockContext {
-  selfMask?: AttentionMask;
+  /** Mask rules of self-attention (causal, padding, windows…), ANDed together. */
+  selfRules: readonly MaskRule[];
   /** Encoder output for cross-attention. */
   memory?: Tensor;
-  crossMask?: AttentionMask;
+  crossRules?: readonly MaskRule[];
+  /** Per-layer extra self-attention rules (e.g. sliding windows on some layers only), by block index. */
+  layerRules?: (layer: number) => readonly MaskRule[];
 }
 
 /**
@@ -39,6 +71,8 @@ export class Block {
     readonly path: string,
     readonly sublayers: readonly Sublayer[],
     readonly placement: NormPlacement,
+    /** Extra self-attention mask rules of this layer (e.g. a sliding window). */
+    readonly extraRules: readonly MaskRule[] = [],
   ) {}
 
   *forward(x: Tensor, ctx: BlockContext): Trace {
@@ -50,27 +84,27 @@ export class Block {
       const residName = `${p}.${n === this.sublayers.length - 1 ? 'hook_resid_post' : MID_HOOK[s.kind]}`;
       if (this.placement === 'pre') {
         const h = yield* hook(ln, s.norm.forward(resid));
-        const out = yield* hook(`${p}.${OUT_HOOK[s.kind]}`, yield* runSublayer(s, h, ctx));
+        const out = yield* hook(`${p}.${OUT_HOOK[s.kind]}`, yield* this.runSublayer(s, h, ctx));
         resid = yield* hook(residName, add(resid, out));
       } else {
-        const out = yield* hook(`${p}.${OUT_HOOK[s.kind]}`, yield* runSublayer(s, resid, ctx));
+        const out = yield* hook(`${p}.${OUT_HOOK[s.kind]}`, yield* this.runSublayer(s, resid, ctx));
         const sum = yield* hook(residName, add(resid, out));
         resid = yield* hook(ln, s.norm.forward(sum));
       }
     }
     return resid;
   }
-}
 
-function* runSublayer(s: Sublayer, h: Tensor, ctx: BlockContext): Trace {
-  switch (s.kind) {
-    case 'attn':
-      return yield* s.attn.forward(h, h, ctx.selfMask);
-    case 'cross_attn':
-      if (!ctx.memory) throw new Error('cross-attention needs the encoder output');
-      return yield* s.attn.forward(h, ctx.memory, ctx.crossMask);
-    case 'mlp':
-      return yield* s.ffn.forward(h);
+  private *runSublayer(s: Sublayer, h: Tensor, ctx: BlockContext): Trace {
+    switch (s.kind) {
+      case 'attn':
+        return yield* s.attn.forward(h, h, [...ctx.selfRules, ...this.extraRules]);
+      case 'cross_attn':
+        if (!ctx.memory) throw new Error('cross-attention needs the encoder output');
+        return yield* s.attn.forward(h, ctx.memory, ctx.crossRules ?? []);
+      case 'mlp':
+        return yield* s.ffn.forward(h);
+    }
   }
 }
 

@@ -16,6 +16,11 @@ export class Linear {
     return this.weight.shape[0];
   }
 
+  /** The parameter tensors (weight, then bias if any). */
+  tensors(): Tensor[] {
+    return this.bias ? [this.weight, this.bias] : [this.weight];
+  }
+
   forward(x: Tensor): Tensor {
     const K = this.inFeatures;
     const N = this.outFeatures;
