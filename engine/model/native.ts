@@ -3,8 +3,10 @@ import { Embedding } from '../nn/embedding';
 import { Linear } from '../nn/linear';
 import { makeNorm, normParamShapes, type Norm } from '../nn/norm';
 import { MultiHeadAttention } from '../nn/attention';
-import { FeedForward } from '../nn/ffn';
-import { Block, Stack, type Sublayer } from '../nn/block';
+import { FeedForward, GatedFeedForward } from '../nn/ffn';
+import { LatentBottleneckAttention } from '../nn/latent';
+import { Block, Stack, type AttentionModule, type FeedForwardModule, type Sublayer } from '../nn/block';
+import type { RopeSpec } from '../nn/rope';
 import { sinusoidalTable } from '../nn/positional';
 import type { ModelSpec } from './spec';
 import { TransformerModel, type Embedder, type Side } from './transformer';
@@ -20,7 +22,9 @@ import { WeightLoader, type WeightSource } from './weights';
  *   {encoder|decoder}.layers.{i}.attn.linear_{q,k,v,out}.{weight,bias}
  *   decoder.layers.{i}.cross_attn.linear_{q,k,v,out}.{weight,bias}   (encoder-decoder)
  *   {encoder|decoder}.layers.{i}.addnorm{1,2[,3]}.norm.{weight,bias}
- *   {encoder|decoder}.layers.{i}.ffn.linear{1,2}.{weight,bias}
+ *   {encoder|decoder}.layers.{i}.ffn.linear{1,2}.{weight,bias}   (+ ffn.linear_gate for gated FFNs:
+ *                                                        linear1 = up, linear2 = down)
+ *   encoder.layers.{i}.attn.latents, attn.to_latents.linear_*, attn.from_latents.linear_*  (latent bottleneck)
  *   {encoder|decoder}.norm.{weight,bias}
  *   fc_out.{weight,bias}
  */
@@ -37,19 +41,40 @@ export function buildNativeModel(spec: ModelSpec, source?: WeightSource): Transf
     const shapes = normParamShapes(spec.norm, d);
     return makeNorm(
       spec.norm,
-      w.take(`${name}.weight`, shapes.weight, { kind: 'ones' }),
+      // ScaleNorm's g starts at √d (Nguyen & Salazar), the others' gains at 1.
+      w.take(`${name}.weight`, shapes.weight, spec.norm.kind === 'scalenorm' ? { kind: 'constant', value: Math.sqrt(d) } : { kind: 'ones' }),
       shapes.bias && w.take(`${name}.bias`, shapes.bias, { kind: 'zeros' }),
     );
   };
-  const attention = (hookPath: string, name: string): MultiHeadAttention =>
+  const kvWidth = spec.kvHeads * spec.headDim;
+  const rope: RopeSpec | undefined =
+    spec.positional.kind === 'rotary'
+      ? { layout: spec.positional.layout, theta: spec.positional.theta, rotaryDim: Math.round(spec.headDim * spec.positional.partialFactor) }
+      : undefined;
+  const mha = (hookPath: string, name: string, self: boolean): MultiHeadAttention =>
     new MultiHeadAttention(
       hookPath,
       spec.numHeads,
       linear(`${name}.linear_q`, d, d),
-      linear(`${name}.linear_k`, d, d),
-      linear(`${name}.linear_v`, d, d),
+      linear(`${name}.linear_k`, kvWidth, d),
+      linear(`${name}.linear_v`, kvWidth, d),
       linear(`${name}.linear_out`, d, d),
+      { kvHeads: spec.kvHeads, rope: self ? rope : undefined, impl: spec.attentionImpl },
     );
+  const attention = (hookPath: string, name: string, self: boolean): AttentionModule => {
+    if (spec.attention.kind === 'latent_bottleneck') {
+      const latents = w.take(`${name}.latents`, [spec.attention.numLatents, d], { kind: 'embedding' });
+      return new LatentBottleneckAttention(hookPath, latents, mha(`${hookPath}.to_latents`, `${name}.to_latents`, false), mha(`${hookPath}.from_latents`, `${name}.from_latents`, false));
+    }
+    return mha(hookPath, name, self);
+  };
+  const ffn = (hookPath: string, name: string): FeedForwardModule => {
+    const up = linear(`${name}.linear1`, spec.dFF, d);
+    const down = linear(`${name}.linear2`, d, spec.dFF);
+    if (spec.ffn === 'mlp') return new FeedForward(hookPath, up, down, spec.activation);
+    const act = spec.ffn === 'swiglu' ? 'silu' : spec.ffn === 'geglu' ? 'gelu' : 'sigmoid';
+    return new GatedFeedForward(hookPath, linear(`${name}.linear_gate`, spec.dFF, d), up, down, act);
+  };
 
   const stack = (side: 'encoder' | 'decoder', hookPrefix: string, layers: number, cross: boolean): Stack => {
     const blocks: Block[] = [];
@@ -58,14 +83,10 @@ export function buildNativeModel(spec: ModelSpec, source?: WeightSource): Transf
       const li = spec.sharedLayers ? 0 : i;
       const wp = `${side}.layers.${li}`;
       const hp = `${hookPrefix}blocks.${i}`;
-      const subs: Sublayer[] = [{ kind: 'attn', attn: attention(`${hp}.attn`, `${wp}.attn`), norm: norm(`${wp}.addnorm1.norm`) }];
-      if (cross) subs.push({ kind: 'cross_attn', attn: attention(`${hp}.cross_attn`, `${wp}.cross_attn`), norm: norm(`${wp}.addnorm2.norm`) });
-      subs.push({
-        kind: 'mlp',
-        ffn: new FeedForward(`${hp}.mlp`, linear(`${wp}.ffn.linear1`, spec.dFF, d), linear(`${wp}.ffn.linear2`, d, spec.dFF), spec.activation),
-        norm: norm(`${wp}.addnorm${cross ? 3 : 2}.norm`),
-      });
-      blocks.push(new Block(hp, subs, spec.placement));
+      const subs: Sublayer[] = [{ kind: 'attn', attn: attention(`${hp}.attn`, `${wp}.attn`, true), norm: norm(`${wp}.addnorm1.norm`) }];
+      if (cross) subs.push({ kind: 'cross_attn', attn: mha(`${hp}.cross_attn`, `${wp}.cross_attn`, false), norm: norm(`${wp}.addnorm2.norm`) });
+      subs.push({ kind: 'mlp', ffn: ffn(`${hp}.mlp`, `${wp}.ffn`), norm: norm(`${wp}.addnorm${cross ? 3 : 2}.norm`) });
+      blocks.push(new Block(hp, subs, spec.placement, spec.maskRules));
     }
     if (spec.sharedLayers) acknowledgeSharedCopies(w, side, layers);
     return new Stack(hookPrefix, blocks, spec.finalNorm ? norm(`${side}.norm`) : undefined);

@@ -2,13 +2,30 @@ import type { NormSpec } from '../nn/norm';
 import type { NormPlacement } from '../nn/block';
 import type { Activation } from '../kernels/ops';
 import type { SinusoidalLayout } from '../nn/positional';
+import type { RopeLayout } from '../nn/rope';
+import type { AttentionImpl } from '../nn/attention';
+import type { MaskRule } from '../nn/mask';
 
 export type Architecture = 'encoder' | 'decoder' | 'encoder-decoder';
 
 export type PositionalSpec =
   | { kind: 'sinusoidal'; layout: SinusoidalLayout }
   | { kind: 'learned' }
+  /** Rotary: applied to q and k inside attention, nothing is added to the embeddings. */
+  | { kind: 'rotary'; layout: RopeLayout; theta: number; partialFactor: number }
   | { kind: 'none' };
+
+export type FfnKind = 'mlp' | 'swiglu' | 'geglu' | 'glu';
+
+export type AttentionKind =
+  /** Multi-head, grouped-query or multi-query attention (by kvHeads). */
+  | { kind: 'standard' }
+  /**
+   * Perceiver-style latent bottleneck (Jaegle et al. 2021), which some tutorials call "multi-head latent
+   * attention": m learned latent tokens attend to the input, then the input attends to the latents —
+   * O(n·m) instead of O(n²). Not DeepSeek's multi-head latent attention (MLA), which compresses K/V.
+   */
+  | { kind: 'latent_bottleneck'; numLatents: number };
 
 /**
  * Everything needed to build a model, resolved from a config file: tagged unions, no raw JSON.
@@ -23,7 +40,14 @@ export interface ModelSpec {
   readonly tgtVocabSize: number;
   readonly dModel: number;
   readonly numHeads: number;
+  /** Key/value heads: = numHeads (multi-head), 1 (multi-query), a divisor (grouped-query). */
+  readonly kvHeads: number;
   readonly headDim: number;
+  readonly attention: AttentionKind;
+  readonly attentionImpl: AttentionImpl;
+  /** Extra self-attention mask rules of every layer (sliding window, chunked, strided, custom). */
+  readonly maskRules: readonly MaskRule[];
+  readonly ffn: FfnKind;
   readonly dFF: number;
   /** Encoder layers (or the layers of a decoder-only model). */
   readonly numLayers: number;

@@ -51,6 +51,7 @@ export type Init =
   | { kind: 'uniform'; fanIn: number }
   | { kind: 'embedding' }
   | { kind: 'ones' }
+  | { kind: 'constant'; value: number }
   | { kind: 'zeros' };
 
 /**
@@ -147,6 +148,9 @@ export class WeightLoader {
         break;
       case 'ones':
         data.fill(1);
+        break;
+      case 'constant':
+        data.fill(init.value);
         break;
       case 'zeros':
         break;

@@ -53,7 +53,7 @@ const MID_HOOK = { attn: 'hook_resid_mid', cross_attn: 'hook_resid_mid_cross', m
 
 export interface BlockContext {
   /** Mask rules of self-attention (causal, padding, windows…), ANDed together. */
-  selfRules: readonly MaskRule[];
+  selfRules?: readonly MaskRule[];
   /** Encoder output for cross-attention. */
   memory?: Tensor;
   crossRules?: readonly MaskRule[];
@@ -98,7 +98,7 @@ export class Block {
   private *runSublayer(s: Sublayer, h: Tensor, ctx: BlockContext): Trace {
     switch (s.kind) {
       case 'attn':
-        return yield* s.attn.forward(h, h, [...ctx.selfRules, ...this.extraRules]);
+        return yield* s.attn.forward(h, h, [...(ctx.selfRules ?? []), ...this.extraRules]);
       case 'cross_attn':
         if (!ctx.memory) throw new Error('cross-attention needs the encoder output');
         return yield* s.attn.forward(h, ctx.memory, ctx.crossRules ?? []);
