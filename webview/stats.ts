@@ -1,0 +1,123 @@
+/**
+ * Summary statistics and histogram layout, pure. The host sends stats for matrix views; attention
+ * views get theirs here, over unmasked entries only, so the −1e9 fill of masked scores does not
+ * become the minimum or squash the histogram into one bar.
+ */
+import type { AttentionView, TensorStats } from '../src/protocol';
+
+/** Scores at or below this are the additive mask fill (−1e9, −∞), not data. */
+export const MASKED_SCORE = -1e8;
+
+/** True when entry (head, q, k) of an attention view is masked out. */
+export function isMaskedEntry(view: AttentionView, head: number, q: number, k: number): boolean {
+  if (view.mask && view.mask[q * view.keys + k] === 0) return true;
+  const v = view.data[(head * view.queries + q) * view.keys + k];
+  return v <= MASKED_SCORE;
+}
+
+/** Stats over the values where `include(i)` holds; rowNorms over `rows` equal rows. */
+export function computeStats(
+  values: ArrayLike<number>,
+  include: (i: number) => boolean = () => true,
+  bins = 32,
+  rows = 1,
+): TensorStats {
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  let n = 0;
+  const perRow = values.length / rows;
+  const sq = new Float64Array(rows);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!include(i) || !Number.isFinite(v)) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    sum += v;
+    n++;
+    sq[Math.floor(i / perRow)] += v * v;
+  }
+  if (n === 0) return { min: 0, max: 0, mean: 0, std: 0, rowNorms: Array.from(sq), histogram: { edges: [0, 0], counts: [0] } };
+  const mean = sum / n;
+  let dev = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (include(i) && Number.isFinite(v)) dev += (v - mean) ** 2;
+  }
+  const lo = min;
+  const hi = max > min ? max : min + 1;
+  const edges = Array.from({ length: bins + 1 }, (_, b) => lo + ((hi - lo) * b) / bins);
+  const counts = new Array<number>(bins).fill(0);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!include(i) || !Number.isFinite(v)) continue;
+    counts[Math.min(bins - 1, Math.floor(((v - lo) / (hi - lo)) * bins))]++;
+  }
+  return { min, max, mean, std: Math.sqrt(dev / n), rowNorms: Array.from(sq, Math.sqrt), histogram: { edges, counts } };
+}
+
+/** Stats of an attention view over all heads, leaving out masked entries. */
+export function attentionStats(view: AttentionView): TensorStats {
+  const perHead = view.queries * view.keys;
+  return computeStats(view.data, (i) => {
+    const k = i % view.keys;
+    const q = Math.floor((i % perHead) / view.keys);
+    return !isMaskedEntry(view, Math.floor(i / perHead), q, k);
+  });
+}
+
+/** True when the view holds any masked entry. */
+export function hasMasked(view: AttentionView): boolean {
+  if (view.mask?.some((m) => m === 0)) return true;
+  return view.data.some((v) => v <= MASKED_SCORE);
+}
+
+export interface HistogramBar {
+  /** Left edge and width in px; height in px from the baseline. */
+  x: number;
+  width: number;
+  height: number;
+  from: number;
+  to: number;
+  count: number;
+}
+
+/**
+ * Bars for a histogram in a width × height box. Bars are at least 1 px wide and a non-empty bin is
+ * at least 1 px tall; a 1 px gap separates bars when there is room for it.
+ */
+export function histogramLayout(
+  histogram: { edges: number[]; counts: number[] },
+  width: number,
+  height: number,
+): HistogramBar[] {
+  const n = Math.min(histogram.counts.length, histogram.edges.length - 1);
+  if (n <= 0) return [];
+  const top = Math.max(1, ...histogram.counts.slice(0, n));
+  const step = width / n;
+  const gap = step >= 4 ? 1 : 0;
+  const bars: HistogramBar[] = [];
+  for (let i = 0; i < n; i++) {
+    const count = histogram.counts[i];
+    const x = Math.floor(i * step);
+    const next = Math.floor((i + 1) * step);
+    bars.push({
+      x,
+      width: Math.max(1, next - x - gap),
+      height: count > 0 ? Math.max(1, Math.round((count / top) * height)) : 0,
+      from: histogram.edges[i],
+      to: histogram.edges[i + 1],
+      count,
+    });
+  }
+  return bars;
+}
+
+/** Index of the bar under x, or undefined. */
+export function barAt(bars: readonly HistogramBar[], x: number): number | undefined {
+  for (let i = 0; i < bars.length; i++) {
+    const next = i + 1 < bars.length ? bars[i + 1].x : bars[i].x + bars[i].width + 1;
+    if (x >= bars[i].x && x < next) return i;
+  }
+  return undefined;
+}
