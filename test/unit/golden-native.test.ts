@@ -82,6 +82,18 @@ for (const name of CASES) {
     assert.deepEqual([...traced.keys()].sort(), [...c.expected.keys()].sort());
     for (const [hookName, want] of c.expected) compareHook(hookName, traced.get(hookName)!, want);
     compareHook('logits (result)', result, c.expected.get('logits')!);
+    // The mask a score/pattern step carries (what the UI greys out) is the one PyTorch applied.
+    for (const s of steps.filter((x) => x.name.endsWith('hook_attn_scores') || x.name.endsWith('hook_pattern'))) {
+      const scores = c.expected.get(s.name.replace('hook_pattern', 'hook_attn_scores'))!;
+      const [B, H, Tq, Tk] = scores.shape;
+      for (let i = 0; i < scores.size; i++) {
+        const b = Math.floor(i / (H * Tq * Tk));
+        const qk = i % (Tq * Tk);
+        const allowed = s.mask ? s.mask.data[b * Tq * Tk + qk] === 1 : true;
+        assert.equal(allowed, scores.data[i] !== MASKED_FILL, `${s.name}[${i}]: step mask disagrees with PyTorch's`);
+      }
+      assert.equal(B, c.input.ids.length);
+    }
   });
 }
 
@@ -132,6 +144,14 @@ test('unused tensors: only the tutorial positional buffer, which equals the engi
     assertClose(sinusoidalTable(spec.maxLen, spec.dModel).data, pe.data, 1e-5, `${name}: pos_encoding.pe`);
   }
 });
+
+test(
+  "the tutorial's own state_dict loads without leftovers: its pos_encoding.pe buffer is recognised",
+  { todo: 'engine bug: buildNativeModel lists the tutorial buffer pos_encoding.pe in unusedWeights' },
+  () => {
+    for (const name of CASES.filter((n) => n.startsWith('tutorial_'))) assert.deepEqual(fixture(name).loaded.model.unusedWeights, [], name);
+  },
+);
 
 for (const name of ['tutorial_padding', 'torch_padding_post', 'torch_padding_pre']) {
   test(`${name}: an explicit attention mask gives the same result as pad_token_id, and no mask does not`, () => {
