@@ -1,0 +1,312 @@
+import { InspectorError } from '../errors';
+import { loadModel, type LoadedModel } from '../model/load';
+import { Stepper } from '../trace/stepper';
+import type { Step } from '../trace/step';
+import { isAttentionHook } from '../trace/hooks';
+import type { ModelInfo, ParamRow, ParamsInfo, StepInfo } from '../../src/protocol';
+import { attentionView, matrixView, type Reduced } from './views';
+import { breadcrumb, explain } from './explain';
+import { encodeNpy, encodeTensorJson } from './export';
+import { modelTree, type ModelNode } from './tree';
+import type { InputIds, InputLimits, Loaded, Move, Moved, Position, StepSummary, WorkerReply, WorkerRequest } from './messages';
+
+/** How a long request checks for cancellation and reports progress (between steps). */
+export interface Control {
+  cancelled(): boolean;
+  progress(message: string, fraction?: number): void;
+}
+
+export const NO_CONTROL: Control = { cancelled: () => false, progress: () => {} };
+
+/** The input used until the user sets one: ids 1, 2, … (at most 8, within the vocabulary and max_len). */
+export const DEFAULT_INPUT_LENGTH = 8;
+
+/**
+ * Forward passes computed on load when they are this cheap (about 2 · parameters · tokens
+ * multiply-adds): then the panel knows every step from the start. Larger models compute lazily.
+ */
+export const EAGER_FLOP_BUDGET = 2e8;
+
+/**
+ * One inspected model in the worker: the loaded model, its input and a stepper over its forward
+ * pass. Every request is answered synchronously; long ones check `control` between steps.
+ */
+export class Session {
+  private loaded: LoadedModel | undefined;
+  private input: InputIds | undefined;
+  private stepper: Stepper | undefined;
+  private tree: ModelNode | undefined;
+
+  handle(req: WorkerRequest, control: Control = NO_CONTROL): { reply: WorkerReply; transfer: ArrayBuffer[] } {
+    switch (req.kind) {
+      case 'load':
+        return withTransfer(this.load(req.configPath, req.input, req.weights ?? 'auto', control));
+      case 'setInput':
+        return withTransfer(this.setInput(req.input, control));
+      case 'move':
+        return withTransfer(this.move(req.move, control));
+      case 'export': {
+        const reply = this.exportCurrent(req.format);
+        return { reply, transfer: [reply.bytes.buffer as ArrayBuffer] };
+      }
+      case 'params':
+        return { reply: { kind: 'params', params: this.params() }, transfer: [] };
+      case 'crashForTest':
+        throw new Error('crashForTest is handled by the worker entry');
+    }
+  }
+
+  load(configPath: string, input: InputIds | undefined, weights: 'auto' | 'seeded', control: Control): Loaded {
+    control.progress('Reading the config and building the model…');
+    // Drop the old model first: a failed load leaves no stale model behind.
+    this.loaded = undefined;
+    this.stepper = undefined;
+    this.tree = undefined;
+    const loaded = loadModel(configPath, { weights });
+    const limits = inputLimits(loaded);
+    const chosen = input ?? defaultInput(limits);
+    checkInput(chosen, limits);
+    this.loaded = loaded;
+    this.input = chosen;
+    this.tree = modelTree(loaded.model);
+    this.restart();
+    this.precomputeIfCheap(control);
+    return { kind: 'loaded', model: this.modelInfo(), steps: this.stepSummaries(), tree: this.tree, limits, position: this.position() };
+  }
+
+  setInput(input: InputIds, control: Control): Loaded {
+    const loaded = this.require();
+    const limits = inputLimits(loaded);
+    checkInput(input, limits);
+    this.input = input;
+    this.restart();
+    this.precomputeIfCheap(control);
+    return { kind: 'loaded', model: this.modelInfo(), steps: this.stepSummaries(), tree: this.tree as ModelNode, limits, position: this.position() };
+  }
+
+  move(move: Move, control: Control): Moved {
+    const s = this.requireStepper();
+    const before = s.steps.length;
+    let cancelled = false;
+    switch (move.to) {
+      case 'next':
+        s.next();
+        break;
+      case 'previous':
+        s.previous();
+        break;
+      case 'start':
+        s.reset();
+        break;
+      case 'end':
+        cancelled = !this.computeUntil(() => false, control);
+        if (!cancelled) s.runToEnd();
+        else s.goTo(s.steps.length - 1);
+        break;
+      case 'index':
+        cancelled = !this.computeUntil(() => s.steps.length > move.index, control);
+        if (!cancelled) {
+          if (move.index >= s.steps.length) throw new InspectorError(`the forward pass has ${s.steps.length} steps; there is no step ${move.index}`);
+          s.goTo(move.index);
+        }
+        break;
+      case 'hook': {
+        const found = () => s.steps.some((x) => x.name === move.name);
+        cancelled = !this.computeUntil(found, control);
+        if (!cancelled) s.runTo(move.name); // throws "no step named" when the pass ended without it
+        break;
+      }
+      case 'module': {
+        const under = (name: string) => name.startsWith(`${move.path}.`);
+        const named = (p: string) => s.steps.find((x) => x.name === `${move.path}.${p}`);
+        // The module is over once a step outside it follows one inside it.
+        const over = () => s.steps.some((x, i) => i > 0 && under(s.steps[i - 1].name) && !under(x.name));
+        cancelled = !this.computeUntil(() => (move.prefer.length > 0 && named(move.prefer[0]) !== undefined) || over(), control);
+        if (!cancelled) {
+          const target = move.prefer.map(named).find((x) => x !== undefined) ?? s.steps.filter((x) => under(x.name)).pop();
+          if (!target) throw new InspectorError(`no step of this forward pass belongs to '${move.path}'`);
+          s.runTo(target.name);
+        }
+        break;
+      }
+    }
+    const reply: Moved = { kind: 'moved', position: this.position() };
+    if (s.steps.length !== before) reply.steps = this.stepSummaries();
+    if (cancelled) reply.cancelled = true;
+    return reply;
+  }
+
+  exportCurrent(format: 'npy' | 'json'): { kind: 'exported'; name: string; shape: number[]; bytes: Uint8Array } {
+    const step = this.requireStepper().current;
+    if (!step) throw new InspectorError('no current step to export: step forward first');
+    const shape = [...step.tensor.shape];
+    const bytes = format === 'npy' ? encodeNpy(shape, step.tensor.data) : encodeTensorJson(step.name, step.dims, shape, step.tensor.data);
+    return { kind: 'exported', name: step.name, shape, bytes };
+  }
+
+  /** The parameter breakdown from the tensors the engine allocated (the sidebar tree's counts). */
+  params(): ParamsInfo {
+    const loaded = this.require();
+    const tree = this.tree as ModelNode;
+    const row = (n: ModelNode): ParamRow => {
+      const kids = n.children.filter((c) => c.kind !== 'head').map(row);
+      const note = [n.detail, n.note].filter(Boolean).join('; ');
+      return { name: n.label, count: String(n.parameters), ...(note ? { note } : {}), ...(kids.length ? { children: kids } : {}) };
+    };
+    return {
+      rows: tree.children.map(row),
+      totals: [{ label: 'Total', count: String(loaded.model.parameterCount()), note: 'tensors allocated by the engine; tied and shared tensors counted once' }],
+      memory: [],
+    };
+  }
+
+  /** Compute forward until `done()` holds or the pass ends; false if cancelled first. */
+  private computeUntil(done: () => boolean, control: Control): boolean {
+    const s = this.requireStepper();
+    const cursor = s.index;
+    while (!done() && !s.done) {
+      if (control.cancelled()) return false;
+      const at = s.steps.length;
+      s.goTo(at); // computes one step (and moves the cursor there)
+      const name = s.steps[at]?.name;
+      if (name) control.progress(`Computing ${name} (step ${at + 1})`);
+    }
+    // Computing moved the cursor; put it back so the caller decides where it lands.
+    if (cursor < 0) s.reset();
+    else s.goTo(cursor);
+    return true;
+  }
+
+  private precomputeIfCheap(control: Control): void {
+    const loaded = this.require();
+    const tokens = (this.input?.ids.length ?? 0) + (this.input?.decoderIds?.length ?? 0);
+    if (2 * loaded.model.parameterCount() * tokens > EAGER_FLOP_BUDGET) return;
+    // Cancelling here only leaves the rest of the pass to be computed lazily.
+    this.computeUntil(() => false, control);
+  }
+
+  private restart(): void {
+    const loaded = this.require();
+    const input = this.input as InputIds;
+    this.stepper = new Stepper(
+      loaded.model.forward({ ids: [input.ids], ...(input.decoderIds ? { decoderIds: [input.decoderIds] } : {}) }),
+    );
+  }
+
+  private position(): Position {
+    const s = this.requireStepper();
+    const step = s.current;
+    if (!step) return { kind: 'before', computed: s.steps.length, done: s.done };
+    return { kind: 'step', step: this.stepInfo(step, s.index) };
+  }
+
+  private stepInfo(step: Step, index: number): StepInfo {
+    const s = this.requireStepper();
+    const spec = this.require().spec;
+    const reduced = this.reduce(step);
+    return {
+      index,
+      computed: s.steps.length,
+      done: s.done,
+      name: step.name,
+      breadcrumb: breadcrumb(step.name, spec.architecture),
+      dims: [...step.dims],
+      shape: [...step.tensor.shape],
+      explanation: explain(step.name, spec),
+      view: reduced.view,
+      stats: reduced.stats,
+    };
+  }
+
+  private reduce(step: Step): Reduced {
+    const { queries, keys, rows } = this.positionLabels(step.name);
+    if (isAttentionHook(step.name)) return attentionView(step.tensor, step.mask, queries, keys);
+    return matrixView(step.tensor, step.dims, rows);
+  }
+
+  /** Token labels along each position axis of a step: decoder-side steps use the decoder tokens. */
+  private positionLabels(name: string): { queries: string[]; keys: string[]; rows: string[] } {
+    const info = this.modelInfo();
+    const decoderSide = info.architecture === 'encoder-decoder' && (name.startsWith('decoder.') || name === 'logits');
+    const side = decoderSide ? (info.decoderTokens ?? []) : info.tokens;
+    const cross = name.includes('.cross_attn.');
+    const keyTokens = cross ? info.tokens : side;
+    const kvStep = /\.hook_(k|v|rot_k)$/.test(name);
+    // Latent-bottleneck attention: latents query the tokens, then the tokens query the latents.
+    if (name.includes('.to_latents.')) return { queries: [], keys: side, rows: kvStep ? side : [] };
+    if (name.includes('.from_latents.')) return { queries: side, keys: [], rows: kvStep ? [] : side };
+    return { queries: side, keys: keyTokens, rows: cross && kvStep ? info.tokens : side };
+  }
+
+  private modelInfo(): ModelInfo {
+    const { configPath, spec, model, weightsPath } = this.require();
+    const input = this.input as InputIds;
+    return {
+      configPath,
+      family: spec.family,
+      architecture: spec.architecture,
+      weights: weightsPath ?? model.weightsDescription,
+      seeded: model.seeded,
+      tokens: input.ids.map(String),
+      ...(input.decoderIds ? { decoderTokens: input.decoderIds.map(String), decoderIds: [...input.decoderIds] } : {}),
+      ids: [...input.ids],
+      parameterCount: model.parameterCount(),
+      unusedWeights: [...model.unusedWeights],
+    };
+  }
+
+  private stepSummaries(): StepSummary[] {
+    return this.requireStepper().steps.map((s) => ({ name: s.name, shape: [...s.tensor.shape] }));
+  }
+
+  private require(): LoadedModel {
+    if (!this.loaded) throw new InspectorError('no model is loaded: open a config first');
+    return this.loaded;
+  }
+
+  private requireStepper(): Stepper {
+    this.require();
+    return this.stepper as Stepper;
+  }
+}
+
+export function inputLimits(loaded: LoadedModel): InputLimits {
+  const spec = loaded.spec;
+  return { architecture: spec.architecture, vocabSize: spec.vocabSize, decoderVocabSize: spec.tgtVocabSize, maxLen: spec.maxLen };
+}
+
+export function defaultInput(limits: InputLimits): InputIds {
+  const n = Math.min(DEFAULT_INPUT_LENGTH, limits.maxLen);
+  const ids = Array.from({ length: n }, (_, i) => (i + 1) % limits.vocabSize);
+  if (limits.architecture !== 'encoder-decoder') return { ids };
+  return { ids, decoderIds: Array.from({ length: n }, (_, i) => (i + 1) % limits.decoderVocabSize) };
+}
+
+/** The same checks the host makes while the user types, repeated here because the worker trusts no one. */
+export function checkInput(input: InputIds, limits: InputLimits): void {
+  const side = (ids: unknown, vocab: number, what: string) => {
+    if (!Array.isArray(ids) || ids.length === 0) throw new InspectorError(`${what}: give at least one token id`);
+    if (ids.length > limits.maxLen) throw new InspectorError(`${what}: ${ids.length} tokens is more than max_len (${limits.maxLen})`);
+    ids.forEach((id, t) => {
+      if (!Number.isInteger(id) || id < 0 || id >= vocab) {
+        throw new InspectorError(`${what}: id ${String(id)} at position ${t} is outside the vocabulary (0 … ${vocab - 1})`);
+      }
+    });
+  };
+  side(input.ids, limits.vocabSize, 'input ids');
+  if (limits.architecture === 'encoder-decoder') {
+    side(input.decoderIds, limits.decoderVocabSize, 'decoder ids');
+  } else if (input.decoderIds !== undefined) {
+    throw new InspectorError('decoder ids apply only to encoder-decoder models');
+  }
+}
+
+function withTransfer(reply: Loaded | Moved): { reply: WorkerReply; transfer: ArrayBuffer[] } {
+  const step = reply.position.kind === 'step' ? reply.position.step : undefined;
+  const transfer: ArrayBuffer[] = [];
+  if (step) {
+    transfer.push(step.view.data.buffer as ArrayBuffer);
+    if (step.view.kind === 'attention' && step.view.mask) transfer.push(step.view.mask.buffer as ArrayBuffer);
+  }
+  return { reply, transfer };
+}
