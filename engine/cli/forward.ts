@@ -44,7 +44,7 @@ export function runForward(argv: string[], out: (s: string) => void = console.lo
 
   out(`config    ${loaded.configPath}`);
   out(`model     ${spec.family} ${spec.architecture}: ${spec.numLayers}${spec.architecture === 'encoder-decoder' ? `+${spec.numDecoderLayers}` : ''} layers, d_model ${spec.dModel}, ${spec.numHeads} heads, d_ff ${spec.dFF}, vocab ${spec.vocabSize}`);
-  out(`weights   ${model.weightsDescription}${model.seeded ? '  (no weights file found: seeded random weights)' : ''}`);
+  out(`weights   ${model.weightsDescription}${model.seeded ? ' — no weights file beside the config' : ''}`);
   out(`params    ${model.parameterCount().toLocaleString('en-US')}`);
   if (model.unusedWeights.length) out(`unused    ${model.unusedWeights.length} tensors in the file: ${model.unusedWeights.slice(0, 8).join(', ')}${model.unusedWeights.length > 8 ? ', …' : ''}`);
   out(`forward   ${steps.length} steps in ${ms.toFixed(1)} ms`);

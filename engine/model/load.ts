@@ -6,6 +6,8 @@ import { SafetensorsFile } from '../io/safetensors';
 import type { ModelSpec } from './spec';
 import { FileWeights, type WeightSource } from './weights';
 import { buildNativeModel } from './native';
+import { buildHfModel, hfSpec } from './hf';
+import { isObject, parseJsonText } from '../config/json';
 import type { TransformerModel } from './transformer';
 
 export const NATIVE_SUFFIX = '.transformer.json';
@@ -34,7 +36,7 @@ export function findWeights(configPath: string): string | undefined {
   const dir = path.dirname(configPath);
   const base = path.basename(configPath);
   const candidates = base.endsWith(NATIVE_SUFFIX) ? [base.slice(0, -NATIVE_SUFFIX.length) + '.safetensors'] : [];
-  candidates.push('model.safetensors');
+  candidates.push('model.safetensors', 'model.safetensors.index.json');
   for (const c of candidates) {
     const p = path.join(dir, c);
     if (fs.existsSync(p)) return p;
@@ -49,18 +51,41 @@ export interface LoadedModel {
   model: TransformerModel;
 }
 
-export function readConfigSpec(configPath: string): ModelSpec {
-  let text: string;
+function readText(file: string, what: string): string {
   try {
-    text = fs.readFileSync(configPath, 'utf8');
+    return fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new InspectorError(`cannot read config: ${(e as Error).message}`, { file: configPath });
+    throw new InspectorError(`cannot read ${what}: ${(e as Error).message}`, { file });
   }
-  if (configPath.endsWith(NATIVE_SUFFIX)) return parseNativeConfig(text, configPath);
-  throw new InspectorError(
-    `running Hugging Face config.json models is not supported yet; name a *${NATIVE_SUFFIX} file`,
-    { file: configPath },
-  );
+}
+
+/** The spec of a native config or a Hugging Face config.json (by its model_type). */
+export function readConfigSpec(configPath: string): ModelSpec {
+  const text = readText(configPath, 'config');
+  return configPath.endsWith(NATIVE_SUFFIX) ? parseNativeConfig(text, configPath) : hfSpec(text, configPath);
+}
+
+/** A weights file, or the shards a `model.safetensors.index.json` names in its weight_map. */
+export function openWeights(weightsPath: string): FileWeights {
+  if (!weightsPath.endsWith('.index.json')) return new FileWeights([SafetensorsFile.open(weightsPath)]);
+  const index = parseJsonText(readText(weightsPath, 'shard index'), weightsPath);
+  const map = isObject(index) ? index.weight_map : undefined;
+  if (!isObject(map)) throw new InspectorError('a shard index needs a "weight_map" object', { file: weightsPath, key: 'weight_map' });
+  const shards = [...new Set(Object.values(map).map(String))];
+  const dir = path.dirname(weightsPath);
+  const files = shards.map((s) => {
+    if (s.includes('/') || s.includes('\\') || s.startsWith('.')) {
+      throw new InspectorError(`shard name "${s}" must be a file beside the index`, { file: weightsPath, key: 'weight_map' });
+    }
+    return SafetensorsFile.open(path.join(dir, s));
+  });
+  const weights = new FileWeights(files);
+  for (const [name, shard] of Object.entries(map)) {
+    if (weights.fileOf(name) !== path.join(dir, String(shard))) {
+      throw new InspectorError(`the index puts this tensor in ${String(shard)}, but it is not there`, { file: weightsPath, tensor: name });
+    }
+  }
+  return weights;
 }
 
 export function loadModel(p: string, opts: { seed?: number; weights?: 'auto' | 'seeded' } = {}): LoadedModel {
@@ -68,8 +93,9 @@ export function loadModel(p: string, opts: { seed?: number; weights?: 'auto' | '
   let spec = readConfigSpec(configPath);
   if (opts.seed !== undefined) spec = { ...spec, seed: opts.seed };
   const weightsPath = opts.weights === 'seeded' ? undefined : findWeights(configPath);
-  let source: WeightSource | undefined;
-  if (weightsPath) source = new FileWeights([SafetensorsFile.open(weightsPath)]);
-  const model = buildNativeModel(spec, source);
+  const source: WeightSource | undefined = weightsPath ? openWeights(weightsPath) : undefined;
+  const model = configPath.endsWith(NATIVE_SUFFIX)
+    ? buildNativeModel(spec, source)
+    : buildHfModel(readText(configPath, 'config'), configPath, spec, source);
   return { configPath, weightsPath, spec, model };
 }

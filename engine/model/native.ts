@@ -93,6 +93,12 @@ export function buildNativeModel(spec: ModelSpec, source?: WeightSource): Transf
   };
 
   const table = spec.positional.kind === 'sinusoidal' ? sinusoidalTable(spec.maxLen, d, spec.positional.layout) : undefined;
+  // The tutorial registers its table as a buffer, so state_dict() carries it: check it, don't load it.
+  if (table) {
+    for (const name of ['pos_encoding.pe', 'src_pos_encoding.pe', 'tgt_pos_encoding.pe']) {
+      w.acknowledgeClose(name, table, 1e-5, 'the sinusoidal table is recomputed from the formula');
+    }
+  }
   const embedder = (tokenName: string, posName: string, vocab: number, what: string): Embedder => {
     const scale = spec.scaleEmbedding ? Math.sqrt(d) : 1;
     const token = new Embedding(w.take(tokenName, [vocab, d], { kind: 'embedding' }), scale, what);

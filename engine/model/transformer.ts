@@ -5,6 +5,8 @@ import { Linear, add } from '../nn/linear';
 import { positionRows } from '../nn/positional';
 import type { MaskRule } from '../nn/mask';
 import type { Stack } from '../nn/block';
+import type { Norm } from '../nn/norm';
+import { activateInto, type Activation } from '../kernels/ops';
 import { hook, type Trace } from '../trace/step';
 import type { ModelSpec } from './spec';
 
@@ -25,6 +27,20 @@ export interface Embedder {
   readonly token: Embedding;
   /** A fixed table [max_len, d] (sinusoidal) or a learned one (an Embedding over positions). */
   readonly positions?: { kind: 'table'; table: Tensor } | { kind: 'learned'; embedding: Embedding };
+  /** Segment (token type) embeddings, BERT. */
+  readonly tokenTypes?: Embedding;
+  /** A norm over the summed embeddings (BERT's embeddings.LayerNorm): hook `ln_embed.hook_normalized`. */
+  readonly norm?: Norm;
+}
+
+/**
+ * What sits between the last hidden state and the logits besides the vocabulary projection:
+ * BERT's MLM transform (dense → activation → LayerNorm) and Marian's final_logits_bias (a buffer).
+ */
+export interface HeadExtras {
+  transform?: { dense: Linear; act: Activation; norm: Norm };
+  /** Added to the logits; a buffer, not a parameter. */
+  logitsBias?: Tensor;
 }
 
 export interface Side {
@@ -48,7 +64,25 @@ export class TransformerModel {
     readonly unusedWeights: readonly string[],
     readonly weightsDescription: string,
     readonly seeded: boolean,
+    readonly headExtras: HeadExtras = {},
   ) {}
+
+  private *logits(h: Tensor): Trace {
+    let x = h;
+    const t = this.headExtras.transform;
+    if (t) {
+      const d = t.dense.forward(x);
+      activateInto(d.data, d.data, t.act);
+      x = t.norm.forward(d);
+    }
+    const logits = this.lmHead.forward(x);
+    const bias = this.headExtras.logitsBias;
+    if (bias) {
+      const V = bias.size;
+      for (let i = 0; i < logits.size; i++) logits.data[i] += bias.data[i % V];
+    }
+    return yield* hook('logits', logits);
+  }
 
   /** Number of parameters, each tied or shared tensor counted once. */
   parameterCount(): number {
@@ -63,9 +97,9 @@ export class TransformerModel {
     const srcValid = validity(input.ids, spec.padTokenId, input.attentionMask, 'attention mask');
     if (!this.decoder) {
       const selfRules: MaskRule[] = [...(this.main.causal ? [CAUSAL] : []), ...padding(srcValid)];
-      const x = yield* embed(this.main.embed, '', input.ids);
+      const x = yield* embed(this.main.embed, '', input.ids, input.tokenTypeIds);
       const h = yield* this.main.stack.forward(x, { selfRules });
-      return yield* hook('logits', this.lmHead.forward(h));
+      return yield* this.logits(h);
     }
     if (!input.decoderIds) throw new InspectorError('an encoder-decoder model needs decoder ids as well');
     checkIds(input.decoderIds, spec.maxLen, 'decoder ids');
@@ -81,7 +115,7 @@ export class TransformerModel {
       memory,
       crossRules: padding(srcValid),
     });
-    return yield* hook('logits', this.lmHead.forward(h));
+    return yield* this.logits(h);
   }
 }
 
@@ -91,17 +125,28 @@ function padding(valid: number[][] | undefined): MaskRule[] {
   return valid ? [{ kind: 'padding', valid }] : [];
 }
 
-function* embed(e: Embedder, prefix: string, ids: number[][]): Trace {
-  const tok = yield* hook(`${prefix}hook_embed`, e.token.forward(ids));
-  if (!e.positions) return tok;
+function* embed(e: Embedder, prefix: string, ids: number[][], tokenTypeIds?: number[][]): Trace {
+  let x = yield* hook(`${prefix}hook_embed`, e.token.forward(ids));
   const B = ids.length;
   const T = ids[0].length;
-  const pos =
-    e.positions.kind === 'table'
-      ? positionRows(e.positions.table, B, T)
-      : e.positions.embedding.forward(ids.map(() => Array.from({ length: T }, (_, t) => t)));
-  yield* hook(`${prefix}hook_pos_embed`, pos);
-  return add(tok, pos);
+  if (e.positions) {
+    const pos =
+      e.positions.kind === 'table'
+        ? positionRows(e.positions.table, B, T)
+        : e.positions.embedding.forward(ids.map(() => Array.from({ length: T }, (_, t) => t)));
+    x = add(x, yield* hook(`${prefix}hook_pos_embed`, pos));
+  }
+  if (e.tokenTypes) {
+    if (tokenTypeIds && (tokenTypeIds.length !== B || tokenTypeIds.some((r) => r.length !== T))) {
+      throw new InspectorError(`token type ids: shape must match the input ids (${B} × ${T})`);
+    }
+    const types = tokenTypeIds ?? ids.map((r) => r.map(() => 0));
+    x = add(x, yield* hook(`${prefix}hook_token_type_embed`, e.tokenTypes.forward(types)));
+  } else if (tokenTypeIds) {
+    throw new InspectorError('this model has no token type embeddings: drop the token type ids');
+  }
+  if (e.norm) x = yield* hook(`${prefix}ln_embed.hook_normalized`, e.norm.forward(x));
+  return x;
 }
 
 function checkIds(ids: number[][], maxLen: number, what: string): void {

@@ -100,6 +100,21 @@ export class WeightLoader {
     this.acknowledged.add(name);
   }
 
+  /**
+   * Account for a buffer the model recomputes (e.g. the tutorial's `pos_encoding.pe` table) after checking
+   * it holds the same numbers (as a flat array, within `rtol` of the largest entry): a different layout is a
+   * different model, and is refused.
+   */
+  acknowledgeClose(name: string, expected: Tensor, rtol: number, why: string): void {
+    if (!this.source || this.source.shapeOf(name) === undefined) return;
+    const t = this.source.read(name);
+    let scale = 0;
+    for (const v of expected.data) scale = Math.max(scale, Math.abs(v));
+    const ok = t.size === expected.size && t.data.every((v, i) => Math.abs(v - expected.data[i]) <= rtol * scale);
+    if (!ok) throw new InspectorError(`${why}, but this buffer does not hold that table`, { file: this.source.fileOf(name), tensor: name });
+    this.acknowledged.add(name);
+  }
+
   /** Also count a file tensor as used (a buffer the model recomputes, like GPT-2's attn.bias). */
   ignore(name: string): void {
     if (this.source?.shapeOf(name) !== undefined) this.acknowledged.add(name);

@@ -147,7 +147,6 @@ test('unused tensors: only the tutorial positional buffer, which equals the engi
 
 test(
   "the tutorial's own state_dict loads without leftovers: its pos_encoding.pe buffer is recognised",
-  { todo: 'engine bug: buildNativeModel lists the tutorial buffer pos_encoding.pe in unusedWeights' },
   () => {
     for (const name of CASES.filter((n) => n.startsWith('tutorial_'))) assert.deepEqual(fixture(name).loaded.model.unusedWeights, [], name);
   },

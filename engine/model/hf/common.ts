@@ -1,0 +1,71 @@
+import { Tensor } from '../../tensor';
+import { InspectorError } from '../../errors';
+import { ConfigReader, type JsonObject } from '../../config/json';
+import type { Activation } from '../../kernels/ops';
+import { Linear } from '../../nn/linear';
+import type { WeightLoader, WeightSource } from '../weights';
+
+/** Hugging Face activation names → the engine's, with the variant stated (exact vs. tanh GELU). */
+export const HF_ACTIVATIONS: Record<string, Activation> = {
+  relu: 'relu',
+  gelu: 'gelu',
+  gelu_new: 'gelu_tanh',
+  gelu_pytorch_tanh: 'gelu_tanh',
+  gelu_fast: 'gelu_tanh',
+  silu: 'silu',
+  swish: 'silu',
+  sigmoid: 'sigmoid',
+  tanh: 'tanh',
+};
+
+export function activation(r: ConfigReader, key: string, def: string): Activation {
+  const name = r.string(key, def);
+  const act = HF_ACTIVATIONS[name];
+  if (!act) r.fail(key, `activation "${name}" is not supported (known: ${Object.keys(HF_ACTIVATIONS).join(', ')})`);
+  return act;
+}
+
+/** The first of several names a key goes by in a family's configs (e.g. n_embd / hidden_size). */
+export function alias(obj: JsonObject, ...keys: string[]): string {
+  return keys.find((k) => obj[k] !== undefined && obj[k] !== null) ?? keys[0];
+}
+
+/**
+ * Checkpoints of one family differ in a name prefix (GPT-2's official file has `h.0…`, a saved
+ * GPT2LMHeadModel has `transformer.h.0…`; BERT has `bert.` in task models). Pick the one the file uses.
+ */
+export function detectPrefix(source: WeightSource | undefined, probe: string, prefixes: string[]): string {
+  if (!source) return prefixes[0];
+  for (const p of prefixes) if (source.shapeOf(p + probe) !== undefined) return p;
+  return prefixes[0];
+}
+
+export function transpose2d(t: Tensor): Tensor {
+  const [r, c] = t.shape as [number, number];
+  const out = new Tensor([c, r]);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out.data[j * r + i] = t.data[i * c + j];
+  return out;
+}
+
+/** Rows [from, to) of a [rows, cols] matrix, or elements [from, to) of a vector. */
+export function sliceRows(t: Tensor, from: number, to: number): Tensor {
+  const cols = t.rank === 2 ? t.shape[1] : 1;
+  const data = t.data.slice(from * cols, to * cols);
+  return new Tensor(t.rank === 2 ? [to - from, cols] : [to - from], data);
+}
+
+/** An nn.Linear stored [out, in] (+ bias) under `name`. */
+export function linear(w: WeightLoader, name: string, out: number, inp: number, bias: boolean): Linear {
+  return new Linear(
+    w.take(`${name}.weight`, [out, inp], { kind: 'uniform', fanIn: inp }),
+    bias ? w.take(`${name}.bias`, [out], { kind: 'uniform', fanIn: inp }) : undefined,
+  );
+}
+
+export function requireDivisible(r: ConfigReader, key: string, a: number, aName: string, b: number): void {
+  if (a % b !== 0) r.fail(key, `${aName} (${a}) must be divisible by ${key} (${b})`);
+}
+
+export function unsupported(r: ConfigReader, key: string, why: string): never {
+  throw new InspectorError(why, { file: r.file, key });
+}

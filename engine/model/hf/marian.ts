@@ -1,0 +1,105 @@
+import { ConfigReader, type JsonObject } from '../../config/json';
+import { Embedding } from '../../nn/embedding';
+import { Linear } from '../../nn/linear';
+import { LayerNorm, type NormSpec } from '../../nn/norm';
+import { MultiHeadAttention } from '../../nn/attention';
+import { FeedForward } from '../../nn/ffn';
+import { Block, Stack, type Sublayer } from '../../nn/block';
+import { sinusoidalTable } from '../../nn/positional';
+import type { ModelSpec } from '../spec';
+import { TransformerModel } from '../transformer';
+import { WeightLoader, type WeightSource } from '../weights';
+import { activation, linear, requireDivisible } from './common';
+
+/**
+ * Marian (MarianMTModel): a post-norm encoder-decoder like the 2017 paper, with sinusoidal positions in
+ * Marian's layout (sin of every frequency in the first half of the dims, cos in the second), embeddings
+ * × √d_model when scale_embedding, shared source/target embeddings, swish activation, no final norms,
+ * and `final_logits_bias` (a buffer) added to the logits.
+ */
+export function marianSpec(obj: JsonObject, file?: string): ModelSpec {
+  const r = new ConfigReader(obj, file);
+  const d = r.int('d_model', { max: 1_000_000 });
+  const heads = r.int('encoder_attention_heads', { max: d });
+  requireDivisible(r, 'encoder_attention_heads', d, 'd_model', heads);
+  const decHeads = r.int('decoder_attention_heads', { default: heads });
+  if (decHeads !== heads) r.fail('decoder_attention_heads', 'different encoder and decoder head counts are not supported');
+  const ffn = r.int('encoder_ffn_dim');
+  if (r.int('decoder_ffn_dim', { default: ffn }) !== ffn) r.fail('decoder_ffn_dim', 'different encoder and decoder FFN widths are not supported');
+  const vocab = r.int('vocab_size', { max: 10_000_000 });
+  return {
+    family: 'marian',
+    architecture: 'encoder-decoder',
+    vocabSize: vocab,
+    tgtVocabSize: vocab,
+    dModel: d,
+    numHeads: heads,
+    kvHeads: heads,
+    headDim: d / heads,
+    attention: { kind: 'standard' },
+    attentionImpl: 'plain',
+    maskRules: [],
+    ffn: 'mlp',
+    dFF: ffn,
+    numLayers: r.int('encoder_layers', { max: 10_000 }),
+    numDecoderLayers: r.int('decoder_layers', { max: 10_000 }),
+    maxLen: r.int('max_position_embeddings', { default: 512 }),
+    dropout: 0,
+    placement: 'post',
+    norm: { kind: 'layernorm', eps: 1e-5, bias: true },
+    activation: activation(r, 'activation_function', 'swish'),
+    positional: { kind: 'sinusoidal', layout: 'half' },
+    finalNorm: false,
+    scaleEmbedding: r.bool('scale_embedding', false),
+    padTokenId: null,
+    tieEmbeddings: r.bool('tie_word_embeddings', true),
+    shareEmbeddings: true,
+    outputBias: false,
+    sharedLayers: false,
+    seed: 0,
+  };
+}
+
+export function buildMarian(spec: ModelSpec, obj: JsonObject, source?: WeightSource): TransformerModel {
+  void obj;
+  const w = new WeightLoader(source, spec.seed);
+  const d = spec.dModel;
+  const normSpec = spec.norm as NormSpec & { kind: 'layernorm' };
+  const ln = (name: string) => new LayerNorm(normSpec, w.take(`${name}.weight`, [d], { kind: 'ones' }), w.take(`${name}.bias`, [d], { kind: 'zeros' }));
+  const attn = (hp: string, wp: string) =>
+    new MultiHeadAttention(hp, spec.numHeads, linear(w, `${wp}.q_proj`, d, d, true), linear(w, `${wp}.k_proj`, d, d, true), linear(w, `${wp}.v_proj`, d, d, true), linear(w, `${wp}.out_proj`, d, d, true));
+  const mlp = (hp: string, wp: string) => new FeedForward(hp, linear(w, `${wp}.fc1`, spec.dFF, d, true), linear(w, `${wp}.fc2`, d, spec.dFF, true), spec.activation);
+  const stack = (side: 'encoder' | 'decoder', layers: number) => {
+    const blocks: Block[] = [];
+    for (let i = 0; i < layers; i++) {
+      const wp = `model.${side}.layers.${i}`;
+      const hp = `${side}.blocks.${i}`;
+      const subs: Sublayer[] = [{ kind: 'attn', attn: attn(`${hp}.attn`, `${wp}.self_attn`), norm: ln(`${wp}.self_attn_layer_norm`) }];
+      if (side === 'decoder') subs.push({ kind: 'cross_attn', attn: attn(`${hp}.cross_attn`, `${wp}.encoder_attn`), norm: ln(`${wp}.encoder_attn_layer_norm`) });
+      subs.push({ kind: 'mlp', ffn: mlp(`${hp}.mlp`, wp), norm: ln(`${wp}.final_layer_norm`) });
+      blocks.push(new Block(hp, subs, 'post'));
+    }
+    return new Stack(`${side}.`, blocks);
+  };
+  const shared = w.take('model.shared.weight', [spec.vocabSize, d], { kind: 'embedding' });
+  for (const copy of ['model.encoder.embed_tokens.weight', 'model.decoder.embed_tokens.weight', 'lm_head.weight']) {
+    w.acknowledgeCopy(copy, shared, 'Marian ties its embeddings and output projection to model.shared');
+  }
+  const table = sinusoidalTable(spec.maxLen, d, 'half');
+  for (const side of ['encoder', 'decoder']) w.ignore(`model.${side}.embed_positions.weight`);
+  const scale = spec.scaleEmbedding ? Math.sqrt(d) : 1;
+  const embedder = (what: string) => ({ token: new Embedding(shared, scale, what), positions: { kind: 'table' as const, table } });
+  const logitsBias = source?.shapeOf('final_logits_bias') ? source.read('final_logits_bias') : undefined;
+  w.ignore('final_logits_bias');
+  return new TransformerModel(
+    spec,
+    { embed: embedder('input ids'), stack: stack('encoder', spec.numLayers), causal: false },
+    { embed: embedder('decoder ids'), stack: stack('decoder', spec.numDecoderLayers), causal: true },
+    new Linear(shared),
+    w.parameters(),
+    w.unused(),
+    source?.description ?? `seeded random weights (seed ${spec.seed})`,
+    !source,
+    { logitsBias },
+  );
+}
