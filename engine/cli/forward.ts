@@ -6,7 +6,7 @@ import { writeSafetensors } from '../io/safetensors';
 import { shapeToString, type Tensor } from '../tensor';
 import { parseIdList, parsePositiveInt } from './args';
 
-export const FORWARD_USAGE = `usage: transformer-inspector forward PATH --ids 5,77,13 [--decoder-ids 1,2] [--token-type-ids 0,0,1]
+export const FORWARD_USAGE = `usage: transformer-inspector forward PATH (--ids 5,77,13 | --text "…") [--decoder-ids 1,2 | --decoder-text "…"] [--token-type-ids 0,0,1]
                                     [--mask 1,1,0] [--seed N] [--top K] [--dump OUT.safetensors]
   PATH is a *.transformer.json / config.json file or a folder holding one.
   Separate the sequences of a batch with ';' (e.g. --ids "5,7,9;5,7,0").`;
@@ -18,6 +18,8 @@ export function runForward(argv: string[], out: (s: string) => void = console.lo
     allowPositionals: true,
     options: {
       ids: { type: 'string' },
+      text: { type: 'string' },
+      'decoder-text': { type: 'string' },
       'decoder-ids': { type: 'string' },
       'token-type-ids': { type: 'string' },
       mask: { type: 'string' },
@@ -28,16 +30,22 @@ export function runForward(argv: string[], out: (s: string) => void = console.lo
     },
   });
   if (positionals.length !== 1) throw new InspectorError(`forward takes one PATH\n${FORWARD_USAGE}`);
-  if (!values.ids) throw new InspectorError(`forward needs --ids\n${FORWARD_USAGE}`);
-  const ids = parseIdList(values.ids, '--ids');
-  const decoderIds = values['decoder-ids'] ? parseIdList(values['decoder-ids'], '--decoder-ids') : undefined;
+  if (!values.ids && values.text === undefined) throw new InspectorError(`forward needs --ids or --text\n${FORWARD_USAGE}`);
+  if (values.ids && values.text !== undefined) throw new InspectorError('give --ids or --text, not both');
+  const loaded = loadModel(positionals[0], { seed: values.seed !== undefined ? parsePositiveInt(values.seed, '--seed', 0) : undefined, weights: values.seeded ? 'seeded' : 'auto' });
+  const tokenize = (text: string, flag: string): number[][] => {
+    if (!loaded.tokenizer) throw new InspectorError(`${flag} needs a tokenizer.json beside the config; give ids instead`, { file: loaded.configPath });
+    const { ids } = loaded.tokenizer.encode(text);
+    if (ids.length === 0) throw new InspectorError(`${flag}: the text tokenizes to no tokens`);
+    return [ids];
+  };
+  const ids = values.text !== undefined ? tokenize(values.text, '--text') : parseIdList(values.ids!, '--ids');
+  const decoderIds = values['decoder-text'] !== undefined ? tokenize(values['decoder-text'], '--decoder-text') : values['decoder-ids'] ? parseIdList(values['decoder-ids'], '--decoder-ids') : undefined;
   const tokenTypeIds = values['token-type-ids'] ? parseIdList(values['token-type-ids'], '--token-type-ids') : undefined;
   const attentionMask = values.mask ? parseIdList(values.mask, '--mask') : undefined;
-  const seed = values.seed !== undefined ? parsePositiveInt(values.seed, '--seed', 0) : undefined;
   const top = parsePositiveInt(values.top, '--top', 5);
-
-  const loaded = loadModel(positionals[0], { seed, weights: values.seeded ? 'seeded' : 'auto' });
-  const { model, spec } = loaded;
+  const { model, spec, tokenizer } = loaded;
+  const label = (id: number) => (tokenizer ? JSON.stringify(tokenizer.label(id)) : String(id));
   const t0 = performance.now();
   const { steps, result: logits } = runTrace(model.forward({ ids, decoderIds, tokenTypeIds, attentionMask }));
   const ms = performance.now() - t0;
@@ -47,6 +55,7 @@ export function runForward(argv: string[], out: (s: string) => void = console.lo
   out(`weights   ${model.weightsDescription}${model.seeded ? ' — no weights file beside the config' : ''}`);
   out(`params    ${model.parameterCount().toLocaleString('en-US')}`);
   if (model.unusedWeights.length) out(`unused    ${model.unusedWeights.length} tensors in the file: ${model.unusedWeights.slice(0, 8).join(', ')}${model.unusedWeights.length > 8 ? ', …' : ''}`);
+  if (tokenizer) out(`tokens    ${ids[0].map(label).join(' ')}`);
   out(`forward   ${steps.length} steps in ${ms.toFixed(1)} ms`);
   out('');
   out('steps');
@@ -54,7 +63,7 @@ export function runForward(argv: string[], out: (s: string) => void = console.lo
   for (const s of steps) out(`  ${s.name.padEnd(width)}  ${shapeToString(s.tensor.shape).padEnd(18)} ${s.dims.join(' × ')}`);
   out('');
   out(`top ${top} predictions per position (batch 0)`);
-  for (const line of topPredictions(logits, top)) out(`  ${line}`);
+  for (const line of topPredictions(logits, top, label)) out(`  ${line}`);
 
   if (values.dump) {
     const tensors = new Map<string, Tensor>();
@@ -68,7 +77,7 @@ export function runForward(argv: string[], out: (s: string) => void = console.lo
 }
 
 /** For batch element 0: each position's top-k ids with softmax probabilities. */
-export function topPredictions(logits: Tensor, k: number): string[] {
+export function topPredictions(logits: Tensor, k: number, label: (id: number) => string = String): string[] {
   const [, T, V] = logits.shape as [number, number, number];
   const lines: string[] = [];
   for (let t = 0; t < T; t++) {
@@ -80,7 +89,7 @@ export function topPredictions(logits: Tensor, k: number): string[] {
     const order = Array.from(row.keys())
       .sort((a, b) => row[b] - row[a])
       .slice(0, k);
-    lines.push(`pos ${String(t).padStart(3)}: ` + order.map((id) => `${id} (${((Math.exp(row[id] - max) / sum) * 100).toFixed(1)}%)`).join('  '));
+    lines.push(`pos ${String(t).padStart(3)}: ` + order.map((id) => `${label(id)} (${((Math.exp(row[id] - max) / sum) * 100).toFixed(1)}%)`).join('  '));
   }
   return lines;
 }

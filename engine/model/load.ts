@@ -9,6 +9,7 @@ import { buildNativeModel } from './native';
 import { buildHfModel, hfSpec } from './hf';
 import { isObject, parseJsonText } from '../config/json';
 import type { TransformerModel } from './transformer';
+import { loadTokenizer, type TextTokenizer } from '../io/tokenizer';
 
 export const NATIVE_SUFFIX = '.transformer.json';
 
@@ -49,6 +50,8 @@ export interface LoadedModel {
   weightsPath?: string;
   spec: ModelSpec;
   model: TransformerModel;
+  /** The tokenizer.json beside the config, if any. */
+  tokenizer?: TextTokenizer;
 }
 
 function readText(file: string, what: string): string {
@@ -97,5 +100,5 @@ export function loadModel(p: string, opts: { seed?: number; weights?: 'auto' | '
   const model = configPath.endsWith(NATIVE_SUFFIX)
     ? buildNativeModel(spec, source)
     : buildHfModel(readText(configPath, 'config'), configPath, spec, source);
-  return { configPath, weightsPath, spec, model };
+  return { configPath, weightsPath, spec, model, tokenizer: loadTokenizer(configPath) };
 }
