@@ -1,0 +1,217 @@
+import { big, describeIndices, embedding, indexRange, linear, mod, norm, unembedding } from '../tree';
+import type { ArchDesc, AttentionDef, BufferDef, ModuleDef, TensorDef } from '../types';
+import { headGeometry, type HfConfig } from './hf';
+import { attentionNote } from './decoder';
+
+/**
+ * Encoder-decoder families: T5 (relative position bias, no biases, RMS-style norms), BART (learned
+ * positions with an offset of 2, layernorm_embedding) and Marian (fixed sinusoid positions, post-norm).
+ * In FLOPs, a cross-attention's key/value projections are charged to the encoder side: they run once
+ * per source token, not once per generated token.
+ */
+
+function attn(heads: number, headDim: number, causal: boolean, cross: boolean): AttentionDef {
+  return { heads, kvHeads: heads, qkHeadDim: headDim, vHeadDim: headDim, window: null, causal, cross };
+}
+
+/** q/k/v/o projections; for cross-attention, k and v sit in a child charged to the encoder. */
+function projections(
+  name: string,
+  names: [string, string, string, string],
+  d: number,
+  inner: bigint,
+  bias: boolean,
+  a: AttentionDef,
+): ModuleDef {
+  const [q, k, v, o] = names;
+  const kv = [...linear(k, d, inner, bias), ...linear(v, d, inner, bias)];
+  const qo = [...linear(q, d, inner, bias), ...linear(o, inner, d, bias)];
+  return mod(name, {
+    category: 'attention',
+    tensors: a.cross ? qo : [qo[0], ...(bias ? [qo[1]] : []), ...kv, ...qo.slice(bias ? 2 : 1)],
+    children: a.cross ? [mod('', { label: `${k}, ${v} (once per source token)`, stream: 'encoder', tensors: kv })] : [],
+    attention: a,
+    note: `${a.cross ? 'cross-attention, ' : ''}${attentionNote(a.heads, a.kvHeads, null)}`,
+  });
+}
+
+export function t5Family(c: HfConfig): ArchDesc {
+  const notes: string[] = [];
+  const vocab = c.int('vocab_size', 32128);
+  const d = c.int('d_model', 512);
+  const dkv = c.int('d_kv', 64);
+  const ff = c.int('d_ff', 2048);
+  const Le = c.int('num_layers', 6);
+  const Ld = c.int('num_decoder_layers', Le);
+  const heads = c.int('num_heads', 8);
+  const buckets = c.int('relative_attention_num_buckets', 32);
+  const proj = c.str('feed_forward_proj', 'relu');
+  const gated = proj.startsWith('gated-');
+  const tie = c.bool('tie_word_embeddings', true);
+  const inner = big(heads) * big(dkv);
+  const arch = c.architecture();
+  let cls = 'T5ForConditionalGeneration';
+  if (arch === 'T5Model') cls = arch;
+  else if (arch && arch !== cls) notes.push(`architectures names ${arch}: counted as T5ForConditionalGeneration`);
+
+  const ffn = (): ModuleDef =>
+    mod('DenseReluDense', {
+      category: 'mlp',
+      tensors: gated ? [...linear('wi_0', d, ff, false), ...linear('wi_1', d, ff, false), ...linear('wo', ff, d, false)] : [...linear('wi', d, ff, false), ...linear('wo', ff, d, false)],
+    });
+  const sub = (k: number, child: ModuleDef): ModuleDef => mod(`layer.${k}`, { tensors: norm('layer_norm', d, false), children: [child] });
+  const stack = (side: 'encoder' | 'decoder', L: number): ModuleDef => {
+    const idx = indexRange(0, L);
+    const selfAttn = projections('SelfAttention', ['q', 'k', 'v', 'o'], d, inner, false, attn(heads, dkv, side === 'decoder', false));
+    const subs = side === 'encoder'
+      ? [sub(0, selfAttn), sub(1, ffn())]
+      : [sub(0, selfAttn), sub(1, projections('EncDecAttention', ['q', 'k', 'v', 'o'], d, inner, false, attn(heads, dkv, false, true))), sub(2, ffn())];
+    return mod(side, {
+      stream: side,
+      tensors: [{ ...embedding('embed_tokens.weight', vocab, d, 'embedding'), tiedTo: 'shared.weight' }],
+      children: [
+        mod('block', { label: `block ${describeIndices(idx)}`, repeat: { count: idx.count, indices: idx }, children: subs }),
+        mod('block.0.layer.0.SelfAttention', {
+          label: 'relative position bias (block 0 only, shared by all blocks)',
+          category: 'attention',
+          tensors: [{ name: 'relative_attention_bias.weight', shape: [big(buckets), big(heads)], role: 'other' }],
+        }),
+        mod('', { label: 'final_layer_norm', tensors: norm('final_layer_norm', d, false) }),
+      ],
+    });
+  };
+  const children: ModuleDef[] = [mod('', { label: 'shared', tensors: [embedding('shared.weight', vocab, d, 'embedding')] }), stack('encoder', Le), stack('decoder', Ld)];
+  if (cls === 'T5ForConditionalGeneration') {
+    children.push(
+      mod('', {
+        label: 'lm_head',
+        only: 'task',
+        stream: 'decoder',
+        tensors: [unembedding('lm_head.weight', vocab, d, tie ? 'shared.weight' : undefined)],
+        note: tie ? 'tied to shared.weight: counted once' : undefined,
+      }),
+    );
+  }
+  return {
+    family: 't5',
+    kind: 'encoder-decoder',
+    modelClass: cls,
+    baseClass: 'T5Model',
+    hidden: d,
+    vocab,
+    maxContext: c.has('n_positions') ? c.int('n_positions', 512) : null,
+    root: mod('', { children }),
+    buffers: [],
+    quantization: c.quantization(),
+    storedDtype: c.storedDtype(),
+    notes: [...notes, 'T5 has relative position buckets, not a position table: its context is not limited by the weights'],
+  };
+}
+
+/** BART and Marian: the same layer layout (fairseq names), different embeddings. */
+export function bartFamily(c: HfConfig, family: 'bart' | 'marian'): ArchDesc {
+  const notes: string[] = [];
+  const marian = family === 'marian';
+  const vocab = c.int('vocab_size', marian ? 58101 : 50265);
+  const decVocab = marian ? c.int('decoder_vocab_size', vocab) : vocab;
+  const d = c.int('d_model', 1024);
+  const Le = c.int('encoder_layers', 12);
+  const Ld = c.int('decoder_layers', 12);
+  const He = c.int('encoder_attention_heads', 16);
+  const Hd = c.int('decoder_attention_heads', 16);
+  const hdE = headGeometry(c, { hidden: d, heads: He, kvHeads: He, headsKey: 'encoder_attention_heads', kvKey: 'encoder_attention_heads' });
+  const hdD = headGeometry(c, { hidden: d, heads: Hd, kvHeads: Hd, headsKey: 'decoder_attention_heads', kvKey: 'decoder_attention_heads' });
+  const ffE = c.int('encoder_ffn_dim', 4096);
+  const ffD = c.int('decoder_ffn_dim', 4096);
+  const maxPos = c.int('max_position_embeddings', 1024);
+  const share = marian ? c.bool('share_encoder_decoder_embeddings', true) : true;
+  if (share && decVocab !== vocab) c.fail('decoder_vocab_size', `shared encoder/decoder embeddings need decoder_vocab_size (${decVocab}) = vocab_size (${vocab})`);
+  const tie = c.bool('tie_word_embeddings', true);
+  const P = marian ? 'Marian' : 'Bart';
+  const taskCls = marian ? 'MarianMTModel' : 'BartForConditionalGeneration';
+  const arch = c.architecture();
+  let cls = taskCls;
+  if (arch === `${P}Model` || arch === `${P}ForSequenceClassification`) cls = arch;
+  else if (arch && arch !== taskCls) notes.push(`architectures names ${arch}: counted as ${taskCls}`);
+  const pre = cls === `${P}Model` ? '' : 'model';
+  const full = (n: string): string => (pre ? `${pre}.${n}` : n);
+
+  const buffers: BufferDef[] = [];
+  const sharedName = full('shared.weight');
+  const embedOf = (side: 'encoder' | 'decoder'): TensorDef =>
+    share ? { ...embedding('embed_tokens.weight', vocab, d, 'embedding'), tiedTo: sharedName } : embedding('embed_tokens.weight', side === 'encoder' ? vocab : decVocab, d, 'embedding');
+  const stack = (side: 'encoder' | 'decoder'): ModuleDef => {
+    const L = side === 'encoder' ? Le : Ld;
+    const H = side === 'encoder' ? He : Hd;
+    const hd = side === 'encoder' ? hdE : hdD;
+    const ff = side === 'encoder' ? ffE : ffD;
+    const idx = indexRange(0, L);
+    const names: [string, string, string, string] = ['q_proj', 'k_proj', 'v_proj', 'out_proj'];
+    const kids = [projections('self_attn', names, d, big(d), true, attn(H, hd, side === 'decoder', false))];
+    const tensors: TensorDef[] = [...norm('self_attn_layer_norm', d, true)];
+    if (side === 'decoder') {
+      kids.push(projections('encoder_attn', names, d, big(d), true, attn(H, hd, false, true)));
+      tensors.push(...norm('encoder_attn_layer_norm', d, true));
+    }
+    kids.push(mod('', { label: 'fc1, fc2', category: 'mlp', tensors: [...linear('fc1', d, ff, true), ...linear('fc2', ff, d, true)] }));
+    tensors.push(...norm('final_layer_norm', d, true));
+    const stackTensors: TensorDef[] = [embedOf(side)];
+    if (marian) {
+      buffers.push({
+        name: full(`${side}.embed_positions.weight`),
+        shape: [big(maxPos), big(d)],
+        note: 'fixed sinusoid table (not learned); transformers holds it as a frozen nn.Parameter, so num_parameters() counts it',
+        countedByTorch: true,
+      });
+    } else {
+      stackTensors.push(embedding('embed_positions.weight', big(maxPos) + 2n, d, 'positions'));
+    }
+    const children: ModuleDef[] = [mod('layers', { label: `layers ${describeIndices(idx)}`, repeat: { count: idx.count, indices: idx }, tensors, children: kids })];
+    if (!marian) children.push(mod('', { label: 'layernorm_embedding', tensors: norm('layernorm_embedding', d, true) }));
+    return mod(side, { stream: side, tensors: stackTensors, children });
+  };
+  const model = mod(pre, {
+    label: pre || `${P}Model`,
+    tensors: share ? [embedding('shared.weight', vocab, d, 'embedding')] : [],
+    children: [stack('encoder'), stack('decoder')],
+  });
+  const children: ModuleDef[] = [model];
+  if (cls === taskCls) {
+    const tiedTo = !tie ? undefined : share ? sharedName : full('decoder.embed_tokens.weight');
+    children.push(
+      mod('', {
+        label: 'lm_head',
+        only: 'task',
+        stream: 'decoder',
+        tensors: [unembedding('lm_head.weight', decVocab, d, tiedTo)],
+        note: tiedTo ? `tied to ${tiedTo}: counted once` : undefined,
+      }),
+    );
+    buffers.push({ name: 'final_logits_bias', shape: [1n, big(decVocab)], note: 'a registered buffer added to the logits, not a parameter' });
+  } else if (cls === `${P}ForSequenceClassification`) {
+    children.push(
+      mod('classification_head', {
+        category: 'head',
+        only: 'task',
+        stream: 'sequence',
+        tensors: [...linear('dense', d, d, true), ...linear('out_proj', d, c.numLabels(), true)],
+      }),
+    );
+  }
+  if (marian) notes.push('Marian positions are a fixed sinusoid table: not counted (see buffers)');
+  else notes.push('BART position tables have max_position_embeddings + 2 rows (an offset of 2)');
+  return {
+    family,
+    kind: 'encoder-decoder',
+    modelClass: cls,
+    baseClass: `${P}Model`,
+    hidden: d,
+    vocab,
+    maxContext: maxPos,
+    root: mod('', { children }),
+    buffers,
+    quantization: c.quantization(),
+    storedDtype: c.storedDtype(),
+    notes,
+  };
+}
