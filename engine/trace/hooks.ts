@@ -13,7 +13,8 @@ export type Dim =
   | 'key_pos'
   | 'd_mlp'
   | 'd_vocab'
-  | 'latent';
+  | 'latent'
+  | 'expert';
 
 export const HOOK_DIMS = {
   hook_embed: ['batch', 'pos', 'd_model'],
@@ -32,12 +33,17 @@ export const HOOK_DIMS = {
   hook_attn_scores: ['batch', 'head_index', 'query_pos', 'key_pos'],
   hook_pattern: ['batch', 'head_index', 'query_pos', 'key_pos'],
   hook_z: ['batch', 'pos', 'head_index', 'd_head'],
+  /** DeepSeek MLA: the normalised compressed K/V latent c_KV, what is cached per token. */
+  hook_kv_latent: ['batch', 'pos', 'latent'],
   hook_attn_out: ['batch', 'pos', 'd_model'],
   hook_cross_attn_out: ['batch', 'pos', 'd_model'],
   hook_pre: ['batch', 'pos', 'd_mlp'],
   hook_pre_linear: ['batch', 'pos', 'd_mlp'],
   hook_post: ['batch', 'pos', 'd_mlp'],
   hook_mlp_out: ['batch', 'pos', 'd_model'],
+  /** Mixture of experts: the router's softmax over experts, and the weights applied (0 = not chosen). */
+  hook_router_probs: ['batch', 'pos', 'expert'],
+  hook_expert_weights: ['batch', 'pos', 'expert'],
   logits: ['batch', 'pos', 'd_vocab'],
 } as const satisfies Record<string, readonly Dim[]>;
 

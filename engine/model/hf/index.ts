@@ -7,6 +7,7 @@ import { gpt2Spec, buildGpt2 } from './gpt2';
 import { llamaSpec, buildLlama, type LlamaFamily } from './llama';
 import { bertSpec, buildBert } from './bert';
 import { marianSpec, buildMarian } from './marian';
+import { deepseekV2Spec, buildDeepseekV2 } from './deepseek';
 
 /** One Hugging Face family the engine runs: its config → spec, and spec + weights → model (explicit name map). */
 interface Family {
@@ -27,6 +28,7 @@ export const HF_FAMILIES = {
   gemma: llamaLike('gemma'),
   bert: { spec: bertSpec, build: buildBert },
   marian: { spec: marianSpec, build: buildMarian },
+  deepseek_v2: { spec: deepseekV2Spec, build: buildDeepseekV2 },
 } satisfies Record<string, Family>;
 
 export type HfFamily = keyof typeof HF_FAMILIES;
