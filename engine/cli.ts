@@ -1,6 +1,7 @@
 import { isInspectorError } from './errors';
 import { runForward, FORWARD_USAGE } from './cli/forward';
 import { runBench } from './cli/bench';
+import { runParams } from './cli/params';
 
 const USAGE = `Transformer Inspector CLI
 
@@ -15,6 +16,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'forward':
       return runForward(rest);
+    case 'params':
+      return runParams(rest);
     case 'bench':
       return runBench(rest);
     case undefined:
