@@ -3,6 +3,9 @@ import { nativeSpecFromJson } from '../config/native';
 import { buildNativeModel } from '../model/native';
 import { runTrace } from '../trace/step';
 import { fillUniform } from '../model/rng';
+import { Tensor } from '../tensor';
+import { flashAttention, scaledDotProductAttention } from '../nn/attention';
+import { materialize } from '../nn/mask';
 
 /**
  * `bench`: matmul GFLOP/s on transformer-sized shapes and the time of one forward pass of a
@@ -37,6 +40,27 @@ export function runBench(argv: string[], out: (s: string) => void = console.log)
     } while (performance.now() - t0 < (quick ? 100 : 500));
     const ms = (performance.now() - t0) / reps;
     out(`${`${M}×${K} · (${N}×${K})ᵀ`.padEnd(36)} ${what.padEnd(28)} ${ms.toFixed(3).padStart(8)} ${(flops / ms / 1e6).toFixed(2).padStart(10)}`);
+  }
+  out('');
+  out('attention, one head, d_head 64, causal: plain (materialises T×T scores and probabilities) vs flash (tiled)');
+  out('      T   plain ms   plain extra memory   flash ms   flash extra memory');
+  for (const T of quick ? [256, 1024] : [256, 1024, 4096]) {
+    const mk = (seed: number) => {
+      const t = new Tensor([1, 1, T, 64]);
+      fillUniform(t.data, 1, seed);
+      return t;
+    };
+    const [q, k, v] = [mk(1), mk(2), mk(3)];
+    let t0 = performance.now();
+    const mask = materialize([{ kind: 'causal' }], 1, T, T);
+    const plain = scaledDotProductAttention(q, k, v, mask);
+    const plainMs = performance.now() - t0;
+    const plainBytes = plain.scores.data.byteLength + plain.probs.data.byteLength + (mask?.data.byteLength ?? 0);
+    t0 = performance.now();
+    const flash = flashAttention(q, k, v, [{ kind: 'causal' }]);
+    const flashMs = performance.now() - t0;
+    const mib = (b: number) => `${(b / 2 ** 20).toFixed(2)} MiB`;
+    out(`${String(T).padStart(7)} ${plainMs.toFixed(0).padStart(10)} ${mib(plainBytes).padStart(20)} ${flashMs.toFixed(0).padStart(10)} ${mib(flash.scratchBytes).padStart(20)}`);
   }
   const cfg = quick
     ? { vocab_size: 1000, d_model: 256, num_heads: 4, d_ff: 1024, num_layers: 2, max_len: 128, dropout: 0 }

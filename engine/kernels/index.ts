@@ -1,10 +1,11 @@
 import type { MatmulKernel } from './types';
 import { referenceMatmul } from './reference';
+import { blockedMatmul } from './blocked';
 
 export type { MatmulKernel } from './types';
 
 const registry = new Map<string, MatmulKernel>();
-let active: MatmulKernel = referenceMatmul;
+let active: MatmulKernel = blockedMatmul;
 
 /** Register a matmul implementation under its name; a duplicate name is a programming error. */
 export function registerMatmul(kernel: MatmulKernel): void {
@@ -27,3 +28,4 @@ export function matmulKernelNames(): string[] {
 }
 
 registerMatmul(referenceMatmul);
+registerMatmul(blockedMatmul);
