@@ -16,38 +16,66 @@ export function nativeArch(spec: ModelSpec): ArchDesc {
     { name: `${name}.weight`, shape: shapes.weight.map(big), role: 'norm' },
     ...(shapes.bias ? [{ name: `${name}.bias`, shape: shapes.bias.map(big), role: 'norm' as const }] : []),
   ];
-  const attention = (name: string, a: AttentionDef, kvStream?: Stream): ModuleDef => {
+  const kvWidth = big(spec.kvHeads) * big(spec.headDim);
+  /** linear_q/k/v/out; k and v are kv_heads × d_head wide (grouped-query when fewer heads). */
+  const mha = (name: string, a: AttentionDef, kvStream?: Stream, label?: string): ModuleDef => {
     const q = linear('linear_q', d, d, true);
-    const kv = [...linear('linear_k', d, d, true), ...linear('linear_v', d, d, true)];
+    const kv = [...linear('linear_k', d, kvWidth, true), ...linear('linear_v', d, kvWidth, true)];
     const o = linear('linear_out', d, d, true);
     return mod(name, {
+      ...(label ? { label } : {}),
       category: 'attention',
       tensors: kvStream ? [...q, ...o] : [...q, ...kv, ...o],
       children: kvStream ? [mod('', { label: 'linear_k, linear_v (once per source token)', stream: kvStream, tensors: kv })] : [],
       attention: a,
-      note: `${a.cross ? 'cross-attention, ' : ''}${attentionNote(a.heads, a.kvHeads, null)}`,
+      note: `${a.cross ? 'cross-attention, ' : ''}${attentionNote(a.heads, a.kvHeads, a.window)}`,
     });
   };
-  const attnDef = (causal: boolean, cross: boolean): AttentionDef => ({
+  const attnDef = (causal: boolean, cross: boolean, window: bigint | null): AttentionDef => ({
     heads: spec.numHeads,
-    kvHeads: spec.numHeads,
+    kvHeads: spec.kvHeads,
     qkHeadDim: spec.headDim,
     vHeadDim: spec.headDim,
-    window: null,
+    window,
     causal,
     cross,
   });
+  // Sliding-window and chunked mask rules bound how many keys a query sees (and a decoder caches).
+  let window: bigint | null = null;
+  for (const r of spec.maskRules) {
+    const w = r.kind === 'sliding_window' ? big(r.window) : r.kind === 'chunked' ? big(r.size) : null;
+    if (w !== null && (window === null || w < window)) window = w;
+  }
+  const selfAttention = (causal: boolean): ModuleDef => {
+    if (spec.attention.kind !== 'latent_bottleneck') return mha('attn', attnDef(causal, false, window));
+    // Perceiver-style: m learned latents attend to the tokens, then the tokens attend to the latents;
+    // per token that is m keys in each direction.
+    const m = big(spec.attention.numLatents);
+    return mod('attn', {
+      category: 'attention',
+      tensors: [embedding('latents', m, d, 'other')],
+      children: [mha('to_latents', attnDef(false, false, m)), mha('from_latents', attnDef(false, false, m))],
+      note: `latent bottleneck: ${m} learned latents (Perceiver-style; not DeepSeek's MLA)`,
+    });
+  };
   const encDec = spec.architecture === 'encoder-decoder';
 
   const stack = (side: 'encoder' | 'decoder', L: number, cross: boolean, stream?: Stream): ModuleDef => {
     const idx = indexRange(0, L);
-    const children: ModuleDef[] = [attention('attn', attnDef(side === 'decoder', false))];
+    const children: ModuleDef[] = [selfAttention(side === 'decoder')];
     const tensors: TensorDef[] = [...norm('addnorm1.norm')];
     if (cross) {
-      children.push(attention('cross_attn', attnDef(false, true), 'encoder'));
+      children.push(mha('cross_attn', attnDef(false, true, null), 'encoder'));
       tensors.push(...norm('addnorm2.norm'));
     }
-    children.push(mod('ffn', { category: 'mlp', tensors: [...linear('linear1', d, spec.dFF, true), ...linear('linear2', spec.dFF, d, true)] }));
+    const gate = spec.ffn === 'mlp' ? [] : linear('linear_gate', d, spec.dFF, true);
+    children.push(
+      mod('ffn', {
+        category: 'mlp',
+        tensors: [...linear('linear1', d, spec.dFF, true), ...linear('linear2', spec.dFF, d, true), ...gate],
+        ...(spec.ffn === 'mlp' ? {} : { note: `${spec.ffn}: gate (linear_gate), up (linear1), down (linear2)` }),
+      }),
+    );
     tensors.push(...norm(`addnorm${cross ? 3 : 2}.norm`));
     return mod(side, {
       ...(stream ? { stream } : {}),
@@ -99,6 +127,10 @@ export function nativeArch(spec: ModelSpec): ArchDesc {
   );
   const notes: string[] = [];
   if (spec.positional.kind === 'sinusoidal') notes.push('sinusoidal positions are computed, not parameters');
+  if (spec.positional.kind === 'rotary') notes.push('rotary positions (RoPE) have no parameters');
+  if (spec.attention.kind === 'latent_bottleneck') {
+    notes.push('latent bottleneck FLOPs count every projection per token (the latents’ own projections run once per sequence, so this is an upper bound)');
+  }
   return {
     family: 'native',
     kind: spec.architecture,
