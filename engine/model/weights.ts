@@ -52,6 +52,8 @@ export type Init =
   | { kind: 'embedding' }
   | { kind: 'ones' }
   | { kind: 'constant'; value: number }
+  /** Given values (e.g. a fixed sinusoidal table that a family stores as a frozen parameter). */
+  | { kind: 'values'; data: Float32Array }
   | { kind: 'zeros' };
 
 /**
@@ -166,6 +168,9 @@ export class WeightLoader {
         break;
       case 'constant':
         data.fill(init.value);
+        break;
+      case 'values':
+        data.set(init.data);
         break;
       case 'zeros':
         break;

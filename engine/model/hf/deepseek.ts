@@ -86,7 +86,8 @@ export function buildDeepseekV2(spec: ModelSpec, obj: JsonObject, source?: Weigh
   const shared = r.has('n_shared_experts') ? r.int('n_shared_experts', { min: 0 }) : 0;
   const scoring = r.string('scoring_func', 'softmax');
   if (experts > 0 && scoring !== 'softmax') r.fail('scoring_func', `router scoring "${scoring}" is not supported when running (DeepSeek-V2 uses softmax)`);
-  const method = r.oneOf('topk_method', ['greedy', 'group_limited_greedy'] as const, 'greedy');
+  // DeepSeek's own config class spells the default "gready".
+  const method = experts > 0 ? r.oneOf('topk_method', ['greedy', 'gready', 'group_limited_greedy'] as const, 'greedy') : 'greedy';
   const blocks: Block[] = [];
   for (let i = 0; i < spec.numLayers; i++) {
     const wp = `model.layers.${i}`;
@@ -117,7 +118,7 @@ export function buildDeepseekV2(spec: ModelSpec, obj: JsonObject, source?: Weigh
         shared > 0 ? swiglu(`${hp}.mlp.shared_experts`, `${wp}.mlp.shared_experts`, moeInner * shared) : undefined,
         {
           topK: r.int('num_experts_per_tok', { max: experts }),
-          method,
+          method: method === 'gready' ? 'greedy' : method,
           groups: r.int('n_group', { default: 1 }),
           topkGroups: r.int('topk_group', { default: 1 }),
           normTopK: r.bool('norm_topk_prob', false),

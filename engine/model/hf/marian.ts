@@ -85,16 +85,22 @@ export function buildMarian(spec: ModelSpec, obj: JsonObject, source?: WeightSou
   for (const copy of ['model.encoder.embed_tokens.weight', 'model.decoder.embed_tokens.weight', 'lm_head.weight']) {
     w.acknowledgeCopy(copy, shared, 'Marian ties its embeddings and output projection to model.shared');
   }
+  // Marian keeps its sinusoidal tables as frozen nn.Embedding weights (Parameters with requires_grad
+  // False, counted by num_parameters()): they are taken as parameters and must hold the formula's values.
   const table = sinusoidalTable(spec.maxLen, d, 'half');
-  for (const side of ['encoder', 'decoder']) w.ignore(`model.${side}.embed_positions.weight`);
+  const positions = (side: string) => {
+    const name = `model.${side}.embed_positions.weight`;
+    w.acknowledgeClose(name, table, 1e-5, "Marian's positions are the sinusoidal formula");
+    return { kind: 'table' as const, table: w.take(name, [spec.maxLen, d], { kind: 'values', data: table.data }) };
+  };
   const scale = spec.scaleEmbedding ? Math.sqrt(d) : 1;
-  const embedder = (what: string) => ({ token: new Embedding(shared, scale, what), positions: { kind: 'table' as const, table } });
+  const embedder = (what: string, side: string) => ({ token: new Embedding(shared, scale, what), positions: positions(side) });
   const logitsBias = source?.shapeOf('final_logits_bias') ? source.read('final_logits_bias') : undefined;
   w.ignore('final_logits_bias');
   return new TransformerModel(
     spec,
-    { embed: embedder('input ids'), stack: stack('encoder', spec.numLayers), causal: false },
-    { embed: embedder('decoder ids'), stack: stack('decoder', spec.numDecoderLayers), causal: true },
+    { embed: embedder('input ids', 'encoder'), stack: stack('encoder', spec.numLayers), causal: false },
+    { embed: embedder('decoder ids', 'decoder'), stack: stack('decoder', spec.numDecoderLayers), causal: true },
     new Linear(shared),
     w.parameters(),
     w.unused(),
