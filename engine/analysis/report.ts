@@ -135,6 +135,11 @@ function scaled(n: bigint, units: readonly string[], base: number): string {
   return `${x.toFixed(digits)}${units[k]}`;
 }
 
+/** 6.54e9 → "6.54 GFLOP". */
+export function formatFlops(n: bigint): string {
+  return scaled(n, [' FLOP', ' kFLOP', ' MFLOP', ' GFLOP', ' TFLOP', ' PFLOP', ' EFLOP', ' ZFLOP', ' YFLOP'], 1000);
+}
+
 /** Bytes in binary units: "2.00 GiB", "512 KiB", "70,272 B". */
 export function formatBytes(n: bigint): string {
   return n < 1024n ? `${formatCount(n)} B` : scaled(n, [' B', ' KiB', ' MiB', ' GiB', ' TiB', ' PiB', ' EiB'], 1024);

@@ -1,7 +1,7 @@
 import type { Analysis } from './index';
 import type { ComponentNode } from './params';
 import { CATEGORIES } from './params';
-import { formatBytes, formatCount, formatShort, formatWeightBytes } from './report';
+import { formatBytes, formatCount, formatFlops, formatShort, formatWeightBytes } from './report';
 
 /** The readable form of an analysis: aligned text tables, as `transformer-inspector params PATH` prints. */
 
@@ -95,10 +95,10 @@ export function renderTable(a: Analysis, opts: { maxDepth?: number } = {}): stri
 
   const f = a.flops;
   out.push(`Forward FLOPs per token (context ${formatCount(f.context)})`);
-  const fRows: Row[] = f.breakdown.filter((b) => b.flops > 0n).map((b) => ({ cells: [b.name, formatShort(b.flops), percent(b.flops, f.perToken)] }));
-  fRows.push({ cells: ['total', formatShort(f.perToken), formatCount(f.perToken)] });
-  if (f.encoderPerToken !== undefined) fRows.push({ cells: ['  of which encoder / decoder', `${formatShort(f.encoderPerToken)} / ${formatShort(f.decoderPerToken ?? 0n)}`, ''] });
-  if (f.perSequence > 0n) fRows.push({ cells: ['once per sequence (not above)', formatShort(f.perSequence), 'pooler, classifier'] });
+  const fRows: Row[] = f.breakdown.filter((b) => b.flops > 0n).map((b) => ({ cells: [b.name, formatFlops(b.flops), percent(b.flops, f.perToken)] }));
+  fRows.push({ cells: ['total', formatFlops(f.perToken), formatCount(f.perToken)] });
+  if (f.encoderPerToken !== undefined) fRows.push({ cells: ['  of which encoder / decoder', `${formatFlops(f.encoderPerToken)} / ${formatFlops(f.decoderPerToken ?? 0n)}`, ''] });
+  if (f.perSequence > 0n) fRows.push({ cells: ['once per sequence (not above)', formatFlops(f.perSequence), 'pooler, classifier'] });
   out.push(table(fRows), '');
 
   if (a.buffers.length) {
