@@ -134,6 +134,7 @@ function conventions(arch: ArchDesc, p: ParamTotals, isMoe: boolean): Convention
     out.push({ key: 'active', label: 'active per token', params: p.active, note: 'routed experts × top-k, shared experts, router, dense layers, attention, embeddings and head' });
     out.push({ key: 'active_without_embedding_lookup', label: 'active per token, embedding tables excluded', params: p.activeNonEmbeddingLookup, note: 'as DeepSeek quotes its activated parameters' });
   }
+  if (p.learned !== null) out.push({ key: 'learned', label: 'learned parameters only', params: p.learned, note: 'without frozen parameters that are never trained (fixed sinusoid position tables)' });
   if (p.withExtra !== null) out.push({ key: 'with_extra', label: arch.extraLabel ?? 'with extra modules', params: p.withExtra, note: 'everything the checkpoint stores' });
   if (p.torch !== null) out.push({ key: 'torch', label: "transformers' num_parameters()", params: p.torch, note: 'differs by buffers that transformers holds as frozen parameters or the reverse (see buffers)' });
   return out;

@@ -47,6 +47,8 @@ export interface ParamTotals {
   readonly activeNonEmbeddingLookup: bigint;
   /** Total with the `extra` modules (DeepSeek-V3's MTP), when there are any. */
   readonly withExtra: bigint | null;
+  /** Total without frozen (never trained) parameters, when there are any. */
+  readonly learned: bigint | null;
   /** What transformers' `num_parameters()` reports, when it differs from total. */
   readonly torch: bigint | null;
   readonly byCategory: Readonly<Record<Category, bigint>>;
@@ -72,6 +74,7 @@ export function countParams(arch: ArchDesc): ParamTotals {
   let unembed = 0n;
   let active = 0n;
   let torchOnlyBuffers = 0n;
+  let frozen = 0n;
   const byCategory = zeroByCategory();
   const activeByCategory = zeroByCategory();
   walk(arch.root, {
@@ -91,6 +94,7 @@ export function countParams(arch: ArchDesc): ParamTotals {
       if (EMBEDDING_ROLES.has(t.role)) embed += all;
       if (t.role === 'unembedding') unembed += all;
       if (t.torchBuffer) torchOnlyBuffers += all;
+      if (t.frozen) frozen += all;
     },
   });
   const torchFrozen = arch.buffers.filter((b) => b.countedByTorch).reduce((a, b) => a + product(b.shape), 0n);
@@ -102,6 +106,7 @@ export function countParams(arch: ArchDesc): ParamTotals {
     active,
     activeNonEmbeddingLookup: active - embed,
     withExtra: hasExtra ? extra : null,
+    learned: frozen > 0n ? total - frozen : null,
     torch: torch === total ? null : torch,
     byCategory,
     activeByCategory,

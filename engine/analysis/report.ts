@@ -62,6 +62,7 @@ export function analysisToJson(a: Analysis): Json {
     non_embedding: p.nonEmbedding,
     active_without_embedding_lookup: a.isMoe ? p.activeNonEmbeddingLookup : undefined,
     with_extra: p.withExtra ?? undefined,
+    learned: p.learned ?? undefined,
     torch_num_parameters: p.torch ?? undefined,
     conventions: a.conventions.map((c) => ({ key: c.key, label: c.label, params: c.params, note: c.note })),
     by_category: { ...p.byCategory },

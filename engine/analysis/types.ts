@@ -39,6 +39,8 @@ export interface TensorDef {
    * The value is the full name of the tensor it is tied to. A tied LM head still costs FLOPs.
    */
   readonly tiedTo?: string;
+  /** A parameter that is never trained (Marian's sinusoid tables, frozen nn.Parameters in transformers). */
+  readonly frozen?: boolean;
   /** A parameter here, but transformers registers it as a buffer (so `num_parameters()` leaves it out). */
   readonly torchBuffer?: boolean;
   readonly note?: string;

@@ -156,16 +156,15 @@ export function bartFamily(c: HfConfig, family: 'bart' | 'marian'): ArchDesc {
     kids.push(mod('', { label: 'fc1, fc2', category: 'mlp', tensors: [...linear('fc1', d, ff, true), ...linear('fc2', ff, d, true)] }));
     tensors.push(...norm('final_layer_norm', d, true));
     const stackTensors: TensorDef[] = [embedOf(side)];
-    if (marian) {
-      buffers.push({
-        name: full(`${side}.embed_positions.weight`),
-        shape: [big(maxPos), big(d)],
-        note: 'fixed sinusoid table (not learned); transformers holds it as a frozen nn.Parameter, so num_parameters() counts it',
-        countedByTorch: true,
-      });
-    } else {
-      stackTensors.push(embedding('embed_positions.weight', big(maxPos) + 2n, d, 'positions'));
-    }
+    stackTensors.push(
+      marian
+        ? {
+            ...embedding('embed_positions.weight', maxPos, d, 'positions'),
+            frozen: true,
+            note: 'fixed sinusoid table, never trained: transformers holds it as a frozen nn.Parameter and counts it',
+          }
+        : embedding('embed_positions.weight', big(maxPos) + 2n, d, 'positions'),
+    );
     const children: ModuleDef[] = [mod('layers', { label: `layers ${describeIndices(idx)}`, repeat: { count: idx.count, indices: idx }, tensors, children: kids })];
     if (!marian) children.push(mod('', { label: 'layernorm_embedding', tensors: norm('layernorm_embedding', d, true) }));
     return mod(side, { stream: side, tensors: stackTensors, children });
@@ -198,7 +197,7 @@ export function bartFamily(c: HfConfig, family: 'bart' | 'marian'): ArchDesc {
       }),
     );
   }
-  if (marian) notes.push('Marian positions are a fixed sinusoid table: not counted (see buffers)');
+  if (marian) notes.push('Marian positions are fixed sinusoid tables that transformers (and the engine) hold as frozen parameters: counted in the total, left out of the learned-only count');
   else notes.push('BART position tables have max_position_embeddings + 2 rows (an offset of 2)');
   return {
     family,
