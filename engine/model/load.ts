@@ -8,6 +8,7 @@ import { FileWeights, type WeightSource } from './weights';
 import { buildNativeModel } from './native';
 import { buildHfModel, hfSpec } from './hf';
 import { isObject, parseJsonText } from '../config/json';
+import { analyzeConfig } from '../analysis';
 import type { TransformerModel } from './transformer';
 import { loadTokenizer, type TextTokenizer } from '../io/tokenizer';
 
@@ -91,9 +92,32 @@ export function openWeights(weightsPath: string): FileWeights {
   return weights;
 }
 
-export function loadModel(p: string, opts: { seed?: number; weights?: 'auto' | 'seeded' } = {}): LoadedModel {
+/** Models larger than this are analysed, not run: their fp32 weights would not fit the inspector's memory. */
+export const MAX_RUN_PARAMETERS = 1_500_000_000;
+
+/**
+ * Refuse, before anything is allocated, a model too big to run here (a 600-billion-parameter config must
+ * get a message, not an out-of-memory crash). The count comes from the config analysis: arithmetic only.
+ */
+export function checkRunnable(configPath: string, maxParameters = MAX_RUN_PARAMETERS): void {
+  const analysis = analyzeConfig(parseJsonText(readText(configPath, 'config'), configPath), {
+    file: configPath,
+    native: configPath.endsWith(NATIVE_SUFFIX),
+  });
+  const total = analysis.params.total;
+  if (total > BigInt(maxParameters)) {
+    const gb = Number(total * 4n) / 1e9;
+    throw new InspectorError(
+      `this model has ${total.toLocaleString('en-US')} parameters (${gb.toFixed(1)} GB of fp32 weights); the inspector runs models up to ${maxParameters.toLocaleString('en-US')} parameters — its size analysis (params) still works`,
+      { file: configPath },
+    );
+  }
+}
+
+export function loadModel(p: string, opts: { seed?: number; weights?: 'auto' | 'seeded'; maxParameters?: number } = {}): LoadedModel {
   const configPath = findConfig(p);
   let spec = readConfigSpec(configPath);
+  checkRunnable(configPath, opts.maxParameters);
   if (opts.seed !== undefined) spec = { ...spec, seed: opts.seed };
   const weightsPath = opts.weights === 'seeded' ? undefined : findWeights(configPath);
   const source: WeightSource | undefined = weightsPath ? openWeights(weightsPath) : undefined;

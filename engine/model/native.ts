@@ -7,7 +7,7 @@ import { FeedForward, GatedFeedForward } from '../nn/ffn';
 import { LatentBottleneckAttention } from '../nn/latent';
 import { Block, Stack, type AttentionModule, type FeedForwardModule, type Sublayer } from '../nn/block';
 import type { RopeSpec } from '../nn/rope';
-import { sinusoidalTable } from '../nn/positional';
+import { sinusoidalTable, SINUSOIDAL_ROWS } from '../nn/positional';
 import type { ModelSpec } from './spec';
 import { TransformerModel, type Embedder, type Side } from './transformer';
 import { WeightLoader, type WeightSource } from './weights';
@@ -92,17 +92,23 @@ export function buildNativeModel(spec: ModelSpec, source?: WeightSource): Transf
     return new Stack(hookPrefix, blocks, spec.finalNorm ? norm(`${side}.norm`) : undefined);
   };
 
-  const table = spec.positional.kind === 'sinusoidal' ? sinusoidalTable(spec.maxLen, d, spec.positional.layout) : undefined;
+  const table = spec.positional.kind === 'sinusoidal' ? sinusoidalTable(Math.min(spec.maxLen, SINUSOIDAL_ROWS), d, spec.positional.layout) : undefined;
   // The tutorial registers its table as a buffer, so state_dict() carries it: check it, don't load it.
-  if (table) {
+  if (table && spec.positional.kind === 'sinusoidal') {
+    const layout = spec.positional.layout;
     for (const name of ['pos_encoding.pe', 'src_pos_encoding.pe', 'tgt_pos_encoding.pe']) {
-      w.acknowledgeClose(name, table, 1e-5, 'the sinusoidal table is recomputed from the formula');
+      if (!w.has(name)) continue;
+      const full = spec.maxLen > SINUSOIDAL_ROWS ? sinusoidalTable(spec.maxLen, d, layout) : table;
+      w.acknowledgeClose(name, full, 1e-5, 'the sinusoidal table is recomputed from the formula');
     }
   }
   const embedder = (tokenName: string, posName: string, vocab: number, what: string): Embedder => {
     const scale = spec.scaleEmbedding ? Math.sqrt(d) : 1;
     const token = new Embedding(w.take(tokenName, [vocab, d], { kind: 'embedding' }), scale, what);
-    if (table) return { token, positions: { kind: 'table', table } };
+    if (table && spec.positional.kind === 'sinusoidal') {
+      const layout = spec.positional.layout;
+      return { token, positions: { kind: 'table', table, extend: (rows: number) => sinusoidalTable(rows, d, layout) } };
+    }
     if (spec.positional.kind === 'learned') {
       const pe = new Embedding(w.take(posName, [spec.maxLen, d], { kind: 'embedding' }), 1, 'positions');
       return { token, positions: { kind: 'learned', embedding: pe } };

@@ -26,7 +26,9 @@ export interface ModelInput {
 export interface Embedder {
   readonly token: Embedding;
   /** A fixed table [max_len, d] (sinusoidal) or a learned one (an Embedding over positions). */
-  readonly positions?: { kind: 'table'; table: Tensor } | { kind: 'learned'; embedding: Embedding };
+  readonly positions?:
+    | { kind: 'table'; table: Tensor; /** Builds a longer table when an input outgrows the precomputed rows. */ extend?: (rows: number) => Tensor }
+    | { kind: 'learned'; embedding: Embedding };
   /** Segment (token type) embeddings, BERT. */
   readonly tokenTypes?: Embedding;
   /** A norm over the summed embeddings (BERT's embeddings.LayerNorm): hook `ln_embed.hook_normalized`. */
@@ -130,10 +132,11 @@ function* embed(e: Embedder, prefix: string, ids: number[][], tokenTypeIds?: num
   const B = ids.length;
   const T = ids[0].length;
   if (e.positions) {
+    const p = e.positions;
     const pos =
-      e.positions.kind === 'table'
-        ? positionRows(e.positions.table, B, T)
-        : e.positions.embedding.forward(ids.map(() => Array.from({ length: T }, (_, t) => t)));
+      p.kind === 'table'
+        ? positionRows(T > p.table.shape[0] && p.extend ? p.extend(T) : p.table, B, T)
+        : p.embedding.forward(ids.map(() => Array.from({ length: T }, (_, t) => t)));
     x = add(x, yield* hook(`${prefix}hook_pos_embed`, pos));
   }
   if (e.tokenTypes) {

@@ -8,6 +8,9 @@ import { Tensor } from '../tensor';
  */
 export type SinusoidalLayout = 'interleaved' | 'half';
 
+/** Rows precomputed for a fixed table; longer inputs (up to max_len) extend it on demand. */
+export const SINUSOIDAL_ROWS = 4096;
+
 export function sinusoidalTable(maxLen: number, d: number, layout: SinusoidalLayout = 'interleaved'): Tensor {
   const out = new Tensor([maxLen, d]);
   const half = Math.ceil(d / 2);
@@ -26,10 +29,11 @@ export function sinusoidalTable(maxLen: number, d: number, layout: SinusoidalLay
   return out;
 }
 
-/** Broadcast rows [offset, offset + T) of a [maxLen, d] table to [B, T, d]. */
+/** Broadcast rows [offset, offset + T) of a [rows, d] table to [B, T, d]. */
 export function positionRows(table: Tensor, B: number, T: number, offset = 0): Tensor {
   const d = table.shape[1];
   const out = new Tensor([B, T, d]);
+  if (offset + T > table.shape[0]) throw new Error(`position ${offset + T - 1} is past the table's ${table.shape[0]} rows`);
   const rows = table.data.subarray(offset * d, (offset + T) * d);
   for (let b = 0; b < B; b++) out.data.set(rows, b * T * d);
   return out;

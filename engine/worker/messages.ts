@@ -14,6 +14,14 @@ export interface InputIds {
   decoderIds?: number[];
 }
 
+/** An input as the user gives it: ids, or text for the tokenizer beside the config (one of each side). */
+export interface InputRequest {
+  ids?: number[];
+  text?: string;
+  decoderIds?: number[];
+  decoderText?: string;
+}
+
 export type Move =
   | { to: 'next' }
   | { to: 'previous' }
@@ -39,14 +47,17 @@ export interface InputLimits {
   /** Vocabulary of the decoder input (= vocabSize except for encoder-decoder models with tgt_vocab_size). */
   decoderVocabSize: number;
   maxLen: number;
+  /** The tokenizer.json beside the config, when there is one: text input is accepted. */
+  tokenizer?: string;
 }
 
 export type WorkerRequest =
-  | { kind: 'load'; configPath: string; input?: InputIds; weights?: 'auto' | 'seeded' }
-  | { kind: 'setInput'; input: InputIds }
+  | { kind: 'load'; configPath: string; input?: InputRequest; weights?: 'auto' | 'seeded' }
+  | { kind: 'setInput'; input: InputRequest }
   | { kind: 'move'; move: Move }
   | { kind: 'export'; format: 'npy' | 'json' }
-  | { kind: 'params' }
+  /** The parameter breakdown of this config (by analysis; no model needed), or of the loaded one. */
+  | { kind: 'params'; configPath?: string }
   /** Ends the worker abruptly (exit code 70): lets tests check that a crash is reported and recovered from. */
   | { kind: 'crashForTest' };
 

@@ -1,14 +1,17 @@
 import { InspectorError } from '../errors';
-import { loadModel, type LoadedModel } from '../model/load';
+import { findConfig, loadModel, type LoadedModel } from '../model/load';
+import { analyzeFile } from '../analysis/index';
+import { formatShort } from '../analysis/report';
 import { Stepper } from '../trace/stepper';
 import type { Step } from '../trace/step';
 import { isAttentionHook } from '../trace/hooks';
-import type { ModelInfo, ParamRow, ParamsInfo, StepInfo } from '../../src/protocol';
+import type { ModelInfo, ParamsInfo, StepInfo } from '../../src/protocol';
 import { attentionView, matrixView, type Reduced } from './views';
 import { breadcrumb, explain } from './explain';
 import { encodeNpy, encodeTensorJson } from './export';
 import { modelTree, type ModelNode } from './tree';
-import type { InputIds, InputLimits, Loaded, Move, Moved, Position, StepSummary, WorkerReply, WorkerRequest } from './messages';
+import { paramsInfo } from './params';
+import type { InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Position, StepSummary, WorkerReply, WorkerRequest } from './messages';
 
 /** How a long request checks for cancellation and reports progress (between steps). */
 export interface Control {
@@ -20,6 +23,15 @@ export const NO_CONTROL: Control = { cancelled: () => false, progress: () => {} 
 
 /** The input used until the user sets one: ids 1, 2, … (at most 8, within the vocabulary and max_len). */
 export const DEFAULT_INPUT_LENGTH = 8;
+
+/** With a tokenizer, the default input is this text (when it fits the vocabulary and max_len). */
+export const DEFAULT_TEXT = 'The quick brown fox jumps over the lazy dog';
+
+/**
+ * Models with more parameters than this (by the config analysis) are not built: seeded or read,
+ * their fp32 weights would need more than 1.6 GB in the worker. Their analysis is still shown.
+ */
+export const MAX_RUN_PARAMETERS = 400_000_000n;
 
 /**
  * Forward passes computed on load when they are this cheap (about 2 · parameters · tokens
@@ -50,21 +62,22 @@ export class Session {
         return { reply, transfer: [reply.bytes.buffer as ArrayBuffer] };
       }
       case 'params':
-        return { reply: { kind: 'params', params: this.params() }, transfer: [] };
+        return { reply: { kind: 'params', params: this.params(req.configPath) }, transfer: [] };
       case 'crashForTest':
         throw new Error('crashForTest is handled by the worker entry');
     }
   }
 
-  load(configPath: string, input: InputIds | undefined, weights: 'auto' | 'seeded', control: Control): Loaded {
+  load(configPath: string, input: InputRequest | undefined, weights: 'auto' | 'seeded', control: Control): Loaded {
     control.progress('Reading the config and building the model…');
     // Drop the old model first: a failed load leaves no stale model behind.
     this.loaded = undefined;
     this.stepper = undefined;
     this.tree = undefined;
+    checkSize(configPath);
     const loaded = loadModel(configPath, { weights });
     const limits = inputLimits(loaded);
-    const chosen = input ?? defaultInput(limits);
+    const chosen = input ? resolveInput(loaded, input) : defaultInput(limits, loaded);
     checkInput(chosen, limits);
     this.loaded = loaded;
     this.input = chosen;
@@ -74,11 +87,12 @@ export class Session {
     return { kind: 'loaded', model: this.modelInfo(), steps: this.stepSummaries(), tree: this.tree, limits, position: this.position() };
   }
 
-  setInput(input: InputIds, control: Control): Loaded {
+  setInput(input: InputRequest, control: Control): Loaded {
     const loaded = this.require();
     const limits = inputLimits(loaded);
-    checkInput(input, limits);
-    this.input = input;
+    const ids = resolveInput(loaded, input);
+    checkInput(ids, limits);
+    this.input = ids;
     this.restart();
     this.precomputeIfCheap(control);
     return { kind: 'loaded', model: this.modelInfo(), steps: this.stepSummaries(), tree: this.tree as ModelNode, limits, position: this.position() };
@@ -144,20 +158,17 @@ export class Session {
     return { kind: 'exported', name: step.name, shape, bytes };
   }
 
-  /** The parameter breakdown from the tensors the engine allocated (the sidebar tree's counts). */
-  params(): ParamsInfo {
-    const loaded = this.require();
-    const tree = this.tree as ModelNode;
-    const row = (n: ModelNode): ParamRow => {
-      const kids = n.children.filter((c) => c.kind !== 'head').map(row);
-      const note = [n.detail, n.note].filter(Boolean).join('; ');
-      return { name: n.label, count: String(n.parameters), ...(note ? { note } : {}), ...(kids.length ? { children: kids } : {}) };
-    };
-    return {
-      rows: tree.children.map(row),
-      totals: [{ label: 'Total', count: String(loaded.model.parameterCount()), note: 'tensors allocated by the engine; tied and shared tensors counted once' }],
-      memory: [],
-    };
+  /**
+   * The parameter breakdown of a config by analysis (exact; no model needed, so a config too large to
+   * run has one too), with the loaded model's own count beside it when it is this config.
+   */
+  params(configPath?: string): ParamsInfo {
+    const file = findConfig(configPath ?? this.require().configPath);
+    const loaded = this.loaded?.configPath === file ? this.loaded : undefined;
+    return paramsInfo(
+      analyzeFile(file),
+      loaded && { count: loaded.model.parameterCount(), weights: loaded.weightsPath ?? loaded.model.weightsDescription },
+    );
   }
 
   /** Compute forward until `done()` holds or the pass ends; false if cancelled first. */
@@ -239,16 +250,17 @@ export class Session {
   }
 
   private modelInfo(): ModelInfo {
-    const { configPath, spec, model, weightsPath } = this.require();
+    const { configPath, spec, model, weightsPath, tokenizer } = this.require();
     const input = this.input as InputIds;
+    const label = (id: number) => (tokenizer ? tokenizer.label(id) : String(id));
     return {
       configPath,
       family: spec.family,
       architecture: spec.architecture,
       weights: weightsPath ?? model.weightsDescription,
       seeded: model.seeded,
-      tokens: input.ids.map(String),
-      ...(input.decoderIds ? { decoderTokens: input.decoderIds.map(String), decoderIds: [...input.decoderIds] } : {}),
+      tokens: input.ids.map(label),
+      ...(input.decoderIds ? { decoderTokens: input.decoderIds.map(label), decoderIds: [...input.decoderIds] } : {}),
       ids: [...input.ids],
       parameterCount: model.parameterCount(),
       unusedWeights: [...model.unusedWeights],
@@ -272,14 +284,56 @@ export class Session {
 
 export function inputLimits(loaded: LoadedModel): InputLimits {
   const spec = loaded.spec;
-  return { architecture: spec.architecture, vocabSize: spec.vocabSize, decoderVocabSize: spec.tgtVocabSize, maxLen: spec.maxLen };
+  return {
+    architecture: spec.architecture,
+    vocabSize: spec.vocabSize,
+    decoderVocabSize: spec.tgtVocabSize,
+    maxLen: spec.maxLen,
+    ...(loaded.tokenizer ? { tokenizer: loaded.tokenizer.file } : {}),
+  };
 }
 
-export function defaultInput(limits: InputLimits): InputIds {
+/** Ids 1, 2, … or, with a tokenizer, DEFAULT_TEXT when its ids fit the model. */
+export function defaultInput(limits: InputLimits, loaded?: LoadedModel): InputIds {
   const n = Math.min(DEFAULT_INPUT_LENGTH, limits.maxLen);
-  const ids = Array.from({ length: n }, (_, i) => (i + 1) % limits.vocabSize);
+  const count = (vocab: number) => Array.from({ length: n }, (_, i) => (i + 1) % vocab);
+  const fromText = loaded?.tokenizer?.encode(DEFAULT_TEXT).ids;
+  const fits = (ids: number[] | undefined, vocab: number): ids is number[] => !!ids && ids.length > 0 && ids.length <= limits.maxLen && ids.every((id) => id < vocab);
+  const ids = fits(fromText, limits.vocabSize) ? fromText : count(limits.vocabSize);
   if (limits.architecture !== 'encoder-decoder') return { ids };
-  return { ids, decoderIds: Array.from({ length: n }, (_, i) => (i + 1) % limits.decoderVocabSize) };
+  return { ids, decoderIds: fits(fromText, limits.decoderVocabSize) ? fromText : count(limits.decoderVocabSize) };
+}
+
+/** Ids from what the user gave: ids as they are, text through the tokenizer beside the config. */
+export function resolveInput(loaded: LoadedModel, input: InputRequest): InputIds {
+  const side = (ids: number[] | undefined, text: string | undefined, what: string): number[] | undefined => {
+    if (ids !== undefined && text !== undefined) throw new InspectorError(`${what}: give ids or text, not both`);
+    if (text === undefined) return ids;
+    if (!loaded.tokenizer) throw new InspectorError(`${what}: text needs a tokenizer.json beside the config; give token ids instead`, { file: loaded.configPath });
+    const encoded = loaded.tokenizer.encode(text).ids;
+    if (encoded.length === 0) throw new InspectorError(`${what}: the text tokenizes to no tokens`);
+    return encoded;
+  };
+  const ids = side(input.ids, input.text, 'input');
+  if (!ids) throw new InspectorError('input: give token ids or text');
+  const decoderIds = side(input.decoderIds, input.decoderText, 'decoder input');
+  return decoderIds ? { ids, decoderIds } : { ids };
+}
+
+/** Refuse, before allocating anything, a model too large to build in the worker. */
+function checkSize(configPath: string): void {
+  let total: bigint;
+  try {
+    total = analyzeFile(findConfig(configPath)).params.total;
+  } catch {
+    return; // the analysis cannot read it: building the model reports the problem
+  }
+  if (total > MAX_RUN_PARAMETERS) {
+    throw new InspectorError(
+      `this model has ${formatShort(total)} parameters: too large to run in the inspector (at most ${formatShort(MAX_RUN_PARAMETERS)}, whose fp32 weights take 1.6 GB). The parameter breakdown, memory and KV cache are still shown.`,
+      { file: configPath },
+    );
+  }
 }
 
 /** The same checks the host makes while the user types, repeated here because the worker trusts no one. */

@@ -1,0 +1,46 @@
+import type { Analysis, ComponentNode } from '../analysis/index';
+import type { ParamRow, ParamsInfo } from '../../src/protocol';
+
+/**
+ * The parameter breakdown the panel shows, from the config analysis (exact, by arithmetic, for any
+ * config the analysis reads, even one far too large to run), with the engine's own count of the
+ * tensors it allocated beside the total when a model is loaded.
+ */
+export function paramsInfo(a: Analysis, allocated?: { count: number; weights: string }): ParamsInfo {
+  const totals: ParamsInfo['totals'] = a.conventions.map((c) => ({ label: c.label, count: c.params.toString(), note: c.note }));
+  if (allocated) {
+    const same = BigInt(allocated.count) === a.params.total;
+    totals.push({
+      label: 'Allocated by the engine',
+      count: String(allocated.count),
+      note: same
+        ? `the tensors the running model holds (${allocated.weights}): the same as the analysis`
+        : `the tensors the running model holds (${allocated.weights}); differs from the analysis' total, see the notes`,
+    });
+  }
+  if (a.notes.length > 0 && totals[0]) totals[0] = { ...totals[0], note: [totals[0].note, ...a.notes].join('; ') };
+  return {
+    rows: [row(a.components)],
+    totals,
+    memory: a.memory.map((m) => ({ dtype: m.stored ? `${m.label} (as stored)` : m.label, bytes: m.bytes.toString() })),
+    ...(a.kv.bytesPerToken > 0n ? { kvCacheBytesPerToken: a.kv.bytesPerToken.toString() } : {}),
+  };
+}
+
+function row(n: ComponentNode): ParamRow {
+  const notes: string[] = [];
+  if (n.count !== undefined) notes.push(`${n.count} × ${n.each ?? 0n}${n.shared ? ', one shared set of weights' : ''}`);
+  if (n.active !== undefined) notes.push(`${n.active} active per token`);
+  if (n.only === 'base') notes.push('base model only');
+  if (n.only === 'extra') notes.push('extra module, not in the total');
+  if (n.note) notes.push(n.note);
+  const tied = n.tensors.filter((t) => t.tiedTo).map((t) => `${t.name} tied to ${t.tiedTo}`);
+  notes.push(...tied);
+  const children = n.children.map(row);
+  return {
+    name: n.path ? `${n.name} (${n.path})` : n.name,
+    count: n.params.toString(),
+    ...(notes.length ? { note: notes.join('; ') } : {}),
+    ...(children.length ? { children } : {}),
+  };
+}
