@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { analyzeFile, type Analysis } from '../../engine/analysis';
+import { analyzeConfig, analyzeFile, type Analysis } from '../../engine/analysis';
 
 /**
  * Published exact parameter counts, each checked by hand from the architecture (docs/analysis.md shows
@@ -62,6 +62,15 @@ test('dense decoders: TinyLlama 1,100,048,384; Qwen2-0.5B 494,032,768 (tied); ge
   const p = load('phi-3-mini-4k');
   assert.equal(p.params.total, 3_821_079_552n);
   assert.equal(p.kv.groups[0].window, 2047n);
+});
+
+test('more dense decoders from their sizes: Llama-3-8B 8,030,261,248; gemma-7b 8,537,680,896 (head_dim ≠ width/heads); Qwen2-7B 7,615,616,512', () => {
+  const llama3 = { model_type: 'llama', vocab_size: 128256, hidden_size: 4096, intermediate_size: 14336, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 8, max_position_embeddings: 8192, rope_theta: 500000.0 };
+  assert.equal(analyzeConfig(llama3).params.total, 8_030_261_248n);
+  const gemma7b = { model_type: 'gemma', vocab_size: 256000, hidden_size: 3072, intermediate_size: 24576, num_hidden_layers: 28, num_attention_heads: 16, num_key_value_heads: 16, head_dim: 256 };
+  assert.equal(analyzeConfig(gemma7b).params.total, 8_537_680_896n);
+  const qwen7b = { model_type: 'qwen2', vocab_size: 152064, hidden_size: 3584, intermediate_size: 18944, num_hidden_layers: 28, num_attention_heads: 28, num_key_value_heads: 4, tie_word_embeddings: false };
+  assert.equal(analyzeConfig(qwen7b).params.total, 7_615_616_512n);
 });
 
 test('gemma-2: 2b 2,614,341,888 and 9b 9,241,705,984; sliding layers alternate with global ones', () => {
