@@ -17,6 +17,8 @@ export interface ThemeColors {
   background: Rgb;
   /** Stripes of masked-out cells (the theme's disabled color, blended onto the neutral). */
   masked: Rgb;
+  /** Quiet foreground for chart marks such as histogram bars (the description color). */
+  ink: Rgb;
 }
 
 /** Theme kind from the classes VS Code puts on the webview's body. */
@@ -34,6 +36,13 @@ export const NEUTRAL: Record<ThemeKind, Rgb> = {
   dark: [44, 44, 44],
   'high-contrast': [0, 0, 0],
   'high-contrast-light': [255, 255, 255],
+};
+
+const INK_FALLBACK: Record<ThemeKind, Rgb> = {
+  light: [113, 113, 113],
+  dark: [157, 157, 157],
+  'high-contrast': [255, 255, 255],
+  'high-contrast-light': [41, 41, 41],
 };
 
 const DISABLED_FALLBACK: Record<ThemeKind, Rgb> = {
@@ -67,17 +76,20 @@ export function blend(over: Rgb, alpha: number, under: Rgb): Rgb {
   return [0, 1, 2].map((i) => Math.round(over[i] * alpha + under[i] * (1 - alpha))) as unknown as Rgb;
 }
 
-/** Theme colors from the body's classes and two CSS variables (either may be empty). */
-export function themeColors(classes: Iterable<string>, background: string, disabled: string): ThemeColors {
+/** Theme colors from the body's classes and CSS variables (any may be empty). */
+export function themeColors(classes: Iterable<string>, background: string, disabled: string, description = ''): ThemeColors {
   const kind = themeKindOf(classes);
   const neutral = NEUTRAL[kind];
   const bg = parseCssColor(background);
   const dis = parseCssColor(disabled);
+  const background_ = bg ? blend(bg.rgb, bg.alpha, neutral) : neutral;
+  const ink = parseCssColor(description);
   return {
     kind,
     neutral,
-    background: bg ? blend(bg.rgb, bg.alpha, neutral) : neutral,
+    background: background_,
     masked: dis ? blend(dis.rgb, dis.alpha, neutral) : DISABLED_FALLBACK[kind],
+    ink: ink ? blend(ink.rgb, ink.alpha, background_) : INK_FALLBACK[kind],
   };
 }
 

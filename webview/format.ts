@@ -97,3 +97,13 @@ export function formatPosition(index: number, computed: number, done: boolean): 
   const k = index + 1;
   return done ? `${k} / ${computed}` : `${k} / ${computed} computed so far`;
 }
+
+/**
+ * A token as a label: leading and trailing spaces shown as "␣", newlines as "↵", tabs as "→", and
+ * the empty string as "∅", so " the" and "the" look different.
+ */
+export function visibleToken(token: string): string {
+  if (token === '') return '∅';
+  const shown = token.replace(/\r?\n/g, '↵').replace(/\t/g, '→');
+  return shown.replace(/^ +| +$/g, (spaces) => '␣'.repeat(spaces.length));
+}

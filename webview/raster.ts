@@ -126,7 +126,7 @@ export interface RasterOptions {
 export const HATCH_PERIOD = 6;
 
 /** Fill an RGBA buffer of (cols·cellWidth) × (rows·cellHeight) pixels, one cell color per block. */
-export function rasterize(o: RasterOptions): { width: number; height: number; pixels: Uint8ClampedArray } {
+export function rasterize(o: RasterOptions): { width: number; height: number; pixels: Uint8ClampedArray<ArrayBuffer> } {
   const width = o.cols * o.cellWidth;
   const height = o.rows * o.cellHeight;
   const pixels = new Uint8ClampedArray(width * height * 4);
@@ -176,14 +176,49 @@ export function cellAt(
 
 /**
  * Which of `count` labels, each `spacing` px apart, to show so that shown labels are at least
- * `minSpacing` px apart: every k-th one, always the first, and the last when it has room.
+ * `minSpacing` px apart: every k-th one, always the first, and (unless `includeLast` is false, for
+ * labels that extend to the right of their position) the last when it has room.
  */
-export function labelStride(count: number, spacing: number, minSpacing: number): number[] {
+export function labelStride(count: number, spacing: number, minSpacing: number, includeLast = true): number[] {
   if (count <= 0) return [];
   const k = Math.max(1, Math.ceil(minSpacing / Math.max(spacing, 1e-9)));
   const shown: number[] = [];
   for (let i = 0; i < count; i += k) shown.push(i);
   const last = count - 1;
-  if (shown[shown.length - 1] !== last && (last - shown[shown.length - 1]) * spacing >= minSpacing) shown.push(last);
+  if (includeLast && shown[shown.length - 1] !== last && (last - shown[shown.length - 1]) * spacing >= minSpacing) shown.push(last);
   return shown;
+}
+
+/**
+ * Whole-number ticks 0, step, 2·step, … below `end`, with the step of the form 1, 2 or 5 × 10^k
+ * nearest to end / count (so about `count` ticks).
+ */
+export function niceTicks(end: number, count: number): number[] {
+  if (end <= 0 || count <= 0) return [0];
+  const raw = end / count;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const candidates = [1, 2, 5, 10].map((m) => m * power);
+  const nearest = candidates.reduce((best, s) => (Math.abs(Math.log(s / raw)) < Math.abs(Math.log(best / raw)) ? s : best));
+  const step = Math.max(1, Math.round(nearest));
+  const ticks: number[] = [];
+  for (let v = 0; v < end; v += step) ticks.push(v);
+  return ticks;
+}
+
+/**
+ * Where feature `value` is drawn: the shown column whose band of source columns holds the source
+ * column of largest feature index ≤ value. `features[c]` is the (increasing) feature index of source
+ * column c (strided tensors skip features). Undefined when the value precedes the first feature.
+ */
+export function columnOfFeature(value: number, features: readonly number[], colBands: readonly number[]): number | undefined {
+  let lo = 0;
+  let hi = features.length - 1;
+  if (hi < 0 || value < features[0]) return undefined;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (features[mid] <= value) lo = mid;
+    else hi = mid - 1;
+  }
+  for (let j = 0; j < colBands.length - 1; j++) if (lo >= colBands[j] && lo < colBands[j + 1]) return j;
+  return undefined;
 }

@@ -66,3 +66,13 @@ test('shapes, dims and the stepper position', () => {
   assert.equal(formatPosition(2, 42, true), '3 / 42');
   assert.equal(formatPosition(-1, 0, false), '0 / 0 computed so far');
 });
+
+test('tokens as labels make edge whitespace visible', async () => {
+  const { visibleToken } = await import('../../webview/format');
+  assert.equal(visibleToken(' the'), '␣the');
+  assert.equal(visibleToken('a b'), 'a b');
+  assert.equal(visibleToken('x  '), 'x␣␣');
+  assert.equal(visibleToken('\n'), '↵');
+  assert.equal(visibleToken('\t1'), '→1');
+  assert.equal(visibleToken(''), '∅');
+});

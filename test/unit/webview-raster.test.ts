@@ -121,3 +121,24 @@ test('labels thinned to stay readable', () => {
   assert.deepEqual(labelStride(8, 5, 12), [0, 3, 6]);
   assert.deepEqual(labelStride(0, 5, 12), []);
 });
+
+test('nice ticks step by 1, 2 or 5 × 10^k', async () => {
+  const { niceTicks } = await import('../../webview/raster');
+  assert.deepEqual(niceTicks(16, 8), [0, 2, 4, 6, 8, 10, 12, 14]);
+  assert.deepEqual(niceTicks(3072, 6), [0, 500, 1000, 1500, 2000, 2500, 3000]);
+  assert.deepEqual(niceTicks(50257, 5), [0, 10000, 20000, 30000, 40000, 50000]);
+  assert.deepEqual(niceTicks(3, 10), [0, 1, 2]);
+  assert.deepEqual(niceTicks(0, 5), [0]);
+});
+
+test('a feature index maps to the shown column that holds it, through striding and pooling', async () => {
+  const { columnOfFeature } = await import('../../webview/raster');
+  const features = Array.from({ length: 512 }, (_, i) => i * 6); // every 6th of 3072
+  const colBands = bands(512, 256); // pooled 2:1
+  assert.equal(columnOfFeature(0, features, colBands), 0);
+  assert.equal(columnOfFeature(5, features, colBands), 0);
+  assert.equal(columnOfFeature(12, features, colBands), 1, 'feature 12 is source column 2, in band 1');
+  assert.equal(columnOfFeature(3071, features, colBands), 255);
+  assert.equal(columnOfFeature(-1, features, colBands), undefined);
+  assert.equal(columnOfFeature(3, [], [0]), undefined);
+});

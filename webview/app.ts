@@ -1,0 +1,130 @@
+/**
+ * The panel's layout: a progress bar, then either a whole-panel state (empty, error, busy) or the
+ * model header, the "Step" / "Parameters" tabs and their views. Each part re-renders only when its
+ * inputs change; the views also re-render when the theme or the panel width changes.
+ */
+import type { ThemeColors } from './color';
+import { attentionView } from './components/attention-view';
+import { modelHeader } from './components/header';
+import { paramTable } from './components/param-table';
+import { busyState, emptyState, errorState } from './components/states';
+import { stepper } from './components/stepper';
+import { tensorView } from './components/tensor-view';
+import { hideTooltip } from './components/tooltip';
+import { h, Section } from './dom';
+import { keyToCommand } from './keyboard';
+import type { Store, Tab, ViewState } from './state';
+import { readTheme, watchTheme } from './theme';
+import { progressBar, tabList } from './toolkit';
+
+const TABS = [
+  { id: 'step', label: 'Step' },
+  { id: 'params', label: 'Parameters' },
+] as const;
+
+export class App {
+  private theme: ThemeColors = readTheme();
+  private width = 0;
+  private readonly progress = new Section(h('div', { class: 'progress-slot' }));
+  private readonly placeholder = new Section(h('main', { class: 'placeholder-slot' }));
+  private readonly header = new Section(h('div', { class: 'header-slot' }));
+  private readonly tabs = new Section(h('div', { class: 'tabs-slot' }));
+  private readonly banner = new Section(h('div', { class: 'banner-slot' }));
+  private readonly stepperPart = new Section(h('div', { class: 'stepper' }));
+  private readonly view = new Section(h('div', { class: 'view-slot' }));
+  private readonly params = new Section(h('div', { class: 'params-slot' }));
+  private readonly stepPanel = h('div', { class: 'tab-panel', attrs: { role: 'tabpanel', id: 'panel-step', 'aria-labelledby': 'tab-step' } });
+  private readonly paramsPanel = h('div', { class: 'tab-panel', attrs: { role: 'tabpanel', id: 'panel-params', 'aria-labelledby': 'tab-params' } });
+  private readonly loaded = h('main', { class: 'loaded' });
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly store: Store,
+  ) {
+    this.stepPanel.append(this.stepperPart.element, this.view.element);
+    this.paramsPanel.append(this.params.element);
+    this.loaded.append(this.header.element, this.tabs.element, this.banner.element, this.stepPanel, this.paramsPanel);
+    root.append(this.progress.element, this.placeholder.element, this.loaded);
+    this.width = this.measure();
+
+    store.subscribe((state) => this.render(state));
+    watchTheme((theme) => {
+      this.theme = theme;
+      this.render(store.state);
+    });
+    new ResizeObserver(() => {
+      const width = this.measure();
+      if (Math.abs(width - this.width) < 8) return;
+      this.width = width;
+      this.render(store.state);
+    }).observe(root);
+    document.addEventListener('keydown', (e) => this.onKey(e));
+    window.addEventListener('scroll', hideTooltip, { passive: true });
+    this.render(store.state);
+  }
+
+  private measure(): number {
+    return Math.max(240, Math.floor(this.root.clientWidth || window.innerWidth) - 32);
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const state = this.store.state;
+    if (!state.model || state.tab !== 'step') return;
+    const target = e.target instanceof HTMLElement ? e.target : undefined;
+    const command = keyToCommand({
+      key: e.key,
+      altKey: e.altKey,
+      ctrlKey: e.ctrlKey,
+      metaKey: e.metaKey,
+      shiftKey: e.shiftKey,
+      target: target && {
+        tagName: target.tagName,
+        isContentEditable: target.isContentEditable,
+        role: target.getAttribute('role'),
+        inComposite: target.closest('[data-composite]') !== null,
+      },
+    });
+    if (!command) return;
+    e.preventDefault();
+    this.store.post({ type: 'command', command });
+  }
+
+  private selectTab = (tab: Tab) => this.store.select({ type: 'ui/selectTab', tab });
+  private selectHead = (head: number) => this.store.select({ type: 'ui/selectHead', head });
+
+  render(s: ViewState): void {
+    const loaded = s.model !== undefined;
+    this.progress.update([s.busy], () => (s.busy ? [progressBar(s.busy.progress === undefined ? undefined : Math.max(0, Math.min(1, s.busy.progress)))] : []));
+    this.placeholder.element.hidden = loaded;
+    this.loaded.hidden = !loaded;
+    document.body.setAttribute('aria-busy', s.busy ? 'true' : 'false');
+
+    if (!loaded) {
+      this.placeholder.update([s.error, s.busy, s.empty], () => {
+        if (s.error) return [errorState(s.error, false)];
+        if (s.busy) return [busyState(s.busy, false)];
+        return [emptyState(s.empty?.message ?? 'No model is open.')];
+      });
+      return;
+    }
+
+    this.header.update([s.model], () => [modelHeader(s.model!)]);
+    this.tabs.update([s.tab], () => [tabList(TABS, s.tab, this.selectTab, (id) => `panel-${id}`)]);
+    this.banner.update([s.error, s.busy], () => [s.error ? errorState(s.error, true) : null, s.busy ? busyState(s.busy, true) : null]);
+    this.stepPanel.hidden = s.tab !== 'step';
+    this.paramsPanel.hidden = s.tab !== 'params';
+
+    this.stepperPart.update([s.position, s.step, s.steps, s.model], () => stepper(s, (m) => this.store.post(m)));
+    this.view.update([s.step, s.selectedHead, this.theme, this.width], () => {
+      const step = s.step;
+      if (!step) return [];
+      const ctx = { theme: this.theme, width: this.width };
+      return [step.view.kind === 'attention' ? attentionView(step, step.view, s.selectedHead, ctx, this.selectHead) : tensorView(step, step.view, ctx)];
+    });
+    this.renderParams(s);
+  }
+
+  private renderParams(s: ViewState): void {
+    this.params.update([s.params, s.model], () => [paramTable(s.params, s.model, () => (this.params.invalidate(), this.renderParams(this.store.state)))]);
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * The model header: which config, family and architecture, where the weights came from (with a
+ * warning badge when they are seeded random weights), the parameter count, the input tokens and how
+ * many tensors of the weights file went unused.
+ */
+import type { ModelInfo } from '../../src/protocol';
+import { h } from '../dom';
+import { thousands, visibleToken } from '../format';
+import { badge } from '../toolkit';
+
+const MAX_TOKENS = 32;
+
+/** "…/tutorial/config.json" → "tutorial/config.json". */
+export function shortPath(path: string): string {
+  const parts = path.split(/[\\/]/).filter(Boolean);
+  return parts.slice(-2).join('/') || path;
+}
+
+function tokenChips(tokens: readonly string[], ids: readonly number[] | undefined, label: string): HTMLElement {
+  const shown = tokens.slice(0, MAX_TOKENS);
+  const list = h(
+    'ol',
+    { class: 'tokens', attrs: { 'aria-label': label } },
+    ...shown.map((t, i) =>
+      h('li', { class: 'token', text: visibleToken(t), attrs: { title: `“${t}” · position ${i}${ids?.[i] !== undefined ? ` · id ${ids[i]}` : ''}` } }),
+    ),
+  );
+  if (tokens.length > MAX_TOKENS) list.append(h('li', { class: 'token-more', text: `+${thousands(tokens.length - MAX_TOKENS)} more` }));
+  return list;
+}
+
+export function modelHeader(model: ModelInfo): HTMLElement {
+  const title = h(
+    'div',
+    { class: 'model-title' },
+    h('h1', { class: 'model-name', text: shortPath(model.configPath), attrs: { title: model.configPath } }),
+    h('span', { class: 'model-kind', text: `${model.family} · ${model.architecture}` }),
+  );
+  if (model.seeded) {
+    title.append(
+      badge('⚠ seeded random weights', 'warning', {
+        'data-testid': 'seeded-badge',
+        title: 'No weights file was found, so the model runs on seeded random weights: shapes and counts are real, values are not.',
+      }),
+    );
+  }
+  const fact = (name: string, ...value: (Node | string)[]) =>
+    h('div', { class: 'fact' }, h('dt', { text: name }), h('dd', {}, ...value));
+  const unused = model.unusedWeights.length;
+  const facts = h(
+    'dl',
+    { class: 'model-facts' },
+    fact('weights', h('span', { text: model.weights, attrs: { title: model.weights } })),
+    fact('parameters', h('span', { class: 'num', text: thousands(model.parameterCount) })),
+    fact(
+      'unused weights',
+      h('span', {
+        class: unused > 0 ? 'num warning-text' : 'num',
+        text: thousands(unused),
+        attrs: {
+          title: unused > 0 ? model.unusedWeights.slice(0, 30).join('\n') + (unused > 30 ? `\n… and ${unused - 30} more` : '') : 'Every tensor in the weights file was used.',
+        },
+      }),
+    ),
+  );
+  const tokens = h(
+    'div',
+    { class: 'model-tokens' },
+    h('span', { class: 'fact-name', text: model.decoderTokens ? 'encoder input' : 'input' }),
+    tokenChips(model.tokens, model.ids, 'Input tokens'),
+  );
+  if (model.decoderTokens) {
+    tokens.append(h('span', { class: 'fact-name', text: 'decoder input' }), tokenChips(model.decoderTokens, model.decoderIds, 'Decoder input tokens'));
+  }
+  return h('header', { class: 'model-header' }, title, facts, tokens);
+}
