@@ -24,6 +24,9 @@ const LEAF_LABEL: Partial<Record<HookKind, string>> = {
   hook_attn_scores: 'Scores',
   hook_pattern: 'Pattern',
   hook_z: 'Weighted values',
+  hook_kv_latent: 'K/V latent',
+  hook_router_probs: 'Router probabilities',
+  hook_expert_weights: 'Expert weights',
   hook_attn_out: 'Attention output',
   hook_cross_attn_out: 'Cross-attention output',
   hook_pre: 'Pre-activation',
@@ -121,6 +124,12 @@ export function explain(name: string, spec: ModelSpec): string {
       return `softmax(QKᵀ/√d_k + mask) per head: row i is where query token i looks${cross ? ' among the encoder tokens' : ''}; each row sums to 1.`;
     case 'hook_z':
       return 'Per head, the pattern times the values: each query\'s weighted average of the value vectors it attends to.';
+    case 'hook_kv_latent':
+      return 'Multi-head latent attention (DeepSeek-V2): the normalised low-rank latent c_KV that keys and values are rebuilt from; with the shared RoPE key it is all an inference engine caches per token.';
+    case 'hook_router_probs':
+      return 'Mixture of experts: the router\'s softmax over the routed experts, per token (before the top-k choice).';
+    case 'hook_expert_weights':
+      return 'Mixture of experts: the weight each routed expert\'s output gets per token; zero for experts not among the top k (shared experts are always applied).';
     case 'hook_attn_out':
     case 'hook_cross_attn_out':
       return `The heads concatenated (head × d_head = d_model) and projected by W_O (+ b_O): what ${kind === 'hook_cross_attn_out' ? 'cross-attention' : 'attention'} adds to the residual stream.`;

@@ -36,7 +36,7 @@ export interface ModelNode {
 /** What a module's selection shows first, in order of preference. */
 const PREFER = {
   attention: ['hook_pattern', 'hook_attn_scores', 'hook_z'],
-  mlp: ['hook_post', 'hook_pre'],
+  mlp: ['hook_post', 'hook_expert_weights', 'hook_pre'],
   block: ['hook_resid_post'],
 } as const;
 

@@ -13,7 +13,7 @@ export const MAX_COLS = 512;
 export const HISTOGRAM_BINS = 32;
 
 /** What the columns of a matrix view are, from the last dims of the tensor. */
-const COL_NAMES: Partial<Record<Dim, string>> = { d_model: 'd_model', d_mlp: 'd_mlp', d_vocab: 'd_vocab', d_head: 'head × d_head' };
+const COL_NAMES: Partial<Record<Dim, string>> = { d_model: 'd_model', d_mlp: 'd_mlp', d_vocab: 'd_vocab', d_head: 'head × d_head', latent: 'latent', expert: 'expert' };
 
 export interface Reduced {
   view: MatrixView | AttentionView;

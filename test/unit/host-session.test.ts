@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Session, checkInput, defaultInput, type Control } from '../../engine/worker/session';
 import type { Loaded, Moved } from '../../engine/worker/messages';
 import { isInspectorError } from '../../engine/errors';
@@ -141,24 +141,55 @@ test('export: the whole current tensor as .npy or JSON; nothing before the first
   });
 });
 
-test('Hugging Face config.json: the engine says running it is not supported yet', () => {
-  withConfig({ model_type: 'gpt2', n_embd: 8 }, (p) => {
-    const s = new Session();
-    assert.throws(() => s.load(p, undefined, 'auto', noControl), (e) => isInspectorError(e) && /not supported yet/.test(e.message));
-    assert.throws(() => s.move({ to: 'next' }, noControl), /no model is loaded/);
-  }, 'config.json');
+test('a Hugging Face config too large to run is refused before anything is allocated; its breakdown still comes', () => {
+  const llama = resolve('examples/hf/llama-2-7b/config.json');
+  const s = new Session();
+  const t0 = Date.now();
+  assert.throws(() => s.load(llama, undefined, 'auto', noControl), (e) => isInspectorError(e) && /6\.74 B parameters: too large to run/.test(e.message));
+  assert.ok(Date.now() - t0 < 2000, 'refused by arithmetic, not by running out of memory');
+  assert.throws(() => s.move({ to: 'next' }, noControl), /no model is loaded/);
+  const info = s.params(llama);
+  assert.equal(info.totals[0].count, '6738415616');
+  assert.ok(info.kvCacheBytesPerToken, 'a decoder has a KV cache');
+  assert.ok(info.memory.some((m) => m.dtype.startsWith('fp16')));
 });
 
-test('params: rows from the engine tree, total from the engine', () => {
+test('a small Hugging Face GPT-2 with tokenizer.json: token labels, text input, and the engine count beside the analysis', () => {
+  const gpt2 = resolve('test/fixtures/hf/gpt2/config.json');
+  const s = new Session();
+  const r = s.load(gpt2, undefined, 'auto', noControl) as Loaded;
+  assert.equal(r.model.family, 'gpt2');
+  assert.equal(r.model.seeded, false);
+  assert.ok(r.limits.tokenizer?.endsWith('tokenizer.json'));
+  assert.equal(r.model.tokens.length, r.model.ids.length);
+  const t = s.setInput({ text: 'hello' }, noControl);
+  assert.ok(t.model.ids.length > 0);
+  assert.equal(t.model.tokens.join(''), 'hello', 'labels are the decoded token texts');
+  assert.throws(() => s.setInput({ ids: [1], text: 'x' }, noControl), /not both/);
+  const info = s.params();
+  const engine = info.totals.find((x) => x.label === 'Allocated by the engine');
+  assert.equal(engine?.count, String(r.model.parameterCount));
+  assert.match(engine?.note ?? '', /the same as the analysis/);
+});
+
+test('text input without a tokenizer says to give ids', () => {
+  withConfig(tutorial, (p) => {
+    const s = new Session();
+    s.load(p, undefined, 'auto', noControl);
+    assert.throws(() => s.setInput({ text: 'hello' }, noControl), /needs a tokenizer\.json beside the config/);
+  });
+});
+
+test('params: the tree and totals of the analysis, the engine count beside them', () => {
   withConfig({ ...tutorial, tie_embeddings: true }, (p) => {
     const s = new Session();
     const r = s.load(p, undefined, 'auto', noControl) as Loaded;
     const info = s.params();
     assert.equal(info.totals[0].count, String(r.model.parameterCount));
-    assert.deepEqual(info.rows.map((x) => x.name), ['Embeddings', 'Block 0', 'Block 1', 'Final norm', 'LM head']);
-    const lm = info.rows.at(-1);
-    assert.equal(lm?.count, '32', 'a tied head owns only its bias');
-    assert.match(lm?.note ?? '', /tied/);
+    assert.equal(info.rows.length, 1);
+    assert.ok((info.rows[0].children ?? []).length >= 3);
+    assert.equal(info.kvCacheBytesPerToken, undefined, 'an encoder keeps no KV cache');
+    assert.deepEqual(info.memory.map((m) => m.dtype).slice(0, 3), ['fp32', 'fp16', 'bf16']);
   });
 });
 
