@@ -1,0 +1,105 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { EngineClient } from './engine/client';
+import { Inspector, type InspectorState } from './inspector/inspector';
+import { registerCommands } from './inspector/commands';
+import { ModelTreeProvider } from './sidebar/modelTree';
+import { registerConfigFeatures, type ConfigFeatures } from './config/features';
+import { createLog } from './log';
+import { COMMAND, ENV_OPEN, SETTING, VIEW_TYPE } from './ids';
+import { parseFromWebview, type PanelState, type ToWebview } from './protocol';
+import type { ModelNode } from '../engine/worker/tree';
+
+/**
+ * What `activate` returns: used by the tests inside VS Code to drive the panel without a visible
+ * webview, and to read what the host did. Not a public API.
+ */
+export interface TestApi {
+  panel: {
+    /** Deliver a message as if the webview had posted it (validated the same way); resolves when handled. */
+    postMessageForTest(msg: unknown): Promise<void>;
+    /** Messages the host posted to the webview, oldest first (at most the last 200). */
+    readonly lastMessages: readonly ToWebview[];
+    readonly isOpen: boolean;
+  };
+  inspector: {
+    readonly state: InspectorState;
+    /** Resolves when queued operations have finished. */
+    idle(): Promise<void>;
+  };
+  tree: { readonly currentNode: ModelNode | undefined };
+  engine: {
+    /** Make the worker exit abruptly, to test that a crash is reported and recovered from. */
+    crashForTest(): Promise<unknown>;
+  };
+  config: ConfigFeatures;
+}
+
+export function activate(context: vscode.ExtensionContext): TestApi {
+  // Nothing heavy here: the worker starts on the first request, the model loads on "Open Inspector".
+  const log = createLog();
+  const client = new EngineClient(path.join(context.extensionPath, 'dist', 'worker.js'), (line) => log.info(line));
+  const inspector = new Inspector(context.extensionUri, client, log);
+  const tree = new ModelTreeProvider(inspector);
+  const config = registerConfigFeatures(context, log);
+  context.subscriptions.push(
+    log,
+    { dispose: () => client.dispose() },
+    inspector,
+    tree,
+    ...registerCommands(inspector),
+    vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
+      async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
+        const parsed = parseFromWebview({ type: 'ready', state: state ?? undefined });
+        const restored: PanelState | undefined = parsed?.type === 'ready' ? parsed.state : undefined;
+        if (state && !restored) log.warn('ignored a malformed saved panel state');
+        await inspector.adoptPanel(panel, restored);
+      },
+    }),
+  );
+  openOnStartup(log);
+
+  return {
+    panel: {
+      postMessageForTest: async (msg) => {
+        const panel = inspector.currentPanel;
+        if (!panel) throw new Error('the inspector panel is not open');
+        await panel.receive(msg);
+      },
+      get lastMessages() {
+        return inspector.currentPanel?.sent ?? [];
+      },
+      get isOpen() {
+        return inspector.currentPanel !== undefined;
+      },
+    },
+    inspector: {
+      get state() {
+        return inspector.state;
+      },
+      idle: () => inspector.idle(),
+    },
+    tree: {
+      get currentNode() {
+        return tree.currentNode;
+      },
+    },
+    engine: { crashForTest: () => client.request({ kind: 'crashForTest' }).catch((e: unknown) => e) },
+    config,
+  };
+}
+
+export function deactivate(): void {}
+
+/** `TRANSFORMER_INSPECTOR_OPEN` (or the `openOnStartup` setting): a config to open right away. */
+function openOnStartup(log: vscode.LogOutputChannel): void {
+  const fromEnv = process.env[ENV_OPEN];
+  const fromSetting = vscode.workspace.getConfiguration(SETTING.section).get<string>(SETTING.openOnStartup);
+  const raw = fromEnv || fromSetting;
+  if (!raw) return;
+  const base = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
+  const target = path.resolve(base, raw);
+  log.info(`opening ${target} on startup (${fromEnv ? `$${ENV_OPEN}` : `setting ${SETTING.section}.${SETTING.openOnStartup}`})`);
+  // After activation returns, so activation itself stays light.
+  setTimeout(() => void vscode.commands.executeCommand(COMMAND.open, target), 0);
+}

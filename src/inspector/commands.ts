@@ -1,0 +1,156 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { findConfig } from '../../engine/model/load';
+import { isInspectorError } from '../../engine/errors';
+import type { InputRequest } from '../../engine/worker/messages';
+import { COMMAND } from '../ids';
+import { configKind } from '../config/recognise';
+import { formatIds, parseInput } from './input';
+import type { Inspector } from './inspector';
+
+/**
+ * The palette commands. Each also takes arguments, so the tests, the CodeLens and the sidebar can
+ * run it without dialogs: `open(uri | path)`, `setInput(ids, decoderIds?)` (text as typed),
+ * `exportTensor(uri)`.
+ */
+export function registerCommands(inspector: Inspector): vscode.Disposable[] {
+  return [
+    vscode.commands.registerCommand(COMMAND.open, (arg?: unknown) => openCommand(inspector, arg)),
+    vscode.commands.registerCommand(COMMAND.setInput, (ids?: unknown, decoderIds?: unknown) => setInputCommand(inspector, ids, decoderIds)),
+    vscode.commands.registerCommand(COMMAND.stepForward, () => inspector.move({ to: 'next' })),
+    vscode.commands.registerCommand(COMMAND.stepBack, () => inspector.move({ to: 'previous' })),
+    vscode.commands.registerCommand(COMMAND.runToEnd, () => inspector.move({ to: 'end' })),
+    vscode.commands.registerCommand(COMMAND.reset, () => inspector.move({ to: 'start' })),
+    vscode.commands.registerCommand(COMMAND.showParameters, () => inspector.showParameters()),
+    vscode.commands.registerCommand(COMMAND.exportTensor, (target?: unknown) => exportCommand(inspector, target)),
+  ];
+}
+
+/** The config to open: the argument, else the active config editor, else a file picker. */
+async function openCommand(inspector: Inspector, arg: unknown): Promise<void> {
+  let target: string | undefined;
+  if (arg instanceof vscode.Uri) target = arg.fsPath;
+  else if (typeof arg === 'string' && arg !== '') target = arg;
+  else {
+    const doc = vscode.window.activeTextEditor?.document;
+    if (doc && doc.uri.scheme === 'file' && configKind(doc.uri.fsPath, doc.getText())) target = doc.uri.fsPath;
+  }
+  if (!target) {
+    const picked = await vscode.window.showOpenDialog({
+      title: 'Open a Transformer config',
+      openLabel: 'Inspect',
+      canSelectMany: false,
+      canSelectFolders: false,
+      filters: { 'Transformer configs (*.transformer.json, config.json)': ['json'] },
+      ...(vscode.workspace.workspaceFolders?.[0] ? { defaultUri: vscode.workspace.workspaceFolders[0].uri } : {}),
+    });
+    target = picked?.[0]?.fsPath;
+  }
+  if (!target) return;
+  let configPath: string;
+  try {
+    configPath = findConfig(path.resolve(target)); // a folder holding one config works too
+  } catch (e) {
+    if (!isInspectorError(e)) throw e;
+    void vscode.window.showErrorMessage(`Transformer Inspector: ${e.describe()}`);
+    return;
+  }
+  if (!configKind(configPath, readText(configPath))) {
+    void vscode.window.showErrorMessage(
+      `Transformer Inspector: ${path.basename(configPath)} is not a model config: name a *.transformer.json, or a Hugging Face config.json (a JSON object with "model_type").`,
+    );
+    return;
+  }
+  const dirty = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === configPath && d.isDirty);
+  if (dirty) void vscode.window.showInformationMessage(`Transformer Inspector: ${path.basename(configPath)} has unsaved changes; the inspector runs the saved file and reloads when you save.`);
+  await inspector.open(configPath);
+}
+
+async function setInputCommand(inspector: Inspector, idsArg: unknown, decoderArg: unknown): Promise<void> {
+  const limits = inspector.state.limits;
+  if (!limits) {
+    void vscode.window.showInformationMessage('Transformer Inspector: open a config with a runnable model first.');
+    return;
+  }
+  const current = inspector.state.model;
+  const encDec = limits.architecture === 'encoder-decoder';
+  const tokenizer = limits.tokenizer !== undefined;
+  const sideLimits = (vocabSize: number) => ({ vocabSize, maxLen: limits.maxLen, tokenizer });
+  const prompt = (vocabSize: number) =>
+    tokenizer
+      ? `Text (tokenized with ${path.basename(limits.tokenizer ?? '')}), or token ids separated by commas (0 … ${vocabSize - 1}); at most ${limits.maxLen} tokens.`
+      : `Token ids separated by commas (0 … ${vocabSize - 1}, at most ${limits.maxLen}). There is no tokenizer.json beside this config, so text is not accepted.`;
+  type Side = { ids: number[] } | { text: string };
+  const ask = async (what: string, value: string, vocabSize: number): Promise<Side | undefined> => {
+    const text = await vscode.window.showInputBox({
+      title: `Transformer Inspector: Set ${what}`,
+      prompt: prompt(vocabSize),
+      value,
+      ignoreFocusOut: true,
+      validateInput: (t) => {
+        const r = parseInput(t, sideLimits(vocabSize));
+        return 'error' in r ? r.error : undefined;
+      },
+    });
+    if (text === undefined) return undefined;
+    const r = parseInput(text, sideLimits(vocabSize));
+    return 'error' in r ? undefined : r;
+  };
+  const given = (arg: unknown, vocabSize: number, what: string): Side | undefined => {
+    const r = parseInput(Array.isArray(arg) ? arg.join(',') : String(arg), sideLimits(vocabSize));
+    if ('error' in r) {
+      void vscode.window.showErrorMessage(`Transformer Inspector: ${what}: ${r.error}`);
+      return undefined;
+    }
+    return r;
+  };
+  const shown = (ids: readonly number[] | undefined) => formatIds(ids ?? []);
+  const main = idsArg !== undefined ? given(idsArg, limits.vocabSize, 'input') : await ask(encDec ? 'Encoder Input' : 'Input', shown(current?.ids), limits.vocabSize);
+  if (!main) return;
+  const input: InputRequest = 'ids' in main ? { ids: main.ids } : { text: main.text };
+  if (encDec) {
+    const dec =
+      idsArg !== undefined
+        ? decoderArg !== undefined
+          ? given(decoderArg, limits.decoderVocabSize, 'decoder input')
+          : current?.decoderIds && { ids: current.decoderIds }
+        : await ask('Decoder Input', shown(current?.decoderIds), limits.decoderVocabSize);
+    if (!dec) return;
+    if ('ids' in dec) input.decoderIds = dec.ids;
+    else input.decoderText = dec.text;
+  }
+  await inspector.setInput(input);
+}
+
+async function exportCommand(inspector: Inspector, target: unknown): Promise<vscode.Uri | undefined> {
+  const s = inspector.state;
+  if (!s.stepName || !s.configPath) {
+    void vscode.window.showInformationMessage('Transformer Inspector: step forward first; there is no current tensor to export.');
+    return undefined;
+  }
+  let uri: vscode.Uri | undefined;
+  if (target instanceof vscode.Uri) uri = target;
+  else if (typeof target === 'string' && target !== '') uri = vscode.Uri.file(target);
+  else {
+    uri = await vscode.window.showSaveDialog({
+      title: `Export ${s.stepName}`,
+      saveLabel: 'Export',
+      defaultUri: vscode.Uri.file(path.join(path.dirname(s.configPath), `${s.stepName}.npy`)),
+      filters: { 'NumPy array': ['npy'], JSON: ['json'] },
+    });
+  }
+  if (!uri) return undefined;
+  const r = await inspector.exportTensor(uri);
+  if (!r) return undefined;
+  void vscode.window.showInformationMessage(`Transformer Inspector: exported ${r.name} [${r.shape.join(', ')}] to ${path.basename(uri.fsPath)}.`);
+  return uri;
+}
+
+function readText(p: string): string | undefined {
+  try {
+    return fs.readFileSync(p, 'utf8');
+  } catch {
+    return undefined;
+  }
+}

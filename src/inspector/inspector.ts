@@ -1,0 +1,482 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { EngineError, type EngineClient } from '../engine/client';
+import type { InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Position, StepSummary, WorkerRequest } from '../../engine/worker/messages';
+import type { ModelNode } from '../../engine/worker/tree';
+import type { FromWebview, ModelInfo, PanelState, ParamsInfo, ToWebview } from '../protocol';
+import { InspectorPanel } from '../panel/panel';
+import { COMMAND, CONTEXT } from '../ids';
+import type { Log } from '../log';
+
+/** Work that takes longer than this gets a cancellable progress notification and a busy panel. */
+const PROGRESS_DELAY_MS = 400;
+
+/** What the sidebar and the tests read. */
+export interface InspectorState {
+  configPath?: string;
+  panelOpen: boolean;
+  modelLoaded: boolean;
+  model?: ModelInfo;
+  tree?: ModelNode;
+  limits?: InputLimits;
+  steps: readonly StepSummary[];
+  /** The current step's name, or undefined before the first step. */
+  stepName?: string;
+  stepIndex: number;
+  atEnd: boolean;
+  /** The last failure shown for this config (load or step), if any. */
+  failure?: string;
+}
+
+/**
+ * One inspection session: the config shown in the panel, the model in the engine worker, the
+ * cursor in its forward pass. Commands, the webview and the sidebar all act through it; operations
+ * run one at a time, in the order they were asked for.
+ */
+export class Inspector implements vscode.Disposable {
+  private panel: InspectorPanel | undefined;
+  private configPath: string | undefined;
+  private loaded: { model: ModelInfo; tree: ModelNode; limits: InputLimits } | undefined;
+  private steps: StepSummary[] = [];
+  private position: Position | undefined;
+  private input: InputIds | undefined;
+  private params: ParamsInfo | undefined;
+  private failure: { message: string; where?: string } | undefined;
+  /** The worker was restarted: the model must be loaded again before the next request. */
+  private stale = false;
+  private tab: 'step' | 'params' = 'step';
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly client: EngineClient,
+    private readonly log: Log,
+  ) {
+    this.disposables.push(
+      this.changed,
+      this.client.onRestart((reason, message) => this.onEngineRestart(reason, message)),
+      vscode.workspace.onDidSaveTextDocument((doc) => {
+        if (this.configPath && doc.uri.fsPath === this.configPath && this.panel) void this.reload('config saved');
+      }),
+    );
+    void this.updateContext();
+  }
+
+  get state(): InspectorState {
+    const step = this.position?.kind === 'step' ? this.position.step : undefined;
+    return {
+      configPath: this.configPath,
+      panelOpen: this.panel !== undefined,
+      modelLoaded: this.loaded !== undefined,
+      model: this.loaded?.model,
+      tree: this.loaded?.tree,
+      limits: this.loaded?.limits,
+      steps: this.steps,
+      stepName: step?.name,
+      stepIndex: step?.index ?? -1,
+      atEnd: step !== undefined && step.done && step.index === step.computed - 1,
+      failure: this.failure?.message,
+    };
+  }
+
+  /** The panel, for the test API. */
+  get currentPanel(): InspectorPanel | undefined {
+    return this.panel;
+  }
+
+  /** Resolves when every queued operation has finished. */
+  idle(): Promise<void> {
+    return this.queue.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  /** Show a config in the panel (creating it beside the editor) and load its model. */
+  open(configPath: string, restore?: PanelState): Promise<void> {
+    return this.enqueue(async () => {
+      this.ensurePanel().reveal();
+      if (this.configPath !== configPath) {
+        this.loaded = undefined;
+        this.position = undefined;
+        this.steps = [];
+        this.input = undefined;
+        this.params = undefined;
+      }
+      this.configPath = configPath;
+      if (restore?.tab) this.tab = restore.tab;
+      (this.panel as InspectorPanel).title = `Inspector: ${path.basename(configPath)}`;
+      await this.load(restore?.stepIndex);
+    });
+  }
+
+  /** Take over a panel VS Code restored after a reload, and show what its saved state names. */
+  adoptPanel(webviewPanel: vscode.WebviewPanel, state: PanelState | undefined): Promise<void> {
+    this.panel?.dispose();
+    this.attach(InspectorPanel.adopt(webviewPanel, this.extensionUri, this.log, (m) => this.onWebviewMessage(m)));
+    if (state?.configPath) return this.open(state.configPath, state);
+    this.post({ type: 'empty', message: 'Open a *.transformer.json or a Hugging Face config.json to inspect it.' });
+    return Promise.resolve();
+  }
+
+  setInput(input: InputRequest): Promise<void> {
+    return this.enqueue(async () => {
+      if (!(await this.ensureModel())) return;
+      try {
+        const r = await this.track('Setting the input', { kind: 'setInput', input });
+        this.applyLoaded(r);
+      } catch (e) {
+        this.fail(e);
+      }
+    });
+  }
+
+  move(move: Move): Promise<void> {
+    return this.enqueue(async () => {
+      if (!(await this.ensureModel())) return;
+      try {
+        const r = await this.track(moveTitle(move), { kind: 'move', move });
+        this.applyMoved(r);
+      } catch (e) {
+        this.fail(e);
+      }
+    });
+  }
+
+  /** Write the current step's whole tensor to `target` (.npy unless it ends in .json). */
+  exportTensor(target: vscode.Uri): Promise<{ name: string; shape: number[] } | undefined> {
+    return this.enqueue(async () => {
+      if (!(await this.ensureModel())) return undefined;
+      if (this.position?.kind !== 'step') {
+        void vscode.window.showInformationMessage('Transformer Inspector: step forward first; there is no current tensor to export.');
+        return undefined;
+      }
+      const format = target.path.toLowerCase().endsWith('.json') ? 'json' : 'npy';
+      try {
+        const r = await this.track('Exporting the tensor', { kind: 'export', format });
+        await vscode.workspace.fs.writeFile(target, r.bytes);
+        this.log.info(`exported ${r.name} [${r.shape.join(', ')}] as ${format} to ${target.fsPath}`);
+        return { name: r.name, shape: r.shape };
+      } catch (e) {
+        this.fail(e);
+        return undefined;
+      }
+    });
+  }
+
+  /** Show the parameter breakdown tab. */
+  showParameters(): Promise<void> {
+    return this.enqueue(async () => {
+      if (!this.configPath) {
+        void vscode.window.showInformationMessage('Transformer Inspector: open a config first.');
+        return;
+      }
+      this.ensurePanel().reveal();
+      this.tab = 'params';
+      await this.sendParams();
+      this.post({ type: 'showTab', tab: 'params' });
+    });
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+
+  // ---- webview ------------------------------------------------------------------------------
+
+  private async onWebviewMessage(msg: FromWebview): Promise<void> {
+    switch (msg.type) {
+      case 'ready':
+        // A restored panel names its config; a reloaded one gets what the host already has.
+        if (!this.configPath && msg.state?.configPath) return this.open(msg.state.configPath, msg.state);
+        this.sendSnapshot();
+        return;
+      case 'command':
+        await vscode.commands.executeCommand(COMMAND[msg.command]);
+        return;
+      case 'goToStep':
+        return this.move({ to: 'index', index: msg.index });
+      case 'goToHook':
+        return this.move({ to: 'hook', name: msg.name });
+      case 'selectHead':
+        return; // the webview keeps the selected head in its own saved state
+      case 'showTab':
+        this.tab = msg.tab;
+        if (msg.tab === 'params') await this.enqueue(() => this.sendParams());
+        return;
+    }
+  }
+
+  /** Everything the panel shows, again (after the webview (re)loaded). */
+  private sendSnapshot(): void {
+    if (!this.configPath) {
+      this.post({ type: 'empty', message: 'Open a *.transformer.json or a Hugging Face config.json to inspect it.' });
+      return;
+    }
+    if (this.loaded) {
+      this.post({ type: 'model', model: this.loaded.model, steps: this.steps });
+      this.postPosition();
+    }
+    if (this.params) this.post({ type: 'params', params: this.params });
+    if (this.failure) this.post({ type: 'error', ...this.failure });
+    else if (!this.loaded) this.post({ type: 'busy', message: `Loading ${path.basename(this.configPath)}…` });
+    if (this.tab === 'params') this.post({ type: 'showTab', tab: 'params' });
+  }
+
+  private ensurePanel(): InspectorPanel {
+    if (!this.panel) this.attach(InspectorPanel.create(this.extensionUri, this.log, (m) => this.onWebviewMessage(m)));
+    return this.panel as InspectorPanel;
+  }
+
+  private attach(panel: InspectorPanel): void {
+    this.panel = panel;
+    panel.onDidDispose(() => {
+      if (this.panel !== panel) return;
+      // Closing the panel ends the session; the worker keeps nothing the user can reach.
+      this.panel = undefined;
+      this.configPath = undefined;
+      this.loaded = undefined;
+      this.position = undefined;
+      this.steps = [];
+      this.params = undefined;
+      this.failure = undefined;
+      this.tab = 'step';
+      this.fireChanged();
+    });
+    this.fireChanged();
+  }
+
+  private post(msg: ToWebview): void {
+    this.panel?.post(msg);
+  }
+
+  private postPosition(): void {
+    const p = this.position;
+    if (!p) return;
+    this.post(p.kind === 'step' ? { type: 'step', step: p.step } : { type: 'beforeFirstStep', computed: p.computed, done: p.done });
+  }
+
+  // ---- engine -------------------------------------------------------------------------------
+
+  private async load(stepIndex?: number): Promise<void> {
+    const configPath = this.configPath as string;
+    this.failure = undefined;
+    this.post({ type: 'busy', message: `Loading ${path.basename(configPath)}…` });
+    try {
+      let r: Loaded;
+      try {
+        r = await this.track(`Loading ${path.basename(configPath)}`, { kind: 'load', configPath, ...(this.input ? { input: this.input } : {}) });
+      } catch (e) {
+        // The kept input may not fit an edited config: fall back to the default input once.
+        if (!(e instanceof EngineError && e.kind === 'user' && this.input)) throw e;
+        this.input = undefined;
+        r = await this.track(`Loading ${path.basename(configPath)}`, { kind: 'load', configPath });
+      }
+      this.applyLoaded(r);
+      if (r.model.seeded) this.log.info(`${configPath}: no weights beside the config; running on ${r.model.weights}`);
+      if (stepIndex !== undefined && stepIndex >= 0) {
+        this.applyMoved(await this.track('Restoring the step', { kind: 'move', move: { to: 'index', index: stepIndex } }));
+      }
+      if (this.tab === 'params') {
+        await this.sendParams();
+        this.post({ type: 'showTab', tab: 'params' });
+      }
+    } catch (e) {
+      this.loaded = undefined;
+      this.position = undefined;
+      this.steps = [];
+      this.fail(e);
+      // A model that cannot run (too large, a family the engine does not build) still has its analysis.
+      if (e instanceof EngineError && e.kind === 'user' && (await this.sendParams())) this.post({ type: 'showTab', tab: 'params' });
+    }
+  }
+
+  /** Load the current config again (after a save or an engine restart), keeping input and step. */
+  private reload(why: string): Promise<void> {
+    return this.enqueue(async () => {
+      if (!this.configPath) return;
+      this.log.info(`reloading ${this.configPath} (${why})`);
+      const index = this.position?.kind === 'step' ? this.position.step.index : undefined;
+      this.params = undefined;
+      await this.load(index);
+    });
+  }
+
+  /** A loaded, current model for the next request: reloads after an engine restart. */
+  private async ensureModel(): Promise<boolean> {
+    if (!this.configPath) {
+      void vscode.window.showInformationMessage('Transformer Inspector: open a config first (Transformer Inspector: Open Inspector).');
+      return false;
+    }
+    if (this.stale) {
+      this.stale = false;
+      const index = this.position?.kind === 'step' ? this.position.step.index : undefined;
+      await this.load(index);
+    }
+    if (!this.loaded) {
+      if (this.failure) void vscode.window.showWarningMessage(`Transformer Inspector: ${this.failure.message}`);
+      return false;
+    }
+    return true;
+  }
+
+  private applyLoaded(r: Loaded): void {
+    this.loaded = { model: r.model, tree: r.tree, limits: r.limits };
+    this.steps = r.steps;
+    this.position = r.position;
+    this.input = { ids: r.model.ids, ...(r.model.decoderIds ? { decoderIds: r.model.decoderIds } : {}) };
+    this.failure = undefined;
+    this.stale = false;
+    this.post({ type: 'model', model: r.model, steps: r.steps });
+    this.postPosition();
+    this.fireChanged();
+  }
+
+  private applyMoved(r: Moved): void {
+    if (r.steps && this.loaded) {
+      this.steps = r.steps;
+      // The panel's step list grew (the pass is computed lazily for large models).
+      this.post({ type: 'model', model: this.loaded.model, steps: r.steps });
+    }
+    this.position = r.position;
+    this.failure = undefined;
+    this.postPosition();
+    if (r.cancelled) void vscode.window.showInformationMessage('Transformer Inspector: stopped; the steps computed so far are kept.');
+    this.fireChanged();
+  }
+
+  /** The breakdown comes from the config analysis: it exists even when the model cannot run. */
+  private async sendParams(): Promise<boolean> {
+    if (!this.params && this.configPath) {
+      try {
+        this.params = (await this.track('Counting parameters', { kind: 'params', configPath: this.configPath })).params;
+      } catch (e) {
+        if (!this.failure) this.fail(e);
+        else this.log.info(`no parameter breakdown: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    if (this.params) this.post({ type: 'params', params: this.params });
+    return this.params !== undefined;
+  }
+
+  /** Run a request; if it takes a while, show cancellable progress (notification + busy panel). */
+  private async track<Q extends WorkerRequest>(title: string, request: Q) {
+    const started = Date.now();
+    let report: ((message: string) => void) | undefined;
+    const pending = this.client.start(request, {
+      onProgress: (message, fraction) => {
+        if (Date.now() - started < PROGRESS_DELAY_MS) return;
+        report?.(message);
+        this.post({ type: 'busy', message, ...(fraction !== undefined ? { progress: fraction } : {}) });
+      },
+    });
+    let settled = false;
+    const timer = setTimeout(() => {
+      if (settled) return;
+      void vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Transformer Inspector: ${title}`, cancellable: true },
+        (progress, token) => {
+          token.onCancellationRequested(() => this.client.cancel(pending.id));
+          report = (message) => progress.report({ message });
+          return pending.result.then(
+            () => undefined,
+            () => undefined,
+          );
+        },
+      );
+    }, PROGRESS_DELAY_MS);
+    try {
+      return await pending.result;
+    } finally {
+      settled = true;
+      clearTimeout(timer);
+    }
+  }
+
+  private fail(e: unknown): void {
+    if (!(e instanceof EngineError)) {
+      this.log.error(`unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      this.failure = { message: `internal error: ${e instanceof Error ? e.message : String(e)}` };
+      this.post({ type: 'error', message: this.failure.message });
+      return;
+    }
+    const where = [this.configPath && path.basename(this.configPath), e.failure?.place?.key && `key '${e.failure.place.key}'`, e.failure?.place?.tensor && `tensor '${e.failure.place.tensor}'`]
+      .filter(Boolean)
+      .join(', ');
+    this.failure = { message: e.message, ...(where ? { where } : {}) };
+    this.post({ type: 'error', message: e.message, ...(where ? { where } : {}) });
+    switch (e.kind) {
+      case 'user':
+        this.log.info(`${where}: ${e.message}`);
+        break;
+      case 'bug':
+        this.log.error(`engine error: ${e.failure?.stack ?? e.message}`);
+        void vscode.window.showErrorMessage(`Transformer Inspector: ${e.message}`, 'Show Log').then((b) => b && this.log.show());
+        break;
+      case 'crash':
+      case 'cancelled':
+        break; // reported by onEngineRestart
+    }
+    this.fireChanged();
+  }
+
+  private onEngineRestart(reason: 'user' | 'bug' | 'crash' | 'cancelled', message: string): void {
+    this.log.warn(`engine restarted (${reason}): ${message}`);
+    if (this.configPath) this.stale = true;
+    if (reason === 'crash') {
+      void vscode.window
+        .showErrorMessage(`Transformer Inspector: ${message}. The engine was restarted; the model is loaded again on the next step.`, 'Reload Now', 'Show Log')
+        .then((b) => {
+          if (b === 'Reload Now') void this.reload('after a crash');
+          if (b === 'Show Log') this.log.show();
+        });
+    } else {
+      void vscode.window.showInformationMessage('Transformer Inspector: cancelled. The engine was restarted; the model is loaded again on the next step.');
+    }
+  }
+
+  private enqueue<T>(op: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(op, op);
+    this.queue = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next;
+  }
+
+  private fireChanged(): void {
+    void this.updateContext();
+    this.changed.fire();
+  }
+
+  private async updateContext(): Promise<void> {
+    const s = this.state;
+    const set = (key: string, value: boolean) => vscode.commands.executeCommand('setContext', key, value);
+    await Promise.all([
+      set(CONTEXT.panelOpen, s.panelOpen),
+      set(CONTEXT.configOpen, s.panelOpen && s.configPath !== undefined),
+      set(CONTEXT.modelLoaded, s.modelLoaded),
+      set(CONTEXT.hasStep, s.stepName !== undefined),
+      set(CONTEXT.atEnd, s.atEnd),
+    ]);
+  }
+}
+
+function moveTitle(move: Move): string {
+  switch (move.to) {
+    case 'end':
+      return 'Running to the end';
+    case 'hook':
+      return `Computing up to ${move.name}`;
+    case 'module':
+      return `Computing up to ${move.path}`;
+    case 'index':
+      return `Computing up to step ${move.index}`;
+    default:
+      return 'Computing';
+  }
+}
