@@ -66,7 +66,10 @@ export function analyzeConfig(json: JsonValue, opts: AnalyzeOptions = {}): Analy
   return analyzeArch(arch, { dtype, context, batch, file: opts.file });
 }
 
-export function analyzeArch(arch: ArchDesc, o: { dtype: KvDtype; context?: bigint; batch: bigint; file?: string }): Analysis {
+export function analyzeArch(
+  arch: ArchDesc,
+  o: { dtype: KvDtype; context?: bigint; batch: bigint; file?: string },
+): Analysis {
   const params = countParams(arch);
   const context = o.context ?? BigInt(arch.maxContext ?? DEFAULT_CONTEXT);
   const isMoe = params.active !== params.total;
@@ -97,7 +100,11 @@ export function analyzeFile(file: string, opts: Omit<AnalyzeOptions, 'file'> = {
   let text: string;
   try {
     const st = fs.statSync(file);
-    if (st.size > MAX_CONFIG_BYTES) throw new InspectorError(`${st.size} bytes is too large for a config file (at most ${MAX_CONFIG_BYTES})`, { file });
+    if (st.size > MAX_CONFIG_BYTES)
+      throw new InspectorError(
+        `${st.size} bytes is too large for a config file (at most ${MAX_CONFIG_BYTES})`,
+        { file },
+      );
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     if (e instanceof InspectorError) throw e;
@@ -120,33 +127,82 @@ export function parseConfigText(text: string, file?: string): JsonValue {
       else if (ch === 34) inString = false;
     } else if (ch === 34) inString = true;
     else if (ch === 91 || ch === 123) {
-      if (++depth > MAX_DEPTH) throw new InspectorError(`JSON nested deeper than ${MAX_DEPTH} levels: not a model config`, { file });
+      if (++depth > MAX_DEPTH)
+        throw new InspectorError(`JSON nested deeper than ${MAX_DEPTH} levels: not a model config`, { file });
     } else if (ch === 93 || ch === 125) depth--;
   }
   return parseJsonText(text, file);
 }
 
 function conventions(arch: ArchDesc, p: ParamTotals, isMoe: boolean): Convention[] {
-  const out: Convention[] = [{ key: 'total', label: arch.modelClass, params: p.total, note: 'the total: the model class the config names, task head included, tied weights once' }];
-  if (p.base !== p.total) out.push({ key: 'base', label: arch.baseClass, params: p.base, note: 'the base model, without a task head' });
-  out.push({ key: 'non_embedding', label: 'without embeddings', params: p.nonEmbedding, note: 'excluding token, position and type embeddings and an untied output projection' });
+  const out: Convention[] = [
+    {
+      key: 'total',
+      label: arch.modelClass,
+      params: p.total,
+      note: 'the total: the model class the config names, task head included, tied weights once',
+    },
+  ];
+  if (p.base !== p.total)
+    out.push({
+      key: 'base',
+      label: arch.baseClass,
+      params: p.base,
+      note: 'the base model, without a task head',
+    });
+  out.push({
+    key: 'non_embedding',
+    label: 'without embeddings',
+    params: p.nonEmbedding,
+    note: 'excluding token, position and type embeddings and an untied output projection',
+  });
   if (isMoe) {
-    out.push({ key: 'active', label: 'active per token', params: p.active, note: 'routed experts × top-k, shared experts, router, dense layers, attention, embeddings and head' });
-    out.push({ key: 'active_without_embedding_lookup', label: 'active per token, embedding tables excluded', params: p.activeNonEmbeddingLookup, note: 'as DeepSeek quotes its activated parameters' });
+    out.push({
+      key: 'active',
+      label: 'active per token',
+      params: p.active,
+      note: 'routed experts × top-k, shared experts, router, dense layers, attention, embeddings and head',
+    });
+    out.push({
+      key: 'active_without_embedding_lookup',
+      label: 'active per token, embedding tables excluded',
+      params: p.activeNonEmbeddingLookup,
+      note: 'as DeepSeek quotes its activated parameters',
+    });
   }
-  if (p.learned !== null) out.push({ key: 'learned', label: 'learned parameters only', params: p.learned, note: 'without frozen parameters that are never trained (fixed sinusoid position tables)' });
-  if (p.withExtra !== null) out.push({ key: 'with_extra', label: arch.extraLabel ?? 'with extra modules', params: p.withExtra, note: 'everything the checkpoint stores' });
-  if (p.torch !== null) out.push({ key: 'torch', label: "transformers' num_parameters()", params: p.torch, note: 'differs by buffers that transformers holds as frozen parameters or the reverse (see buffers)' });
+  if (p.learned !== null)
+    out.push({
+      key: 'learned',
+      label: 'learned parameters only',
+      params: p.learned,
+      note: 'without frozen parameters that are never trained (fixed sinusoid position tables)',
+    });
+  if (p.withExtra !== null)
+    out.push({
+      key: 'with_extra',
+      label: arch.extraLabel ?? 'with extra modules',
+      params: p.withExtra,
+      note: 'everything the checkpoint stores',
+    });
+  if (p.torch !== null)
+    out.push({
+      key: 'torch',
+      label: "transformers' num_parameters()",
+      params: p.torch,
+      note: 'differs by buffers that transformers holds as frozen parameters or the reverse (see buffers)',
+    });
   return out;
 }
 
 function checkDtype(d: string): KvDtype {
-  if (!(KV_DTYPES as readonly string[]).includes(d)) throw new InspectorError(`dtype must be one of ${KV_DTYPES.join(', ')}, got "${d}"`);
+  if (!(KV_DTYPES as readonly string[]).includes(d))
+    throw new InspectorError(`dtype must be one of ${KV_DTYPES.join(', ')}, got "${d}"`);
   return d as KvDtype;
 }
 
 function positive(v: number | bigint, what: string): bigint {
-  if (typeof v === 'number' && !Number.isSafeInteger(v)) throw new InspectorError(`${what} must be a whole number, got ${v}`);
+  if (typeof v === 'number' && !Number.isSafeInteger(v))
+    throw new InspectorError(`${what} must be a whole number, got ${v}`);
   const b = BigInt(v);
   if (b < 1n) throw new InspectorError(`${what} must be at least 1, got ${b}`);
   return b;

@@ -16,7 +16,14 @@ import type { ArchDesc, AttentionDef } from './types';
 
 export type KvDtype = 'fp32' | 'fp16' | 'bf16' | 'fp8' | 'int8' | 'int4';
 export const KV_DTYPES: readonly KvDtype[] = ['fp32', 'fp16', 'bf16', 'fp8', 'int8', 'int4'];
-export const DTYPE_BITS: Readonly<Record<KvDtype, number>> = { fp32: 32, fp16: 16, bf16: 16, fp8: 8, int8: 8, int4: 4 };
+export const DTYPE_BITS: Readonly<Record<KvDtype, number>> = {
+  fp32: 32,
+  fp16: 16,
+  bf16: 16,
+  fp8: 8,
+  int8: 8,
+  int4: 4,
+};
 
 export interface KvGroup {
   /** `grouped-query`, `multi-head`, `multi-query`, `latent`, `cross-attention`. */
@@ -43,9 +50,17 @@ export interface KvCache {
   readonly formula: string;
   readonly groups: readonly KvGroup[];
   /** MLA only: caching full per-head K and V instead. */
-  readonly naive?: { readonly bytesPerToken: bigint; readonly bytesForContext: bigint; readonly formula: string };
+  readonly naive?: {
+    readonly bytesPerToken: bigint;
+    readonly bytesForContext: bigint;
+    readonly formula: string;
+  };
   /** Encoder-decoder: K and V of the source, per source token (source length = context). */
-  readonly cross?: { readonly bytesPerSourceToken: bigint; readonly bytesForSource: bigint; readonly formula: string };
+  readonly cross?: {
+    readonly bytesPerSourceToken: bigint;
+    readonly bytesForSource: bigint;
+    readonly formula: string;
+  };
   readonly note?: string;
 }
 
@@ -66,7 +81,15 @@ export function kvCache(arch: ArchDesc, dtype: KvDtype, context: bigint, batch: 
       const a = m.attention;
       if (!a || !inVariant(ctx.only, 'task')) return;
       if (!a.causal && !a.cross) return;
-      const key = JSON.stringify([kindOf(a), a.heads, a.kvHeads, a.qkHeadDim, a.vHeadDim, String(a.window), a.mla ?? null]);
+      const key = JSON.stringify([
+        kindOf(a),
+        a.heads,
+        a.kvHeads,
+        a.qkHeadDim,
+        a.vHeadDim,
+        String(a.window),
+        a.mla ?? null,
+      ]);
       const g = groups.get(key);
       groups.set(key, { a, layers: (g?.layers ?? 0n) + ctx.execMult });
     },
@@ -87,10 +110,15 @@ export function kvCache(arch: ArchDesc, dtype: KvDtype, context: bigint, batch: 
       const naive = BigInt(a.heads) * BigInt(a.qkHeadDim + a.vHeadDim);
       naivePerToken += bytesOf(naive * layers, bits);
       naiveForContext += bytesOf(naive * layers * held * batch, bits);
-      naiveParts.push(`${layers} layers × ${a.heads} heads × (${a.qkHeadDim} K + ${a.vHeadDim} V) × ${byteText}`);
+      naiveParts.push(
+        `${layers} layers × ${a.heads} heads × (${a.qkHeadDim} K + ${a.vHeadDim} V) × ${byteText}`,
+      );
     } else {
       elements = BigInt(a.kvHeads) * BigInt(a.qkHeadDim + a.vHeadDim);
-      const dims = a.qkHeadDim === a.vHeadDim ? `2 (K, V) × ${a.kvHeads} kv heads × ${a.qkHeadDim}` : `${a.kvHeads} kv heads × (${a.qkHeadDim} K + ${a.vHeadDim} V)`;
+      const dims =
+        a.qkHeadDim === a.vHeadDim
+          ? `2 (K, V) × ${a.kvHeads} kv heads × ${a.qkHeadDim}`
+          : `${a.kvHeads} kv heads × (${a.qkHeadDim} K + ${a.vHeadDim} V)`;
       formula = `${layers} layers × ${dims} × ${byteText}`;
       if (!a.cross) {
         naivePerToken += bytesOf(elements * layers, bits);
@@ -120,12 +148,30 @@ export function kvCache(arch: ArchDesc, dtype: KvDtype, context: bigint, batch: 
     batch,
     bytesPerToken,
     bytesForContext: selfForContext + crossForSource,
-    formula: self.length ? self.map((g) => g.formula).join(' + ') : 'no causal self-attention: nothing is cached',
+    formula: self.length
+      ? self.map((g) => g.formula).join(' + ')
+      : 'no causal self-attention: nothing is cached',
     groups: [...self, ...cross],
-    ...(hasMla ? { naive: { bytesPerToken: naivePerToken, bytesForContext: naiveForContext, formula: naiveParts.join(' + ') } } : {}),
-    ...(cross.length
-      ? { cross: { bytesPerSourceToken: sum(cross, (g) => g.bytesPerToken), bytesForSource: crossForSource, formula: cross.map((g) => g.formula).join(' + ') } }
+    ...(hasMla
+      ? {
+          naive: {
+            bytesPerToken: naivePerToken,
+            bytesForContext: naiveForContext,
+            formula: naiveParts.join(' + '),
+          },
+        }
       : {}),
-    ...(self.length === 0 ? { note: 'an encoder attends to all positions at once and keeps no KV cache' } : {}),
+    ...(cross.length
+      ? {
+          cross: {
+            bytesPerSourceToken: sum(cross, (g) => g.bytesPerToken),
+            bytesForSource: crossForSource,
+            formula: cross.map((g) => g.formula).join(' + '),
+          },
+        }
+      : {}),
+    ...(self.length === 0
+      ? { note: 'an encoder attends to all positions at once and keeps no KV cache' }
+      : {}),
   };
 }

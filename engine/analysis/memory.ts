@@ -71,12 +71,18 @@ function fp8BlockBytes(s: Split, block: readonly [number, number] | null): bigin
   return bytes;
 }
 
-const STORED: Record<string, string> = { float32: 'fp32', float16: 'fp16', bfloat16: 'bf16', float: 'fp32', half: 'fp16' };
+const STORED: Record<string, string> = {
+  float32: 'fp32',
+  float16: 'fp16',
+  bfloat16: 'bf16',
+  float: 'fp32',
+  half: 'fp16',
+};
 
 export function weightMemory(arch: ArchDesc): MemoryRow[] {
   const s = split(arch);
   const q: QuantizationInfo | null = arch.quantization;
-  const stored = q ? null : STORED[arch.storedDtype ?? ''] ?? null;
+  const stored = q ? null : (STORED[arch.storedDtype ?? ''] ?? null);
   const rows: MemoryRow[] = [
     { key: 'fp32', label: 'fp32', bytes: s.total * 4n },
     { key: 'fp16', label: 'fp16', bytes: s.total * 2n },

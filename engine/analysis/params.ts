@@ -1,5 +1,14 @@
 import { InspectorError } from '../errors';
-import { childContext, inVariant, iterateIndices, product, ROOT_CONTEXT, tensorCategory, walk, type WalkContext } from './tree';
+import {
+  childContext,
+  inVariant,
+  iterateIndices,
+  product,
+  ROOT_CONTEXT,
+  tensorCategory,
+  walk,
+  type WalkContext,
+} from './tree';
 import type { ArchDesc, Category, ModuleDef, Only, TensorDef } from './types';
 
 /** Exact parameter counts: the component tree, the totals under each convention, per-tensor expansion. */
@@ -32,7 +41,17 @@ export interface ComponentNode {
   readonly children: readonly ComponentNode[];
 }
 
-export const CATEGORIES: readonly Category[] = ['embeddings', 'attention', 'mlp', 'experts', 'shared_experts', 'router', 'norms', 'head', 'other'];
+export const CATEGORIES: readonly Category[] = [
+  'embeddings',
+  'attention',
+  'mlp',
+  'experts',
+  'shared_experts',
+  'router',
+  'norms',
+  'head',
+  'other',
+];
 
 export interface ParamTotals {
   /** The model class named by the config (task head included): what `total` means. */
@@ -125,7 +144,8 @@ export function componentTree(arch: ArchDesc): ComponentNode {
       ...(t.note ? { note: t.note } : {}),
     }));
     const children = m.children.map((c) => rec(c, ctx, depth + (m.repeat ? 1 : 0)));
-    const counted = (c: ComponentNode): boolean => c.only === undefined || c.only === 'task' || c.only === ctx.only;
+    const counted = (c: ComponentNode): boolean =>
+      c.only === undefined || c.only === 'task' || c.only === ctx.only;
     let each = tensors.reduce((a, t) => a + t.params, 0n);
     let activeEach = each;
     for (const c of children) {
@@ -164,7 +184,11 @@ export interface ExpandedTensor {
  * Every parameter tensor by its full weight name, as the reference implementation (or the engine's
  * native builder) allocates it; tied tensors are left out, as they are one tensor. Throws past `limit`.
  */
-export function expandTensors(arch: ArchDesc, variant: 'base' | 'task' | 'extra' = 'task', limit = 1_000_000): ExpandedTensor[] {
+export function expandTensors(
+  arch: ArchDesc,
+  variant: 'base' | 'task' | 'extra' = 'task',
+  limit = 1_000_000,
+): ExpandedTensor[] {
   const out: ExpandedTensor[] = [];
   const rec = (m: ModuleDef, prefix: string, only: Only | undefined): void => {
     const o = m.only ?? only;
@@ -173,7 +197,10 @@ export function expandTensors(arch: ArchDesc, variant: 'base' | 'task' | 'extra'
       if (!m.name) return [prefix];
       const here = prefix ? `${prefix}.${m.name}` : m.name;
       if (!m.repeat) return [here];
-      const idx = m.repeat.indices ?? { parts: [{ start: 0n, step: 1n, count: m.repeat.count }], count: m.repeat.count };
+      const idx = m.repeat.indices ?? {
+        parts: [{ start: 0n, step: 1n, count: m.repeat.count }],
+        count: m.repeat.count,
+      };
       const it = iterateIndices(idx);
       if (m.repeat.shared) {
         const first = it.next();

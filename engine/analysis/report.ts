@@ -39,7 +39,13 @@ function componentJson(n: ComponentNode): Json {
     only: n.only,
     shared: n.shared,
     note: n.note,
-    tensors: n.tensors.map((t) => ({ name: t.name, shape: [...t.shape], params: t.params, tied_to: t.tiedTo, note: t.note })),
+    tensors: n.tensors.map((t) => ({
+      name: t.name,
+      shape: [...t.shape],
+      params: t.params,
+      tied_to: t.tiedTo,
+      note: t.note,
+    })),
     children: n.children.map(componentJson),
   };
 }
@@ -69,7 +75,13 @@ export function analysisToJson(a: Analysis): Json {
     active_by_category: a.isMoe ? { ...p.activeByCategory } : undefined,
     components: componentJson(a.components),
     weights_bytes: Object.fromEntries(a.memory.map((m) => [m.key, m.bytes])),
-    weights: a.memory.map((m) => ({ key: m.key, label: m.label, bytes: m.bytes, stored: m.stored, note: m.note })),
+    weights: a.memory.map((m) => ({
+      key: m.key,
+      label: m.label,
+      bytes: m.bytes,
+      stored: m.stored,
+      note: m.note,
+    })),
     kv_cache_bytes_per_token: a.kv.bytesPerToken,
     kv_cache: {
       dtype: a.kv.dtype,
@@ -88,8 +100,16 @@ export function analysisToJson(a: Analysis): Json {
         bytes_for_context: g.bytesForContext,
         formula: g.formula,
       })),
-      naive: a.kv.naive && { bytes_per_token: a.kv.naive.bytesPerToken, bytes_for_context: a.kv.naive.bytesForContext, formula: a.kv.naive.formula },
-      cross: a.kv.cross && { bytes_per_source_token: a.kv.cross.bytesPerSourceToken, bytes_for_source: a.kv.cross.bytesForSource, formula: a.kv.cross.formula },
+      naive: a.kv.naive && {
+        bytes_per_token: a.kv.naive.bytesPerToken,
+        bytes_for_context: a.kv.naive.bytesForContext,
+        formula: a.kv.naive.formula,
+      },
+      cross: a.kv.cross && {
+        bytes_per_source_token: a.kv.cross.bytesPerSourceToken,
+        bytes_for_source: a.kv.cross.bytesForSource,
+        formula: a.kv.cross.formula,
+      },
       note: a.kv.note,
     },
     flops_per_token: a.flops.perToken,
@@ -104,7 +124,12 @@ export function analysisToJson(a: Analysis): Json {
       breakdown: a.flops.breakdown.map((b) => ({ name: b.name, flops: b.flops })),
       formula: a.flops.formula,
     },
-    buffers: a.buffers.map((b) => ({ name: b.name, shape: [...b.shape], size: b.shape.reduce((x, y) => x * y, 1n), note: b.note })),
+    buffers: a.buffers.map((b) => ({
+      name: b.name,
+      shape: [...b.shape],
+      size: b.shape.reduce((x, y) => x * y, 1n),
+      note: b.note,
+    })),
     notes: [...a.notes],
   };
 }
@@ -138,12 +163,18 @@ function scaled(n: bigint, units: readonly string[], base: number): string {
 
 /** 6.54e9 → "6.54 GFLOP". */
 export function formatFlops(n: bigint): string {
-  return scaled(n, [' FLOP', ' kFLOP', ' MFLOP', ' GFLOP', ' TFLOP', ' PFLOP', ' EFLOP', ' ZFLOP', ' YFLOP'], 1000);
+  return scaled(
+    n,
+    [' FLOP', ' kFLOP', ' MFLOP', ' GFLOP', ' TFLOP', ' PFLOP', ' EFLOP', ' ZFLOP', ' YFLOP'],
+    1000,
+  );
 }
 
 /** Bytes in binary units: "2.00 GiB", "512 KiB", "70,272 B". */
 export function formatBytes(n: bigint): string {
-  return n < 1024n ? `${formatCount(n)} B` : scaled(n, [' B', ' KiB', ' MiB', ' GiB', ' TiB', ' PiB', ' EiB'], 1024);
+  return n < 1024n
+    ? `${formatCount(n)} B`
+    : scaled(n, [' B', ' KiB', ' MiB', ' GiB', ' TiB', ' PiB', ' EiB'], 1024);
 }
 
 /** Decimal beside binary, as model cards quote weights: "13.48 GB (12.55 GiB)". */

@@ -24,7 +24,12 @@ export function product(shape: readonly bigint[]): bigint {
 // ---------------------------------------------------------------- tensors
 
 /** nn.Linear(in, out): weight [out, in] and, with bias, bias [out]. */
-export function linear(name: string, inF: number | bigint, outF: number | bigint, bias: boolean): TensorDef[] {
+export function linear(
+  name: string,
+  inF: number | bigint,
+  outF: number | bigint,
+  bias: boolean,
+): TensorDef[] {
   const i = big(inF);
   const o = big(outF);
   const w: TensorDef = { name: `${name}.weight`, shape: [o, i], role: 'weight', matmul: { in: i, out: o } };
@@ -48,15 +53,31 @@ export function norm(name: string, dim: number | bigint, bias: boolean, suffix =
   return bias ? [w, { name: `${name}.bias`, shape: [d], role: 'norm' }] : [w];
 }
 
-export function embedding(name: string, rows: number | bigint, dim: number | bigint, role: TensorRole): TensorDef {
+export function embedding(
+  name: string,
+  rows: number | bigint,
+  dim: number | bigint,
+  role: TensorRole,
+): TensorDef {
   return { name, shape: [big(rows), big(dim)], role };
 }
 
 /** An output projection [vocab, d] to the vocabulary, its own tensor or tied to an embedding. */
-export function unembedding(name: string, vocab: number | bigint, dim: number | bigint, tiedTo?: string): TensorDef {
+export function unembedding(
+  name: string,
+  vocab: number | bigint,
+  dim: number | bigint,
+  tiedTo?: string,
+): TensorDef {
   const v = big(vocab);
   const d = big(dim);
-  return { name, shape: [v, d], role: 'unembedding', matmul: { in: d, out: v }, ...(tiedTo ? { tiedTo } : {}) };
+  return {
+    name,
+    shape: [v, d],
+    role: 'unembedding',
+    matmul: { in: d, out: v },
+    ...(tiedTo ? { tiedTo } : {}),
+  };
 }
 
 // ---------------------------------------------------------------- modules
@@ -154,7 +175,9 @@ export function partitionLayers(
   period: number,
   kindOf: (i: number) => string,
 ): Map<string, IndexSet> {
-  const bounds = [...new Set([0, ...breakpoints.filter((b) => b > 0 && b < layers), layers])].sort((a, b) => a - b);
+  const bounds = [...new Set([0, ...breakpoints.filter((b) => b > 0 && b < layers), layers])].sort(
+    (a, b) => a - b,
+  );
   const byKind = new Map<string, Progression[]>();
   for (let s = 0; s + 1 < bounds.length; s++) {
     const lo = bounds[s];
@@ -203,7 +226,11 @@ const INDEX_NAMES = ['i', 'j', 'k', 'l', 'm'];
 
 export function childContext(m: ModuleDef, ctx: WalkContext, depth: number): WalkContext {
   const r = m.repeat;
-  const seg = m.name ? (r ? `${m.name}.{${INDEX_NAMES[Math.min(depth, INDEX_NAMES.length - 1)]}}` : m.name) : '';
+  const seg = m.name
+    ? r
+      ? `${m.name}.{${INDEX_NAMES[Math.min(depth, INDEX_NAMES.length - 1)]}}`
+      : m.name
+    : '';
   const count = r ? r.count : 1n;
   const active = r ? (r.active ?? r.count) : 1n;
   if (m.only && ctx.only && m.only !== ctx.only) {

@@ -53,15 +53,7 @@ export type Only = 'base' | 'task' | 'extra';
 export type Stream = 'encoder' | 'decoder' | 'sequence';
 
 export type Category =
-  | 'embeddings'
-  | 'attention'
-  | 'mlp'
-  | 'experts'
-  | 'shared_experts'
-  | 'router'
-  | 'norms'
-  | 'head'
-  | 'other';
+  'embeddings' | 'attention' | 'mlp' | 'experts' | 'shared_experts' | 'router' | 'norms' | 'head' | 'other';
 
 /** Layer (or expert) indices: a union of arithmetic progressions, so 10^15 layers cost nothing. */
 export interface Progression {

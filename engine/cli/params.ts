@@ -43,7 +43,10 @@ export async function runParams(argv: string[], io: Io = processIo): Promise<num
   };
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k];
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const [flag, inline] =
+      a.startsWith('--') && a.includes('=')
+        ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]
+        : [a, undefined];
     const value = (): string | undefined => inline ?? argv[++k];
     switch (flag) {
       case '--help':
@@ -55,14 +58,16 @@ export async function runParams(argv: string[], io: Io = processIo): Promise<num
         break;
       case '--dtype': {
         const v = value();
-        if (v === undefined || !(KV_DTYPES as readonly string[]).includes(v)) return usage(`--dtype takes one of ${KV_DTYPES.join(', ')}`);
+        if (v === undefined || !(KV_DTYPES as readonly string[]).includes(v))
+          return usage(`--dtype takes one of ${KV_DTYPES.join(', ')}`);
         dtype = v;
         break;
       }
       case '--context':
       case '--batch': {
         const v = value();
-        if (v === undefined || !/^[1-9][0-9]{0,30}$/.test(v)) return usage(`${flag} takes a positive integer, got ${v === undefined ? 'nothing' : `"${v}"`}`);
+        if (v === undefined || !/^[1-9][0-9]{0,30}$/.test(v))
+          return usage(`${flag} takes a positive integer, got ${v === undefined ? 'nothing' : `"${v}"`}`);
         if (flag === '--context') context = BigInt(v);
         else batch = BigInt(v);
         break;

@@ -31,13 +31,33 @@ function checkSame(json: JsonObject, model: TransformerModel, opts: { native?: b
   assert.equal(a.params.total, BigInt(model.parameterCount()), 'analytic total = allocated total');
 }
 
-const tutorial = { vocab_size: 40, d_model: 16, num_heads: 4, d_ff: 32, num_layers: 2, max_len: 12, dropout: 0.1 };
+const tutorial = {
+  vocab_size: 40,
+  d_model: 16,
+  num_heads: 4,
+  d_ff: 32,
+  num_layers: 2,
+  max_len: 12,
+  dropout: 0.1,
+};
 
 const NATIVE: Record<string, JsonObject> = {
   'tutorial encoder (sinusoidal, pre-norm, fc_out with bias)': tutorial,
-  'decoder, learned positions, tied, no output bias': { ...tutorial, architecture: 'decoder', positional: 'learned', tie_embeddings: true, output_bias: false },
+  'decoder, learned positions, tied, no output bias': {
+    ...tutorial,
+    architecture: 'decoder',
+    positional: 'learned',
+    tie_embeddings: true,
+    output_bias: false,
+  },
   'decoder, tied with an output bias': { ...tutorial, architecture: 'decoder', tie_embeddings: true },
-  'encoder-decoder, shared and tied embeddings': { ...tutorial, architecture: 'encoder-decoder', num_decoder_layers: 3, share_embeddings: true, tie_embeddings: true },
+  'encoder-decoder, shared and tied embeddings': {
+    ...tutorial,
+    architecture: 'encoder-decoder',
+    num_decoder_layers: 3,
+    share_embeddings: true,
+    tie_embeddings: true,
+  },
   'encoder-decoder, own target vocabulary, post-norm, learned positions': {
     ...tutorial,
     architecture: 'encoder-decoder',
@@ -47,11 +67,33 @@ const NATIVE: Record<string, JsonObject> = {
   },
   'shared_layers (the tutorial quirk)': { ...tutorial, num_layers: 6, shared_layers: true },
   'shared_layers encoder-decoder': { ...tutorial, architecture: 'encoder-decoder', shared_layers: true },
-  'post-norm, LayerNorm without bias, no final norm': { ...tutorial, norm_placement: 'post', norm: 'layernorm_nobias', final_norm: false },
-  'RoPE, GQA, SwiGLU, RMSNorm decoder': { ...tutorial, architecture: 'decoder', positional: 'rope', num_kv_heads: 2, ffn: 'swiglu', norm: 'rmsnorm' },
-  'multi-query, GeGLU, ScaleNorm': { ...tutorial, architecture: 'decoder', num_kv_heads: 1, ffn: 'geglu', norm: 'scalenorm' },
+  'post-norm, LayerNorm without bias, no final norm': {
+    ...tutorial,
+    norm_placement: 'post',
+    norm: 'layernorm_nobias',
+    final_norm: false,
+  },
+  'RoPE, GQA, SwiGLU, RMSNorm decoder': {
+    ...tutorial,
+    architecture: 'decoder',
+    positional: 'rope',
+    num_kv_heads: 2,
+    ffn: 'swiglu',
+    norm: 'rmsnorm',
+  },
+  'multi-query, GeGLU, ScaleNorm': {
+    ...tutorial,
+    architecture: 'decoder',
+    num_kv_heads: 1,
+    ffn: 'geglu',
+    norm: 'scalenorm',
+  },
   'latent bottleneck encoder': { ...tutorial, attention: 'latent_bottleneck', num_latents: 3 },
-  'sliding-window decoder': { ...tutorial, architecture: 'decoder', masks: [{ kind: 'sliding_window', window: 4 }] },
+  'sliding-window decoder': {
+    ...tutorial,
+    architecture: 'decoder',
+    masks: [{ kind: 'sliding_window', window: 4 }],
+  },
 };
 
 for (const [name, json] of Object.entries(NATIVE)) {
@@ -62,14 +104,77 @@ for (const [name, json] of Object.entries(NATIVE)) {
 
 /** Tiny configs of every Hugging Face family (the engine builds those it runs). */
 const HF: Record<string, JsonObject[]> = {
-  gpt2: [{ model_type: 'gpt2', vocab_size: 50, n_positions: 16, n_embd: 8, n_layer: 2, n_head: 2, architectures: ['GPT2LMHeadModel'] }],
-  llama: [
-    { model_type: 'llama', vocab_size: 40, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 32 },
-    { model_type: 'llama', vocab_size: 40, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 3, num_attention_heads: 4, tie_word_embeddings: true, attention_bias: true, mlp_bias: true, head_dim: 8 },
+  gpt2: [
+    {
+      model_type: 'gpt2',
+      vocab_size: 50,
+      n_positions: 16,
+      n_embd: 8,
+      n_layer: 2,
+      n_head: 2,
+      architectures: ['GPT2LMHeadModel'],
+    },
   ],
-  mistral: [{ model_type: 'mistral', vocab_size: 40, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 1, sliding_window: 4 }],
-  qwen2: [{ model_type: 'qwen2', vocab_size: 40, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, tie_word_embeddings: true }],
-  gemma: [{ model_type: 'gemma', vocab_size: 40, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 1, head_dim: 12 }],
+  llama: [
+    {
+      model_type: 'llama',
+      vocab_size: 40,
+      hidden_size: 16,
+      intermediate_size: 24,
+      num_hidden_layers: 2,
+      num_attention_heads: 4,
+      num_key_value_heads: 2,
+      max_position_embeddings: 32,
+    },
+    {
+      model_type: 'llama',
+      vocab_size: 40,
+      hidden_size: 16,
+      intermediate_size: 24,
+      num_hidden_layers: 3,
+      num_attention_heads: 4,
+      tie_word_embeddings: true,
+      attention_bias: true,
+      mlp_bias: true,
+      head_dim: 8,
+    },
+  ],
+  mistral: [
+    {
+      model_type: 'mistral',
+      vocab_size: 40,
+      hidden_size: 16,
+      intermediate_size: 24,
+      num_hidden_layers: 2,
+      num_attention_heads: 4,
+      num_key_value_heads: 1,
+      sliding_window: 4,
+    },
+  ],
+  qwen2: [
+    {
+      model_type: 'qwen2',
+      vocab_size: 40,
+      hidden_size: 16,
+      intermediate_size: 24,
+      num_hidden_layers: 2,
+      num_attention_heads: 4,
+      num_key_value_heads: 2,
+      tie_word_embeddings: true,
+    },
+  ],
+  gemma: [
+    {
+      model_type: 'gemma',
+      vocab_size: 40,
+      hidden_size: 16,
+      intermediate_size: 24,
+      num_hidden_layers: 2,
+      num_attention_heads: 2,
+      num_key_value_heads: 1,
+      head_dim: 12,
+    },
+  ],
   bert: [
     {
       model_type: 'bert',
@@ -127,11 +232,15 @@ const HF: Record<string, JsonObject[]> = {
 
 for (const family of Object.keys(ENGINE_FAMILIES)) {
   const configs = HF[family];
-  test(`${family}: analytic count = tensors the engine allocates`, { skip: configs ? false : `no tiny ${family} config in this test yet` }, () => {
-    for (const json of configs ?? []) {
-      const text = JSON.stringify(json);
-      const spec = hfSpec(text);
-      checkSame(json, buildHfModel(text, undefined, spec));
-    }
-  });
+  test(
+    `${family}: analytic count = tensors the engine allocates`,
+    { skip: configs ? false : `no tiny ${family} config in this test yet` },
+    () => {
+      for (const json of configs ?? []) {
+        const text = JSON.stringify(json);
+        const spec = hfSpec(text);
+        checkSame(json, buildHfModel(text, undefined, spec));
+      }
+    },
+  );
 }

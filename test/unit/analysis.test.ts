@@ -9,8 +9,10 @@ import { analyzeConfig, analyzeFile, type Analysis } from '../../engine/analysis
  */
 
 const FIX = path.join(__dirname, '..', 'fixtures', 'configs');
-const load = (name: string, opts: { dtype?: string; context?: bigint; batch?: bigint } = {}): Analysis => analyzeFile(path.join(FIX, name, 'config.json'), opts);
-const conv = (a: Analysis, key: string): bigint | undefined => a.conventions.find((c) => c.key === key)?.params;
+const load = (name: string, opts: { dtype?: string; context?: bigint; batch?: bigint } = {}): Analysis =>
+  analyzeFile(path.join(FIX, name, 'config.json'), opts);
+const conv = (a: Analysis, key: string): bigint | undefined =>
+  a.conventions.find((c) => c.key === key)?.params;
 
 test('gpt2: 124,439,808 (GPT2LMHeadModel, LM head tied to wte)', () => {
   const a = load('gpt2');
@@ -65,11 +67,39 @@ test('dense decoders: TinyLlama 1,100,048,384; Qwen2-0.5B 494,032,768 (tied); ge
 });
 
 test('more dense decoders from their sizes: Llama-3-8B 8,030,261,248; gemma-7b 8,537,680,896 (head_dim ≠ width/heads); Qwen2-7B 7,615,616,512', () => {
-  const llama3 = { model_type: 'llama', vocab_size: 128256, hidden_size: 4096, intermediate_size: 14336, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 8, max_position_embeddings: 8192, rope_theta: 500000.0 };
+  const llama3 = {
+    model_type: 'llama',
+    vocab_size: 128256,
+    hidden_size: 4096,
+    intermediate_size: 14336,
+    num_hidden_layers: 32,
+    num_attention_heads: 32,
+    num_key_value_heads: 8,
+    max_position_embeddings: 8192,
+    rope_theta: 500000.0,
+  };
   assert.equal(analyzeConfig(llama3).params.total, 8_030_261_248n);
-  const gemma7b = { model_type: 'gemma', vocab_size: 256000, hidden_size: 3072, intermediate_size: 24576, num_hidden_layers: 28, num_attention_heads: 16, num_key_value_heads: 16, head_dim: 256 };
+  const gemma7b = {
+    model_type: 'gemma',
+    vocab_size: 256000,
+    hidden_size: 3072,
+    intermediate_size: 24576,
+    num_hidden_layers: 28,
+    num_attention_heads: 16,
+    num_key_value_heads: 16,
+    head_dim: 256,
+  };
   assert.equal(analyzeConfig(gemma7b).params.total, 8_537_680_896n);
-  const qwen7b = { model_type: 'qwen2', vocab_size: 152064, hidden_size: 3584, intermediate_size: 18944, num_hidden_layers: 28, num_attention_heads: 28, num_key_value_heads: 4, tie_word_embeddings: false };
+  const qwen7b = {
+    model_type: 'qwen2',
+    vocab_size: 152064,
+    hidden_size: 3584,
+    intermediate_size: 18944,
+    num_hidden_layers: 28,
+    num_attention_heads: 28,
+    num_key_value_heads: 4,
+    tie_word_embeddings: false,
+  };
   assert.equal(analyzeConfig(qwen7b).params.total, 7_615_616_512n);
 });
 
@@ -119,7 +149,11 @@ test('DeepSeek-V3: 671,026,419,200 main model, 684,489,845,504 with the MTP modu
   assert.equal(a.params.withExtra, 684_489_845_504n);
   assert.equal(a.params.active, 37_552_297_472n);
   assert.equal(a.params.activeNonEmbeddingLookup, 36_625_618_432n);
-  assert.equal(a.params.torch, 671_026_419_200n - 58n * 256n, 'transformers keeps e_score_correction_bias as a buffer');
+  assert.equal(
+    a.params.torch,
+    671_026_419_200n - 58n * 256n,
+    'transformers keeps e_score_correction_bias as a buffer',
+  );
   assert.equal(a.kv.bytesPerToken, 70_272n);
   assert.equal(a.kv.naive?.bytesPerToken, 4_997_120n);
   const fp8 = a.memory.find((m) => m.key === 'fp8_block128x128');
@@ -133,7 +167,11 @@ test('encoder-decoders: t5-small 60,506,624; bart-base 139,420,416; bart-large 4
   assert.equal(bart.params.total, 139_420_416n);
   assert.equal(load('bart-large').params.total, 406_291_456n);
   const m = load('opus-mt-en-de');
-  assert.equal(m.params.total, 74_410_496n, 'the two frozen 512 × 512 sinusoid tables count, as in transformers and the engine');
+  assert.equal(
+    m.params.total,
+    74_410_496n,
+    'the two frozen 512 × 512 sinusoid tables count, as in transformers and the engine',
+  );
   assert.equal(m.params.learned, 73_886_208n);
   assert.equal(m.params.torch, null);
   assert.ok(m.buffers.some((b) => b.name === 'final_logits_bias'));

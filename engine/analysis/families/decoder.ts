@@ -46,7 +46,11 @@ export function selfAttention(a: AttnSpec, name = 'self_attn'): ModuleDef {
 
 export function attentionNote(heads: number, kvHeads: number, window: number | bigint | null): string {
   const kind =
-    kvHeads === heads ? `multi-head (${heads} heads)` : kvHeads === 1 ? `multi-query (${heads} heads, 1 kv head)` : `grouped-query (${heads} heads, ${kvHeads} kv heads)`;
+    kvHeads === heads
+      ? `multi-head (${heads} heads)`
+      : kvHeads === 1
+        ? `multi-query (${heads} heads, 1 kv head)`
+        : `grouped-query (${heads} heads, ${kvHeads} kv heads)`;
   return window === null ? kind : `${kind}, sliding window ${window}`;
 }
 
@@ -56,11 +60,22 @@ export type MlpStyle = 'llama' | 'phi3' | 'mixtral';
 export function gatedMlp(hidden: number, ff: number, bias: boolean, style: MlpStyle = 'llama'): TensorDef[] {
   switch (style) {
     case 'llama':
-      return [...linear('gate_proj', hidden, ff, bias), ...linear('up_proj', hidden, ff, bias), ...linear('down_proj', ff, hidden, bias)];
+      return [
+        ...linear('gate_proj', hidden, ff, bias),
+        ...linear('up_proj', hidden, ff, bias),
+        ...linear('down_proj', ff, hidden, bias),
+      ];
     case 'phi3':
-      return [...linear('gate_up_proj', hidden, big(ff) * 2n, bias), ...linear('down_proj', ff, hidden, bias)];
+      return [
+        ...linear('gate_up_proj', hidden, big(ff) * 2n, bias),
+        ...linear('down_proj', ff, hidden, bias),
+      ];
     case 'mixtral':
-      return [...linear('w1', hidden, ff, bias), ...linear('w2', ff, hidden, bias), ...linear('w3', hidden, ff, bias)];
+      return [
+        ...linear('w1', hidden, ff, bias),
+        ...linear('w2', ff, hidden, bias),
+        ...linear('w3', hidden, ff, bias),
+      ];
   }
 }
 
@@ -93,10 +108,14 @@ export function moeBlock(s: MoeSpec): ModuleDef {
       mod(s.shared.name, {
         category: 'shared_experts',
         tensors: gatedMlp(s.hidden, s.shared.ff, false, s.style),
-        note: n > 1 ? `${n} shared experts fused into one MLP of width ${s.shared.ff}` : 'shared expert: every token uses it',
+        note:
+          n > 1
+            ? `${n} shared experts fused into one MLP of width ${s.shared.ff}`
+            : 'shared expert: every token uses it',
       }),
     );
-    if (s.shared.gate) tensors.push({ ...linear('shared_expert_gate', s.hidden, 1, false)[0], role: 'router' });
+    if (s.shared.gate)
+      tensors.push({ ...linear('shared_expert_gate', s.hidden, 1, false)[0], role: 'router' });
   }
   return mod(s.name, {
     category: 'experts',
@@ -156,7 +175,10 @@ export function layerGroups(groups: LayerGroup[], name = 'layers'): ModuleDef[] 
 export function decoderLM(s: DecoderLMSpec): ArchDesc {
   const model = mod('model', {
     tensors: [embedding('embed_tokens.weight', s.vocab, s.hidden, 'embedding')],
-    children: [...layerGroups(s.groups), mod('', { label: 'norm', tensors: norm('norm', s.hidden, s.finalNormBias ?? false) })],
+    children: [
+      ...layerGroups(s.groups),
+      mod('', { label: 'norm', tensors: norm('norm', s.hidden, s.finalNormBias ?? false) }),
+    ],
   });
   const children: ModuleDef[] = [model];
   if (s.head === 'lm') {
@@ -165,7 +187,9 @@ export function decoderLM(s: DecoderLMSpec): ArchDesc {
         label: 'lm_head',
         category: 'head',
         only: 'task',
-        tensors: [unembedding('lm_head.weight', s.vocab, s.hidden, s.tie ? 'model.embed_tokens.weight' : undefined)],
+        tensors: [
+          unembedding('lm_head.weight', s.vocab, s.hidden, s.tie ? 'model.embed_tokens.weight' : undefined),
+        ],
         note: s.tie ? 'tied to model.embed_tokens.weight: counted once' : undefined,
       }),
     );

@@ -21,12 +21,21 @@ export function gpt2Family(c: HfConfig): ArchDesc {
   let head: 'lm' | 'seq_cls' | 'none' = 'lm';
   if (arch === 'GPT2Model') [cls, head] = [arch, 'none'];
   else if (arch === 'GPT2ForSequenceClassification') [cls, head] = [arch, 'seq_cls'];
-  else if (arch && arch !== 'GPT2LMHeadModel') notes.push(`architectures names ${arch}: counted as GPT2LMHeadModel`);
+  else if (arch && arch !== 'GPT2LMHeadModel')
+    notes.push(`architectures names ${arch}: counted as GPT2LMHeadModel`);
 
   const attn = mod('attn', {
     category: 'attention',
     tensors: [...conv1d('c_attn', d, 3 * d), ...conv1d('c_proj', d, d)],
-    attention: { heads, kvHeads: heads, qkHeadDim: headDim, vHeadDim: headDim, window: null, causal: true, cross: false },
+    attention: {
+      heads,
+      kvHeads: heads,
+      qkHeadDim: headDim,
+      vHeadDim: headDim,
+      window: null,
+      causal: true,
+      cross: false,
+    },
     note: `${attentionNote(heads, heads, null)}; q, k, v fused in c_attn`,
   });
   const children: ModuleDef[] = [attn];
@@ -36,17 +45,35 @@ export function gpt2Family(c: HfConfig): ArchDesc {
       mod('crossattention', {
         category: 'attention',
         tensors: [...conv1d('c_attn', d, 2 * d), ...conv1d('q_attn', d, d), ...conv1d('c_proj', d, d)],
-        attention: { heads, kvHeads: heads, qkHeadDim: headDim, vHeadDim: headDim, window: null, causal: false, cross: true },
+        attention: {
+          heads,
+          kvHeads: heads,
+          qkHeadDim: headDim,
+          vHeadDim: headDim,
+          window: null,
+          causal: false,
+          cross: true,
+        },
       }),
     );
     tensors.push(...norm('ln_cross_attn', d, true));
   }
-  children.push(mod('mlp', { category: 'mlp', tensors: [...conv1d('c_fc', d, inner), ...conv1d('c_proj', inner, d)] }));
+  children.push(
+    mod('mlp', { category: 'mlp', tensors: [...conv1d('c_fc', d, inner), ...conv1d('c_proj', inner, d)] }),
+  );
   const h = indexRange(0, L);
   const transformer = mod('transformer', {
-    tensors: [embedding('wte.weight', vocab, d, 'embedding'), embedding('wpe.weight', maxPos, d, 'positions')],
+    tensors: [
+      embedding('wte.weight', vocab, d, 'embedding'),
+      embedding('wpe.weight', maxPos, d, 'positions'),
+    ],
     children: [
-      mod('h', { label: `h ${describeIndices(h)}`, repeat: { count: h.count, indices: h }, tensors, children }),
+      mod('h', {
+        label: `h ${describeIndices(h)}`,
+        repeat: { count: h.count, indices: h },
+        tensors,
+        children,
+      }),
       mod('', { label: 'ln_f', tensors: norm('ln_f', d, true) }),
     ],
   });
@@ -63,7 +90,15 @@ export function gpt2Family(c: HfConfig): ArchDesc {
     );
   } else if (head === 'seq_cls') {
     const n = c.numLabels();
-    root.push(mod('', { label: 'score', category: 'head', only: 'task', stream: 'sequence', tensors: linear('score', d, n, false) }));
+    root.push(
+      mod('', {
+        label: 'score',
+        category: 'head',
+        only: 'task',
+        stream: 'sequence',
+        tensors: linear('score', d, n, false),
+      }),
+    );
   }
   return {
     family: 'gpt2',
@@ -77,7 +112,10 @@ export function gpt2Family(c: HfConfig): ArchDesc {
     buffers: [],
     quantization: c.quantization(),
     storedDtype: c.storedDtype(),
-    notes: [...notes, 'the causal-mask buffers attn.bias / attn.masked_bias in old checkpoints are not parameters'],
+    notes: [
+      ...notes,
+      'the causal-mask buffers attn.bias / attn.masked_bias in old checkpoints are not parameters',
+    ],
   };
 }
 
@@ -101,7 +139,13 @@ export function bertFamily(c: HfConfig): ArchDesc {
   const d = c.int('hidden_size', 768);
   const L = c.int('num_hidden_layers', 12);
   const heads = c.int('num_attention_heads', 12);
-  const headDim = headGeometry(c, { hidden: d, heads, kvHeads: heads, headsKey: 'num_attention_heads', kvKey: 'num_attention_heads' });
+  const headDim = headGeometry(c, {
+    hidden: d,
+    heads,
+    kvHeads: heads,
+    headsKey: 'num_attention_heads',
+    kvKey: 'num_attention_heads',
+  });
   const ff = c.int('intermediate_size', 3072);
   const maxPos = c.int('max_position_embeddings', 512);
   const types = c.int('type_vocab_size', 2, 0);
@@ -116,12 +160,21 @@ export function bertFamily(c: HfConfig): ArchDesc {
   const full = (n: string): string => (p ? `${p}.${n}` : n);
 
   const embTensors: TensorDef[] = [embedding('word_embeddings.weight', vocab, d, 'embedding')];
-  if (posType === 'absolute') embTensors.push(embedding('position_embeddings.weight', maxPos, d, 'positions'));
+  if (posType === 'absolute')
+    embTensors.push(embedding('position_embeddings.weight', maxPos, d, 'positions'));
   if (types > 0) embTensors.push(embedding('token_type_embeddings.weight', types, d, 'token_types'));
   embTensors.push(...norm('LayerNorm', d, true));
-  const selfTensors: TensorDef[] = [...linear('query', d, d, true), ...linear('key', d, d, true), ...linear('value', d, d, true)];
+  const selfTensors: TensorDef[] = [
+    ...linear('query', d, d, true),
+    ...linear('key', d, d, true),
+    ...linear('value', d, d, true),
+  ];
   if (posType === 'relative_key' || posType === 'relative_key_query') {
-    selfTensors.push({ name: 'distance_embedding.weight', shape: [2n * big(maxPos) - 1n, big(headDim)], role: 'other' });
+    selfTensors.push({
+      name: 'distance_embedding.weight',
+      shape: [2n * big(maxPos) - 1n, big(headDim)],
+      role: 'other',
+    });
   }
   const layer = indexRange(0, L);
   const bert = mod(p, {
@@ -139,14 +192,25 @@ export function bertFamily(c: HfConfig): ArchDesc {
                 children: [
                   mod('self', {
                     tensors: selfTensors,
-                    attention: { heads, kvHeads: heads, qkHeadDim: headDim, vHeadDim: headDim, window: null, causal: false, cross: false },
+                    attention: {
+                      heads,
+                      kvHeads: heads,
+                      qkHeadDim: headDim,
+                      vHeadDim: headDim,
+                      window: null,
+                      causal: false,
+                      cross: false,
+                    },
                     note: attentionNote(heads, heads, null),
                   }),
                   mod('output', { tensors: [...linear('dense', d, d, true), ...norm('LayerNorm', d, true)] }),
                 ],
               }),
               mod('intermediate', { category: 'mlp', tensors: linear('dense', d, ff, true) }),
-              mod('output', { category: 'mlp', tensors: [...linear('dense', ff, d, true), ...norm('LayerNorm', d, true)] }),
+              mod('output', {
+                category: 'mlp',
+                tensors: [...linear('dense', ff, d, true), ...norm('LayerNorm', d, true)],
+              }),
             ],
           }),
         ],
@@ -156,7 +220,9 @@ export function bertFamily(c: HfConfig): ArchDesc {
         stream: 'sequence',
         tensors: linear('dense', d, d, true),
         ...(pooler ? {} : { only: 'base' as const }),
-        note: pooler ? 'tanh(W·h[CLS] + b), once per sequence' : `in ${'BertModel'} only: ${arch} has no pooler`,
+        note: pooler
+          ? 'tanh(W·h[CLS] + b), once per sequence'
+          : `in ${'BertModel'} only: ${arch} has no pooler`,
       }),
     ],
   });
@@ -175,22 +241,61 @@ export function bertFamily(c: HfConfig): ArchDesc {
               unembedding('decoder.weight', vocab, d, full('embeddings.word_embeddings.weight')),
               { name: 'decoder.bias', shape: [big(vocab)], role: 'bias', tiedTo: 'cls.predictions.bias' },
             ],
-            children: [mod('transform', { tensors: [...linear('dense', d, d, true), ...norm('LayerNorm', d, true)] })],
+            children: [
+              mod('transform', { tensors: [...linear('dense', d, d, true), ...norm('LayerNorm', d, true)] }),
+            ],
             note: 'decoder.weight is tied to the word embeddings and decoder.bias is cls.predictions.bias: counted once',
           }),
-          ...(head === 'pretraining' ? [mod('', { label: 'NSP head', stream: 'sequence', tensors: linear('seq_relationship', d, 2, true) })] : []),
+          ...(head === 'pretraining'
+            ? [
+                mod('', {
+                  label: 'NSP head',
+                  stream: 'sequence',
+                  tensors: linear('seq_relationship', d, 2, true),
+                }),
+              ]
+            : []),
         ],
       }),
     );
   } else if (head === 'nsp') {
-    heads_.push(mod(cls, { category: 'head', only: 'task', stream: 'sequence', tensors: linear('seq_relationship', d, 2, true) }));
+    heads_.push(
+      mod(cls, {
+        category: 'head',
+        only: 'task',
+        stream: 'sequence',
+        tensors: linear('seq_relationship', d, 2, true),
+      }),
+    );
   } else if (head === 'seq_cls' || head === 'multiple_choice') {
     const n = head === 'seq_cls' ? c.numLabels() : 1;
-    heads_.push(mod('', { label: 'classifier', category: 'head', only: 'task', stream: 'sequence', tensors: linear('classifier', d, n, true) }));
+    heads_.push(
+      mod('', {
+        label: 'classifier',
+        category: 'head',
+        only: 'task',
+        stream: 'sequence',
+        tensors: linear('classifier', d, n, true),
+      }),
+    );
   } else if (head === 'token_cls') {
-    heads_.push(mod('', { label: 'classifier', category: 'head', only: 'task', tensors: linear('classifier', d, c.numLabels(), true) }));
+    heads_.push(
+      mod('', {
+        label: 'classifier',
+        category: 'head',
+        only: 'task',
+        tensors: linear('classifier', d, c.numLabels(), true),
+      }),
+    );
   } else if (head === 'qa') {
-    heads_.push(mod('', { label: 'qa_outputs', category: 'head', only: 'task', tensors: linear('qa_outputs', d, 2, true) }));
+    heads_.push(
+      mod('', {
+        label: 'qa_outputs',
+        category: 'head',
+        only: 'task',
+        tensors: linear('qa_outputs', d, 2, true),
+      }),
+    );
   }
   return {
     family: 'bert',

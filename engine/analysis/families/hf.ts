@@ -62,7 +62,8 @@ export class HfConfig {
     if (v === undefined || v === null) return null;
     if (!Array.isArray(v)) this.fail(key, `'${key}' must be a list of strings, got ${describeValue(v)}`);
     return v.map((x, k) => {
-      if (typeof x !== 'string') this.fail(`${key}[${k}]`, `'${key}' must hold strings, got ${describeValue(x)}`);
+      if (typeof x !== 'string')
+        this.fail(`${key}[${k}]`, `'${key}' must hold strings, got ${describeValue(x)}`);
       return x;
     });
   }
@@ -97,13 +98,19 @@ export class HfConfig {
   quantization(): QuantizationInfo | null {
     const q = this.obj.quantization_config;
     if (q === undefined || q === null) return null;
-    if (!isObject(q)) this.fail('quantization_config', `'quantization_config' must be an object, got ${describeValue(q)}`);
+    if (!isObject(q))
+      this.fail('quantization_config', `'quantization_config' must be an object, got ${describeValue(q)}`);
     const sub = new ConfigReader(q, this.file);
     const method = typeof q.quant_method === 'string' ? q.quant_method.toLowerCase() : null;
     const key = (k: string): string => `quantization_config.${k}`;
     if (method === 'gptq' || method === 'awq') {
       const bitsKey = q.bits !== undefined ? 'bits' : q.w_bit !== undefined ? 'w_bit' : 'bits';
-      const groupKey = q.group_size !== undefined ? 'group_size' : q.q_group_size !== undefined ? 'q_group_size' : 'group_size';
+      const groupKey =
+        q.group_size !== undefined
+          ? 'group_size'
+          : q.q_group_size !== undefined
+            ? 'q_group_size'
+            : 'group_size';
       const bits = readInt(sub, bitsKey, 4, 1, 16, key(bitsKey));
       const g = readInt(sub, groupKey, 128, -1, Number.MAX_SAFE_INTEGER, key(groupKey));
       if (g === 0) this.fail(key(groupKey), `'${groupKey}' must be positive, or -1 for one group per row`);
@@ -112,8 +119,15 @@ export class HfConfig {
     if (method === 'fp8') {
       const b = q.weight_block_size;
       if (b === undefined || b === null) return { method, blockSize: null };
-      const ok = Array.isArray(b) && b.length === 2 && b.every((x: JsonValue) => typeof x === 'number' && Number.isSafeInteger(x) && x > 0);
-      if (!ok) this.fail(key('weight_block_size'), `'weight_block_size' must be two positive integers, got ${describeValue(b)}`);
+      const ok =
+        Array.isArray(b) &&
+        b.length === 2 &&
+        b.every((x: JsonValue) => typeof x === 'number' && Number.isSafeInteger(x) && x > 0);
+      if (!ok)
+        this.fail(
+          key('weight_block_size'),
+          `'weight_block_size' must be two positive integers, got ${describeValue(b)}`,
+        );
       return { method, blockSize: [b[0] as number, b[1] as number] };
     }
     return null;
@@ -133,13 +147,23 @@ function readInt(r: ConfigReader, k: string, def: number, min: number, max: numb
 /** Heads divide the width unless head_dim is given; kv heads divide heads. Returns head_dim. */
 export function headGeometry(
   c: HfConfig,
-  o: { hidden: number; heads: number; kvHeads: number; headsKey: string; kvKey: string; headDimKey?: string; headDimDefault?: number },
+  o: {
+    hidden: number;
+    heads: number;
+    kvHeads: number;
+    headsKey: string;
+    kvKey: string;
+    headDimKey?: string;
+    headDimDefault?: number;
+  },
 ): number {
-  if (o.kvHeads > o.heads) c.fail(o.kvKey, `'${o.kvKey}' (${o.kvHeads}) must be ≤ ${o.headsKey} (${o.heads})`);
+  if (o.kvHeads > o.heads)
+    c.fail(o.kvKey, `'${o.kvKey}' (${o.kvHeads}) must be ≤ ${o.headsKey} (${o.heads})`);
   if (o.heads % o.kvHeads !== 0) {
     c.fail(o.kvKey, `'${o.kvKey}' (${o.kvHeads}) must divide ${o.headsKey} (${o.heads})`);
   }
-  if (o.headDimKey && (c.has(o.headDimKey) || o.headDimDefault !== undefined)) return c.int(o.headDimKey, o.headDimDefault ?? 1);
+  if (o.headDimKey && (c.has(o.headDimKey) || o.headDimDefault !== undefined))
+    return c.int(o.headDimKey, o.headDimDefault ?? 1);
   if (o.hidden % o.heads !== 0) {
     c.fail(o.headsKey, `the width (${o.hidden}) must be divisible by '${o.headsKey}' (${o.heads})`);
   }
@@ -149,7 +173,10 @@ export function headGeometry(
 /** What head the counted model class carries. */
 export type HeadKind = 'lm' | 'seq_cls' | 'none';
 
-export function decoderHead(arch: string | null, prefix: string): { cls: string; head: HeadKind; note?: string } {
+export function decoderHead(
+  arch: string | null,
+  prefix: string,
+): { cls: string; head: HeadKind; note?: string } {
   if (!arch) return { cls: `${prefix}ForCausalLM`, head: 'lm' };
   if (arch === `${prefix}ForCausalLM`) return { cls: arch, head: 'lm' };
   if (arch === `${prefix}ForSequenceClassification`) return { cls: arch, head: 'seq_cls' };

@@ -1,7 +1,15 @@
 import { mod, norm, partitionLayers } from '../tree';
 import type { ArchDesc, ModuleDef, TensorDef } from '../types';
 import { decoderHead, headGeometry, type HfConfig } from './hf';
-import { decoderLM, gatedMlp, moeBlock, router, selfAttention, type LayerGroup, type MlpStyle } from './decoder';
+import {
+  decoderLM,
+  gatedMlp,
+  moeBlock,
+  router,
+  selfAttention,
+  type LayerGroup,
+  type MlpStyle,
+} from './decoder';
 
 /**
  * The Llama-shaped decoder families: llama, mistral, qwen2, gemma, gemma2, phi3, mixtral, qwen2_moe.
@@ -25,14 +33,102 @@ interface Defaults {
 }
 
 const DEFAULTS: Record<string, Defaults> = {
-  llama: { prefix: 'Llama', vocab: 32000, hidden: 4096, ff: 11008, layers: 32, heads: 32, kvHeads: null, maxPos: 2048, tie: false },
-  mistral: { prefix: 'Mistral', vocab: 32000, hidden: 4096, ff: 14336, layers: 32, heads: 32, kvHeads: 8, maxPos: 131072, tie: false, window: 4096 },
-  qwen2: { prefix: 'Qwen2', vocab: 151936, hidden: 4096, ff: 22016, layers: 32, heads: 32, kvHeads: 32, maxPos: 32768, tie: false, window: 4096 },
-  gemma: { prefix: 'Gemma', vocab: 256000, hidden: 3072, ff: 24576, layers: 28, heads: 16, kvHeads: 16, headDim: 256, maxPos: 8192, tie: true },
-  gemma2: { prefix: 'Gemma2', vocab: 256000, hidden: 2304, ff: 9216, layers: 26, heads: 8, kvHeads: 4, headDim: 256, maxPos: 8192, tie: true, window: 4096 },
-  phi3: { prefix: 'Phi3', vocab: 32064, hidden: 3072, ff: 8192, layers: 32, heads: 32, kvHeads: null, maxPos: 4096, tie: false, window: null },
-  mixtral: { prefix: 'Mixtral', vocab: 32000, hidden: 4096, ff: 14336, layers: 32, heads: 32, kvHeads: 8, maxPos: 131072, tie: false, window: null },
-  qwen2_moe: { prefix: 'Qwen2Moe', vocab: 151936, hidden: 2048, ff: 5632, layers: 24, heads: 16, kvHeads: 16, maxPos: 32768, tie: false, window: 4096 },
+  llama: {
+    prefix: 'Llama',
+    vocab: 32000,
+    hidden: 4096,
+    ff: 11008,
+    layers: 32,
+    heads: 32,
+    kvHeads: null,
+    maxPos: 2048,
+    tie: false,
+  },
+  mistral: {
+    prefix: 'Mistral',
+    vocab: 32000,
+    hidden: 4096,
+    ff: 14336,
+    layers: 32,
+    heads: 32,
+    kvHeads: 8,
+    maxPos: 131072,
+    tie: false,
+    window: 4096,
+  },
+  qwen2: {
+    prefix: 'Qwen2',
+    vocab: 151936,
+    hidden: 4096,
+    ff: 22016,
+    layers: 32,
+    heads: 32,
+    kvHeads: 32,
+    maxPos: 32768,
+    tie: false,
+    window: 4096,
+  },
+  gemma: {
+    prefix: 'Gemma',
+    vocab: 256000,
+    hidden: 3072,
+    ff: 24576,
+    layers: 28,
+    heads: 16,
+    kvHeads: 16,
+    headDim: 256,
+    maxPos: 8192,
+    tie: true,
+  },
+  gemma2: {
+    prefix: 'Gemma2',
+    vocab: 256000,
+    hidden: 2304,
+    ff: 9216,
+    layers: 26,
+    heads: 8,
+    kvHeads: 4,
+    headDim: 256,
+    maxPos: 8192,
+    tie: true,
+    window: 4096,
+  },
+  phi3: {
+    prefix: 'Phi3',
+    vocab: 32064,
+    hidden: 3072,
+    ff: 8192,
+    layers: 32,
+    heads: 32,
+    kvHeads: null,
+    maxPos: 4096,
+    tie: false,
+    window: null,
+  },
+  mixtral: {
+    prefix: 'Mixtral',
+    vocab: 32000,
+    hidden: 4096,
+    ff: 14336,
+    layers: 32,
+    heads: 32,
+    kvHeads: 8,
+    maxPos: 131072,
+    tie: false,
+    window: null,
+  },
+  qwen2_moe: {
+    prefix: 'Qwen2Moe',
+    vocab: 151936,
+    hidden: 2048,
+    ff: 5632,
+    layers: 24,
+    heads: 16,
+    kvHeads: 16,
+    maxPos: 32768,
+    tie: false,
+    window: 4096,
+  },
 };
 
 export const LLAMA_FAMILIES = Object.keys(DEFAULTS);
@@ -64,7 +160,8 @@ export function llamaFamily(c: HfConfig, family: string): ArchDesc {
 
   // Biases: Llama's attention_bias covers q, k, v and o; Qwen2 always has q/k/v biases and no o bias.
   const isQwen = family === 'qwen2' || family === 'qwen2_moe';
-  const attnBias = family === 'llama' || family === 'gemma' || family === 'gemma2' ? c.bool('attention_bias', false) : false;
+  const attnBias =
+    family === 'llama' || family === 'gemma' || family === 'gemma2' ? c.bool('attention_bias', false) : false;
   const qkvBias = isQwen ? true : attnBias;
   const oBias = attnBias;
   const mlpBias = family === 'llama' ? c.bool('mlp_bias', false) : false;
@@ -72,10 +169,14 @@ export function llamaFamily(c: HfConfig, family: string): ArchDesc {
   // Which layers use a sliding window.
   const layerTypes = c.strList('layer_types');
   if (layerTypes) {
-    if (layerTypes.length !== L) c.fail('layer_types', `'layer_types' has ${layerTypes.length} entries but there are ${L} layers`);
+    if (layerTypes.length !== L)
+      c.fail('layer_types', `'layer_types' has ${layerTypes.length} entries but there are ${L} layers`);
     layerTypes.forEach((t, k) => {
       if (t !== 'sliding_attention' && t !== 'full_attention') {
-        c.fail(`layer_types[${k}]`, `'layer_types' entries must be "sliding_attention" or "full_attention", got "${t}"`);
+        c.fail(
+          `layer_types[${k}]`,
+          `'layer_types' entries must be "sliding_attention" or "full_attention", got "${t}"`,
+        );
       }
     });
   }
@@ -84,7 +185,11 @@ export function llamaFamily(c: HfConfig, family: string): ArchDesc {
   let breakpoints: number[] = [];
   let period = 1;
   if (family === 'mistral' || family === 'mixtral' || family === 'phi3') {
-    windowSize = c.has('sliding_window') ? c.int('sliding_window', 1) : (c.obj.sliding_window === null ? null : (d.window ?? null));
+    windowSize = c.has('sliding_window')
+      ? c.int('sliding_window', 1)
+      : c.obj.sliding_window === null
+        ? null
+        : (d.window ?? null);
     sliding = () => windowSize !== null;
   } else if (family === 'gemma2') {
     windowSize = c.int('sliding_window', d.window ?? 4096);
@@ -92,10 +197,16 @@ export function llamaFamily(c: HfConfig, family: string): ArchDesc {
     period = layerTypes ? 1 : 2;
   } else if (isQwen) {
     const use = c.bool('use_sliding_window', false);
-    const w = c.has('sliding_window') ? c.int('sliding_window', 1) : c.obj.sliding_window === null ? null : (d.window ?? null);
+    const w = c.has('sliding_window')
+      ? c.int('sliding_window', 1)
+      : c.obj.sliding_window === null
+        ? null
+        : (d.window ?? null);
     windowSize = use ? w : null;
     const mwl = c.int('max_window_layers', 28, 0);
-    sliding = layerTypes ? (i) => windowSize !== null && layerTypes[i] === 'sliding_attention' : (i) => windowSize !== null && i >= mwl;
+    sliding = layerTypes
+      ? (i) => windowSize !== null && layerTypes[i] === 'sliding_attention'
+      : (i) => windowSize !== null && i >= mwl;
     breakpoints.push(mwl);
   }
   if (layerTypes) breakpoints = breakpoints.concat(runBoundaries(layerTypes));
@@ -106,11 +217,21 @@ export function llamaFamily(c: HfConfig, family: string): ArchDesc {
   if (family === 'mixtral') {
     const E = c.int('num_local_experts', 8);
     const k = topK(c, 'num_experts_per_tok', 2, E, 'num_local_experts');
-    moe = (h) => moeBlock({ name: 'block_sparse_moe', hidden: h, experts: E, topK: k, expertFF: ff, style: 'mixtral', router: router(h, E) });
+    moe = (h) =>
+      moeBlock({
+        name: 'block_sparse_moe',
+        hidden: h,
+        experts: E,
+        topK: k,
+        expertFF: ff,
+        style: 'mixtral',
+        router: router(h, E),
+      });
   } else if (family === 'qwen2_moe') {
     const E = c.int('num_experts', 60, 0);
     const step = c.int('decoder_sparse_step', 1);
-    if (step > MAX_PERIOD) c.fail('decoder_sparse_step', `'decoder_sparse_step' must be ≤ ${MAX_PERIOD}, got ${step}`);
+    if (step > MAX_PERIOD)
+      c.fail('decoder_sparse_step', `'decoder_sparse_step' must be ≤ ${MAX_PERIOD}, got ${step}`);
     const mlpOnly = new Set(c.intList('mlp_only_layers'));
     if (E > 0) {
       const k = topK(c, 'num_experts_per_tok', 4, E, 'num_experts');
@@ -136,30 +257,60 @@ export function llamaFamily(c: HfConfig, family: string): ArchDesc {
   const style: MlpStyle = family === 'phi3' ? 'phi3' : 'llama';
   const norms: TensorDef[] =
     family === 'gemma2'
-      ? ['input_layernorm', 'post_attention_layernorm', 'pre_feedforward_layernorm', 'post_feedforward_layernorm'].flatMap((n) => norm(n, hidden, false))
+      ? [
+          'input_layernorm',
+          'post_attention_layernorm',
+          'pre_feedforward_layernorm',
+          'post_feedforward_layernorm',
+        ].flatMap((n) => norm(n, hidden, false))
       : [...norm('input_layernorm', hidden, false), ...norm('post_attention_layernorm', hidden, false)];
 
   if ((breakpoints.length + 1) * period > 1_000_000) {
-    c.fail('mlp_only_layers', `the per-layer pattern is too irregular to analyse (${breakpoints.length} exceptions × period ${period})`);
+    c.fail(
+      'mlp_only_layers',
+      `the per-layer pattern is too irregular to analyse (${breakpoints.length} exceptions × period ${period})`,
+    );
   }
-  const parts = partitionLayers(L, breakpoints, period, (i) => `${sliding(i) ? 'sliding' : 'full'}|${isMoe(i) ? 'moe' : 'dense'}`);
+  const parts = partitionLayers(
+    L,
+    breakpoints,
+    period,
+    (i) => `${sliding(i) ? 'sliding' : 'full'}|${isMoe(i) ? 'moe' : 'dense'}`,
+  );
   const groups: LayerGroup[] = [];
   const slidingKinds = new Set([...parts.keys()].map((k) => k.split('|')[0]));
   const moeKinds = new Set([...parts.keys()].map((k) => k.split('|')[1]));
   for (const [key, indices] of parts) {
     const [sw, mlpKind] = key.split('|');
     const window = sw === 'sliding' ? windowSize : null;
-    const attn = selfAttention({ hidden, heads, kvHeads, headDim, qkvBias, oBias, window, fusedQkv: family === 'phi3' });
-    const mlp = mlpKind === 'moe' && moe ? moe(hidden) : mod('mlp', { category: 'mlp', tensors: gatedMlp(hidden, ff, mlpBias, style) });
+    const attn = selfAttention({
+      hidden,
+      heads,
+      kvHeads,
+      headDim,
+      qkvBias,
+      oBias,
+      window,
+      fusedQkv: family === 'phi3',
+    });
+    const mlp =
+      mlpKind === 'moe' && moe
+        ? moe(hidden)
+        : mod('mlp', { category: 'mlp', tensors: gatedMlp(hidden, ff, mlpBias, style) });
     const what = [
-      slidingKinds.size > 1 || window !== null ? (window !== null ? `sliding window ${window}` : 'global attention') : '',
+      slidingKinds.size > 1 || window !== null
+        ? window !== null
+          ? `sliding window ${window}`
+          : 'global attention'
+        : '',
       moeKinds.size > 1 ? (mlpKind === 'moe' ? 'MoE' : 'dense MLP') : '',
     ]
       .filter(Boolean)
       .join(', ');
     groups.push({ indices, what: what || undefined, children: [attn, mlp], tensors: norms });
   }
-  if (family === 'gemma' || family === 'gemma2') notes.push('Gemma RMSNorm stores g − 1 and scales by (1 + g); still one weight per channel');
+  if (family === 'gemma' || family === 'gemma2')
+    notes.push('Gemma RMSNorm stores g − 1 and scales by (1 + g); still one weight per channel');
 
   return decoderLM({
     family,

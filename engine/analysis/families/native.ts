@@ -26,7 +26,9 @@ export function nativeArch(spec: ModelSpec): ArchDesc {
       ...(label ? { label } : {}),
       category: 'attention',
       tensors: kvStream ? [...q, ...o] : [...q, ...kv, ...o],
-      children: kvStream ? [mod('', { label: 'linear_k, linear_v (once per source token)', stream: kvStream, tensors: kv })] : [],
+      children: kvStream
+        ? [mod('', { label: 'linear_k, linear_v (once per source token)', stream: kvStream, tensors: kv })]
+        : [],
       attention: a,
       note: `${a.cross ? 'cross-attention, ' : ''}${attentionNote(a.heads, a.kvHeads, a.window)}`,
     });
@@ -73,7 +75,9 @@ export function nativeArch(spec: ModelSpec): ArchDesc {
       mod('ffn', {
         category: 'mlp',
         tensors: [...linear('linear1', d, spec.dFF, true), ...linear('linear2', spec.dFF, d, true), ...gate],
-        ...(spec.ffn === 'mlp' ? {} : { note: `${spec.ffn}: gate (linear_gate), up (linear1), down (linear2)` }),
+        ...(spec.ffn === 'mlp'
+          ? {}
+          : { note: `${spec.ffn}: gate (linear_gate), up (linear1), down (linear2)` }),
       }),
     );
     tensors.push(...norm(`addnorm${cross ? 3 : 2}.norm`));
@@ -85,30 +89,50 @@ export function nativeArch(spec: ModelSpec): ArchDesc {
           repeat: { count: idx.count, indices: idx, shared: spec.sharedLayers },
           tensors,
           children,
-          note: spec.sharedLayers ? 'shared_layers: every layer uses layer 0’s weights, counted once' : undefined,
+          note: spec.sharedLayers
+            ? 'shared_layers: every layer uses layer 0’s weights, counted once'
+            : undefined,
         }),
         ...(spec.finalNorm ? [mod('', { label: 'norm', tensors: norm('norm') })] : []),
       ],
     });
   };
-  const positions = (name: string): TensorDef[] => (spec.positional.kind === 'learned' ? [embedding(name, spec.maxLen, d, 'positions')] : []);
+  const positions = (name: string): TensorDef[] =>
+    spec.positional.kind === 'learned' ? [embedding(name, spec.maxLen, d, 'positions')] : [];
 
   const children: ModuleDef[] = [];
   let outName: string;
   if (encDec) {
-    const src: TensorDef[] = [embedding('src_embedding.weight', spec.vocabSize, d, 'embedding'), ...positions('src_pos_embedding.weight')];
+    const src: TensorDef[] = [
+      embedding('src_embedding.weight', spec.vocabSize, d, 'embedding'),
+      ...positions('src_pos_embedding.weight'),
+    ];
     const tgt: TensorDef[] = [
       spec.shareEmbeddings
-        ? { ...embedding('tgt_embedding.weight', spec.tgtVocabSize, d, 'embedding'), tiedTo: 'src_embedding.weight' }
+        ? {
+            ...embedding('tgt_embedding.weight', spec.tgtVocabSize, d, 'embedding'),
+            tiedTo: 'src_embedding.weight',
+          }
         : embedding('tgt_embedding.weight', spec.tgtVocabSize, d, 'embedding'),
       ...positions('tgt_pos_embedding.weight'),
     ];
     children.push(mod('', { label: 'source embeddings', stream: 'encoder', tensors: src }));
     children.push(mod('', { label: 'target embeddings', stream: 'decoder', tensors: tgt }));
-    children.push(stack('encoder', spec.numLayers, false, 'encoder'), stack('decoder', spec.numDecoderLayers, true, 'decoder'));
+    children.push(
+      stack('encoder', spec.numLayers, false, 'encoder'),
+      stack('decoder', spec.numDecoderLayers, true, 'decoder'),
+    );
     outName = spec.shareEmbeddings ? 'src_embedding.weight' : 'tgt_embedding.weight';
   } else {
-    children.push(mod('', { label: 'embeddings', tensors: [embedding('embedding.weight', spec.vocabSize, d, 'embedding'), ...positions('pos_embedding.weight')] }));
+    children.push(
+      mod('', {
+        label: 'embeddings',
+        tensors: [
+          embedding('embedding.weight', spec.vocabSize, d, 'embedding'),
+          ...positions('pos_embedding.weight'),
+        ],
+      }),
+    );
     children.push(stack(spec.architecture === 'encoder' ? 'encoder' : 'decoder', spec.numLayers, false));
     outName = 'embedding.weight';
   }
@@ -129,7 +153,9 @@ export function nativeArch(spec: ModelSpec): ArchDesc {
   if (spec.positional.kind === 'sinusoidal') notes.push('sinusoidal positions are computed, not parameters');
   if (spec.positional.kind === 'rotary') notes.push('rotary positions (RoPE) have no parameters');
   if (spec.attention.kind === 'latent_bottleneck') {
-    notes.push('latent bottleneck FLOPs count every projection per token (the latents’ own projections run once per sequence, so this is an upper bound)');
+    notes.push(
+      'latent bottleneck FLOPs count every projection per token (the latents’ own projections run once per sequence, so this is an upper bound)',
+    );
   }
   return {
     family: 'native',

@@ -29,7 +29,9 @@ function projections(
   return mod(name, {
     category: 'attention',
     tensors: a.cross ? qo : [qo[0], ...(bias ? [qo[1]] : []), ...kv, ...qo.slice(bias ? 2 : 1)],
-    children: a.cross ? [mod('', { label: `${k}, ${v} (once per source token)`, stream: 'encoder', tensors: kv })] : [],
+    children: a.cross
+      ? [mod('', { label: `${k}, ${v} (once per source token)`, stream: 'encoder', tensors: kv })]
+      : [],
     attention: a,
     note: `${a.cross ? 'cross-attention, ' : ''}${attentionNote(a.heads, a.kvHeads, null)}`,
   });
@@ -52,35 +54,71 @@ export function t5Family(c: HfConfig): ArchDesc {
   const arch = c.architecture();
   let cls = 'T5ForConditionalGeneration';
   if (arch === 'T5Model') cls = arch;
-  else if (arch && arch !== cls) notes.push(`architectures names ${arch}: counted as T5ForConditionalGeneration`);
+  else if (arch && arch !== cls)
+    notes.push(`architectures names ${arch}: counted as T5ForConditionalGeneration`);
 
   const ffn = (): ModuleDef =>
     mod('DenseReluDense', {
       category: 'mlp',
-      tensors: gated ? [...linear('wi_0', d, ff, false), ...linear('wi_1', d, ff, false), ...linear('wo', ff, d, false)] : [...linear('wi', d, ff, false), ...linear('wo', ff, d, false)],
+      tensors: gated
+        ? [...linear('wi_0', d, ff, false), ...linear('wi_1', d, ff, false), ...linear('wo', ff, d, false)]
+        : [...linear('wi', d, ff, false), ...linear('wo', ff, d, false)],
     });
-  const sub = (k: number, child: ModuleDef): ModuleDef => mod(`layer.${k}`, { tensors: norm('layer_norm', d, false), children: [child] });
+  const sub = (k: number, child: ModuleDef): ModuleDef =>
+    mod(`layer.${k}`, { tensors: norm('layer_norm', d, false), children: [child] });
   const stack = (side: 'encoder' | 'decoder', L: number): ModuleDef => {
     const idx = indexRange(0, L);
-    const selfAttn = projections('SelfAttention', ['q', 'k', 'v', 'o'], d, inner, false, attn(heads, dkv, side === 'decoder', false));
-    const subs = side === 'encoder'
-      ? [sub(0, selfAttn), sub(1, ffn())]
-      : [sub(0, selfAttn), sub(1, projections('EncDecAttention', ['q', 'k', 'v', 'o'], d, inner, false, attn(heads, dkv, false, true))), sub(2, ffn())];
+    const selfAttn = projections(
+      'SelfAttention',
+      ['q', 'k', 'v', 'o'],
+      d,
+      inner,
+      false,
+      attn(heads, dkv, side === 'decoder', false),
+    );
+    const subs =
+      side === 'encoder'
+        ? [sub(0, selfAttn), sub(1, ffn())]
+        : [
+            sub(0, selfAttn),
+            sub(
+              1,
+              projections(
+                'EncDecAttention',
+                ['q', 'k', 'v', 'o'],
+                d,
+                inner,
+                false,
+                attn(heads, dkv, false, true),
+              ),
+            ),
+            sub(2, ffn()),
+          ];
     return mod(side, {
       stream: side,
       tensors: [{ ...embedding('embed_tokens.weight', vocab, d, 'embedding'), tiedTo: 'shared.weight' }],
       children: [
-        mod('block', { label: `block ${describeIndices(idx)}`, repeat: { count: idx.count, indices: idx }, children: subs }),
+        mod('block', {
+          label: `block ${describeIndices(idx)}`,
+          repeat: { count: idx.count, indices: idx },
+          children: subs,
+        }),
         mod('block.0.layer.0.SelfAttention', {
           label: 'relative position bias (block 0 only, shared by all blocks)',
           category: 'attention',
-          tensors: [{ name: 'relative_attention_bias.weight', shape: [big(buckets), big(heads)], role: 'other' }],
+          tensors: [
+            { name: 'relative_attention_bias.weight', shape: [big(buckets), big(heads)], role: 'other' },
+          ],
         }),
         mod('', { label: 'final_layer_norm', tensors: norm('final_layer_norm', d, false) }),
       ],
     });
   };
-  const children: ModuleDef[] = [mod('', { label: 'shared', tensors: [embedding('shared.weight', vocab, d, 'embedding')] }), stack('encoder', Le), stack('decoder', Ld)];
+  const children: ModuleDef[] = [
+    mod('', { label: 'shared', tensors: [embedding('shared.weight', vocab, d, 'embedding')] }),
+    stack('encoder', Le),
+    stack('decoder', Ld),
+  ];
   if (cls === 'T5ForConditionalGeneration') {
     children.push(
       mod('', {
@@ -104,7 +142,10 @@ export function t5Family(c: HfConfig): ArchDesc {
     buffers: [],
     quantization: c.quantization(),
     storedDtype: c.storedDtype(),
-    notes: [...notes, 'T5 has relative position buckets, not a position table: its context is not limited by the weights'],
+    notes: [
+      ...notes,
+      'T5 has relative position buckets, not a position table: its context is not limited by the weights',
+    ],
   };
 }
 
@@ -119,13 +160,29 @@ export function bartFamily(c: HfConfig, family: 'bart' | 'marian'): ArchDesc {
   const Ld = c.int('decoder_layers', 12);
   const He = c.int('encoder_attention_heads', 16);
   const Hd = c.int('decoder_attention_heads', 16);
-  const hdE = headGeometry(c, { hidden: d, heads: He, kvHeads: He, headsKey: 'encoder_attention_heads', kvKey: 'encoder_attention_heads' });
-  const hdD = headGeometry(c, { hidden: d, heads: Hd, kvHeads: Hd, headsKey: 'decoder_attention_heads', kvKey: 'decoder_attention_heads' });
+  const hdE = headGeometry(c, {
+    hidden: d,
+    heads: He,
+    kvHeads: He,
+    headsKey: 'encoder_attention_heads',
+    kvKey: 'encoder_attention_heads',
+  });
+  const hdD = headGeometry(c, {
+    hidden: d,
+    heads: Hd,
+    kvHeads: Hd,
+    headsKey: 'decoder_attention_heads',
+    kvKey: 'decoder_attention_heads',
+  });
   const ffE = c.int('encoder_ffn_dim', 4096);
   const ffD = c.int('decoder_ffn_dim', 4096);
   const maxPos = c.int('max_position_embeddings', 1024);
   const share = marian ? c.bool('share_encoder_decoder_embeddings', true) : true;
-  if (share && decVocab !== vocab) c.fail('decoder_vocab_size', `shared encoder/decoder embeddings need decoder_vocab_size (${decVocab}) = vocab_size (${vocab})`);
+  if (share && decVocab !== vocab)
+    c.fail(
+      'decoder_vocab_size',
+      `shared encoder/decoder embeddings need decoder_vocab_size (${decVocab}) = vocab_size (${vocab})`,
+    );
   const tie = c.bool('tie_word_embeddings', true);
   const P = marian ? 'Marian' : 'Bart';
   const taskCls = marian ? 'MarianMTModel' : 'BartForConditionalGeneration';
@@ -139,7 +196,9 @@ export function bartFamily(c: HfConfig, family: 'bart' | 'marian'): ArchDesc {
   const buffers: BufferDef[] = [];
   const sharedName = full('shared.weight');
   const embedOf = (side: 'encoder' | 'decoder'): TensorDef =>
-    share ? { ...embedding('embed_tokens.weight', vocab, d, 'embedding'), tiedTo: sharedName } : embedding('embed_tokens.weight', side === 'encoder' ? vocab : decVocab, d, 'embedding');
+    share
+      ? { ...embedding('embed_tokens.weight', vocab, d, 'embedding'), tiedTo: sharedName }
+      : embedding('embed_tokens.weight', side === 'encoder' ? vocab : decVocab, d, 'embedding');
   const stack = (side: 'encoder' | 'decoder'): ModuleDef => {
     const L = side === 'encoder' ? Le : Ld;
     const H = side === 'encoder' ? He : Hd;
@@ -153,7 +212,13 @@ export function bartFamily(c: HfConfig, family: 'bart' | 'marian'): ArchDesc {
       kids.push(projections('encoder_attn', names, d, big(d), true, attn(H, hd, false, true)));
       tensors.push(...norm('encoder_attn_layer_norm', d, true));
     }
-    kids.push(mod('', { label: 'fc1, fc2', category: 'mlp', tensors: [...linear('fc1', d, ff, true), ...linear('fc2', ff, d, true)] }));
+    kids.push(
+      mod('', {
+        label: 'fc1, fc2',
+        category: 'mlp',
+        tensors: [...linear('fc1', d, ff, true), ...linear('fc2', ff, d, true)],
+      }),
+    );
     tensors.push(...norm('final_layer_norm', d, true));
     const stackTensors: TensorDef[] = [embedOf(side)];
     stackTensors.push(
@@ -165,8 +230,16 @@ export function bartFamily(c: HfConfig, family: 'bart' | 'marian'): ArchDesc {
           }
         : embedding('embed_positions.weight', big(maxPos) + 2n, d, 'positions'),
     );
-    const children: ModuleDef[] = [mod('layers', { label: `layers ${describeIndices(idx)}`, repeat: { count: idx.count, indices: idx }, tensors, children: kids })];
-    if (!marian) children.push(mod('', { label: 'layernorm_embedding', tensors: norm('layernorm_embedding', d, true) }));
+    const children: ModuleDef[] = [
+      mod('layers', {
+        label: `layers ${describeIndices(idx)}`,
+        repeat: { count: idx.count, indices: idx },
+        tensors,
+        children: kids,
+      }),
+    ];
+    if (!marian)
+      children.push(mod('', { label: 'layernorm_embedding', tensors: norm('layernorm_embedding', d, true) }));
     return mod(side, { stream: side, tensors: stackTensors, children });
   };
   const model = mod(pre, {
@@ -186,7 +259,11 @@ export function bartFamily(c: HfConfig, family: 'bart' | 'marian'): ArchDesc {
         note: tiedTo ? `tied to ${tiedTo}: counted once` : undefined,
       }),
     );
-    buffers.push({ name: 'final_logits_bias', shape: [1n, big(decVocab)], note: 'a registered buffer added to the logits, not a parameter' });
+    buffers.push({
+      name: 'final_logits_bias',
+      shape: [1n, big(decVocab)],
+      note: 'a registered buffer added to the logits, not a parameter',
+    });
   } else if (cls === `${P}ForSequenceClassification`) {
     children.push(
       mod('classification_head', {
@@ -197,7 +274,10 @@ export function bartFamily(c: HfConfig, family: 'bart' | 'marian'): ArchDesc {
       }),
     );
   }
-  if (marian) notes.push('Marian positions are fixed sinusoid tables that transformers (and the engine) hold as frozen parameters: counted in the total, left out of the learned-only count');
+  if (marian)
+    notes.push(
+      'Marian positions are fixed sinusoid tables that transformers (and the engine) hold as frozen parameters: counted in the total, left out of the learned-only count',
+    );
   else notes.push('BART position tables have max_position_embeddings + 2 rows (an offset of 2)');
   return {
     family,
