@@ -4,6 +4,45 @@ import { ConfigReader, type JsonObject } from '../../config/json';
 import type { Activation } from '../../kernels/ops';
 import { Linear } from '../../nn/linear';
 import type { WeightLoader, WeightSource } from '../weights';
+import type { ModelSpec } from '../spec';
+import { TransformerModel, type HeadExtras, type Side } from '../transformer';
+
+/** The spec fields every Hugging Face family shares (inference only: no dropout; HF masks only by attention_mask). */
+export const HF_SPEC_DEFAULTS = {
+  numDecoderLayers: 0,
+  dropout: 0,
+  attention: { kind: 'standard' },
+  attentionImpl: 'plain',
+  maskRules: [],
+  padTokenId: null,
+  shareEmbeddings: false,
+  sharedLayers: false,
+  seed: 0,
+} as const satisfies Partial<ModelSpec>;
+
+/** The model from its parts, with the loader's parameters, unused tensors and source description. */
+export function assemble(
+  spec: ModelSpec,
+  w: WeightLoader,
+  source: WeightSource | undefined,
+  main: Side,
+  decoder: Side | undefined,
+  head: Linear,
+  extras: HeadExtras = {},
+): TransformerModel {
+  const description = source?.description ?? `seeded random weights (seed ${spec.seed})`;
+  return new TransformerModel(
+    spec,
+    main,
+    decoder,
+    head,
+    w.parameters(),
+    w.unused(),
+    description,
+    !source,
+    extras,
+  );
+}
 
 /** Hugging Face activation names → the engine's, with the variant stated (exact vs. tanh GELU). */
 export const HF_ACTIVATIONS: Record<string, Activation> = {
@@ -21,7 +60,8 @@ export const HF_ACTIVATIONS: Record<string, Activation> = {
 export function activation(r: ConfigReader, key: string, def: string): Activation {
   const name = r.string(key, def);
   const act = HF_ACTIVATIONS[name];
-  if (!act) r.fail(key, `activation "${name}" is not supported (known: ${Object.keys(HF_ACTIVATIONS).join(', ')})`);
+  if (!act)
+    r.fail(key, `activation "${name}" is not supported (known: ${Object.keys(HF_ACTIVATIONS).join(', ')})`);
   return act;
 }
 

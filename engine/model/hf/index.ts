@@ -37,9 +37,16 @@ export function parseHfConfigText(text: string, file?: string): { obj: JsonObjec
   const json = parseJsonText(text, file);
   if (!isObject(json)) throw new InspectorError('config.json must be a JSON object', { file });
   const type = json.model_type;
-  if (typeof type !== 'string') throw new InspectorError(`config.json has no "model_type" (supported: ${Object.keys(HF_FAMILIES).join(', ')})`, { file, key: 'model_type' });
+  if (typeof type !== 'string')
+    throw new InspectorError(
+      `config.json has no "model_type" (supported: ${Object.keys(HF_FAMILIES).join(', ')})`,
+      { file, key: 'model_type' },
+    );
   if (!(type in HF_FAMILIES)) {
-    throw new InspectorError(`model_type "${type}" is not one the engine runs (supported: ${Object.keys(HF_FAMILIES).join(', ')}); its size analysis may still be available`, { file, key: 'model_type' });
+    throw new InspectorError(
+      `model_type "${type}" is not one the engine runs (supported: ${Object.keys(HF_FAMILIES).join(', ')}); its size analysis may still be available`,
+      { file, key: 'model_type' },
+    );
   }
   return { obj: json, family: type as HfFamily };
 }
@@ -49,7 +56,12 @@ export function hfSpec(text: string, file?: string): ModelSpec {
   return HF_FAMILIES[family].spec(obj, file);
 }
 
-export function buildHfModel(text: string, file: string | undefined, spec: ModelSpec, source?: WeightSource): TransformerModel {
+export function buildHfModel(
+  text: string,
+  file: string | undefined,
+  spec: ModelSpec,
+  source?: WeightSource,
+): TransformerModel {
   const { obj, family } = parseHfConfigText(text, file);
   return HF_FAMILIES[family].build(spec, obj, source);
 }

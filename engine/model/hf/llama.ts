@@ -7,9 +7,9 @@ import { GatedFeedForward } from '../../nn/ffn';
 import { Block, Stack } from '../../nn/block';
 import type { MaskRule } from '../../nn/mask';
 import type { ModelSpec } from '../spec';
-import { TransformerModel } from '../transformer';
+import type { TransformerModel } from '../transformer';
 import { WeightLoader, type WeightSource } from '../weights';
-import { activation, linear, requireDivisible } from './common';
+import { activation, linear, requireDivisible, HF_SPEC_DEFAULTS, assemble } from './common';
 
 /**
  * The Llama family: llama, mistral, qwen2, gemma. Pre-norm RMSNorm, RoPE in the rotate_half layout,
@@ -39,9 +39,14 @@ export function llamaSpec(family: LlamaFamily, obj: JsonObject, file?: string): 
   const partial = r.number('partial_rotary_factor', { default: 1, min: 0, max: 1, exclusiveMin: true });
   const rotaryDim = Math.round(headDim * partial);
   if (rotaryDim % 2 !== 0) r.fail('partial_rotary_factor', `rotated dims (${rotaryDim}) must be even`);
-  if (r.has('rope_scaling')) r.fail('rope_scaling', 'RoPE scaling (linear/dynamic/yarn/llama3) is not supported yet: remove it to run at the base frequencies');
+  if (r.has('rope_scaling'))
+    r.fail(
+      'rope_scaling',
+      'RoPE scaling (linear/dynamic/yarn/llama3) is not supported yet: remove it to run at the base frequencies',
+    );
   const actKey = family === 'gemma' && r.has('hidden_activation') ? 'hidden_activation' : 'hidden_act';
   return {
+    ...HF_SPEC_DEFAULTS,
     family,
     architecture: 'decoder',
     vocabSize: r.int('vocab_size', { max: 10_000_000 }),
@@ -50,27 +55,30 @@ export function llamaSpec(family: LlamaFamily, obj: JsonObject, file?: string): 
     numHeads: heads,
     kvHeads,
     headDim,
-    attention: { kind: 'standard' },
-    attentionImpl: 'plain',
-    maskRules: [],
     ffn: 'swiglu',
     dFF: r.int('intermediate_size', { max: 10_000_000 }),
     numLayers: r.int('num_hidden_layers', { max: 10_000 }),
-    numDecoderLayers: 0,
     maxLen: r.int('max_position_embeddings', { default: 2048 }),
-    dropout: 0,
     placement: 'pre',
-    norm: { kind: 'rmsnorm', eps: r.number('rms_norm_eps', { default: def.eps, min: 0, exclusiveMin: true }), gainOffset: family === 'gemma' ? 1 : 0 },
-    activation: family === 'gemma' && actKey === 'hidden_act' && r.string('hidden_act', 'gelu') === 'gelu' ? 'gelu_tanh' : activation(r, actKey, def.act),
-    positional: { kind: 'rotary', layout: 'half', theta: r.number('rope_theta', { default: def.theta, min: 1 }), partialFactor: partial },
+    norm: {
+      kind: 'rmsnorm',
+      eps: r.number('rms_norm_eps', { default: def.eps, min: 0, exclusiveMin: true }),
+      gainOffset: family === 'gemma' ? 1 : 0,
+    },
+    activation:
+      family === 'gemma' && actKey === 'hidden_act' && r.string('hidden_act', 'gelu') === 'gelu'
+        ? 'gelu_tanh'
+        : activation(r, actKey, def.act),
+    positional: {
+      kind: 'rotary',
+      layout: 'half',
+      theta: r.number('rope_theta', { default: def.theta, min: 1 }),
+      partialFactor: partial,
+    },
     finalNorm: true,
     scaleEmbedding: family === 'gemma',
-    padTokenId: null,
     tieEmbeddings: r.bool('tie_word_embeddings', def.tie),
-    shareEmbeddings: false,
     outputBias: false,
-    sharedLayers: false,
-    seed: 0,
   };
 }
 
@@ -89,15 +97,28 @@ function layerWindows(family: LlamaFamily, obj: JsonObject, layers: number): (i:
   return () => [];
 }
 
-export function buildLlama(family: LlamaFamily, spec: ModelSpec, obj: JsonObject, source?: WeightSource): TransformerModel {
+export function buildLlama(
+  family: LlamaFamily,
+  spec: ModelSpec,
+  obj: JsonObject,
+  source?: WeightSource,
+): TransformerModel {
   const w = new WeightLoader(source, spec.seed);
   const d = spec.dModel;
   const qkvBias = family === 'qwen2' || new ConfigReader(obj).bool('attention_bias', false);
   const oBias = family !== 'qwen2' && new ConfigReader(obj).bool('attention_bias', false);
   const mlpBias = new ConfigReader(obj).bool('mlp_bias', false);
   const normSpec = spec.norm as NormSpec & { kind: 'rmsnorm' };
-  const norm = (name: string) => new RMSNorm(normSpec, w.take(`${name}.weight`, [d], { kind: family === 'gemma' ? 'zeros' : 'ones' }));
-  const rope = spec.positional.kind === 'rotary' ? { layout: spec.positional.layout, theta: spec.positional.theta, rotaryDim: Math.round(spec.headDim * spec.positional.partialFactor) } : undefined;
+  const norm = (name: string) =>
+    new RMSNorm(normSpec, w.take(`${name}.weight`, [d], { kind: family === 'gemma' ? 'zeros' : 'ones' }));
+  const rope =
+    spec.positional.kind === 'rotary'
+      ? {
+          layout: spec.positional.layout,
+          theta: spec.positional.theta,
+          rotaryDim: Math.round(spec.headDim * spec.positional.partialFactor),
+        }
+      : undefined;
   const windows = layerWindows(family, obj, spec.numLayers);
   const qWidth = spec.numHeads * spec.headDim;
   const kvWidth = spec.kvHeads * spec.headDim;
@@ -144,5 +165,5 @@ export function buildLlama(family: LlamaFamily, spec: ModelSpec, obj: JsonObject
     head = linear(w, 'lm_head', spec.vocabSize, d, false);
   }
   const stack = new Stack('', blocks, norm('model.norm'));
-  return new TransformerModel(spec, { embed: { token }, stack, causal: true }, undefined, head, w.parameters(), w.unused(), source?.description ?? `seeded random weights (seed ${spec.seed})`, !source);
+  return assemble(spec, w, source, { embed: { token }, stack, causal: true }, undefined, head);
 }

@@ -7,9 +7,9 @@ import { FeedForward } from '../../nn/ffn';
 import { Block, Stack, type Sublayer } from '../../nn/block';
 import { sinusoidalTable } from '../../nn/positional';
 import type { ModelSpec } from '../spec';
-import { TransformerModel } from '../transformer';
+import type { TransformerModel } from '../transformer';
 import { WeightLoader, type WeightSource } from '../weights';
-import { activation, linear, requireDivisible } from './common';
+import { activation, linear, requireDivisible, HF_SPEC_DEFAULTS, assemble } from './common';
 
 /**
  * Marian (MarianMTModel): a post-norm encoder-decoder like the 2017 paper, with sinusoidal positions in
@@ -23,11 +23,14 @@ export function marianSpec(obj: JsonObject, file?: string): ModelSpec {
   const heads = r.int('encoder_attention_heads', { max: d });
   requireDivisible(r, 'encoder_attention_heads', d, 'd_model', heads);
   const decHeads = r.int('decoder_attention_heads', { default: heads });
-  if (decHeads !== heads) r.fail('decoder_attention_heads', 'different encoder and decoder head counts are not supported');
+  if (decHeads !== heads)
+    r.fail('decoder_attention_heads', 'different encoder and decoder head counts are not supported');
   const ffn = r.int('encoder_ffn_dim');
-  if (r.int('decoder_ffn_dim', { default: ffn }) !== ffn) r.fail('decoder_ffn_dim', 'different encoder and decoder FFN widths are not supported');
+  if (r.int('decoder_ffn_dim', { default: ffn }) !== ffn)
+    r.fail('decoder_ffn_dim', 'different encoder and decoder FFN widths are not supported');
   const vocab = r.int('vocab_size', { max: 10_000_000 });
   return {
+    ...HF_SPEC_DEFAULTS,
     family: 'marian',
     architecture: 'encoder-decoder',
     vocabSize: vocab,
@@ -36,27 +39,20 @@ export function marianSpec(obj: JsonObject, file?: string): ModelSpec {
     numHeads: heads,
     kvHeads: heads,
     headDim: d / heads,
-    attention: { kind: 'standard' },
-    attentionImpl: 'plain',
-    maskRules: [],
     ffn: 'mlp',
     dFF: ffn,
     numLayers: r.int('encoder_layers', { max: 10_000 }),
     numDecoderLayers: r.int('decoder_layers', { max: 10_000 }),
     maxLen: r.int('max_position_embeddings', { default: 512 }),
-    dropout: 0,
     placement: 'post',
     norm: { kind: 'layernorm', eps: 1e-5, bias: true },
     activation: activation(r, 'activation_function', 'swish'),
     positional: { kind: 'sinusoidal', layout: 'half' },
     finalNorm: false,
     scaleEmbedding: r.bool('scale_embedding', false),
-    padTokenId: null,
     tieEmbeddings: r.bool('tie_word_embeddings', true),
     shareEmbeddings: true,
     outputBias: false,
-    sharedLayers: false,
-    seed: 0,
   };
 }
 
@@ -65,24 +61,53 @@ export function buildMarian(spec: ModelSpec, obj: JsonObject, source?: WeightSou
   const w = new WeightLoader(source, spec.seed);
   const d = spec.dModel;
   const normSpec = spec.norm as NormSpec & { kind: 'layernorm' };
-  const ln = (name: string) => new LayerNorm(normSpec, w.take(`${name}.weight`, [d], { kind: 'ones' }), w.take(`${name}.bias`, [d], { kind: 'zeros' }));
+  const ln = (name: string) =>
+    new LayerNorm(
+      normSpec,
+      w.take(`${name}.weight`, [d], { kind: 'ones' }),
+      w.take(`${name}.bias`, [d], { kind: 'zeros' }),
+    );
   const attn = (hp: string, wp: string) =>
-    new MultiHeadAttention(hp, spec.numHeads, linear(w, `${wp}.q_proj`, d, d, true), linear(w, `${wp}.k_proj`, d, d, true), linear(w, `${wp}.v_proj`, d, d, true), linear(w, `${wp}.out_proj`, d, d, true));
-  const mlp = (hp: string, wp: string) => new FeedForward(hp, linear(w, `${wp}.fc1`, spec.dFF, d, true), linear(w, `${wp}.fc2`, d, spec.dFF, true), spec.activation);
+    new MultiHeadAttention(
+      hp,
+      spec.numHeads,
+      linear(w, `${wp}.q_proj`, d, d, true),
+      linear(w, `${wp}.k_proj`, d, d, true),
+      linear(w, `${wp}.v_proj`, d, d, true),
+      linear(w, `${wp}.out_proj`, d, d, true),
+    );
+  const mlp = (hp: string, wp: string) =>
+    new FeedForward(
+      hp,
+      linear(w, `${wp}.fc1`, spec.dFF, d, true),
+      linear(w, `${wp}.fc2`, d, spec.dFF, true),
+      spec.activation,
+    );
   const stack = (side: 'encoder' | 'decoder', layers: number) => {
     const blocks: Block[] = [];
     for (let i = 0; i < layers; i++) {
       const wp = `model.${side}.layers.${i}`;
       const hp = `${side}.blocks.${i}`;
-      const subs: Sublayer[] = [{ kind: 'attn', attn: attn(`${hp}.attn`, `${wp}.self_attn`), norm: ln(`${wp}.self_attn_layer_norm`) }];
-      if (side === 'decoder') subs.push({ kind: 'cross_attn', attn: attn(`${hp}.cross_attn`, `${wp}.encoder_attn`), norm: ln(`${wp}.encoder_attn_layer_norm`) });
+      const subs: Sublayer[] = [
+        { kind: 'attn', attn: attn(`${hp}.attn`, `${wp}.self_attn`), norm: ln(`${wp}.self_attn_layer_norm`) },
+      ];
+      if (side === 'decoder')
+        subs.push({
+          kind: 'cross_attn',
+          attn: attn(`${hp}.cross_attn`, `${wp}.encoder_attn`),
+          norm: ln(`${wp}.encoder_attn_layer_norm`),
+        });
       subs.push({ kind: 'mlp', ffn: mlp(`${hp}.mlp`, wp), norm: ln(`${wp}.final_layer_norm`) });
       blocks.push(new Block(hp, subs, 'post'));
     }
     return new Stack(`${side}.`, blocks);
   };
   const shared = w.take('model.shared.weight', [spec.vocabSize, d], { kind: 'embedding' });
-  for (const copy of ['model.encoder.embed_tokens.weight', 'model.decoder.embed_tokens.weight', 'lm_head.weight']) {
+  for (const copy of [
+    'model.encoder.embed_tokens.weight',
+    'model.decoder.embed_tokens.weight',
+    'lm_head.weight',
+  ]) {
     w.acknowledgeCopy(copy, shared, 'Marian ties its embeddings and output projection to model.shared');
   }
   // Marian keeps its sinusoidal tables as frozen nn.Embedding weights (Parameters with requires_grad
@@ -91,21 +116,29 @@ export function buildMarian(spec: ModelSpec, obj: JsonObject, source?: WeightSou
   const positions = (side: string) => {
     const name = `model.${side}.embed_positions.weight`;
     w.acknowledgeClose(name, table, 1e-5, "Marian's positions are the sinusoidal formula");
-    return { kind: 'table' as const, table: w.take(name, [spec.maxLen, d], { kind: 'values', data: table.data }) };
+    return {
+      kind: 'table' as const,
+      table: w.take(name, [spec.maxLen, d], { kind: 'values', data: table.data }),
+    };
   };
   const scale = spec.scaleEmbedding ? Math.sqrt(d) : 1;
-  const embedder = (what: string, side: string) => ({ token: new Embedding(shared, scale, what), positions: positions(side) });
+  const embedder = (what: string, side: string) => ({
+    token: new Embedding(shared, scale, what),
+    positions: positions(side),
+  });
   const logitsBias = source?.shapeOf('final_logits_bias') ? source.read('final_logits_bias') : undefined;
   w.ignore('final_logits_bias');
-  return new TransformerModel(
+  return assemble(
     spec,
+    w,
+    source,
     { embed: embedder('input ids', 'encoder'), stack: stack('encoder', spec.numLayers), causal: false },
-    { embed: embedder('decoder ids', 'decoder'), stack: stack('decoder', spec.numDecoderLayers), causal: true },
+    {
+      embed: embedder('decoder ids', 'decoder'),
+      stack: stack('decoder', spec.numDecoderLayers),
+      causal: true,
+    },
     new Linear(shared),
-    w.parameters(),
-    w.unused(),
-    source?.description ?? `seeded random weights (seed ${spec.seed})`,
-    !source,
     { logitsBias },
   );
 }
