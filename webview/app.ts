@@ -94,19 +94,23 @@ export class App {
 
   render(s: ViewState): void {
     const loaded = s.model !== undefined;
-    this.progress.update([s.busy], () => (s.busy ? [progressBar(s.busy.progress === undefined ? undefined : Math.max(0, Math.min(1, s.busy.progress)))] : []));
+    // The thin top bar while a model is shown; with nothing loaded the busy placeholder has its own.
+    const topBar = loaded ? s.busy : undefined;
+    this.progress.update([topBar], () => (topBar ? [progressBar(topBar.progress === undefined ? undefined : Math.max(0, Math.min(1, topBar.progress)))] : []));
     this.placeholder.element.hidden = loaded;
     this.loaded.hidden = !loaded;
     document.body.setAttribute('aria-busy', s.busy ? 'true' : 'false');
 
-    if (!loaded) {
-      this.placeholder.update([s.error, s.busy, s.empty], () => {
-        if (s.error) return [errorState(s.error, false)];
-        if (s.busy) return [busyState(s.busy, false)];
-        return [emptyState(s.empty?.message ?? 'No model is open.')];
-      });
-      return;
-    }
+    // Whole-panel states own the placeholder only while nothing is loaded (then it is emptied, so
+    // a hidden empty state or error never lingers in the page).
+    this.placeholder.update(loaded ? [] : [s.error, s.busy, s.empty], () => {
+      if (loaded) return [];
+      if (s.error) return [errorState(s.error, false)];
+      if (s.busy) return [busyState(s.busy, false)];
+      if (s.empty) return [emptyState(s.empty.message)];
+      return [h('p', { class: 'placeholder hint', text: 'Waiting for the inspector…' })];
+    });
+    if (!loaded) return;
 
     this.header.update([s.model], () => [modelHeader(s.model!)]);
     this.tabs.update([s.tab], () => [tabList(TABS, s.tab, this.selectTab, (id) => `panel-${id}`)]);

@@ -40,6 +40,9 @@ test('theme colors blend the disabled color onto the neutral and fall back when 
   const light = themeColors(['vscode-light'], '', '');
   assert.deepEqual(light.background, NEUTRAL.light);
   assert.ok(light.masked[0] < 200, 'a visible gray on a light neutral');
+  assert.ok(luminance(light.ink) < 0.3, 'fallback ink is dark on light');
+  const ink = themeColors(['vscode-dark'], '#000000', '', 'rgba(255, 255, 255, 0.5)').ink;
+  assert.deepEqual(ink, [128, 128, 128], 'the description color blended onto the background');
 });
 
 test('packing matches ImageData byte order on little-endian machines', () => {
