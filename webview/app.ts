@@ -8,7 +8,7 @@ import { attentionView } from './components/attention-view';
 import { modelHeader } from './components/header';
 import { paramTable } from './components/param-table';
 import { busyState, emptyState, errorState } from './components/states';
-import { stepper } from './components/stepper';
+import { positionText, stepper } from './components/stepper';
 import { tensorView } from './components/tensor-view';
 import { hideTooltip } from './components/tooltip';
 import { h, Section } from './dom';
@@ -33,9 +33,20 @@ export class App {
   private readonly stepperPart = new Section(h('div', { class: 'stepper' }));
   private readonly view = new Section(h('div', { class: 'view-slot' }));
   private readonly params = new Section(h('div', { class: 'params-slot' }));
-  private readonly stepPanel = h('div', { class: 'tab-panel', attrs: { role: 'tabpanel', id: 'panel-step', 'aria-labelledby': 'tab-step' } });
-  private readonly paramsPanel = h('div', { class: 'tab-panel', attrs: { role: 'tabpanel', id: 'panel-params', 'aria-labelledby': 'tab-params' } });
+  private readonly stepPanel = h('div', {
+    class: 'tab-panel',
+    attrs: { role: 'tabpanel', id: 'panel-step', 'aria-labelledby': 'tab-step' },
+  });
+  private readonly paramsPanel = h('div', {
+    class: 'tab-panel',
+    attrs: { role: 'tabpanel', id: 'panel-params', 'aria-labelledby': 'tab-params' },
+  });
   private readonly loaded = h('main', { class: 'loaded' });
+  /** One persistent live region, so screen readers hear each new step (re-created regions are not announced). */
+  private readonly announcer = h('div', {
+    class: 'sr-only',
+    attrs: { role: 'status', 'aria-live': 'polite' },
+  });
 
   constructor(
     private readonly root: HTMLElement,
@@ -43,8 +54,14 @@ export class App {
   ) {
     this.stepPanel.append(this.stepperPart.element, this.view.element);
     this.paramsPanel.append(this.params.element);
-    this.loaded.append(this.header.element, this.tabs.element, this.banner.element, this.stepPanel, this.paramsPanel);
-    root.append(this.progress.element, this.placeholder.element, this.loaded);
+    this.loaded.append(
+      this.header.element,
+      this.tabs.element,
+      this.banner.element,
+      this.stepPanel,
+      this.paramsPanel,
+    );
+    root.append(this.progress.element, this.placeholder.element, this.loaded, this.announcer);
     this.width = this.measure();
 
     store.subscribe((state) => this.render(state));
@@ -96,7 +113,11 @@ export class App {
     const loaded = s.model !== undefined;
     // The thin top bar while a model is shown; with nothing loaded the busy placeholder has its own.
     const topBar = loaded ? s.busy : undefined;
-    this.progress.update([topBar], () => (topBar ? [progressBar(topBar.progress === undefined ? undefined : Math.max(0, Math.min(1, topBar.progress)))] : []));
+    this.progress.update([topBar], () =>
+      topBar
+        ? [progressBar(topBar.progress === undefined ? undefined : Math.max(0, Math.min(1, topBar.progress)))]
+        : [],
+    );
     this.placeholder.element.hidden = loaded;
     this.loaded.hidden = !loaded;
     document.body.setAttribute('aria-busy', s.busy ? 'true' : 'false');
@@ -114,21 +135,35 @@ export class App {
 
     this.header.update([s.model], () => [modelHeader(s.model!)]);
     this.tabs.update([s.tab], () => [tabList(TABS, s.tab, this.selectTab, (id) => `panel-${id}`)]);
-    this.banner.update([s.error, s.busy], () => [s.error ? errorState(s.error, true) : null, s.busy ? busyState(s.busy, true) : null]);
+    this.banner.update([s.error, s.busy], () => [
+      s.error ? errorState(s.error, true) : null,
+      s.busy ? busyState(s.busy, true) : null,
+    ]);
     this.stepPanel.hidden = s.tab !== 'step';
     this.paramsPanel.hidden = s.tab !== 'params';
 
-    this.stepperPart.update([s.position, s.step, s.steps, s.model], () => stepper(s, (m) => this.store.post(m)));
+    this.stepperPart.update([s.position, s.step, s.steps, s.model], () => {
+      this.announcer.textContent = s.step
+        ? `Step ${positionText(s.position)}: ${s.step.name}`
+        : positionText(s.position);
+      return stepper(s, (m) => this.store.post(m));
+    });
     this.view.update([s.step, s.selectedHead, this.theme, this.width], () => {
       const step = s.step;
       if (!step) return [];
       const ctx = { theme: this.theme, width: this.width };
-      return [step.view.kind === 'attention' ? attentionView(step, step.view, s.selectedHead, ctx, this.selectHead) : tensorView(step, step.view, ctx)];
+      return [
+        step.view.kind === 'attention'
+          ? attentionView(step, step.view, s.selectedHead, ctx, this.selectHead)
+          : tensorView(step, step.view, ctx),
+      ];
     });
     this.renderParams(s);
   }
 
   private renderParams(s: ViewState): void {
-    this.params.update([s.params, s.model], () => [paramTable(s.params, s.model, () => (this.params.invalidate(), this.renderParams(this.store.state)))]);
+    this.params.update([s.params, s.model], () => [
+      paramTable(s.params, s.model, () => (this.params.invalidate(), this.renderParams(this.store.state))),
+    ]);
   }
 }

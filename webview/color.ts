@@ -77,7 +77,12 @@ export function blend(over: Rgb, alpha: number, under: Rgb): Rgb {
 }
 
 /** Theme colors from the body's classes and CSS variables (any may be empty). */
-export function themeColors(classes: Iterable<string>, background: string, disabled: string, description = ''): ThemeColors {
+export function themeColors(
+  classes: Iterable<string>,
+  background: string,
+  disabled: string,
+  description = '',
+): ThemeColors {
   const kind = themeKindOf(classes);
   const neutral = NEUTRAL[kind];
   const bg = parseCssColor(background);
@@ -106,7 +111,11 @@ export function cssRgb([r, g, b]: Rgb): string {
   return `rgb(${r}, ${g}, ${b})`;
 }
 
-const hexRgb = (h: string): Rgb => [parseInt(h.slice(1, 3), 16), parseInt(h.slice(3, 5), 16), parseInt(h.slice(5, 7), 16)];
+const hexRgb = (h: string): Rgb => [
+  parseInt(h.slice(1, 3), 16),
+  parseInt(h.slice(3, 5), 16),
+  parseInt(h.slice(5, 7), 16),
+];
 
 /** Stops of the negative half (from the extreme inwards) and positive half (inwards to the extreme). */
 const DIVERGING: Record<ThemeKind, { negative: string[]; positive: string[] }> = {
@@ -114,8 +123,14 @@ const DIVERGING: Record<ThemeKind, { negative: string[]; positive: string[] }> =
   light: { negative: ['#2166ac', '#67a9cf', '#d1e5f0'], positive: ['#fddbc7', '#ef8a62', '#b2182b'] },
   // Brighter with magnitude on a dark background (like the "berlin" and "vik" maps).
   dark: { negative: ['#8ec5ff', '#3f86c8', '#1f4466'], positive: ['#6a2c1e', '#c4553a', '#ffab8a'] },
-  'high-contrast': { negative: ['#4fc3ff', '#0a78c8', '#003a66'], positive: ['#663000', '#d46a00', '#ffb000'] },
-  'high-contrast-light': { negative: ['#0010a0', '#3a5fd0', '#b8c8f0'], positive: ['#f0c0b0', '#d04020', '#a00000'] },
+  'high-contrast': {
+    negative: ['#4fc3ff', '#0a78c8', '#003a66'],
+    positive: ['#663000', '#d46a00', '#ffb000'],
+  },
+  'high-contrast-light': {
+    negative: ['#0010a0', '#3a5fd0', '#b8c8f0'],
+    positive: ['#f0c0b0', '#d04020', '#a00000'],
+  },
 };
 
 /** Sequential maps for values in [0, 1] (attention patterns), starting at the neutral. */
@@ -152,7 +167,12 @@ export interface ColorScale {
 /** Odd, so that the middle entry is exactly the centre of a diverging scale. */
 const LUT_SIZE = 257;
 
-function fromRamp(kind: ColorScale['kind'], domain: [number, number], f: (t: number) => Rgb, nanColor: Rgb): ColorScale {
+function fromRamp(
+  kind: ColorScale['kind'],
+  domain: [number, number],
+  f: (t: number) => Rgb,
+  nanColor: Rgb,
+): ColorScale {
   const lutRgb: Rgb[] = [];
   const lut = new Uint32Array(LUT_SIZE);
   for (let i = 0; i < LUT_SIZE; i++) {

@@ -14,12 +14,17 @@ export interface Props {
   on?: { [K in keyof HTMLElementEventMap]?: (event: HTMLElementEventMap[K]) => void };
 }
 
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Props = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   if (props.class) el.className = props.class;
   if (props.text !== undefined) el.textContent = props.text;
   for (const [name, value] of Object.entries(props.attrs ?? {})) {
-    if (name === 'style') throw new Error('inline style attributes are blocked by the CSP; use CSSOM or a class');
+    if (name === 'style')
+      throw new Error('inline style attributes are blocked by the CSP; use CSSOM or a class');
     if (value === undefined || value === false) continue;
     el.setAttribute(name, value === true ? '' : String(value));
   }
@@ -38,7 +43,12 @@ export function append(parent: Node, ...children: Child[]): void {
 }
 
 /** Put a canvas's pixels in place: one ImageData, drawn once. */
-export function paint(canvas: HTMLCanvasElement, width: number, height: number, pixels: Uint8ClampedArray<ArrayBuffer>): void {
+export function paint(
+  canvas: HTMLCanvasElement,
+  width: number,
+  height: number,
+  pixels: Uint8ClampedArray<ArrayBuffer>,
+): void {
   canvas.width = Math.max(1, width);
   canvas.height = Math.max(1, height);
   const ctx = canvas.getContext('2d');
@@ -64,10 +74,12 @@ export class Section {
     if (this.deps && this.deps.length === deps.length && this.deps.every((d, i) => d === deps[i])) return;
     this.deps = deps;
     const active = document.activeElement;
-    const focusKey = active instanceof HTMLElement && this.element.contains(active) ? active.dataset.focusKey : undefined;
+    const focusKey =
+      active instanceof HTMLElement && this.element.contains(active) ? active.dataset.focusKey : undefined;
     this.element.replaceChildren();
     append(this.element, ...render());
-    if (focusKey) this.element.querySelector<HTMLElement>(`[data-focus-key="${CSS.escape(focusKey)}"]`)?.focus();
+    if (focusKey)
+      this.element.querySelector<HTMLElement>(`[data-focus-key="${CSS.escape(focusKey)}"]`)?.focus();
   }
 
   /** Force the next update to render (theme or size changed). */

@@ -74,7 +74,10 @@ export function formatValue(v: number, significant = 4): string {
   const abs = Math.abs(v);
   let text: string;
   if (abs >= 1e5 || abs < 1e-3) {
-    text = abs.toExponential(Math.max(0, significant - 2)).replace(/\.?0+e/, 'e').replace('e+', 'e');
+    text = abs
+      .toExponential(Math.max(0, significant - 2))
+      .replace(/\.?0+e/, 'e')
+      .replace('e+', 'e');
   } else {
     text = String(Number(abs.toPrecision(significant)));
   }

@@ -126,7 +126,11 @@ export interface RasterOptions {
 export const HATCH_PERIOD = 6;
 
 /** Fill an RGBA buffer of (cols·cellWidth) × (rows·cellHeight) pixels, one cell color per block. */
-export function rasterize(o: RasterOptions): { width: number; height: number; pixels: Uint8ClampedArray<ArrayBuffer> } {
+export function rasterize(o: RasterOptions): {
+  width: number;
+  height: number;
+  pixels: Uint8ClampedArray<ArrayBuffer>;
+} {
   const width = o.cols * o.cellWidth;
   const height = o.rows * o.cellHeight;
   const pixels = new Uint8ClampedArray(width * height * 4);
@@ -171,7 +175,10 @@ export function cellAt(
   cols: number,
 ): { row: number; col: number } | undefined {
   if (!(x >= 0 && y >= 0 && x < width && y < height) || rows <= 0 || cols <= 0) return undefined;
-  return { row: Math.min(rows - 1, Math.floor((y / height) * rows)), col: Math.min(cols - 1, Math.floor((x / width) * cols)) };
+  return {
+    row: Math.min(rows - 1, Math.floor((y / height) * rows)),
+    col: Math.min(cols - 1, Math.floor((x / width) * cols)),
+  };
 }
 
 /**
@@ -179,13 +186,23 @@ export function cellAt(
  * `minSpacing` px apart: every k-th one, always the first, and (unless `includeLast` is false, for
  * labels that extend to the right of their position) the last when it has room.
  */
-export function labelStride(count: number, spacing: number, minSpacing: number, includeLast = true): number[] {
+export function labelStride(
+  count: number,
+  spacing: number,
+  minSpacing: number,
+  includeLast = true,
+): number[] {
   if (count <= 0) return [];
   const k = Math.max(1, Math.ceil(minSpacing / Math.max(spacing, 1e-9)));
   const shown: number[] = [];
   for (let i = 0; i < count; i += k) shown.push(i);
   const last = count - 1;
-  if (includeLast && shown[shown.length - 1] !== last && (last - shown[shown.length - 1]) * spacing >= minSpacing) shown.push(last);
+  if (
+    includeLast &&
+    shown[shown.length - 1] !== last &&
+    (last - shown[shown.length - 1]) * spacing >= minSpacing
+  )
+    shown.push(last);
   return shown;
 }
 
@@ -198,7 +215,9 @@ export function niceTicks(end: number, count: number): number[] {
   const raw = end / count;
   const power = 10 ** Math.floor(Math.log10(raw));
   const candidates = [1, 2, 5, 10].map((m) => m * power);
-  const nearest = candidates.reduce((best, s) => (Math.abs(Math.log(s / raw)) < Math.abs(Math.log(best / raw)) ? s : best));
+  const nearest = candidates.reduce((best, s) =>
+    Math.abs(Math.log(s / raw)) < Math.abs(Math.log(best / raw)) ? s : best,
+  );
   const step = Math.max(1, Math.round(nearest));
   const ticks: number[] = [];
   for (let v = 0; v < end; v += step) ticks.push(v);
@@ -210,7 +229,11 @@ export function niceTicks(end: number, count: number): number[] {
  * column of largest feature index ≤ value. `features[c]` is the (increasing) feature index of source
  * column c (strided tensors skip features). Undefined when the value precedes the first feature.
  */
-export function columnOfFeature(value: number, features: readonly number[], colBands: readonly number[]): number | undefined {
+export function columnOfFeature(
+  value: number,
+  features: readonly number[],
+  colBands: readonly number[],
+): number | undefined {
   let lo = 0;
   let hi = features.length - 1;
   if (hi < 0 || value < features[0]) return undefined;

@@ -146,11 +146,24 @@ export function samePanelState(a: PanelState | undefined, b: PanelState): boolea
   );
 }
 
-const TO_WEBVIEW_TYPES = new Set<string>(['empty', 'error', 'busy', 'model', 'step', 'beforeFirstStep', 'params', 'showTab']);
+const TO_WEBVIEW_TYPES = new Set<string>([
+  'empty',
+  'error',
+  'busy',
+  'model',
+  'step',
+  'beforeFirstStep',
+  'params',
+  'showTab',
+]);
 
 /** A light guard on incoming messages: the host is trusted, but the window also sees other messages. */
 export function isToWebview(data: unknown): data is ToWebview {
-  return typeof data === 'object' && data !== null && TO_WEBVIEW_TYPES.has((data as { type?: unknown }).type as string);
+  return (
+    typeof data === 'object' &&
+    data !== null &&
+    TO_WEBVIEW_TYPES.has((data as { type?: unknown }).type as string)
+  );
 }
 
 /** What the store needs from `acquireVsCodeApi()`. */

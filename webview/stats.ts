@@ -37,7 +37,15 @@ export function computeStats(
     n++;
     sq[Math.floor(i / perRow)] += v * v;
   }
-  if (n === 0) return { min: 0, max: 0, mean: 0, std: 0, rowNorms: Array.from(sq), histogram: { edges: [0, 0], counts: [0] } };
+  if (n === 0)
+    return {
+      min: 0,
+      max: 0,
+      mean: 0,
+      std: 0,
+      rowNorms: Array.from(sq),
+      histogram: { edges: [0, 0], counts: [0] },
+    };
   const mean = sum / n;
   let dev = 0;
   for (let i = 0; i < values.length; i++) {
@@ -53,7 +61,14 @@ export function computeStats(
     if (!include(i) || !Number.isFinite(v)) continue;
     counts[Math.min(bins - 1, Math.floor(((v - lo) / (hi - lo)) * bins))]++;
   }
-  return { min, max, mean, std: Math.sqrt(dev / n), rowNorms: Array.from(sq, Math.sqrt), histogram: { edges, counts } };
+  return {
+    min,
+    max,
+    mean,
+    std: Math.sqrt(dev / n),
+    rowNorms: Array.from(sq, Math.sqrt),
+    histogram: { edges, counts },
+  };
 }
 
 /** Stats of an attention view over all heads, leaving out masked entries. */

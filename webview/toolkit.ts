@@ -76,7 +76,11 @@ export function button(o: ButtonOptions): HTMLButtonElement {
   return el;
 }
 
-export function badge(text: string, variant: 'default' | 'warning' = 'default', attrs: Record<string, string> = {}): HTMLElement {
+export function badge(
+  text: string,
+  variant: 'default' | 'warning' = 'default',
+  attrs: Record<string, string> = {},
+): HTMLElement {
   return h('span', { class: `tk-badge tk-badge-${variant}`, text, attrs });
 }
 
@@ -111,12 +115,24 @@ export function tabList<T extends string>(
       on: { click: () => onSelect(t.id) },
     }),
   );
-  const list = h('div', { class: 'tk-tablist', attrs: { role: 'tablist', 'aria-label': 'Inspector views' } }, ...buttons);
+  const list = h(
+    'div',
+    { class: 'tk-tablist', attrs: { role: 'tablist', 'aria-label': 'Inspector views' } },
+    ...buttons,
+  );
   list.addEventListener('keydown', (e) => {
     const i = buttons.indexOf(document.activeElement as HTMLButtonElement);
     if (i < 0) return;
     const next =
-      e.key === 'ArrowRight' ? (i + 1) % tabs.length : e.key === 'ArrowLeft' ? (i - 1 + tabs.length) % tabs.length : e.key === 'Home' ? 0 : e.key === 'End' ? tabs.length - 1 : -1;
+      e.key === 'ArrowRight'
+        ? (i + 1) % tabs.length
+        : e.key === 'ArrowLeft'
+          ? (i - 1 + tabs.length) % tabs.length
+          : e.key === 'Home'
+            ? 0
+            : e.key === 'End'
+              ? tabs.length - 1
+              : -1;
     if (next < 0) return;
     e.preventDefault();
     e.stopPropagation();

@@ -58,9 +58,16 @@ for (const kind of ['vscode-light', 'vscode-dark', 'vscode-high-contrast', 'vsco
     const s = divergingScale(theme, 2);
     assert.deepEqual(s.domain, [-2, 2]);
     assert.deepEqual(s.rgb(0), theme.neutral, '0 is the neutral');
-    const contrast = (v: number) => Math.abs(luminance(s.rgb(v)) - luminance(theme.neutral)) + dist(s.rgb(v), theme.neutral) / 1000;
-    assert.ok(contrast(2) > contrast(1) && contrast(1) > contrast(0.1), 'further from 0 stands out more (positive)');
-    assert.ok(contrast(-2) > contrast(-1) && contrast(-1) > contrast(-0.1), 'further from 0 stands out more (negative)');
+    const contrast = (v: number) =>
+      Math.abs(luminance(s.rgb(v)) - luminance(theme.neutral)) + dist(s.rgb(v), theme.neutral) / 1000;
+    assert.ok(
+      contrast(2) > contrast(1) && contrast(1) > contrast(0.1),
+      'further from 0 stands out more (positive)',
+    );
+    assert.ok(
+      contrast(-2) > contrast(-1) && contrast(-1) > contrast(-0.1),
+      'further from 0 stands out more (negative)',
+    );
     assert.notDeepEqual(s.rgb(-2), s.rgb(2), 'signs differ in hue');
     assert.deepEqual(s.rgb(100), s.rgb(2), 'clamped beyond the extent');
     assert.deepEqual(s.rgb(-Infinity), s.rgb(-2));

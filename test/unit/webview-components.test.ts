@@ -24,7 +24,10 @@ test('stepper controls: back and reset need a step, forward and end stop at the 
 
 test('stepper position text', () => {
   assert.equal(positionText({ index: -1, computed: 0, done: false }), 'Before the first step');
-  assert.equal(positionText({ index: -1, computed: 7, done: false }), 'Before the first step · 7 computed so far');
+  assert.equal(
+    positionText({ index: -1, computed: 7, done: false }),
+    'Before the first step · 7 computed so far',
+  );
   assert.equal(positionText({ index: -1, computed: 42, done: true }), 'Before the first step · 42');
   assert.equal(positionText({ index: 2, computed: 7, done: false }), '3 / 7 computed so far');
   assert.equal(positionText({ index: 41, computed: 42, done: true }), '42 / 42');
@@ -49,7 +52,14 @@ test('parameter rows: depth-first, children only under open rows', () => {
   const params: ParamsInfo = {
     rows: [
       { name: 'embed', count: '640' },
-      { name: 'blocks', count: '4448', children: [{ name: 'blocks.0', count: '2224', children: [{ name: 'attn', count: '1088' }] }, { name: 'blocks.1', count: '2224' }] },
+      {
+        name: 'blocks',
+        count: '4448',
+        children: [
+          { name: 'blocks.0', count: '2224', children: [{ name: 'attn', count: '1088' }] },
+          { name: 'blocks.1', count: '2224' },
+        ],
+      },
     ],
     totals: [
       { label: 'Without embeddings', count: '4448' },
@@ -57,7 +67,8 @@ test('parameter rows: depth-first, children only under open rows', () => {
     ],
     memory: [],
   };
-  const names = (open: string[]) => visibleRows(params.rows, (p) => open.includes(p)).map((r) => `${r.depth}:${r.row.name}`);
+  const names = (open: string[]) =>
+    visibleRows(params.rows, (p) => open.includes(p)).map((r) => `${r.depth}:${r.row.name}`);
   assert.deepEqual(names([]), ['0:embed', '0:blocks']);
   assert.deepEqual(names(['1']), ['0:embed', '0:blocks', '1:blocks.0', '1:blocks.1']);
   assert.deepEqual(names(['1', '1.0']), ['0:embed', '0:blocks', '1:blocks.0', '2:attn', '1:blocks.1']);

@@ -33,7 +33,14 @@ export function matrixStep(index: number, computed = index + 1, done = false): S
       rowLabels: model.tokens,
       colName: 'd_model',
     },
-    stats: { min: -1, max: 1, mean: 0, std: 0.7, rowNorms: [1, 2, 3, 4, 5], histogram: { edges: [-1, 0, 1], counts: [40, 40] } },
+    stats: {
+      min: -1,
+      max: 1,
+      mean: 0,
+      std: 0.7,
+      rowNorms: [1, 2, 3, 4, 5],
+      histogram: { edges: [-1, 0, 1], counts: [40, 40] },
+    },
   };
 }
 
@@ -48,7 +55,16 @@ export function attentionView(heads = 4, n = 5, scores = false): AttentionView {
         mask[q * n + k] = causal ? 1 : 0;
         data[(h * n + q) * n + k] = causal ? (scores ? (h - q + k) * 0.5 : 1 / (q + 1)) : scores ? -1e9 : 0;
       }
-  return { kind: 'attention', heads, queries: n, keys: n, data, mask, queryLabels: model.tokens, keyLabels: model.tokens };
+  return {
+    kind: 'attention',
+    heads,
+    queries: n,
+    keys: n,
+    data,
+    mask,
+    queryLabels: model.tokens,
+    keyLabels: model.tokens,
+  };
 }
 
 export function attentionStep(index: number, heads = 4): StepInfo {

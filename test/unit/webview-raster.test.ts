@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HATCH_PERIOD, bands, cellAt, fitCells, labelStride, poolMaxAbs, rasterize } from '../../webview/raster';
+import {
+  HATCH_PERIOD,
+  bands,
+  cellAt,
+  fitCells,
+  labelStride,
+  poolMaxAbs,
+  rasterize,
+} from '../../webview/raster';
 
 test('pooling keeps a matrix that fits unchanged', () => {
   const data = Float32Array.from([1, -2, 3, 4, 5, -6]);

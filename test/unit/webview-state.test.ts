@@ -90,7 +90,12 @@ test('the panel state holds config path, step index, head and tab', () => {
   let s = reduce(initialState(), { type: 'model', model, steps: [] });
   s = reduce(s, { type: 'step', step: matrixStep(4) });
   s = reduce(s, { type: 'showTab', tab: 'params' });
-  assert.deepEqual(toPanelState(s), { configPath: model.configPath, stepIndex: 4, selectedHead: 0, tab: 'params' });
+  assert.deepEqual(toPanelState(s), {
+    configPath: model.configPath,
+    stepIndex: 4,
+    selectedHead: 0,
+    tab: 'params',
+  });
 });
 
 test('saved state is validated before use', () => {

@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { attentionStats, barAt, computeStats, hasMasked, histogramLayout, isMaskedEntry } from '../../webview/stats';
+import {
+  attentionStats,
+  barAt,
+  computeStats,
+  hasMasked,
+  histogramLayout,
+  isMaskedEntry,
+} from '../../webview/stats';
 import { attentionView } from './webview-fixtures';
 
 test('stats: min, max, mean, std, row norms and a histogram covering every value', () => {
@@ -11,7 +18,10 @@ test('stats: min, max, mean, std, row norms and a histogram covering every value
   const variance = [3, 4, 0, 0, -1, 1].reduce((a, v) => a + (v - 7 / 6) ** 2, 0) / 6;
   assert.ok(Math.abs(s.std - Math.sqrt(variance)) < 1e-12);
   assert.deepEqual(s.rowNorms, [5, 0, Math.SQRT2]);
-  assert.equal(s.histogram.counts.reduce((a, b) => a + b), 6);
+  assert.equal(
+    s.histogram.counts.reduce((a, b) => a + b),
+    6,
+  );
   assert.equal(s.histogram.edges.length, 5);
   assert.equal(s.histogram.edges[0], -1);
   assert.equal(s.histogram.edges[4], 4);
@@ -33,7 +43,11 @@ test('attention scores: −1e9 masked entries are not data', () => {
   assert.ok(!isMaskedEntry(view, 0, 1, 1));
   const s = attentionStats(view);
   assert.ok(s.min > -10, `min ${s.min} is a real score`);
-  assert.equal(s.histogram.counts.reduce((a, b) => a + b), 2 * 6, 'only the 6 causal entries per head');
+  assert.equal(
+    s.histogram.counts.reduce((a, b) => a + b),
+    2 * 6,
+    'only the 6 causal entries per head',
+  );
   assert.ok(hasMasked(view));
   // Without a mask array, −1e9 alone marks an entry as masked.
   const bare = { ...view, mask: undefined };
@@ -56,7 +70,11 @@ test('histogram layout: bars fill the width, tallest fills the height, non-empty
   assert.equal(barAt(bars, 49.5), 0, 'the gap belongs to the bar on its left');
   assert.equal(barAt(bars, 199), 3);
   assert.equal(barAt(bars, 250), undefined);
-  const dense = histogramLayout({ edges: Array.from({ length: 301 }, (_, i) => i), counts: new Array(300).fill(1) }, 100, 10);
+  const dense = histogramLayout(
+    { edges: Array.from({ length: 301 }, (_, i) => i), counts: new Array(300).fill(1) },
+    100,
+    10,
+  );
   assert.ok(dense.every((b) => b.width >= 1));
   assert.deepEqual(histogramLayout({ edges: [0], counts: [] }, 100, 10), []);
 });

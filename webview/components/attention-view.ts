@@ -18,7 +18,10 @@ import { histogramView, statsList } from './summary';
 import type { ViewContext } from './tensor-view';
 
 /** Which scale an attention step needs: probabilities or raw scores. */
-export function attentionKind(step: Pick<StepInfo, 'name'>, stats: Pick<TensorStats, 'min' | 'max'>): 'pattern' | 'scores' {
+export function attentionKind(
+  step: Pick<StepInfo, 'name'>,
+  stats: Pick<TensorStats, 'min' | 'max'>,
+): 'pattern' | 'scores' {
   if (/attn_scores$/.test(step.name)) return 'scores';
   if (/pattern$/.test(step.name)) return 'pattern';
   return stats.min >= 0 && stats.max <= 1 ? 'pattern' : 'scores';
@@ -51,23 +54,35 @@ export function attentionView(
   const stats = attentionStats(view);
   const kind = attentionKind(step, stats);
   const scale: ColorScale =
-    kind === 'scores' ? divergingScale(ctx.theme, symmetricExtent(stats.min, stats.max)) : sequentialScale(ctx.theme, 0, 1);
+    kind === 'scores'
+      ? divergingScale(ctx.theme, symmetricExtent(stats.min, stats.max))
+      : sequentialScale(ctx.theme, 0, 1);
   const masked = hasMasked(view);
   const head = Math.min(Math.max(0, selectedHead), view.heads - 1);
   const layer = /blocks\.(\d+)/.exec(step.name)?.[1];
   const what = kind === 'scores' ? 'score' : 'weight';
 
-  const describe = (h: number) => (cell: HoveredCell): string[] => {
-    const [q0, q1] = cell.rows;
-    const [k0, k1] = cell.cols;
-    const query = q1 - q0 > 1 ? `queries ${q0}–${q1 - 1}` : `query “${view.queryLabels[q0] ?? q0}” (${q0})`;
-    const key = k1 - k0 > 1 ? `keys ${k0}–${k1 - 1}` : `key “${view.keyLabels[k0] ?? k0}” (${k0})`;
-    return [`head ${h} · ${query} → ${key}`, cell.masked ? 'masked out' : `${what} ${formatValue(cell.value)}`];
-  };
+  const describe =
+    (h: number) =>
+    (cell: HoveredCell): string[] => {
+      const [q0, q1] = cell.rows;
+      const [k0, k1] = cell.cols;
+      const query = q1 - q0 > 1 ? `queries ${q0}–${q1 - 1}` : `query “${view.queryLabels[q0] ?? q0}” (${q0})`;
+      const key = k1 - k0 > 1 ? `keys ${k0}–${k1 - 1}` : `key “${view.keyLabels[k0] ?? k0}” (${k0})`;
+      return [
+        `head ${h} · ${query} → ${key}`,
+        cell.masked ? 'masked out' : `${what} ${formatValue(cell.value)}`,
+      ];
+    };
 
   // The enlarged head.
   const mainWidth = Math.max(160, ctx.width - 2 * (TILE + 16) - 120);
-  const fit = fitCells(view.queries, view.keys, { maxWidth: mainWidth, maxHeight: 480, maxCell: 44, square: true });
+  const fit = fitCells(view.queries, view.keys, {
+    maxWidth: mainWidth,
+    maxHeight: 480,
+    maxCell: 44,
+    square: true,
+  });
   const grid = headGrid(view, head, fit.rows, fit.cols);
   const enlarged = heatmap({
     grid,
@@ -92,16 +107,31 @@ export function attentionView(
   const main = h(
     'div',
     { class: 'attention-main' },
-    h('h3', { class: 'section-title', text: `Head ${head}${layer !== undefined ? ` of layer ${layer}` : ''} · ${kind === 'scores' ? 'scores' : 'pattern'}` }),
+    h('h3', {
+      class: 'section-title',
+      text: `Head ${head}${layer !== undefined ? ` of layer ${layer}` : ''} · ${kind === 'scores' ? 'scores' : 'pattern'}`,
+    }),
     enlarged,
-    legend({ scale, theme: ctx.theme, min: stats.min, max: stats.max, masked, label: kind === 'scores' ? 'score' : 'attention weight' }),
+    legend({
+      scale,
+      theme: ctx.theme,
+      min: stats.min,
+      max: stats.max,
+      masked,
+      label: kind === 'scores' ? 'score' : 'attention weight',
+    }),
   );
 
   // Small multiples of every head.
-  const tiles = Array.from({ length: view.heads }, (_, i) => headTile(view, i, i === head, scale, ctx, describe(i), onSelectHead));
+  const tiles = Array.from({ length: view.heads }, (_, i) =>
+    headTile(view, i, i === head, scale, ctx, describe(i), onSelectHead),
+  );
   const tileGrid = h(
     'div',
-    { class: 'head-grid', attrs: { role: 'group', 'aria-label': `All ${view.heads} heads`, 'data-composite': 'true' } },
+    {
+      class: 'head-grid',
+      attrs: { role: 'group', 'aria-label': `All ${view.heads} heads`, 'data-composite': 'true' },
+    },
     ...tiles,
   );
   tileGrid.addEventListener('keydown', (e) => {
@@ -123,7 +153,12 @@ export function attentionView(
     tileGrid,
     h('h3', { class: 'section-title', text: 'Statistics' }),
     statsList(stats, masked ? 'Over all heads, leaving out masked entries.' : 'Over all heads.'),
-    histogramView(stats.histogram, scale, ctx.theme, kind === 'scores' ? 'Distribution of scores' : 'Distribution of weights'),
+    histogramView(
+      stats.histogram,
+      scale,
+      ctx.theme,
+      kind === 'scores' ? 'Distribution of scores' : 'Distribution of weights',
+    ),
   );
   const caption = `${view.heads} heads × ${view.queries} queries × ${view.keys} keys${masked ? ' · hatched cells are masked out' : ''}`;
   return h(
@@ -143,7 +178,12 @@ function headTile(
   describe: (cell: HoveredCell) => string[],
   onSelect: (head: number) => void,
 ): HTMLButtonElement {
-  const fit = fitCells(view.queries, view.keys, { maxWidth: TILE, maxHeight: TILE, maxCell: 16, square: true });
+  const fit = fitCells(view.queries, view.keys, {
+    maxWidth: TILE,
+    maxHeight: TILE,
+    maxCell: 16,
+    square: true,
+  });
   const map = heatmap({
     grid: headGrid(view, head, fit.rows, fit.cols),
     theme: ctx.theme,

@@ -16,16 +16,25 @@ export function shortPath(path: string): string {
   return parts.slice(-2).join('/') || path;
 }
 
-function tokenChips(tokens: readonly string[], ids: readonly number[] | undefined, label: string): HTMLElement {
+function tokenChips(
+  tokens: readonly string[],
+  ids: readonly number[] | undefined,
+  label: string,
+): HTMLElement {
   const shown = tokens.slice(0, MAX_TOKENS);
   const list = h(
     'ol',
     { class: 'tokens', attrs: { 'aria-label': label } },
     ...shown.map((t, i) =>
-      h('li', { class: 'token', text: visibleToken(t), attrs: { title: `“${t}” · position ${i}${ids?.[i] !== undefined ? ` · id ${ids[i]}` : ''}` } }),
+      h('li', {
+        class: 'token',
+        text: visibleToken(t),
+        attrs: { title: `“${t}” · position ${i}${ids?.[i] !== undefined ? ` · id ${ids[i]}` : ''}` },
+      }),
     ),
   );
-  if (tokens.length > MAX_TOKENS) list.append(h('li', { class: 'token-more', text: `+${thousands(tokens.length - MAX_TOKENS)} more` }));
+  if (tokens.length > MAX_TOKENS)
+    list.append(h('li', { class: 'token-more', text: `+${thousands(tokens.length - MAX_TOKENS)} more` }));
   return list;
 }
 
@@ -40,7 +49,8 @@ export function modelHeader(model: ModelInfo): HTMLElement {
     title.append(
       badge('⚠ seeded random weights', 'warning', {
         'data-testid': 'seeded-badge',
-        title: 'No weights file was found, so the model runs on seeded random weights: shapes and counts are real, values are not.',
+        title:
+          'No weights file was found, so the model runs on seeded random weights: shapes and counts are real, values are not.',
       }),
     );
   }
@@ -58,7 +68,11 @@ export function modelHeader(model: ModelInfo): HTMLElement {
         class: unused > 0 ? 'num warning-text' : 'num',
         text: thousands(unused),
         attrs: {
-          title: unused > 0 ? model.unusedWeights.slice(0, 30).join('\n') + (unused > 30 ? `\n… and ${unused - 30} more` : '') : 'Every tensor in the weights file was used.',
+          title:
+            unused > 0
+              ? model.unusedWeights.slice(0, 30).join('\n') +
+                (unused > 30 ? `\n… and ${unused - 30} more` : '')
+              : 'Every tensor in the weights file was used.',
         },
       }),
     ),
@@ -70,7 +84,10 @@ export function modelHeader(model: ModelInfo): HTMLElement {
     tokenChips(model.tokens, model.ids, 'Input tokens'),
   );
   if (model.decoderTokens) {
-    tokens.append(h('span', { class: 'fact-name', text: 'decoder input' }), tokenChips(model.decoderTokens, model.decoderIds, 'Decoder input tokens'));
+    tokens.append(
+      h('span', { class: 'fact-name', text: 'decoder input' }),
+      tokenChips(model.decoderTokens, model.decoderIds, 'Decoder input tokens'),
+    );
   }
   return h('header', { class: 'model-header' }, title, facts, tokens);
 }

@@ -48,7 +48,12 @@ export interface HeatmapProps {
 const labelWidth = (text: string) => text.length * 7 + 8;
 
 /** Slots for labels: each shown label spans the cells up to the next shown one. */
-function labelSlots(count: number, cell: number, minSpacing: number, includeLast = true): { index: number; span: number }[] {
+function labelSlots(
+  count: number,
+  cell: number,
+  minSpacing: number,
+  includeLast = true,
+): { index: number; span: number }[] {
   const shown = labelStride(count, cell, minSpacing, includeLast);
   return shown.map((index, i) => ({ index, span: (i + 1 < shown.length ? shown[i + 1] : count) - index }));
 }
@@ -80,7 +85,14 @@ export function heatmap(p: HeatmapProps): HTMLElement {
 
   canvas.addEventListener('mousemove', (e) => {
     const rect = canvas.getBoundingClientRect();
-    const cell = cellAt(e.clientX - rect.left, e.clientY - rect.top, rect.width, rect.height, grid.rows, grid.cols);
+    const cell = cellAt(
+      e.clientX - rect.left,
+      e.clientY - rect.top,
+      rect.width,
+      rect.height,
+      grid.rows,
+      grid.cols,
+    );
     if (!cell) return hideTooltip();
     const i = cell.row * grid.cols + cell.col;
     showTooltip(
@@ -99,7 +111,10 @@ export function heatmap(p: HeatmapProps): HTMLElement {
 
   const body = h('div', { class: 'heatmap-body' }, canvas);
   const compact = !p.rowLabels && !p.colLabels && !p.colTicks;
-  const root = h('div', { class: `heatmap${compact ? ' compact' : ''} ${p.className ?? ''}`, attrs: p.attrs });
+  const root = h('div', {
+    class: `heatmap${compact ? ' compact' : ''} ${p.className ?? ''}`,
+    attrs: p.attrs,
+  });
   if (compact) {
     root.append(body);
     return root;
@@ -107,9 +122,14 @@ export function heatmap(p: HeatmapProps): HTMLElement {
 
   // Row 1: corner + column labels.
   if (p.colLabels) {
-    const rotate = grid.colBands.some((c, j) => j < grid.cols && labelWidth(visibleToken(p.colLabels![c] ?? '')) > p.cellWidth);
+    const rotate = grid.colBands.some(
+      (c, j) => j < grid.cols && labelWidth(visibleToken(p.colLabels![c] ?? '')) > p.cellWidth,
+    );
     const slots = labelSlots(grid.cols, p.cellWidth, rotate ? 16 : 24);
-    const top = h('div', { class: `heatmap-col-labels${rotate ? ' rotated' : ''}`, attrs: { 'aria-hidden': 'true' } });
+    const top = h('div', {
+      class: `heatmap-col-labels${rotate ? ' rotated' : ''}`,
+      attrs: { 'aria-hidden': 'true' },
+    });
     for (const { index, span } of slots) {
       const text = visibleToken(p.colLabels[grid.colBands[index]] ?? '');
       const slot = h('div', { class: 'heatmap-col-label', text, attrs: { title: text } });
@@ -127,7 +147,11 @@ export function heatmap(p: HeatmapProps): HTMLElement {
     for (const { index, span } of labelSlots(grid.rows, p.cellHeight, 14)) {
       const source = grid.rowBands[index];
       const text = visibleToken(p.rowLabels[source] ?? String(source));
-      const slot = h('div', { class: 'heatmap-row-label', text, attrs: { title: `${text} (position ${source})` } });
+      const slot = h('div', {
+        class: 'heatmap-row-label',
+        text,
+        attrs: { title: `${text} (position ${source})` },
+      });
       slot.style.height = `${span * p.cellHeight}px`;
       // One label per row when rows are tall enough (centred on its row), else on the first row of its span.
       slot.style.lineHeight = `${Math.max(p.cellHeight, 14)}px`;
@@ -152,8 +176,13 @@ export function heatmap(p: HeatmapProps): HTMLElement {
     root.append(h('div', { class: 'heatmap-corner' }), ticks);
   }
   if (p.rowAxis || p.colAxis) {
-    const caption = [p.rowAxis ? `rows: ${p.rowAxis}` : '', p.colAxis ? `columns: ${p.colAxis}` : ''].filter(Boolean).join(' · ');
-    root.append(h('div', { class: 'heatmap-corner' }), h('div', { class: 'heatmap-axis-caption', text: caption }));
+    const caption = [p.rowAxis ? `rows: ${p.rowAxis}` : '', p.colAxis ? `columns: ${p.colAxis}` : '']
+      .filter(Boolean)
+      .join(' · ');
+    root.append(
+      h('div', { class: 'heatmap-corner' }),
+      h('div', { class: 'heatmap-axis-caption', text: caption }),
+    );
   }
   return root;
 }

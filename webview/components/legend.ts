@@ -33,7 +33,13 @@ export function legend(p: LegendProps): HTMLElement {
   const width = Math.round(BAR_WIDTH * dpr);
   const colors = new Uint32Array(width);
   for (let x = 0; x < width; x++) colors[x] = p.scale.color(lo + (span * (x + 0.5)) / width);
-  const bar = rasterize({ rows: 1, cols: width, cellWidth: 1, cellHeight: Math.round(BAR_HEIGHT * dpr), colorOf: (i) => colors[i] });
+  const bar = rasterize({
+    rows: 1,
+    cols: width,
+    cellWidth: 1,
+    cellHeight: Math.round(BAR_HEIGHT * dpr),
+    colorOf: (i) => colors[i],
+  });
   const canvas = h('canvas', { class: 'legend-bar', attrs: { 'aria-hidden': 'true' } });
   paint(canvas, bar.width, bar.height, bar.pixels);
   canvas.style.width = `${BAR_WIDTH}px`;

@@ -18,7 +18,11 @@ export function grandTotal(params: ParamsInfo): ParamsInfo['totals'][number] | u
 }
 
 /** Paths of the rows shown, depth-first, given which rows are expanded. */
-export function visibleRows(rows: readonly ParamRow[], isOpen: (path: string) => boolean, prefix = ''): { row: ParamRow; path: string; depth: number }[] {
+export function visibleRows(
+  rows: readonly ParamRow[],
+  isOpen: (path: string) => boolean,
+  prefix = '',
+): { row: ParamRow; path: string; depth: number }[] {
   const out: { row: ParamRow; path: string; depth: number }[] = [];
   rows.forEach((row, i) => {
     const path = prefix ? `${prefix}.${i}` : String(i);
@@ -28,9 +32,17 @@ export function visibleRows(rows: readonly ParamRow[], isOpen: (path: string) =>
   return out;
 }
 
-export function paramTable(params: ParamsInfo | undefined, model: ModelInfo | undefined, rerender: () => void): HTMLElement {
+export function paramTable(
+  params: ParamsInfo | undefined,
+  model: ModelInfo | undefined,
+  rerender: () => void,
+): HTMLElement {
   if (!params) {
-    return h('div', { class: 'placeholder placeholder-inline' }, h('p', { class: 'hint', text: 'Counting parameters…' }));
+    return h(
+      'div',
+      { class: 'placeholder placeholder-inline' },
+      h('p', { class: 'hint', text: 'Counting parameters…' }),
+    );
   }
   if (expandedFor !== params) {
     // A table with other rows starts collapsed; a recount of the same model keeps what was open.
@@ -57,7 +69,10 @@ export function paramTable(params: ParamsInfo | undefined, model: ModelInfo | un
         h('div', {
           class: 'param-total-count num',
           text: thousands(t.count),
-          attrs: t === total ? { 'data-testid': 'param-total', title: `${t.label}: ${thousands(t.count)} parameters` } : {},
+          attrs:
+            t === total
+              ? { 'data-testid': 'param-total', title: `${t.label}: ${thousands(t.count)} parameters` }
+              : {},
         }),
         t.note ? h('div', { class: 'param-total-note', text: t.note }) : null,
       ),
@@ -73,11 +88,16 @@ export function paramTable(params: ParamsInfo | undefined, model: ModelInfo | un
           label: 'Expand all',
           focusKey: 'params-expand-all',
           onClick: () => {
-            for (const { path, row } of visibleRows(params.rows, () => true)) if (row.children?.length) expanded.add(path);
+            for (const { path, row } of visibleRows(params.rows, () => true))
+              if (row.children?.length) expanded.add(path);
             rerender();
           },
         }),
-        button({ label: 'Collapse all', focusKey: 'params-collapse-all', onClick: () => (expanded.clear(), rerender()) }),
+        button({
+          label: 'Collapse all',
+          focusKey: 'params-collapse-all',
+          onClick: () => (expanded.clear(), rerender()),
+        }),
       )
     : null;
 
@@ -148,7 +168,15 @@ function bytesCell(bytes: string): HTMLElement {
 }
 
 function memorySection(params: ParamsInfo, model: ModelInfo | undefined): HTMLElement {
-  const rows = params.memory.map((m) => h('tr', {}, h('td', { text: m.dtype }), bytesCell(m.bytes), h('td', { class: 'num dim', text: exactBytes(m.bytes) })));
+  const rows = params.memory.map((m) =>
+    h(
+      'tr',
+      {},
+      h('td', { text: m.dtype }),
+      bytesCell(m.bytes),
+      h('td', { class: 'num dim', text: exactBytes(m.bytes) }),
+    ),
+  );
   const kv = params.kvCacheBytesPerToken;
   const kvTable = kv
     ? h(
@@ -167,11 +195,23 @@ function memorySection(params: ParamsInfo, model: ModelInfo | undefined): HTMLEl
       h(
         'table',
         { class: 'data-table memory-table', attrs: { 'aria-label': 'Weight memory per dtype' } },
-        h('thead', {}, h('tr', {}, h('th', { text: 'dtype', attrs: { scope: 'col' } }), h('th', { class: 'num', text: 'size', attrs: { scope: 'col' } }), h('th', { class: 'num', text: 'exact', attrs: { scope: 'col' } }))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            h('th', { text: 'dtype', attrs: { scope: 'col' } }),
+            h('th', { class: 'num', text: 'size', attrs: { scope: 'col' } }),
+            h('th', { class: 'num', text: 'exact', attrs: { scope: 'col' } }),
+          ),
+        ),
         h('tbody', {}, ...rows),
       ),
     ),
-    kvTable ? h('div', { class: 'memory-block' }, h('h3', { class: 'section-title', text: 'KV cache' }), kvTable) : null,
+    kvTable
+      ? h('div', { class: 'memory-block' }, h('h3', { class: 'section-title', text: 'KV cache' }), kvTable)
+      : null,
   );
 }
 
@@ -180,11 +220,25 @@ function kvRows(perToken: string, inputTokens: number | undefined): HTMLElement[
   const per = toBigInt(perToken);
   if (per !== undefined && inputTokens) {
     const n = BigInt(inputTokens);
-    rows.push(h('tr', {}, h('td', { text: `this input (${thousands(inputTokens)} ${inputTokens === 1 ? 'token' : 'tokens'})` }), bytesCell((per * n).toString())));
+    rows.push(
+      h(
+        'tr',
+        {},
+        h('td', { text: `this input (${thousands(inputTokens)} ${inputTokens === 1 ? 'token' : 'tokens'})` }),
+        bytesCell((per * n).toString()),
+      ),
+    );
   }
   if (per !== undefined) {
     for (const context of [2048, 32768]) {
-      rows.push(h('tr', {}, h('td', { text: `${thousands(context)} tokens` }), bytesCell((per * BigInt(context)).toString())));
+      rows.push(
+        h(
+          'tr',
+          {},
+          h('td', { text: `${thousands(context)} tokens` }),
+          bytesCell((per * BigInt(context)).toString()),
+        ),
+      );
     }
   }
   return rows;

@@ -26,8 +26,14 @@ export function emptyState(message: string): HTMLElement {
 
 /** The error, as a full panel (nothing loaded) or as a banner over the loaded views. */
 export function errorState(error: NonNullable<ViewState['error']>, banner: boolean): HTMLElement {
-  const message = h('p', { class: 'error-message', text: error.message, attrs: { 'data-testid': 'error-message' } });
-  const where = error.where ? h('p', { class: 'error-where' }, 'in ', h('code', { text: error.where })) : null;
+  const message = h('p', {
+    class: 'error-message',
+    text: error.message,
+    attrs: { 'data-testid': 'error-message' },
+  });
+  const where = error.where
+    ? h('p', { class: 'error-where' }, 'in ', h('code', { text: error.where }))
+    : null;
   if (banner) {
     return h(
       'div',
@@ -50,7 +56,8 @@ export function errorState(error: NonNullable<ViewState['error']>, banner: boole
 export function busyState(busy: NonNullable<ViewState['busy']>, banner: boolean): HTMLElement {
   const fraction = busy.progress === undefined ? undefined : Math.max(0, Math.min(1, busy.progress));
   const text = fraction === undefined ? busy.message : `${busy.message} ${Math.round(fraction * 100)}%`;
-  if (banner) return h('div', { class: 'busy-status', text, attrs: { role: 'status', 'aria-live': 'polite' } });
+  if (banner)
+    return h('div', { class: 'busy-status', text, attrs: { role: 'status', 'aria-live': 'polite' } });
   return h(
     'div',
     { class: 'placeholder', attrs: { 'aria-busy': 'true' } },

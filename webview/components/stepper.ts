@@ -19,11 +19,18 @@ interface Control {
 }
 
 /** Which controls are usable at a position. */
-export function controlsFor(state: Pick<ViewState, 'model' | 'position'>): Record<'back' | 'forward' | 'end' | 'reset', boolean> {
+export function controlsFor(
+  state: Pick<ViewState, 'model' | 'position'>,
+): Record<'back' | 'forward' | 'end' | 'reset', boolean> {
   const { index, computed, done } = state.position;
   const loaded = state.model !== undefined;
   const atEnd = done && index >= computed - 1;
-  return { back: loaded && index >= 0, forward: loaded && !atEnd, end: loaded && !atEnd, reset: loaded && index >= 0 };
+  return {
+    back: loaded && index >= 0,
+    forward: loaded && !atEnd,
+    end: loaded && !atEnd,
+    reset: loaded && index >= 0,
+  };
 }
 
 export function positionText(position: ViewState['position']): string {
@@ -40,7 +47,13 @@ export function stepper(state: ViewState, post: (m: FromWebview) => void): HTMLE
     { command: 'stepBack', icon: 'back', label: '◀', name: 'Step back', enabled: can.back },
     { command: 'stepForward', icon: 'forward', label: '▶', name: 'Step forward', enabled: can.forward },
     { command: 'runToEnd', icon: 'end', label: '⏭', name: 'Run to end', enabled: can.end },
-    { command: 'reset', icon: 'reset', label: '⟲', name: 'Reset to before the first step', enabled: can.reset },
+    {
+      command: 'reset',
+      icon: 'reset',
+      label: '⟲',
+      name: 'Reset to before the first step',
+      enabled: can.reset,
+    },
   ];
   const command = (c: WebviewCommand) => post({ type: 'command', command: c });
   const buttons = controls.map((c) => {
@@ -62,7 +75,7 @@ export function stepper(state: ViewState, post: (m: FromWebview) => void): HTMLE
   const position = h('span', {
     class: 'step-position',
     text: positionText(state.position),
-    attrs: { 'aria-live': 'polite', 'data-testid': 'step-position' },
+    attrs: { 'data-testid': 'step-position' },
   });
 
   const toolbar = h(
@@ -72,8 +85,22 @@ export function stepper(state: ViewState, post: (m: FromWebview) => void): HTMLE
     position,
     h('div', { class: 'toolbar-spacer' }),
     jumpList(state, post),
-    button({ label: 'Export…', title: 'Export this tensor', disabled: !state.step, focusKey: 'cmd-export', data: { 'data-command': 'exportTensor' }, onClick: () => command('exportTensor') }),
-    button({ label: 'Set Input…', variant: 'primary', title: 'Choose the input tokens', focusKey: 'cmd-setInput', data: { 'data-command': 'setInput' }, onClick: () => command('setInput') }),
+    button({
+      label: 'Export…',
+      title: 'Export this tensor',
+      disabled: !state.step,
+      focusKey: 'cmd-export',
+      data: { 'data-command': 'exportTensor' },
+      onClick: () => command('exportTensor'),
+    }),
+    button({
+      label: 'Set Input…',
+      variant: 'primary',
+      title: 'Choose the input tokens',
+      focusKey: 'cmd-setInput',
+      data: { 'data-command': 'setInput' },
+      onClick: () => command('setInput'),
+    }),
   );
 
   return [toolbar, stepHeader(state)];
@@ -92,7 +119,10 @@ function jumpList(state: ViewState, post: (m: FromWebview) => void): HTMLElement
     },
     h('option', { text: 'Go to step…', attrs: { value: '', selected: current === undefined } }),
     ...state.steps.map((s, i) =>
-      h('option', { text: `${i + 1}. ${s.name}`, attrs: { value: s.name, selected: s.name === current, title: formatShape(s.shape) } }),
+      h('option', {
+        text: `${i + 1}. ${s.name}`,
+        attrs: { value: s.name, selected: s.name === current, title: formatShape(s.shape) },
+      }),
     ),
   );
   return select;
@@ -106,21 +136,31 @@ function stepHeader(state: ViewState): HTMLElement {
       'div',
       { class: 'step-header' },
       h('h2', { class: 'step-name step-name-none', text: 'Before the first step' }),
-      h('p', { class: 'step-explanation', text: next ? `Press ▶ (or →) to compute ${next}.` : 'Press ▶ (or →) to compute the first step.' }),
+      h('p', {
+        class: 'step-explanation',
+        text: next ? `Press ▶ (or →) to compute ${next}.` : 'Press ▶ (or →) to compute the first step.',
+      }),
     );
   }
   const crumbs = h(
     'ol',
     { class: 'breadcrumb' },
     ...step.breadcrumb.map((part, i) =>
-      h('li', { text: part, attrs: { 'aria-current': i === step.breadcrumb.length - 1 ? 'step' : undefined } }),
+      h('li', {
+        text: part,
+        attrs: { 'aria-current': i === step.breadcrumb.length - 1 ? 'step' : undefined },
+      }),
     ),
   );
   return h(
     'div',
     { class: 'step-header' },
     h('nav', { attrs: { 'aria-label': 'Where in the model' } }, crumbs),
-    h('h2', { class: 'step-name', text: step.name, attrs: { 'data-testid': 'step-name', title: 'TransformerLens hook name' } }),
+    h('h2', {
+      class: 'step-name',
+      text: step.name,
+      attrs: { 'data-testid': 'step-name', title: 'TransformerLens hook name' },
+    }),
     h(
       'p',
       { class: 'step-shape' },

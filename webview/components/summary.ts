@@ -10,7 +10,12 @@ import { hideTooltip, showTooltip } from './tooltip';
 
 export function statsList(stats: TensorStats, note?: string): HTMLElement {
   const item = (name: string, value: number) =>
-    h('div', { class: 'stat' }, h('dt', { text: name }), h('dd', { text: formatValue(value), attrs: { title: String(value) } }));
+    h(
+      'div',
+      { class: 'stat' },
+      h('dt', { text: name }),
+      h('dd', { text: formatValue(value), attrs: { title: String(value) } }),
+    );
   const list = h(
     'dl',
     { class: 'stats', attrs: { 'aria-label': 'Summary statistics' } },
@@ -48,7 +53,8 @@ export function histogramView(
   const words = new Uint32Array(pixels.buffer);
   const ink = pack(theme.ink);
   for (const bar of bars) {
-    for (let y = plotHeight - bar.height; y < plotHeight; y++) words.fill(ink, y * w + bar.x, y * w + bar.x + bar.width);
+    for (let y = plotHeight - bar.height; y < plotHeight; y++)
+      words.fill(ink, y * w + bar.x, y * w + bar.x + bar.width);
   }
   const lo = histogram.edges[0] ?? 0;
   const hi = histogram.edges[histogram.edges.length - 1] ?? 0;
@@ -66,11 +72,19 @@ export function histogramView(
     if (e.clientY - rect.top > HEIGHT) return hideTooltip();
     if (i === undefined) return hideTooltip();
     const b = bars[i];
-    showTooltip(e.clientX, e.clientY, [`${thousands(b.count)} ${b.count === 1 ? 'value' : 'values'}`, `in [${formatValue(b.from)}, ${formatValue(b.to)})`]);
+    showTooltip(e.clientX, e.clientY, [
+      `${thousands(b.count)} ${b.count === 1 ? 'value' : 'values'}`,
+      `in [${formatValue(b.from)}, ${formatValue(b.to)})`,
+    ]);
   });
   canvas.addEventListener('mouseleave', hideTooltip);
 
-  const axis = h('div', { class: 'histogram-axis' }, h('span', { text: formatValue(lo) }), h('span', { text: formatValue(hi) }));
+  const axis = h(
+    'div',
+    { class: 'histogram-axis' },
+    h('span', { text: formatValue(lo) }),
+    h('span', { text: formatValue(hi) }),
+  );
   axis.style.width = `${WIDTH}px`;
   const plot = h('div', { class: 'histogram-plot' }, canvas);
   if (lo < 0 && hi > 0) {

@@ -38,13 +38,17 @@ export function finiteRange(data: ArrayLike<number>): { min: number; max: number
   return min <= max ? { min, max } : { min: 0, max: 0 };
 }
 
-const range = ([a, b]: [number, number], name: string) => (b - a > 1 ? `${name} ${a}–${b - 1}` : `${name} ${a}`);
+const range = ([a, b]: [number, number], name: string) =>
+  b - a > 1 ? `${name} ${a}–${b - 1}` : `${name} ${a}`;
 
 export function tensorView(step: StepInfo, view: MatrixView, ctx: ViewContext): HTMLElement {
   const { min, max } = finiteRange(view.data);
   const scale = divergingScale(ctx.theme, symmetricExtent(min, max));
   const fit = fitCells(view.rows, view.cols, {
-    maxWidth: Math.max(120, ctx.width - ROW_LABEL_WIDTH - NORM_WIDTH - 32 - (ctx.width >= 900 ? SIDE_WIDTH + 32 : 0)),
+    maxWidth: Math.max(
+      120,
+      ctx.width - ROW_LABEL_WIDTH - NORM_WIDTH - 32 - (ctx.width >= 900 ? SIDE_WIDTH + 32 : 0),
+    ),
     maxHeight: MAX_HEIGHT,
     maxCell: 28,
   });
@@ -52,8 +56,12 @@ export function tensorView(step: StepInfo, view: MatrixView, ctx: ViewContext): 
   const pooled = grid.rows < view.rows || grid.cols < view.cols;
   const feature = (c: number) => view.colIndex[c] ?? c;
 
-  const features = view.colIndex.length === view.cols ? view.colIndex : Array.from({ length: view.cols }, (_, c) => c);
-  const colTicks = niceTicks(view.fullCols, Math.max(2, Math.floor((grid.cols * fit.cellWidth) / 56))).flatMap((v) => {
+  const features =
+    view.colIndex.length === view.cols ? view.colIndex : Array.from({ length: view.cols }, (_, c) => c);
+  const colTicks = niceTicks(
+    view.fullCols,
+    Math.max(2, Math.floor((grid.cols * fit.cellWidth) / 56)),
+  ).flatMap((v) => {
     const col = columnOfFeature(v, features, grid.colBands);
     return col === undefined ? [] : [{ col, text: String(v) }];
   });
@@ -61,8 +69,10 @@ export function tensorView(step: StepInfo, view: MatrixView, ctx: ViewContext): 
   const describe = (cell: HoveredCell): string[] => {
     const [r0, r1] = cell.rows;
     const [c0, c1] = cell.cols;
-    const token = r1 - r0 > 1 ? range(cell.rows, 'positions') : `“${view.rowLabels[r0] ?? r0}” · position ${r0}`;
-    const cols = c1 - c0 > 1 ? `${view.colName} ${feature(c0)}–${feature(c1 - 1)}` : `${view.colName} ${feature(c0)}`;
+    const token =
+      r1 - r0 > 1 ? range(cell.rows, 'positions') : `“${view.rowLabels[r0] ?? r0}” · position ${r0}`;
+    const cols =
+      c1 - c0 > 1 ? `${view.colName} ${feature(c0)}–${feature(c1 - 1)}` : `${view.colName} ${feature(c0)}`;
     const lines = [token, cols, `value ${formatValue(cell.value)}`];
     if (r1 - r0 > 1 || c1 - c0 > 1) lines.push('largest magnitude in this block');
     return lines;
@@ -81,24 +91,36 @@ export function tensorView(step: StepInfo, view: MatrixView, ctx: ViewContext): 
     attrs: { 'data-testid': 'tensor-heatmap', 'data-rows': view.rows, 'data-cols': view.cols },
   });
 
-  const notes: string[] = [`${thousands(view.rows)} ${view.rows === 1 ? 'token' : 'tokens'} × ${thousands(view.fullCols)} ${view.colName}`];
+  const notes: string[] = [
+    `${thousands(view.rows)} ${view.rows === 1 ? 'token' : 'tokens'} × ${thousands(view.fullCols)} ${view.colName}`,
+  ];
   if (view.fullCols > view.cols) {
     const stride = view.colIndex.length > 1 ? view.colIndex[1] - view.colIndex[0] : 1;
-    notes.push(`showing ${thousands(view.cols)} of ${thousands(view.fullCols)} columns${stride > 1 ? ` (every ${stride}th)` : ''}`);
+    notes.push(
+      `showing ${thousands(view.cols)} of ${thousands(view.fullCols)} columns${stride > 1 ? ` (every ${stride}th)` : ''}`,
+    );
   }
   if (pooled) notes.push(`pooled to ${grid.rows} × ${grid.cols} cells, keeping the largest magnitude`);
 
   const matrix = h(
     'div',
     { class: 'tensor-matrix' },
-    h('div', { class: 'tensor-matrix-row' }, map, normBars(step.stats.rowNorms, grid.rowBands, fit.cellHeight, view.rowLabels)),
+    h(
+      'div',
+      { class: 'tensor-matrix-row' },
+      map,
+      normBars(step.stats.rowNorms, grid.rowBands, fit.cellHeight, view.rowLabels),
+    ),
     legend({ scale, theme: ctx.theme, min, max, label: 'value' }),
   );
   const side = h(
     'div',
     { class: 'view-side' },
     h('h3', { class: 'section-title', text: 'Statistics' }),
-    statsList(step.stats, view.fullCols > view.cols ? 'Over the whole tensor; the heatmap shows the strided columns.' : undefined),
+    statsList(
+      step.stats,
+      view.fullCols > view.cols ? 'Over the whole tensor; the heatmap shows the strided columns.' : undefined,
+    ),
     histogramView(step.stats.histogram, scale, ctx.theme),
   );
   return h(
@@ -110,7 +132,12 @@ export function tensorView(step: StepInfo, view: MatrixView, ctx: ViewContext): 
 }
 
 /** L2 norm of each token as a bar aligned with the heatmap's rows. */
-function normBars(norms: readonly number[], rowBands: readonly number[], cellHeight: number, labels: readonly string[]): HTMLElement {
+function normBars(
+  norms: readonly number[],
+  rowBands: readonly number[],
+  cellHeight: number,
+  labels: readonly string[],
+): HTMLElement {
   const top = Math.max(1e-30, ...norms.filter(Number.isFinite));
   const rows = rowBands.length - 1;
   const showValues = cellHeight >= 14;
@@ -122,7 +149,10 @@ function normBars(norms: readonly number[], rowBands: readonly number[], cellHei
     bar.style.width = `${(norm / top) * 100}%`;
     const slot = h(
       'div',
-      { class: 'norm-row', attrs: { title: `‖x‖ of “${labels[rowBands[i]] ?? rowBands[i]}”: ${formatValue(norm)}` } },
+      {
+        class: 'norm-row',
+        attrs: { title: `‖x‖ of “${labels[rowBands[i]] ?? rowBands[i]}”: ${formatValue(norm)}` },
+      },
       h('div', { class: 'norm-track' }, bar),
       showValues ? h('span', { class: 'norm-value', text: formatValue(norm, 3) }) : null,
     );
@@ -130,6 +160,15 @@ function normBars(norms: readonly number[], rowBands: readonly number[], cellHei
     list.append(slot);
   }
   // Under the bars, where the heatmap has its ticks, so the bars line up with its rows.
-  const header = h('div', { class: 'norms-header', text: '‖x‖ per token', attrs: { title: 'L2 norm of each token’s row' } });
-  return h('div', { class: 'norms', attrs: { role: 'group', 'aria-label': 'Per-token L2 norms' } }, list, header);
+  const header = h('div', {
+    class: 'norms-header',
+    text: '‖x‖ per token',
+    attrs: { title: 'L2 norm of each token’s row' },
+  });
+  return h(
+    'div',
+    { class: 'norms', attrs: { role: 'group', 'aria-label': 'Per-token L2 norms' } },
+    list,
+    header,
+  );
 }

@@ -17,7 +17,9 @@ function element(): HTMLElement {
 /** Show `lines` next to the pointer at client coordinates (x, y). */
 export function showTooltip(x: number, y: number, lines: string[]): void {
   const el = element();
-  el.replaceChildren(...lines.map((line, i) => h('div', { class: i === 0 ? 'tooltip-title' : 'tooltip-line', text: line })));
+  el.replaceChildren(
+    ...lines.map((line, i) => h('div', { class: i === 0 ? 'tooltip-title' : 'tooltip-line', text: line })),
+  );
   el.hidden = false;
   const pad = 12;
   const { width, height } = el.getBoundingClientRect();

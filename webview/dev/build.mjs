@@ -6,7 +6,14 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 
 const out = 'out/webview-dev';
 mkdirSync(out, { recursive: true });
-const common = { bundle: true, sourcemap: true, logLevel: 'warning', target: 'es2022', platform: 'browser', format: 'iife' };
+const common = {
+  bundle: true,
+  sourcemap: true,
+  logLevel: 'warning',
+  target: 'es2022',
+  platform: 'browser',
+  format: 'iife',
+};
 await esbuild.build({ ...common, entryPoints: ['webview/main.ts'], outfile: `${out}/webview.js` });
 await esbuild.build({ ...common, entryPoints: ['webview/dev/fake-host.ts'], outfile: `${out}/fake-host.js` });
 copyFileSync('webview/dev/index.html', `${out}/index.html`);

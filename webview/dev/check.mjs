@@ -34,12 +34,18 @@ test('tensor step: hook name, heatmap size, seeded badge, keyboard stepping', as
   assert.match(await text(page, 'seeded-badge'), /seeded random weights/);
 
   await page.keyboard.press('ArrowRight');
-  await page.waitForFunction(() => document.querySelector('[data-testid="step-name"]')?.textContent === 'hook_pos_embed');
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="step-name"]')?.textContent === 'hook_pos_embed',
+  );
   assert.match(await text(page, 'step-position'), /^2 \/ 2 computed so far$/);
   await page.keyboard.press('ArrowLeft');
-  await page.waitForFunction(() => document.querySelector('[data-testid="step-name"]')?.textContent === 'hook_embed');
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="step-name"]')?.textContent === 'hook_embed',
+  );
   await page.keyboard.press('End');
-  await page.waitForFunction(() => document.querySelector('[data-testid="step-name"]')?.textContent === 'ln_final.hook_normalized');
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="step-name"]')?.textContent === 'ln_final.hook_normalized',
+  );
   assert.match(await text(page, 'step-position'), /^31 \/ 31$/, 'done: n is the total');
   assert.ok(await page.locator('[data-command="stepForward"]').isDisabled(), 'nothing after the last step');
   await page.keyboard.press('Home');
@@ -47,7 +53,9 @@ test('tensor step: hook name, heatmap size, seeded badge, keyboard stepping', as
   assert.match(await page.locator('.step-name').textContent(), /Before the first step/);
   assert.ok(await page.locator('[data-command="stepBack"]').isDisabled());
   await page.getByRole('button', { name: 'Step forward' }).click();
-  await page.waitForFunction(() => document.querySelector('[data-testid="step-name"]')?.textContent === 'hook_embed');
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="step-name"]')?.textContent === 'hook_embed',
+  );
   await page.close();
 });
 
@@ -57,7 +65,9 @@ test('buttons keep focus across re-renders and have names and a visible focus ri
   const forward = page.getByRole('button', { name: 'Step forward' });
   await forward.focus();
   await page.keyboard.press('Enter');
-  await page.waitForFunction(() => document.querySelector('[data-testid="step-name"]')?.textContent === 'hook_pos_embed');
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="step-name"]')?.textContent === 'hook_pos_embed',
+  );
   assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Step forward');
   const outline = await page.evaluate(() => window.getComputedStyle(document.activeElement).outlineStyle);
   assert.notEqual(outline, 'none');
@@ -73,21 +83,36 @@ test('attention step: heatmap hooks, head selection by click and keyboard, hover
     ['4', '5', '5', '0'],
   );
   await page.getByRole('button', { name: 'Head 2' }).click();
-  await page.waitForFunction(() => document.querySelector('[data-testid="attention-heatmap"]')?.getAttribute('data-head') === '2');
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="attention-heatmap"]')?.getAttribute('data-head') === '2',
+  );
   assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-focus-key')), 'head-2');
   // Arrows move between heads without stepping; Enter selects.
   await page.keyboard.press('ArrowRight');
   await page.keyboard.press('Enter');
-  await page.waitForFunction(() => document.querySelector('[data-testid="attention-heatmap"]')?.getAttribute('data-head') === '3');
-  assert.equal(await text(page, 'step-name'), 'blocks.0.attn.hook_pattern', 'arrows in the head grid did not step');
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="attention-heatmap"]')?.getAttribute('data-head') === '3',
+  );
+  assert.equal(
+    await text(page, 'step-name'),
+    'blocks.0.attn.hook_pattern',
+    'arrows in the head grid did not step',
+  );
   // Hover the diagonal cell of the last query, then a masked cell above the diagonal.
   const box = await page.locator('[data-testid="attention-heatmap"] canvas').boundingBox();
   await page.mouse.move(box.x + box.width * 0.9, box.y + box.height * 0.9);
-  assert.match(await page.locator('.tooltip').textContent(), /head 3 · query “5” \(4\) → key “5” \(4\)weight \d/);
+  assert.match(
+    await page.locator('.tooltip').textContent(),
+    /head 3 · query “5” \(4\) → key “5” \(4\)weight \d/,
+  );
   await page.mouse.move(box.x + box.width * 0.9, box.y + box.height * 0.1);
   assert.match(await page.locator('.tooltip').textContent(), /masked out/);
   await page.mouse.move(0, 0);
-  assert.equal(await page.locator('.legend-masked').textContent(), 'masked out', 'the legend names masked cells');
+  assert.equal(
+    await page.locator('.legend-masked').textContent(),
+    'masked out',
+    'the legend names masked cells',
+  );
   await page.close();
 });
 
@@ -108,8 +133,14 @@ test('parameters: totals with separators, expandable rows, exact bytes on hover;
   const expand = page.getByRole('button', { name: 'Expand blocks' });
   await expand.click();
   await page.getByRole('button', { name: 'Expand h.11' }).waitFor();
-  assert.equal(await page.getByRole('button', { name: 'Collapse blocks' }).getAttribute('aria-expanded'), 'true');
-  assert.equal(await page.getByRole('cell', { name: '474.7 MiB' }).getAttribute('title'), '497,759,232 bytes');
+  assert.equal(
+    await page.getByRole('button', { name: 'Collapse blocks' }).getAttribute('aria-expanded'),
+    'true',
+  );
+  assert.equal(
+    await page.getByRole('cell', { name: '474.7 MiB' }).getAttribute('title'),
+    '497,759,232 bytes',
+  );
   await page.getByRole('tab', { name: 'Step' }).click();
   await page.getByTestId('step-name').waitFor({ state: 'visible' });
   assert.equal(await page.getByTestId('seeded-badge').count(), 0, 'real weights: no badge');
@@ -124,7 +155,9 @@ test('reload restores tab, step and head from getState', async () => {
   await page.keyboard.press('Escape');
   await page.locator('body').click({ position: { x: 5, y: 5 } });
   await page.keyboard.press('ArrowRight');
-  await page.waitForFunction(() => document.querySelector('[data-testid="step-name"]')?.textContent === 'blocks.0.attn.hook_z');
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="step-name"]')?.textContent === 'blocks.0.attn.hook_z',
+  );
   await page.keyboard.press('ArrowLeft');
   await page.getByTestId('attention-heatmap').waitFor();
   await page.reload();

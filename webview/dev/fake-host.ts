@@ -17,8 +17,11 @@ const scenario = query.get('scenario') ?? 'tensor';
 const theme = THEMES[themeName] ?? THEMES.dark;
 document.body.classList.add(...theme.classes);
 document.body.dataset.vscodeThemeKind = theme.classes[theme.classes.length - 1];
-for (const [name, value] of Object.entries(theme.vars)) document.documentElement.style.setProperty(`--vscode-${name}`, value);
-document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+for (const [name, value] of Object.entries(theme.vars))
+  document.documentElement.style.setProperty(`--vscode-${name}`, value);
+document.addEventListener('securitypolicyviolation', (e) =>
+  console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`),
+);
 
 // ---- Deterministic sample data ----
 function rng(seed: number): () => number {
@@ -33,13 +36,18 @@ function rng(seed: number): () => number {
 }
 function gaussian(n: number, seed: number, scale = 1): Float32Array {
   const r = rng(seed);
-  return new Float32Array(n).map(() => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r()) * scale);
+  return new Float32Array(n).map(
+    () => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r()) * scale,
+  );
 }
 
 const wide = scenario === 'wide';
 const manyHeads = scenario === 'heads';
 const tokens = wide
-  ? Array.from({ length: 64 }, (_, i) => ['The', ' quick', ' brown', ' fox', ' jumps', ' over', ' the', ' lazy', ' dog', '.'][i % 10])
+  ? Array.from(
+      { length: 64 },
+      (_, i) => ['The', ' quick', ' brown', ' fox', ' jumps', ' over', ' the', ' lazy', ' dog', '.'][i % 10],
+    )
   : manyHeads
     ? Array.from({ length: 24 }, (_, i) => `t${i}`)
     : ['3', '1', '4', '1', '5'];
@@ -93,19 +101,47 @@ function plan(): Plan[] {
     explanation,
   });
   const steps: Plan[] = [
-    m('hook_embed', ['Embedding', 'Token'], D, 'd_model', 'Looks up each token id in the embedding matrix W_E (d_vocab × d_model).'),
-    m('hook_pos_embed', ['Embedding', 'Position'], D, 'd_model', 'Sinusoidal position encoding added to the token embeddings.'),
+    m(
+      'hook_embed',
+      ['Embedding', 'Token'],
+      D,
+      'd_model',
+      'Looks up each token id in the embedding matrix W_E (d_vocab × d_model).',
+    ),
+    m(
+      'hook_pos_embed',
+      ['Embedding', 'Position'],
+      D,
+      'd_model',
+      'Sinusoidal position encoding added to the token embeddings.',
+    ),
   ];
   for (let b = 0; b < 2; b++) {
     const B = ['Encoder', `Block ${b}`];
     steps.push(
       m(`blocks.${b}.hook_resid_pre`, [...B, 'Residual in']),
-      m(`blocks.${b}.ln1.hook_normalized`, [...B, 'LayerNorm 1'], D, 'd_model', 'Each token normalized to mean 0 and variance 1, then scaled and shifted.'),
+      m(
+        `blocks.${b}.ln1.hook_normalized`,
+        [...B, 'LayerNorm 1'],
+        D,
+        'd_model',
+        'Each token normalized to mean 0 and variance 1, then scaled and shifted.',
+      ),
       m(`blocks.${b}.attn.hook_q`, [...B, 'Attention', 'Queries'], D, 'head × d_head'),
       m(`blocks.${b}.attn.hook_k`, [...B, 'Attention', 'Keys'], D, 'head × d_head'),
       m(`blocks.${b}.attn.hook_v`, [...B, 'Attention', 'Values'], D, 'head × d_head'),
-      a(`blocks.${b}.attn.hook_attn_scores`, [...B, 'Attention', 'Scores'], 'scores', 'q·k / √d_head for every query and key; masked positions are set to −1e9 before the softmax.'),
-      a(`blocks.${b}.attn.hook_pattern`, [...B, 'Attention', 'Pattern'], 'pattern', 'Softmax of the scores over the keys: how much each query attends to each key.'),
+      a(
+        `blocks.${b}.attn.hook_attn_scores`,
+        [...B, 'Attention', 'Scores'],
+        'scores',
+        'q·k / √d_head for every query and key; masked positions are set to −1e9 before the softmax.',
+      ),
+      a(
+        `blocks.${b}.attn.hook_pattern`,
+        [...B, 'Attention', 'Pattern'],
+        'pattern',
+        'Softmax of the scores over the keys: how much each query attends to each key.',
+      ),
       m(`blocks.${b}.attn.hook_z`, [...B, 'Attention', 'Mixed values'], D, 'head × d_head'),
       m(`blocks.${b}.hook_attn_out`, [...B, 'Attention out']),
       m(`blocks.${b}.hook_resid_mid`, [...B, 'Residual mid']),
@@ -125,7 +161,16 @@ const MAX_COLS = 512;
 function stepInfo(index: number, computed: number): StepInfo {
   const p = PLAN[index];
   const done = computed >= PLAN.length;
-  const base = { index, computed, done, name: p.name, breadcrumb: p.breadcrumb, dims: p.dims, shape: p.shape, explanation: p.explanation };
+  const base = {
+    index,
+    computed,
+    done,
+    name: p.name,
+    breadcrumb: p.breadcrumb,
+    dims: p.dims,
+    shape: p.shape,
+    explanation: p.explanation,
+  };
   if (p.kind === 'matrix') {
     const full = gaussian(T * p.cols, index + 1, p.name.includes('normalized') ? 1 : 0.6);
     if (p.name.includes('hook_post')) full.forEach((v, i) => (full[i] = Math.max(0, v)));
@@ -133,10 +178,20 @@ function stepInfo(index: number, computed: number): StepInfo {
     const stride = Math.ceil(p.cols / MAX_COLS);
     const colIndex = Array.from({ length: Math.ceil(p.cols / stride) }, (_, i) => i * stride);
     const data = new Float32Array(T * colIndex.length);
-    for (let t = 0; t < T; t++) colIndex.forEach((c, j) => (data[t * colIndex.length + j] = full[t * p.cols + c]));
+    for (let t = 0; t < T; t++)
+      colIndex.forEach((c, j) => (data[t * colIndex.length + j] = full[t * p.cols + c]));
     return {
       ...base,
-      view: { kind: 'matrix', rows: T, cols: colIndex.length, data, colIndex, fullCols: p.cols, rowLabels: tokens, colName: p.colName },
+      view: {
+        kind: 'matrix',
+        rows: T,
+        cols: colIndex.length,
+        data,
+        colIndex,
+        fullCols: p.cols,
+        rowLabels: tokens,
+        colName: p.colName,
+      },
       stats: computeStats(full, undefined, 40, T),
     };
   }
@@ -146,7 +201,9 @@ function stepInfo(index: number, computed: number): StepInfo {
   for (let q = 0; q < T; q++) for (let k = 0; k < T; k++) mask[q * T + k] = k <= q ? 1 : 0;
   for (let h = 0; h < HEADS; h++) {
     for (let q = 0; q < T; q++) {
-      const row = Array.from({ length: T }, (_, k) => (k <= q ? (r() - 0.5) * 4 + (h === 0 && k === q ? 3 : 0) + (h === 1 && k === 0 ? 3 : 0) : -1e9));
+      const row = Array.from({ length: T }, (_, k) =>
+        k <= q ? (r() - 0.5) * 4 + (h === 0 && k === q ? 3 : 0) + (h === 1 && k === 0 ? 3 : 0) : -1e9,
+      );
       const max = Math.max(...row);
       const exps = row.map((s) => (s <= -1e8 ? 0 : Math.exp(s - max)));
       const sum = exps.reduce((x, y) => x + y, 0);
@@ -155,12 +212,26 @@ function stepInfo(index: number, computed: number): StepInfo {
   }
   return {
     ...base,
-    view: { kind: 'attention', heads: HEADS, queries: T, keys: T, data, mask, queryLabels: tokens, keyLabels: tokens },
+    view: {
+      kind: 'attention',
+      heads: HEADS,
+      queries: T,
+      keys: T,
+      data,
+      mask,
+      queryLabels: tokens,
+      keyLabels: tokens,
+    },
     stats: computeStats(data, undefined, 40),
   };
 }
 
-function row(name: string, count: number, children?: ParamsInfo['rows'], note?: string): ParamsInfo['rows'][number] {
+function row(
+  name: string,
+  count: number,
+  children?: ParamsInfo['rows'],
+  note?: string,
+): ParamsInfo['rows'][number] {
   return { name, count: String(count), children, note };
 }
 
@@ -169,7 +240,10 @@ function params(): ParamsInfo {
     const block = (i: number) =>
       row(`h.${i}`, 7087872, [
         row('ln_1', 1536, [row('weight', 768), row('bias', 768)]),
-        row('attn.c_attn', 1771776, [row('weight', 1769472, undefined, '768 × 2304 (Q, K, V)'), row('bias', 2304)]),
+        row('attn.c_attn', 1771776, [
+          row('weight', 1769472, undefined, '768 × 2304 (Q, K, V)'),
+          row('bias', 2304),
+        ]),
         row('attn.c_proj', 590592, [row('weight', 589824), row('bias', 768)]),
         row('ln_2', 1536, [row('weight', 768), row('bias', 768)]),
         row('mlp.c_fc', 2362368, [row('weight', 2359296, undefined, '768 × 3072'), row('bias', 3072)]),
@@ -179,7 +253,12 @@ function params(): ParamsInfo {
       rows: [
         row('wte', 38597376, undefined, '50257 × 768, tied with the unembedding'),
         row('wpe', 786432, undefined, '1024 × 768 learned positions'),
-        row('blocks', 85054464, Array.from({ length: 12 }, (_, i) => block(i)), '12 × 7,087,872'),
+        row(
+          'blocks',
+          85054464,
+          Array.from({ length: 12 }, (_, i) => block(i)),
+          '12 × 7,087,872',
+        ),
         row('ln_f', 1536),
       ],
       totals: [
@@ -196,13 +275,28 @@ function params(): ParamsInfo {
   }
   const block = (b: number) =>
     row(`blocks.${b}`, 2224, [
-      row('attn', 1088, [row('W_Q', 256), row('b_Q', 16), row('W_K', 256), row('b_K', 16), row('W_V', 256), row('b_V', 16), row('W_O', 256), row('b_O', 16)]),
+      row('attn', 1088, [
+        row('W_Q', 256),
+        row('b_Q', 16),
+        row('W_K', 256),
+        row('b_K', 16),
+        row('W_V', 256),
+        row('b_V', 16),
+        row('W_O', 256),
+        row('b_O', 16),
+      ]),
       row('ln1', 32),
       row('mlp', 1072, [row('W_in', 512), row('b_in', 32), row('W_out', 512), row('b_out', 16)]),
       row('ln2', 32),
     ]);
   return {
-    rows: [row('embed', 640, [row('W_E', 640, undefined, '40 × 16')]), row('pos_embed', 0, undefined, 'sinusoidal: no parameters'), block(0), block(1), row('unembed', 680, [row('W_U', 640), row('b_U', 40)])],
+    rows: [
+      row('embed', 640, [row('W_E', 640, undefined, '40 × 16')]),
+      row('pos_embed', 0, undefined, 'sinusoidal: no parameters'),
+      block(0),
+      block(1),
+      row('unembed', 680, [row('W_U', 640), row('b_U', 40)]),
+    ],
     totals: [
       { label: 'Total', count: '5768' },
       { label: 'Without embeddings', count: '4448', note: 'Embedding and unembedding left out.' },
@@ -219,7 +313,10 @@ function params(): ParamsInfo {
 let computed = 0;
 let index = -1;
 const send = (m: ToWebview, delay = 0): void => void setTimeout(() => window.postMessage(m, '*'), delay);
-const sendStep = (): void => (index < 0 ? send({ type: 'beforeFirstStep', computed, done: computed >= PLAN.length }) : send({ type: 'step', step: stepInfo(index, computed) }));
+const sendStep = (): void =>
+  index < 0
+    ? send({ type: 'beforeFirstStep', computed, done: computed >= PLAN.length })
+    : send({ type: 'step', step: stepInfo(index, computed) });
 const goTo = (i: number) => {
   index = Math.max(-1, Math.min(PLAN.length - 1, i));
   computed = Math.max(computed, index + 1);
@@ -231,7 +328,8 @@ function start(saved?: PanelState): void {
   if (scenario === 'error')
     return send({
       type: 'error',
-      message: 'Tensor blocks.0.attn.W_Q has shape [16, 8] in tutorial.safetensors; the config expects [16, 16] (d_model × n_heads·d_head).',
+      message:
+        'Tensor blocks.0.attn.W_Q has shape [16, 8] in tutorial.safetensors; the config expects [16, 16] (d_model × n_heads·d_head).',
       where: 'examples/tutorial/tutorial.safetensors',
     });
   if (scenario === 'busy') return send({ type: 'busy', message: 'Loading weights…', progress: 0.42 });
@@ -248,7 +346,15 @@ function start(saved?: PanelState): void {
           : 0);
   goTo(target);
   if (scenario === 'params' || scenario === 'gpt2') send({ type: 'showTab', tab: 'params' }, 10);
-  if (scenario === 'banner') send({ type: 'error', message: 'The worker stopped: out of memory while computing blocks.1.mlp.hook_pre.', where: 'engine worker' }, 20);
+  if (scenario === 'banner')
+    send(
+      {
+        type: 'error',
+        message: 'The worker stopped: out of memory while computing blocks.1.mlp.hook_pre.',
+        where: 'engine worker',
+      },
+      20,
+    );
   if (scenario === 'banner') send({ type: 'busy', message: 'Restarting the engine…' }, 30);
 }
 

@@ -7,7 +7,12 @@ import { extname, join } from 'node:path';
 import { chromium } from 'playwright-core';
 
 export const root = 'out/webview-dev';
-const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json' };
+const types = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.map': 'application/json',
+};
 
 export async function startHarness() {
   execFileSync('node', ['webview/dev/build.mjs'], { stdio: 'inherit' });
@@ -27,7 +32,13 @@ export async function startHarness() {
   await new Promise((r) => server.once('listening', r));
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
   });
   const base = `http://127.0.0.1:${server.address().port}/index.html`;
   return {

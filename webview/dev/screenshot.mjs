@@ -6,7 +6,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { root, startHarness, watchProblems } from './harness.mjs';
 
-const scenarios = (process.argv[2] ?? 'tensor,attention,scores,params,gpt2,empty,error,busy,banner,wide,heads').split(',');
+const scenarios = (
+  process.argv[2] ?? 'tensor,attention,scores,params,gpt2,empty,error,busy,banner,wide,heads'
+).split(',');
 const themes = (process.argv[3] ?? 'light,dark').split(',');
 const width = Number(process.env.WIDTH ?? 1100);
 
@@ -15,7 +17,10 @@ mkdirSync(join(root, 'screenshots'), { recursive: true });
 const problems = [];
 for (const theme of themes) {
   for (const scenario of scenarios) {
-    const page = await harness.browser.newPage({ viewport: { width, height: 800 }, deviceScaleFactor: Number(process.env.DPR ?? 1) });
+    const page = await harness.browser.newPage({
+      viewport: { width, height: 800 },
+      deviceScaleFactor: Number(process.env.DPR ?? 1),
+    });
     watchProblems(page, `${scenario}/${theme}`, problems);
     await page.goto(harness.url(scenario, theme));
     await page.waitForTimeout(300);

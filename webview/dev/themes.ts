@@ -8,7 +8,10 @@ const fonts = {
   'editor-font-size': '14px',
 };
 
-export const THEMES: Record<'light' | 'dark' | 'hc' | 'hclight', { classes: string[]; vars: Record<string, string> }> = {
+export const THEMES: Record<
+  'light' | 'dark' | 'hc' | 'hclight',
+  { classes: string[]; vars: Record<string, string> }
+> = {
   light: {
     classes: ['vscode-light'],
     vars: {
