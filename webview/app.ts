@@ -149,6 +149,7 @@ export class App {
       return stepper(s, (m) => this.store.post(m));
     });
     this.view.update([s.step, s.selectedHead, this.theme, this.width], () => {
+      hideTooltip(); // its canvas is about to go
       const step = s.step;
       if (!step) return [];
       const ctx = { theme: this.theme, width: this.width };

@@ -97,12 +97,15 @@ export function fitCells(rows: number, cols: number, o: FitOptions): CellFit {
   let cellWidth = Math.max(minCell, Math.min(o.maxCell, Math.floor(maxW / cols)));
   let cellHeight = Math.max(minCell, Math.min(o.maxCell, Math.floor(maxH / rows)));
   if (o.square) cellWidth = cellHeight = Math.min(cellWidth, cellHeight);
-  return {
-    cellWidth,
-    cellHeight,
-    cols: Math.min(cols, Math.max(1, Math.floor(maxW / cellWidth))),
-    rows: Math.min(rows, Math.max(1, Math.floor(maxH / cellHeight))),
-  };
+  let fitCols = Math.min(cols, Math.max(1, Math.floor(maxW / cellWidth)));
+  let fitRows = Math.min(rows, Math.max(1, Math.floor(maxH / cellHeight)));
+  if (o.square && (fitCols < cols || fitRows < rows)) {
+    // Pool both axes by the same factor so square blocks stay square (query i still meets key i on the diagonal).
+    const factor = Math.max(cols / fitCols, rows / fitRows);
+    fitCols = Math.max(1, Math.min(fitCols, Math.ceil(cols / factor)));
+    fitRows = Math.max(1, Math.min(fitRows, Math.ceil(rows / factor)));
+  }
+  return { cellWidth, cellHeight, cols: fitCols, rows: fitRows };
 }
 
 export interface RasterOptions {

@@ -137,6 +137,8 @@ export function tabList<T extends string>(
     e.preventDefault();
     e.stopPropagation();
     onSelect(tabs[next].id);
+    // The list may have been rebuilt by the selection: focus the new tab wherever it now is.
+    document.getElementById(`tab-${tabs[next].id}`)?.focus();
   });
   return list;
 }

@@ -72,6 +72,8 @@ test('cells fit the box, capped, and pool when 1 px cells do not fit', () => {
   const square = fitCells(5, 10, { maxWidth: 100, maxHeight: 400, maxCell: 40, square: true });
   assert.equal(square.cellWidth, 10);
   assert.equal(square.cellHeight, 10);
+  const attention = fitCells(2048, 2048, { maxWidth: 748, maxHeight: 480, maxCell: 44, square: true });
+  assert.deepEqual([attention.rows, attention.cols], [480, 480], 'square pooling keeps the diagonal');
   const tall = fitCells(2048, 8, { maxWidth: 200, maxHeight: 500, maxCell: 20 });
   assert.equal(tall.cellHeight, 1);
   assert.equal(tall.rows, 500);

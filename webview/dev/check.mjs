@@ -143,6 +143,13 @@ test('parameters: totals with separators, expandable rows, exact bytes on hover;
   );
   await page.getByRole('tab', { name: 'Step' }).click();
   await page.getByTestId('step-name').waitFor({ state: 'visible' });
+  // Tabs follow the ARIA pattern: arrows move the selection and the focus, without stepping.
+  await page.keyboard.press('ArrowRight');
+  await page.getByTestId('param-total').waitFor({ state: 'visible' });
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'tab-params');
+  await page.keyboard.press('ArrowLeft');
+  await page.getByTestId('step-name').waitFor({ state: 'visible' });
+  assert.equal(await text(page, 'step-name'), 'hook_embed');
   assert.equal(await page.getByTestId('seeded-badge').count(), 0, 'real weights: no badge');
   await page.close();
 });
