@@ -99,7 +99,7 @@ try {
 } finally {
   await cleanup();
 }
-process.exit(exitCode);
+process.exit(process.exitCode || exitCode);
 
 /**
  * The workbench logs through codeAutomationLog(type, [format, ...args]); the extension host's

@@ -274,20 +274,20 @@ export function installVsix(vsix, extensionsDir, { userDataDir } = {}) {
   }
 }
 
-/** Registers cleanups that run on exit and on SIGINT/SIGTERM/SIGHUP (then exits with 130/143/129). */
+/**
+ * Registers a cleanup that runs once, on request or on SIGINT/SIGTERM/SIGHUP (then the process exits
+ * with 130/143/129). Every call returns the same promise, so a caller never exits before it ends.
+ */
 export function onShutdown(fn) {
-  let ran = false;
-  const once = async () => {
-    if (ran) return;
-    ran = true;
-    await fn();
-  };
+  let running;
+  const once = () => (running ??= Promise.resolve().then(fn));
   for (const [sig, code] of [
     ['SIGINT', 130],
     ['SIGTERM', 143],
     ['SIGHUP', 129],
   ]) {
     process.on(sig, () => {
+      process.exitCode = code;
       once().finally(() => process.exit(code));
     });
   }
