@@ -63,9 +63,10 @@ try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.on('console', (msg) => {
     const line = `[page ${msg.type()}] ${msg.text()}`;
+    if (verbose) console.error(line);
+    if (line.includes(MARK)) return; // the suite's own lines, already on stdout
     pageLog.push(line);
     if (pageLog.length > 200) pageLog.shift();
-    if (verbose) console.error(line);
   });
   page.on('pageerror', (err) => pageLog.push(`[page error] ${err.message}`));
 
