@@ -144,6 +144,8 @@ function analyseDocument(doc: vscode.TextDocument): Result | undefined {
 }
 
 function hoverMarkdown(key: string, r: Result): vscode.MarkdownString | undefined {
+  // The meaning comes first (for native keys it is the schema's description, which VS Code's JSON
+  // hover may also show once its language server is up; this hover must not depend on that).
   const description = describeKey(key, r.kind === 'native');
   const facts = 'analysis' in r ? keyFacts(key, r.analysis, r.input) : [];
   if (!description && facts.length === 0 && 'analysis' in r) return undefined;
@@ -178,6 +180,7 @@ function toDiagnostics(doc: vscode.TextDocument, r: Result): vscode.Diagnostic[]
   return [make(span, r.error.message, severity, r.error.key)];
 }
 
+/** Escape what would change Markdown's reading (not `_`: underscores inside words are no emphasis). */
 function escapeMd(s: string): string {
-  return s.replace(/[\\`*_{}[\]<>#|]/g, (c) => `\\${c}`);
+  return s.replace(/[\\`*{}[\]<>#|]/g, (c) => `\\${c}`);
 }

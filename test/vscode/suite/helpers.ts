@@ -1,0 +1,42 @@
+// Shared by the feature suites: the extension's test API, polling, and the example paths.
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { TestApi } from '../../../src/extension';
+import type { ToWebview } from '../../../src/protocol';
+
+export const ROOT = path.resolve(__dirname, '../../../..');
+export const TUTORIAL = path.join(ROOT, 'examples/tutorial/tutorial.transformer.json');
+export const TRANSLATION = path.join(ROOT, 'examples/translation/translation.transformer.json');
+export const LLAMA = path.join(ROOT, 'examples/hf/llama-2-7b/config.json');
+export const MISTRAL = path.join(ROOT, 'examples/hf/mistral-7b-v0.1/config.json');
+
+export async function api(): Promise<TestApi> {
+  const ext = vscode.extensions.all.find((e) => (e.packageJSON as { name: string }).name === 'transformer-inspector');
+  assert.ok(ext, 'the extension is loaded');
+  return (await ext.activate()) as TestApi;
+}
+
+export async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Messages posted to the webview after `from` (an index into lastMessages). */
+export function messagesSince(a: TestApi, from: number): ToWebview[] {
+  return a.panel.lastMessages.slice(from);
+}
+
+export function last<T extends ToWebview['type']>(msgs: readonly ToWebview[], type: T): Extract<ToWebview, { type: T }> | undefined {
+  for (let i = msgs.length - 1; i >= 0; i--) if (msgs[i].type === type) return msgs[i] as Extract<ToWebview, { type: T }>;
+  return undefined;
+}
+
+export async function closeEverything(): Promise<void> {
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+}
