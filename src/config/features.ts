@@ -8,6 +8,7 @@ import { configKind, type ConfigKind } from './recognise';
 import { keyAtOffset, spanOfKey, syntaxErrors, type Span } from './locate';
 import { analyze, keyFacts, totalLine, type AnalysisInput } from './facts';
 import { describeKey } from './keys';
+import { isReadableFile } from '../uris';
 
 /** Diagnostics wait for typing to pause this long. */
 const DIAGNOSTIC_DELAY_MS = 300;
@@ -60,7 +61,7 @@ export function registerConfigFeatures(context: vscode.ExtensionContext, log: Lo
   };
   const updateEditorContext = () => {
     const doc = vscode.window.activeTextEditor?.document;
-    const isConfig = doc !== undefined && doc.uri.scheme === 'file' && configKind(doc.uri.fsPath, doc.getText()) !== undefined;
+    const isConfig = doc !== undefined && isReadableFile(doc.uri) && configKind(doc.uri.fsPath, doc.getText()) !== undefined;
     void vscode.commands.executeCommand('setContext', CONTEXT.configEditor, isConfig);
   };
 
@@ -126,7 +127,7 @@ export function registerConfigFeatures(context: vscode.ExtensionContext, log: Lo
 }
 
 function analyseDocument(doc: vscode.TextDocument): Result | undefined {
-  if (doc.uri.scheme !== 'file' && doc.uri.scheme !== 'untitled' && doc.uri.scheme !== 'vscode-remote') return undefined;
+  if (!isReadableFile(doc.uri) && doc.uri.scheme !== 'untitled') return undefined;
   const text = doc.getText();
   const file = doc.uri.fsPath;
   const kind = configKind(file, text);

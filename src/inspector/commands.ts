@@ -7,6 +7,7 @@ import type { InputRequest } from '../../engine/worker/messages';
 import { COMMAND } from '../ids';
 import { configKind } from '../config/recognise';
 import { formatIds, parseInput } from './input';
+import { isReadableFile, uriForPath } from '../uris';
 import type { Inspector } from './inspector';
 
 /**
@@ -34,7 +35,7 @@ async function openCommand(inspector: Inspector, arg: unknown): Promise<void> {
   else if (typeof arg === 'string' && arg !== '') target = arg;
   else {
     const doc = vscode.window.activeTextEditor?.document;
-    if (doc && doc.uri.scheme === 'file' && configKind(doc.uri.fsPath, doc.getText())) target = doc.uri.fsPath;
+    if (doc && isReadableFile(doc.uri) && configKind(doc.uri.fsPath, doc.getText())) target = doc.uri.fsPath;
   }
   if (!target) {
     const picked = await vscode.window.showOpenDialog({
@@ -131,12 +132,12 @@ async function exportCommand(inspector: Inspector, target: unknown): Promise<vsc
   }
   let uri: vscode.Uri | undefined;
   if (target instanceof vscode.Uri) uri = target;
-  else if (typeof target === 'string' && target !== '') uri = vscode.Uri.file(target);
+  else if (typeof target === 'string' && target !== '') uri = uriForPath(target);
   else {
     uri = await vscode.window.showSaveDialog({
       title: `Export ${s.stepName}`,
       saveLabel: 'Export',
-      defaultUri: vscode.Uri.file(path.join(path.dirname(s.configPath), `${s.stepName}.npy`)),
+      defaultUri: uriForPath(path.join(path.dirname(s.configPath), `${s.stepName}.npy`)),
       filters: { 'NumPy array': ['npy'], JSON: ['json'] },
     });
   }
