@@ -21,6 +21,8 @@ export interface TestApi {
     /** Messages the host posted to the webview, oldest first (at most the last 200). */
     readonly lastMessages: readonly ToWebview[];
     readonly isOpen: boolean;
+    /** What VS Code calls after a window reload: the registered serializer, with a panel and its saved state. */
+    deserializeForTest(panel: vscode.WebviewPanel, state: unknown): Promise<void>;
   };
   inspector: {
     readonly state: InspectorState;
@@ -42,20 +44,21 @@ export function activate(context: vscode.ExtensionContext): TestApi {
   const inspector = new Inspector(context.extensionUri, client, log);
   const tree = new ModelTreeProvider(inspector);
   const config = registerConfigFeatures(context, log);
+  const serializer: vscode.WebviewPanelSerializer = {
+    async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
+      const parsed = parseFromWebview({ type: 'ready', state: state ?? undefined });
+      const restored: PanelState | undefined = parsed?.type === 'ready' ? parsed.state : undefined;
+      if (state && !restored) log.warn('ignored a malformed saved panel state');
+      await inspector.adoptPanel(panel, restored);
+    },
+  };
   context.subscriptions.push(
     log,
     { dispose: () => client.dispose() },
     inspector,
     tree,
     ...registerCommands(inspector),
-    vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
-      async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
-        const parsed = parseFromWebview({ type: 'ready', state: state ?? undefined });
-        const restored: PanelState | undefined = parsed?.type === 'ready' ? parsed.state : undefined;
-        if (state && !restored) log.warn('ignored a malformed saved panel state');
-        await inspector.adoptPanel(panel, restored);
-      },
-    }),
+    vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, serializer),
   );
   openOnStartup(log);
 
@@ -72,6 +75,7 @@ export function activate(context: vscode.ExtensionContext): TestApi {
       get isOpen() {
         return inspector.currentPanel !== undefined;
       },
+      deserializeForTest: (panel, state) => Promise.resolve(serializer.deserializeWebviewPanel(panel, state)),
     },
     inspector: {
       get state() {

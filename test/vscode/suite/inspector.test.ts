@@ -241,6 +241,24 @@ describe('inspector: other configs', function () {
     assert.equal(a.inspector.state.stepName, undefined);
   });
 
+  it('a panel restored after a window reload (the serializer) reopens its config at its step', async () => {
+    await closeEverything();
+    await waitFor('the panel to close', () => !a.panel.isOpen);
+    const panel = vscode.window.createWebviewPanel('transformerInspector.panel', 'Transformer Inspector', vscode.ViewColumn.One, {});
+    await a.panel.deserializeForTest(panel, { configPath: TUTORIAL, stepIndex: 5, tab: 'step' });
+    await a.inspector.idle();
+    assert.equal(a.inspector.state.configPath, TUTORIAL);
+    assert.equal(a.inspector.state.stepIndex, 5);
+    assert.equal(last(a.panel.lastMessages, 'step')?.step.index, 5);
+    // a malformed saved state restores nothing, and says so only in the log
+    await closeEverything();
+    await waitFor('the panel to close', () => !a.panel.isOpen);
+    const other = vscode.window.createWebviewPanel('transformerInspector.panel', 'Transformer Inspector', vscode.ViewColumn.One, {});
+    await a.panel.deserializeForTest(other, { configPath: 42 });
+    assert.equal(a.inspector.state.configPath, undefined);
+    assert.equal(last(a.panel.lastMessages, 'empty')?.type, 'empty');
+  });
+
   it('a folder holding one config opens that config', async () => {
     await vscode.commands.executeCommand('transformerInspector.open', path.dirname(TUTORIAL));
     await a.inspector.idle();
