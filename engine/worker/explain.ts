@@ -115,12 +115,13 @@ export function explain(name: string, spec: ModelSpec): string {
     case 'hook_v':
       return `Values: x·W_Vᵀ + b_V, split into heads${cross ? ', computed from the encoder output (cross-attention)' : ''}.`;
     case 'hook_rot_q':
-      return 'Queries after the rotary position embedding (each pair of features rotated by an angle proportional to the position).';
     case 'hook_rot_k':
-      return 'Keys after the rotary position embedding (each pair of features rotated by an angle proportional to the position).';
+      return `${kind === 'hook_rot_q' ? 'Queries' : 'Keys'} after the rotary position embedding: ${ropeSentence(spec)}`;
     case 'hook_attn_scores':
       return 'QKᵀ/√d_k per head, before the softmax; masked positions are set to −1e9 (masked_fill, not −∞), so a fully masked row becomes uniform instead of NaN.';
     case 'hook_pattern':
+      if (name.includes('.to_latents.')) return 'Latent bottleneck (Perceiver-style), step 1: each learned latent token (row) attends to the input tokens (columns). Not DeepSeek\'s multi-head latent attention.';
+      if (name.includes('.from_latents.')) return 'Latent bottleneck (Perceiver-style), step 2: each input token (row) attends to the latents (columns): O(n·m) instead of O(n²).';
       return `softmax(QKᵀ/√d_k + mask) per head: row i is where query token i looks${cross ? ' among the encoder tokens' : ''}; each row sums to 1.`;
     case 'hook_z':
       return 'Per head, the pattern times the values: each query\'s weighted average of the value vectors it attends to.';
@@ -134,10 +135,12 @@ export function explain(name: string, spec: ModelSpec): string {
     case 'hook_cross_attn_out':
       return `The heads concatenated (head × d_head = d_model) and projected by W_O (+ b_O): what ${kind === 'hook_cross_attn_out' ? 'cross-attention' : 'attention'} adds to the residual stream.`;
     case 'hook_pre':
+      if (spec.ffn !== 'mlp') return `The gate projection gate(x) of the ${GATED_NAME[spec.ffn]} feed-forward, d_model = ${spec.dModel} → d_ff = ${spec.dFF}, before its activation.`;
       return `First feed-forward layer, x·W_1ᵀ + b_1, from d_model = ${spec.dModel} up to d_ff = ${spec.dFF}, before the activation.`;
     case 'hook_pre_linear':
       return 'The linear (ungated) half of a gated feed-forward layer, multiplied elementwise by the activated gate.';
     case 'hook_post':
+      if (spec.ffn !== 'mlp') return `${GATED_NAME[spec.ffn]}: ${activationFormula(spec.activation)} of the gate, multiplied elementwise by up(x).`;
       return `The activation ${activationFormula(spec.activation)} applied elementwise to the first feed-forward layer's output.`;
     case 'hook_mlp_out':
       return `Second feed-forward layer, h·W_2ᵀ + b_2, back from d_ff = ${spec.dFF} to d_model: what the MLP adds to the residual stream.`;
@@ -146,6 +149,25 @@ export function explain(name: string, spec: ModelSpec): string {
     default:
       return `The tensor recorded at ${kind}.`;
   }
+}
+
+const GATED_NAME = {
+  swiglu: 'SwiGLU (SiLU gate, as Llama)',
+  geglu: 'GeGLU (GELU gate)',
+  glu: 'sigmoid GLU (fc1(x)·σ(fc2(x)); sometimes mislabelled "Swish GLU")',
+  mlp: 'MLP',
+} as const;
+
+function ropeSentence(spec: ModelSpec): string {
+  const p = spec.positional;
+  if (p.kind !== 'rotary') return 'each pair of features rotated by an angle proportional to the position.';
+  const layout =
+    p.layout === 'half'
+      ? 'feature i is paired with i + d/2 (rotate_half, as real checkpoints)'
+      : p.layout === 'interleaved'
+        ? 'features 2i and 2i+1 are paired (interleaved, the paper\'s complex form)'
+        : 'features 2i, 2i+1 rotated by −θ — a tutorial variant: still relative, but not compatible with real weights';
+  return `${layout}, rotated by position × θ^(−2i/d) with θ = ${p.theta}${p.partialFactor < 1 ? `, on ${Math.round(p.partialFactor * 100)}% of each head's dims` : ''}.`;
 }
 
 function activationFormula(act: ModelSpec['activation']): string {

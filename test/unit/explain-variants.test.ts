@@ -1,0 +1,19 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { explain } from '../../engine/worker/explain';
+import { nativeSpecFromJson } from '../../engine/config/native';
+
+const base = { vocab_size: 30, d_model: 16, num_heads: 2, d_ff: 32, num_layers: 1, max_len: 8 };
+
+test('the panel names each variant honestly: RoPE layout, gated FFN kind, latent bottleneck', () => {
+  const half = nativeSpecFromJson({ ...base, architecture: 'decoder', positional: 'rope', ffn: 'swiglu' });
+  assert.match(explain('blocks.0.attn.hook_rot_q', half), /rotate_half/);
+  assert.match(explain('blocks.0.mlp.hook_post', half), /SwiGLU/);
+  assert.match(explain('blocks.0.mlp.hook_pre', half), /gate projection/);
+  const neg = nativeSpecFromJson({ ...base, architecture: 'decoder', positional: 'rope', rope_layout: 'tutorial_neg', ffn: 'glu' });
+  assert.match(explain('blocks.0.attn.hook_rot_k', neg), /tutorial variant.*not compatible with real weights/);
+  assert.match(explain('blocks.0.mlp.hook_post', neg), /sigmoid GLU.*Swish GLU/);
+  const latent = nativeSpecFromJson({ ...base, attention: 'latent_bottleneck', num_latents: 2 });
+  assert.match(explain('blocks.0.attn.to_latents.hook_pattern', latent), /Perceiver-style.*Not DeepSeek/);
+  assert.match(explain('blocks.0.attn.from_latents.hook_pattern', latent), /O\(n·m\)/);
+});
