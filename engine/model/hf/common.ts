@@ -20,6 +20,13 @@ export const HF_SPEC_DEFAULTS = {
   seed: 0,
 } as const satisfies Partial<ModelSpec>;
 
+/** A causal LM's `lm_head`: the token embedding when tie_word_embeddings (a copy in the file is checked), else its own matrix. */
+export function causalLmHead(w: WeightLoader, spec: ModelSpec, embedding: Tensor): Linear {
+  if (!spec.tieEmbeddings) return linear(w, 'lm_head', spec.vocabSize, spec.dModel, false);
+  w.acknowledgeCopy('lm_head.weight', embedding, 'tie_word_embeddings is true');
+  return new Linear(embedding);
+}
+
 /** The model from its parts, with the loader's parameters, unused tensors and source description. */
 export function assemble(
   spec: ModelSpec,

@@ -9,7 +9,7 @@ import { Block, Stack, type FeedForwardModule } from '../../nn/block';
 import type { ModelSpec } from '../spec';
 import type { TransformerModel } from '../transformer';
 import { WeightLoader, type WeightSource } from '../weights';
-import { activation, linear, HF_SPEC_DEFAULTS, assemble } from './common';
+import { activation, linear, HF_SPEC_DEFAULTS, assemble, causalLmHead } from './common';
 
 /**
  * DeepSeek-V2 (DeepseekV2ForCausalLM): Llama-like pre-norm RMSNorm decoder with multi-head latent
@@ -173,13 +173,7 @@ export function buildDeepseekV2(spec: ModelSpec, obj: JsonObject, source?: Weigh
     );
   }
   const emb = w.take('model.embed_tokens.weight', [spec.vocabSize, d], { kind: 'embedding' });
-  let head: Linear;
-  if (spec.tieEmbeddings) {
-    w.acknowledgeCopy('lm_head.weight', emb, 'tie_word_embeddings is true');
-    head = new Linear(emb);
-  } else {
-    head = linear(w, 'lm_head', spec.vocabSize, d, false);
-  }
+  const head = causalLmHead(w, spec, emb);
   const stack = new Stack('', blocks, norm('model.norm'));
   return assemble(
     spec,

@@ -1,6 +1,5 @@
 import { ConfigReader, type JsonObject } from '../../config/json';
 import { Embedding } from '../../nn/embedding';
-import { Linear } from '../../nn/linear';
 import { RMSNorm, type NormSpec } from '../../nn/norm';
 import { MultiHeadAttention } from '../../nn/attention';
 import { GatedFeedForward } from '../../nn/ffn';
@@ -9,7 +8,7 @@ import type { MaskRule } from '../../nn/mask';
 import type { ModelSpec } from '../spec';
 import type { TransformerModel } from '../transformer';
 import { WeightLoader, type WeightSource } from '../weights';
-import { activation, linear, requireDivisible, HF_SPEC_DEFAULTS, assemble } from './common';
+import { activation, linear, requireDivisible, HF_SPEC_DEFAULTS, assemble, causalLmHead } from './common';
 
 /**
  * The Llama family: llama, mistral, qwen2, gemma. Pre-norm RMSNorm, RoPE in the rotate_half layout,
@@ -157,13 +156,7 @@ export function buildLlama(
   const emb = w.take('model.embed_tokens.weight', [spec.vocabSize, d], { kind: 'embedding' });
   // Gemma multiplies by √hidden_size cast to the compute dtype (fp32 here).
   const token = new Embedding(emb, spec.scaleEmbedding ? Math.fround(Math.sqrt(d)) : 1);
-  let head: Linear;
-  if (spec.tieEmbeddings) {
-    w.acknowledgeCopy('lm_head.weight', emb, 'tie_word_embeddings is true');
-    head = new Linear(emb);
-  } else {
-    head = linear(w, 'lm_head', spec.vocabSize, d, false);
-  }
+  const head = causalLmHead(w, spec, emb);
   const stack = new Stack('', blocks, norm('model.norm'));
   return assemble(spec, w, source, { embed: { token }, stack, causal: true }, undefined, head);
 }
