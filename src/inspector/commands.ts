@@ -34,8 +34,11 @@ async function openCommand(inspector: Inspector, arg: unknown): Promise<void> {
   if (arg instanceof vscode.Uri) target = arg.fsPath;
   else if (typeof arg === 'string' && arg !== '') target = arg;
   else {
-    const doc = vscode.window.activeTextEditor?.document;
-    if (doc && isReadableFile(doc.uri) && configKind(doc.uri.fsPath, doc.getText())) target = doc.uri.fsPath;
+    // The active editor, else a visible one: from the command palette (in a browser window) the
+    // active editor can be momentarily unset while the quick input has focus.
+    const docs = [vscode.window.activeTextEditor, ...vscode.window.visibleTextEditors].map((e) => e?.document);
+    const doc = docs.find((d) => d && isReadableFile(d.uri) && configKind(d.uri.fsPath, d.getText()));
+    if (doc) target = doc.uri.fsPath;
   }
   if (!target) {
     const picked = await vscode.window.showOpenDialog({
