@@ -40,7 +40,12 @@ export interface TestApi {
 export function activate(context: vscode.ExtensionContext): TestApi {
   // Nothing heavy here: the worker starts on the first request, the model loads on "Open Inspector".
   const log = createLog();
-  const client = new EngineClient(path.join(context.extensionPath, 'dist', 'worker.js'), (line) => log.info(line));
+  // The engine runs in its own process: a crash or an out-of-memory there cannot take the host down.
+  const budgetMb = vscode.workspace.getConfiguration(SETTING.section).get<number>(SETTING.memoryBudget) ?? 1024;
+  const client = new EngineClient(path.join(context.extensionPath, 'dist', 'worker.js'), (line) => log.info(line), {
+    memoryBudget: Math.max(16, budgetMb) * 1024 * 1024,
+    heapMb: Math.max(512, 2 * budgetMb),
+  });
   const inspector = new Inspector(context.extensionUri, client, log);
   const tree = new ModelTreeProvider(inspector);
   const config = registerConfigFeatures(context, log);

@@ -42,6 +42,7 @@ export const CONTEXT = {
 } as const;
 
 export const SETTING = {
+  memoryBudget: 'memoryBudgetMB',
   section: 'transformerInspector',
   openOnStartup: 'openOnStartup',
 } as const;

@@ -1,50 +1,85 @@
 /**
- * The engine worker (bundled as dist/worker.js): runs one Session on its own thread so the extension
- * host never waits on a forward pass. Requests arrive in order and are answered in order; between
- * steps a long request reads the shared cancel slot, where the host writes the id it wants stopped.
+ * The engine process (bundled as dist/worker.js), forked and supervised by the extension host's
+ * EngineClient. Two roles in one bundle:
+ *
+ * - the process's main thread: the relay. It speaks to the host over the IPC channel (advanced
+ *   serialization, so typed arrays cross), starts the session thread with a heap limit, forwards
+ *   requests to it and its replies back, writes cancel requests into the shared slot, and ends the
+ *   process with a code that names the reason when the session thread dies (out of memory, crash);
+ * - the session thread: one Session answering requests in order, synchronously; between steps a long
+ *   request reads the cancel slot.
+ *
+ * A crash, an abort or an out-of-memory here ends this process only; the host reports it and forks
+ * a new one.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { isInspectorError } from '../errors';
 import { Session, type Control } from './session';
-import type { HostToWorker, WorkerData, WorkerToHost } from './messages';
+import type { CancelMessage, EngineData, HostToWorker, WorkerToHost } from './messages';
+import { DEFAULT_MEMORY_BUDGET, ENGINE_EXIT, userFacingFailure } from './failure';
 
 const PROGRESS_INTERVAL_MS = 100;
 
-if (!parentPort) throw new Error('dist/worker.js must run as a worker thread');
-const port = parentPort;
-const cancelSlot = new Int32Array((workerData as WorkerData).cancel);
-const session = new Session();
+if (isMainThread) runRelay();
+else runSession();
 
-function post(msg: WorkerToHost, transfer: ArrayBuffer[] = []): void {
-  port.postMessage(msg, transfer);
+function runRelay(): void {
+  const send = process.send?.bind(process);
+  if (!send) {
+    process.stderr.write('dist/worker.js is the engine process: the extension host forks it (with an IPC channel)\n');
+    process.exit(ENGINE_EXIT.notForked);
+  }
+  const memoryBudget = Number(process.env.TI_MEMORY_BUDGET) > 0 ? Number(process.env.TI_MEMORY_BUDGET) : DEFAULT_MEMORY_BUDGET;
+  const heapMb = Number(process.env.TI_HEAP_MB) > 0 ? Number(process.env.TI_HEAP_MB) : undefined;
+  const cancel = new SharedArrayBuffer(4);
+  const slot = new Int32Array(cancel);
+  const data: EngineData = { cancel, memoryBudget };
+  const thread = new Worker(__filename, { workerData: data, ...(heapMb ? { resourceLimits: { maxOldGenerationSizeMb: heapMb } } : {}) });
+  thread.on('message', (msg: WorkerToHost) => send(msg));
+  thread.on('error', (e: Error & { code?: string }) => {
+    const oom = e.code === 'ERR_WORKER_OUT_OF_MEMORY';
+    process.stderr.write(`engine thread failed: ${e.stack ?? e.message}\n`);
+    process.exit(oom ? ENGINE_EXIT.outOfMemory : ENGINE_EXIT.threadDied);
+  });
+  thread.on('exit', (code) => process.exit(code === 0 ? ENGINE_EXIT.threadDied : code));
+  process.on('message', (msg: HostToWorker | CancelMessage) => {
+    if ('kind' in msg && msg.kind === 'cancel') Atomics.store(slot, 0, msg.id);
+    else thread.postMessage(msg);
+  });
+  // The host went away (closed, crashed): no engine is left behind.
+  process.on('disconnect', () => process.exit(0));
 }
 
-port.on('message', (msg: HostToWorker) => {
-  const { id, request } = msg;
-  if (request.kind === 'crashForTest') process.exit(70);
-  let lastProgress = 0;
-  const control: Control = {
-    cancelled: () => Atomics.load(cancelSlot, 0) === id,
-    progress: (message, fraction) => {
-      const now = Date.now();
-      if (now - lastProgress < PROGRESS_INTERVAL_MS) return;
-      lastProgress = now;
-      post({ kind: 'progress', id, message, ...(fraction !== undefined ? { fraction } : {}) });
-    },
-  };
-  try {
-    const { reply, transfer } = session.handle(request, control);
-    post({ kind: 'reply', id, reply }, transfer);
-  } catch (e) {
-    if (isInspectorError(e)) {
-      post({ kind: 'failure', id, failure: { message: e.message, user: true, place: e.place } });
-    } else {
-      const err = e instanceof Error ? e : new Error(String(e));
-      // An allocation failure is the likeliest "bug" a user meets: say what it means.
-      const message = err instanceof RangeError && /allocation|array buffer|Array length/i.test(err.message)
-        ? `the model is too large to build in memory (${err.message})`
-        : err.message;
-      post({ kind: 'failure', id, failure: { message, user: err instanceof RangeError, stack: err.stack } });
+function runSession(): void {
+  const port = parentPort;
+  if (!port) return;
+  const data = workerData as EngineData;
+  const cancelSlot = new Int32Array(data.cancel);
+  const session = new Session({ memoryBudget: data.memoryBudget });
+  const post = (msg: WorkerToHost, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
+
+  port.on('message', (msg: HostToWorker) => {
+    const { id, request } = msg;
+    if (request.kind === 'crashForTest') process.exit(ENGINE_EXIT.crashForTest);
+    let lastProgress = 0;
+    const control: Control = {
+      cancelled: () => Atomics.load(cancelSlot, 0) === id,
+      progress: (message, fraction) => {
+        const now = Date.now();
+        if (now - lastProgress < PROGRESS_INTERVAL_MS) return;
+        lastProgress = now;
+        post({ kind: 'progress', id, message, ...(fraction !== undefined ? { fraction } : {}) });
+      },
+    };
+    try {
+      const { reply, transfer } = session.handle(request, control);
+      post({ kind: 'reply', id, reply }, transfer);
+    } catch (e) {
+      if (isInspectorError(e)) {
+        post({ kind: 'failure', id, failure: { message: e.message, user: true, place: e.place } });
+      } else {
+        post({ kind: 'failure', id, failure: userFacingFailure(e, request.kind) });
+      }
     }
-  }
-});
+  });
+}

@@ -116,3 +116,15 @@ export type WorkerToHost =
 export interface WorkerData {
   cancel: SharedArrayBuffer;
 }
+
+/** Host → engine process: stop request `id` at the next step boundary (the process relays it to the session thread). */
+export interface CancelMessage {
+  kind: 'cancel';
+  id: number;
+}
+
+/** The session thread's `workerData` inside the engine process. */
+export interface EngineData extends WorkerData {
+  /** Bytes a forward pass's trace and views may hold (the activation budget). */
+  memoryBudget: number;
+}

@@ -11,6 +11,7 @@ import { breadcrumb, explain } from './explain';
 import { encodeNpy, encodeTensorJson } from './export';
 import { modelTree, type ModelNode } from './tree';
 import { paramsInfo } from './params';
+import { DEFAULT_MEMORY_BUDGET } from './failure';
 import type { InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Position, StepSummary, WorkerReply, WorkerRequest } from './messages';
 
 /** How a long request checks for cancellation and reports progress (between steps). */
@@ -44,10 +45,16 @@ export const EAGER_FLOP_BUDGET = 2e8;
  * pass. Every request is answered synchronously; long ones check `control` between steps.
  */
 export class Session {
+  /** Bytes a forward pass's trace and views may hold (see ./budget). */
+  readonly memoryBudget: number;
   private loaded: LoadedModel | undefined;
   private input: InputIds | undefined;
   private stepper: Stepper | undefined;
   private tree: ModelNode | undefined;
+
+  constructor(opts: { memoryBudget?: number } = {}) {
+    this.memoryBudget = opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
+  }
 
   handle(req: WorkerRequest, control: Control = NO_CONTROL): { reply: WorkerReply; transfer: ArrayBuffer[] } {
     switch (req.kind) {

@@ -1,11 +1,12 @@
-import { Worker } from 'node:worker_threads';
+import { fork, type ChildProcess } from 'node:child_process';
+import { ENGINE_EXIT } from '../../engine/worker/failure';
 import type {
+  CancelMessage,
   Exported,
   HostToWorker,
   Loaded,
   Moved,
   Params,
-  WorkerData,
   WorkerFailure,
   WorkerReply,
   WorkerRequest,
@@ -13,10 +14,13 @@ import type {
 } from '../../engine/worker/messages';
 
 /**
- * The extension host's side of the engine worker (dist/worker.js). Sends typed requests, resolves
- * each with its reply, forwards progress, cancels (a request id written into a shared slot the
- * worker reads between steps; if the worker does not stop in time, it is terminated and restarted),
- * and restarts the worker after a crash. No `vscode` here, so it can be tested in plain Node.
+ * The extension host's side of the engine process (dist/worker.js, forked with a V8 heap limit and a
+ * memory budget). Sends typed requests over the IPC channel (advanced serialization: typed arrays
+ * cross), resolves each with its reply, forwards progress, cancels (a cancel message the engine
+ * relays into the slot its session thread reads between steps; if it does not stop in time, the
+ * process is killed and restarted), and restarts the process after a crash, an abort or an
+ * out-of-memory: none of them can take the extension host down. No `vscode` here, so it can be
+ * tested in plain Node.
  */
 
 export type EngineErrorKind =
@@ -74,25 +78,39 @@ interface Pending {
   kind: WorkerRequest['kind'];
 }
 
-/** How long a cancelled request may keep running before the worker is terminated. */
+/** How long a cancelled request may keep running before the engine process is killed. */
 export const CANCEL_GRACE_MS = 1500;
 
+/** The engine process's V8 heap limit when none is given (MB): its typed arrays live outside it. */
+export const DEFAULT_HEAP_MB = 2048;
+
+export interface EngineOptions {
+  /** V8 heap limit of the engine process and its session thread (MB). */
+  heapMb?: number;
+  /** Bytes a forward pass's trace and views may hold; larger inputs are refused with the numbers. */
+  memoryBudget?: number;
+}
+
+/** Lines of the engine's stderr kept to explain a crash. */
+const STDERR_TAIL = 20;
+
 export class EngineClient {
-  private worker: Worker | undefined;
-  private cancelSlot = new Int32Array(new SharedArrayBuffer(4));
+  private child: ChildProcess | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
-  /** Workers we terminated on purpose: their exit is not a crash. */
-  private readonly retiring = new WeakSet<Worker>();
+  /** Processes we ended on purpose: their exit is not a crash. */
+  private readonly retiring = new WeakSet<ChildProcess>();
   private readonly restartListeners = new Set<(reason: EngineErrorKind, message: string) => void>();
   private disposed = false;
+  private stderrTail: string[] = [];
 
   constructor(
-    private readonly workerPath: string,
+    private readonly enginePath: string,
     private readonly log: (line: string) => void = () => {},
+    private readonly options: EngineOptions = {},
   ) {}
 
-  /** Called after the worker was replaced (crash or forced cancel): whatever it held is gone. */
+  /** Called after the engine was replaced (crash or forced cancel): whatever it held is gone. */
   onRestart(listener: (reason: EngineErrorKind, message: string) => void): { dispose(): void } {
     this.restartListeners.add(listener);
     return { dispose: () => this.restartListeners.delete(listener) };
@@ -100,6 +118,11 @@ export class EngineClient {
 
   get busy(): boolean {
     return this.pending.size > 0;
+  }
+
+  /** The engine process's id, while one runs (for tests and the log). */
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   request<Q extends WorkerRequest>(request: Q, opts: RequestOptions = {}): Promise<ReplyFor<Q['kind']>> {
@@ -110,26 +133,26 @@ export class EngineClient {
   start<Q extends WorkerRequest>(request: Q, opts: RequestOptions = {}): PendingRequest<ReplyFor<Q['kind']>> {
     if (this.disposed) throw new Error('the engine client is disposed');
     const id = this.nextId++;
-    const worker = this.ensureWorker();
+    const child = this.ensureEngine();
     const result = new Promise<ReplyFor<Q['kind']>>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (r: WorkerReply) => void, reject, onProgress: opts.onProgress, kind: request.kind });
     });
     const msg: HostToWorker = { id, request };
-    worker.postMessage(msg);
+    this.sendTo(child, msg);
     return { id, result };
   }
 
   /**
-   * Ask the worker to stop request `id` at the next step boundary. If it is still running after
-   * CANCEL_GRACE_MS, terminate the worker: every pending request fails as cancelled and the
+   * Ask the engine to stop request `id` at the next step boundary. If it is still running after
+   * CANCEL_GRACE_MS, kill the process (SIGKILL): every pending request fails as cancelled and the
    * restart listeners hear about it.
    */
   cancel(id: number): void {
     if (!this.pending.has(id)) return;
     this.log(`cancel request ${id}`);
-    Atomics.store(this.cancelSlot, 0, id);
+    if (this.child) this.sendTo(this.child, { kind: 'cancel', id } satisfies CancelMessage);
     const timer = setTimeout(() => {
-      if (this.pending.has(id)) this.replaceWorker('cancelled', `request ${id} did not stop within ${CANCEL_GRACE_MS} ms: the engine was restarted`);
+      if (this.pending.has(id)) this.replaceEngine('cancelled', `request ${id} did not stop within ${CANCEL_GRACE_MS} ms: the engine was restarted`);
     }, CANCEL_GRACE_MS);
     timer.unref?.();
   }
@@ -137,34 +160,58 @@ export class EngineClient {
   dispose(): void {
     this.disposed = true;
     this.rejectAll(new EngineError('the engine was shut down', 'cancelled'));
-    if (this.worker) {
-      this.retiring.add(this.worker);
-      void this.worker.terminate();
-      this.worker = undefined;
+    if (this.child) {
+      this.retiring.add(this.child);
+      this.child.kill('SIGKILL');
+      this.child = undefined;
     }
   }
 
-  private ensureWorker(): Worker {
-    if (this.worker) return this.worker;
-    this.cancelSlot = new Int32Array(new SharedArrayBuffer(4));
-    const data: WorkerData = { cancel: this.cancelSlot.buffer as SharedArrayBuffer };
-    const w = new Worker(this.workerPath, { workerData: data });
-    this.log(`engine worker started (thread ${w.threadId})`);
-    w.on('message', (msg: WorkerToHost) => this.onMessage(msg));
-    w.on('error', (e) => {
-      if (this.retiring.has(w)) return;
-      this.log(`engine worker error: ${e.stack ?? e.message}`);
-      this.onWorkerDied(w, `the engine stopped unexpectedly: ${e.message}`);
+  private sendTo(child: ChildProcess, msg: HostToWorker | CancelMessage): void {
+    if (!child.connected) return; // it is exiting: its 'exit' rejects what is pending
+    child.send(msg, (e) => {
+      if (e && !this.retiring.has(child)) this.log(`could not send to the engine: ${e.message}`);
     });
-    w.on('exit', (code) => {
-      if (this.retiring.has(w)) return;
-      this.log(`engine worker exited with code ${code}`);
-      this.onWorkerDied(w, `the engine stopped unexpectedly (exit code ${code})`);
-    });
-    this.worker = w;
-    return w;
   }
 
+  private ensureEngine(): ChildProcess {
+    if (this.child) return this.child;
+    const heapMb = this.options.heapMb ?? DEFAULT_HEAP_MB;
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      // Inside VS Code, execPath is the editor's Electron binary: run it as plain Node.
+      ELECTRON_RUN_AS_NODE: '1',
+      TI_HEAP_MB: String(heapMb),
+      ...(this.options.memoryBudget ? { TI_MEMORY_BUDGET: String(this.options.memoryBudget) } : {}),
+    };
+    this.stderrTail = [];
+    const child = fork(this.enginePath, [], {
+      serialization: 'advanced',
+      execArgv: [`--max-old-space-size=${heapMb}`],
+      env,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    this.log(`engine worker started (process ${child.pid ?? '?'}, heap limit ${heapMb} MB)`);
+    child.stdout?.on('data', (d: Buffer) => this.log(`engine: ${d.toString().trimEnd()}`));
+    child.stderr?.on('data', (d: Buffer) => {
+      const lines = d.toString().trimEnd().split('\n');
+      for (const l of lines) this.log(`engine stderr: ${l}`);
+      this.stderrTail = [...this.stderrTail, ...lines].slice(-STDERR_TAIL);
+    });
+    child.on('message', (msg: WorkerToHost) => this.onMessage(msg));
+    child.on('error', (e) => {
+      if (this.retiring.has(child)) return;
+      this.log(`engine process error: ${e.stack ?? e.message}`);
+      this.onEngineDied(child, `the engine stopped unexpectedly: ${e.message}`);
+    });
+    child.on('exit', (code, signal) => {
+      if (this.retiring.has(child)) return;
+      this.log(`engine process exited with ${signal ? `signal ${signal}` : `code ${code}`}`);
+      this.onEngineDied(child, exitMessage(code, signal, heapMb));
+    });
+    this.child = child;
+    return child;
+  }
   private onMessage(msg: WorkerToHost): void {
     const p = this.pending.get(msg.id);
     if (!p) return; // a reply to a request that was already given up on
@@ -184,20 +231,20 @@ export class EngineClient {
     }
   }
 
-  private onWorkerDied(w: Worker, message: string): void {
-    if (this.worker !== w) return;
-    this.retiring.add(w);
-    this.worker = undefined; // the next request starts a fresh worker
+  private onEngineDied(child: ChildProcess, message: string): void {
+    if (this.child !== child) return;
+    this.retiring.add(child);
+    this.child = undefined; // the next request forks a fresh engine
     this.rejectAll(new EngineError(message, 'crash'));
     for (const l of this.restartListeners) l('crash', message);
   }
 
-  private replaceWorker(reason: EngineErrorKind, message: string): void {
-    const w = this.worker;
-    if (w) {
-      this.retiring.add(w);
-      void w.terminate();
-      this.worker = undefined;
+  private replaceEngine(reason: EngineErrorKind, message: string): void {
+    const child = this.child;
+    if (child) {
+      this.retiring.add(child);
+      child.kill('SIGKILL');
+      this.child = undefined;
     }
     this.log(message);
     this.rejectAll(new EngineError(message, reason));
@@ -209,4 +256,13 @@ export class EngineClient {
     this.pending.clear();
     for (const p of all) p.reject(e);
   }
+}
+
+/** Why the engine process ended, as the user should read it. */
+export function exitMessage(code: number | null, signal: NodeJS.Signals | null, heapMb: number): string {
+  if (code === ENGINE_EXIT.outOfMemory || signal === 'SIGABRT' || code === 134) {
+    return `the engine ran out of memory (heap limit ${heapMb} MB) and was restarted: use a shorter input or a smaller model`;
+  }
+  if (signal) return `the engine stopped unexpectedly (signal ${signal}) and was restarted`;
+  return `the engine stopped unexpectedly (exit code ${code}) and was restarted`;
 }

@@ -92,9 +92,9 @@ test('cancel stops a long run between steps (cooperative)', async () => {
 });
 
 test('a request that ignores cancel is ended by terminating the worker', async () => {
-  // A stand-in worker that never answers.
+  // A stand-in engine process that never answers.
   const stub = join(dir, 'stuck.js');
-  writeFileSync(stub, "require('node:worker_threads').parentPort.on('message', () => { for (;;) {} });\n");
+  writeFileSync(stub, "process.on('message', () => { for (;;) {} });\n");
   const c = new EngineClient(stub);
   const restarts: string[] = [];
   c.onRestart((reason) => restarts.push(reason));
