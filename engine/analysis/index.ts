@@ -1,6 +1,6 @@
-import * as fs from 'node:fs';
 import { InspectorError } from '../errors';
 import { parseJsonText, type JsonValue } from '../config/json';
+import { FILE_LIMITS, readTextGuarded } from '../io/guarded';
 import { describeArchitecture, HF_FAMILIES } from './families';
 import { componentTree, countParams, expandTensors, type ComponentNode, type ParamTotals } from './params';
 import { weightMemory, type MemoryRow } from './memory';
@@ -95,42 +95,15 @@ export function analyzeArch(
   };
 }
 
-/** Read and analyse a config file (`*.transformer.json` or a Hugging Face config.json). */
+/** Read and analyse a config file (`*.transformer.json` or a Hugging Face config.json): a guarded read. */
 export function analyzeFile(file: string, opts: Omit<AnalyzeOptions, 'file'> = {}): Analysis {
-  let text: string;
-  try {
-    const st = fs.statSync(file);
-    if (st.size > MAX_CONFIG_BYTES)
-      throw new InspectorError(
-        `${st.size} bytes is too large for a config file (at most ${MAX_CONFIG_BYTES})`,
-        { file },
-      );
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    if (e instanceof InspectorError) throw e;
-    throw new InspectorError(`cannot read config: ${(e as Error).message}`, { file });
-  }
-  return analyzeConfig(parseConfigText(text, file), { ...opts, file });
+  return analyzeConfig(parseConfigText(readTextGuarded(file, 'config'), file), { ...opts, file });
 }
 
-export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
-const MAX_DEPTH = 256;
+export const MAX_CONFIG_BYTES = FILE_LIMITS.config;
 
 /** Parse config text, refusing nesting deeper than a config ever has (the parser recurses). */
 export function parseConfigText(text: string, file?: string): JsonValue {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    if (inString) {
-      if (ch === 92) i++;
-      else if (ch === 34) inString = false;
-    } else if (ch === 34) inString = true;
-    else if (ch === 91 || ch === 123) {
-      if (++depth > MAX_DEPTH)
-        throw new InspectorError(`JSON nested deeper than ${MAX_DEPTH} levels: not a model config`, { file });
-    } else if (ch === 93 || ch === 125) depth--;
-  }
   return parseJsonText(text, file);
 }
 

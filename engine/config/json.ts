@@ -1,11 +1,47 @@
 import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { InspectorError } from '../errors';
+import { readTextGuarded, type FileKind } from '../io/guarded';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
-/** Parse a config file's text; a syntax error names the file, line and column. */
+/** No config, index or tokenizer nests deeper than this; the parsers recurse, so deeper is refused first. */
+export const MAX_JSON_DEPTH = 256;
+
+/** The offset where `text` first nests deeper than `max` arrays/objects (strings skipped), or -1. Linear. */
+export function depthExceededAt(text: string, max = MAX_JSON_DEPTH): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 92) i++;
+      else if (ch === 34) inString = false;
+    } else if (ch === 34) inString = true;
+    else if (ch === 91 || ch === 123) {
+      if (++depth > max) return i;
+    } else if (ch === 93 || ch === 125) depth--;
+  }
+  return -1;
+}
+
+/** Refuse JSON nested deeper than MAX_JSON_DEPTH (a named error, not a stack overflow). */
+export function checkJsonDepth(text: string, file?: string): void {
+  const at = depthExceededAt(text);
+  if (at >= 0) {
+    const { line, column } = lineColumn(text, at);
+    throw new InspectorError(`JSON nested deeper than ${MAX_JSON_DEPTH} levels (at line ${line}, column ${column}): not a model config`, { file });
+  }
+}
+
+/** Read (guarded: regular file, size cap of its kind) and parse a JSON file; every failure names the file. */
+export function loadJsonFile(file: string, kind: FileKind): JsonValue {
+  return parseJsonText(readTextGuarded(file, kind), file);
+}
+
+/** Parse a config file's text; a syntax error names the file, line and column. Deep nesting is refused. */
 export function parseJsonText(text: string, file?: string): JsonValue {
+  checkJsonDepth(text, file);
   const errors: ParseError[] = [];
   const value = parse(text, errors, { allowTrailingComma: false, disallowComments: false }) as JsonValue;
   if (errors.length > 0) {

@@ -57,8 +57,10 @@ export function parseNativeConfig(text: string, file?: string): ModelSpec {
 export function nativeSpecFromJson(obj: JsonObject, file?: string): ModelSpec {
   for (const key of Object.keys(obj)) {
     if (!(NATIVE_KEYS as readonly string[]).includes(key)) {
-      const near = NATIVE_KEYS.find((k) => editDistance(k, key) <= 2);
-      throw new InspectorError(`unknown key '${key}'${near ? ` (did you mean '${near}'?)` : ''}`, { file, key });
+      // Suggestions only for keys a person could have mistyped (the distance is quadratic in length).
+      const near = key.length <= 40 ? NATIVE_KEYS.find((k) => editDistance(k, key) <= 2) : undefined;
+      const shown = key.length > 60 ? `${key.slice(0, 60)}… (${key.length} characters)` : key;
+      throw new InspectorError(`unknown key '${shown}'${near ? ` (did you mean '${near}'?)` : ''}`, { file, key: key.length > 200 ? key.slice(0, 200) : key });
     }
   }
   const r = new ConfigReader(obj, file);

@@ -1,6 +1,9 @@
 import * as fs from 'node:fs';
 import { Tensor, numel } from '../tensor';
 import { InspectorError } from '../errors';
+import { openGuarded } from './guarded';
+import { checkJsonDepth } from '../config/json';
+import { visit } from 'jsonc-parser';
 
 /**
  * safetensors: 8-byte little-endian header length N, N bytes of JSON header
@@ -36,6 +39,12 @@ export interface TensorInfo {
 /** A header larger than this is refused before it is read (the reference implementation uses 100 MB). */
 export const MAX_HEADER_BYTES = 100_000_000;
 
+/**
+ * The largest tensor read as one piece (bytes): a Buffer and the fp32 copy must each be allocatable.
+ * 2³¹ − 1 bytes is below every Node version's Buffer limit.
+ */
+export const MAX_TENSOR_BYTES = 2 ** 31 - 1;
+
 export class SafetensorsFile {
   readonly tensors: ReadonlyMap<string, TensorInfo>;
   readonly metadata: Readonly<Record<string, string>>;
@@ -44,24 +53,22 @@ export class SafetensorsFile {
     readonly path: string,
     tensors: Map<string, TensorInfo>,
     metadata: Record<string, string>,
+    private readonly fileSize: number,
   ) {
     this.tensors = tensors;
     this.metadata = metadata;
   }
 
   static open(path: string): SafetensorsFile {
-    let fd: number;
+    const f = openGuarded(path, 'weights');
     try {
-      fd = fs.openSync(path, 'r');
-    } catch (e) {
-      throw new InspectorError(`cannot open weights file: ${(e as Error).message}`, { file: path });
-    }
-    try {
-      const fileSize = fs.fstatSync(fd).size;
-      const { tensors, metadata } = parseHeader(path, fileSize, (buf, pos) => fs.readSync(fd, buf, 0, buf.length, pos));
-      return new SafetensorsFile(path, tensors, metadata);
+      const { tensors, metadata } = parseHeader(path, f.size, (buf, pos) => {
+        f.readAt(buf, pos, 'safetensors header');
+        return buf.length;
+      });
+      return new SafetensorsFile(path, tensors, metadata, f.size);
     } finally {
-      fs.closeSync(fd);
+      f.close();
     }
   }
 
@@ -83,15 +90,22 @@ export class SafetensorsFile {
         tensor: name,
       });
     }
-    const bytes = Buffer.alloc(info.end - info.begin);
-    const fd = fs.openSync(this.path, 'r');
+    const length = info.end - info.begin;
+    if (length > MAX_TENSOR_BYTES) {
+      throw new InspectorError(
+        `tensor is ${(length / 1e9).toFixed(2)} GB (${info.dtype} [${info.shape.join(', ')}]): larger than one tensor the engine can hold (${(MAX_TENSOR_BYTES / 1e9).toFixed(2)} GB); the size analysis (params) still works`,
+        { file: this.path, tensor: name },
+      );
+    }
+    // Reopened through the guarded reader: the file must still be the regular file whose header was read.
+    const f = openGuarded(this.path, 'weights');
+    let bytes: Buffer;
     try {
-      const got = fs.readSync(fd, bytes, 0, bytes.length, info.begin);
-      if (got !== bytes.length) {
-        throw new InspectorError(`file ended after ${got} of ${bytes.length} bytes of this tensor`, { file: this.path, tensor: name });
-      }
+      if (f.size !== this.fileSize) throw new InspectorError(`the weights file changed size since its header was read (${this.fileSize} → ${f.size} bytes)`, { file: this.path, tensor: name });
+      bytes = Buffer.alloc(length);
+      f.readAt(bytes, info.begin, `tensor '${name}'`);
     } finally {
-      fs.closeSync(fd);
+      f.close();
     }
     return new Tensor(info.shape, decodeFloats(bytes, info.dtype));
   }
@@ -118,14 +132,18 @@ export function parseHeader(
   const headerBuf = Buffer.alloc(n);
   readAt(headerBuf, 8);
   let header: unknown;
+  const headerText = headerBuf.toString('utf8');
+  checkJsonDepth(headerText, path);
   try {
-    header = JSON.parse(headerBuf.toString('utf8'));
+    header = JSON.parse(headerText);
   } catch (e) {
     throw new InspectorError(`header is not valid JSON (${(e as Error).message})`, place);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) {
     throw new InspectorError('header must be a JSON object', place);
   }
+  const duplicate = firstDuplicateKey(headerText);
+  if (duplicate !== undefined) throw new InspectorError(`the header names tensor '${short(duplicate)}' twice`, { file: path, tensor: duplicate });
   const dataStart = 8 + n;
   const dataSize = fileSize - dataStart;
   const tensors = new Map<string, TensorInfo>();
@@ -134,7 +152,10 @@ export function parseHeader(
     const at = { file: path, tensor: name };
     if (name === '__metadata__') {
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InspectorError('__metadata__ must be an object', at);
-      metadata = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, String(v)]));
+      for (const [k, v] of Object.entries(raw)) {
+        if (typeof v !== 'string') throw new InspectorError(`__metadata__ values must be strings; '${short(k)}' is ${Array.isArray(v) ? 'an array' : typeof v}`, at);
+      }
+      metadata = { ...(raw as Record<string, string>) };
       continue;
     }
     if (typeof raw !== 'object' || raw === null) throw new InspectorError('header entry must be an object', at);
@@ -159,16 +180,46 @@ export function parseHeader(
     }
     tensors.set(name, { name, dtype: dtype as SafetensorsDtype, shape: shape as number[], begin: dataStart + b, end: dataStart + e });
   }
+  // As the reference implementation checks: the tensors tile the data, without overlaps or holes.
   const sorted = [...tensors.values()].sort((a, b) => a.begin - b.begin || a.end - b.end);
-  for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i].begin < sorted[i - 1].end) {
-      throw new InspectorError(`tensors '${sorted[i - 1].name}' and '${sorted[i].name}' overlap in the data`, {
-        file: path,
-        tensor: sorted[i].name,
-      });
+  let end = dataStart;
+  for (const [i, t] of sorted.entries()) {
+    if (t.begin < end) {
+      throw new InspectorError(`tensors '${sorted[i - 1].name}' and '${t.name}' overlap in the data`, { file: path, tensor: t.name });
     }
+    if (t.begin > end) {
+      const before = i > 0 ? `after '${sorted[i - 1].name}'` : 'at the start of the data';
+      throw new InspectorError(`${t.begin - end} unused bytes ${before}, before this tensor (the tensors must cover the data without holes)`, { file: path, tensor: t.name });
+    }
+    end = t.end;
+  }
+  if (end !== fileSize) {
+    throw new InspectorError(`${fileSize - end} bytes after the last tensor's data are not part of any tensor`, { file: path });
   }
   return { tensors, metadata };
+}
+
+/** The first top-level key named twice in a JSON object text (JSON.parse would keep only the last). */
+function firstDuplicateKey(text: string): string | undefined {
+  const seen = new Set<string>();
+  let depth = 0;
+  let found: string | undefined;
+  visit(text, {
+    onObjectBegin: () => void depth++,
+    onObjectEnd: () => void depth--,
+    onArrayBegin: () => void depth++,
+    onArrayEnd: () => void depth--,
+    onObjectProperty: (name) => {
+      if (depth !== 1 || found !== undefined) return;
+      if (seen.has(name)) found = name;
+      seen.add(name);
+    },
+  });
+  return found;
+}
+
+function short(s: string): string {
+  return s.length > 80 ? `${s.slice(0, 80)}…` : s;
 }
 
 export function decodeFloats(bytes: Buffer, dtype: SafetensorsDtype): Float32Array {

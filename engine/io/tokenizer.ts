@@ -1,7 +1,9 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { InspectorError } from '../errors';
+import { exists, readTextGuarded } from './guarded';
+import { checkJsonDepth } from '../config/json';
+import { checkPatterns, MAX_TEXT_CHARS, timed, truncate } from './patterns';
 
 /**
  * A Hugging Face `tokenizer.json` (BPE, WordPiece or Unigram), run by the maintained
@@ -14,33 +16,42 @@ export interface TextTokenizer {
   label(id: number): string;
 }
 
-/** The tokenizer beside a config, or undefined when there is none. */
+/** The tokenizer beside a config, or undefined when there is none. Both files are guarded reads. */
 export function loadTokenizer(configPath: string): TextTokenizer | undefined {
   const dir = path.dirname(configPath);
   const file = path.join(dir, 'tokenizer.json');
-  if (!fs.existsSync(file)) return undefined;
-  const parse = (f: string) => {
+  if (!exists(file)) return undefined;
+  const parse = (f: string, kind: 'tokenizer' | 'tokenizerConfig') => {
+    const text = readTextGuarded(f, kind);
+    checkJsonDepth(text, f);
     try {
-      return JSON.parse(fs.readFileSync(f, 'utf8')) as object;
+      return JSON.parse(text) as object;
     } catch (e) {
-      throw new InspectorError(`cannot read tokenizer: ${(e as Error).message}`, { file: f });
+      throw new InspectorError(`cannot read ${kind === 'tokenizer' ? 'tokenizer' : 'tokenizer config'}: ${(e as Error).message}`, { file: f });
     }
   };
   const cfgFile = path.join(dir, 'tokenizer_config.json');
+  const json = parse(file, 'tokenizer');
+  const cfg = exists(cfgFile) ? parse(cfgFile, 'tokenizerConfig') : {};
+  checkPatterns(json, file);
   let tok: Tokenizer;
   try {
-    tok = new Tokenizer(parse(file), fs.existsSync(cfgFile) ? parse(cfgFile) : {});
+    tok = new Tokenizer(json, cfg);
   } catch (e) {
-    throw new InspectorError(`unsupported or malformed tokenizer: ${(e as Error).message}`, { file });
+    throw new InspectorError(`unsupported or malformed tokenizer: ${truncate((e as Error).message)}`, { file });
   }
+  const encodeTimed = (text: string) => {
+    if (text.length > MAX_TEXT_CHARS) throw new InspectorError(`the input text is ${text.length} characters: at most ${MAX_TEXT_CHARS} are tokenized`, { file });
+    return timed(() => tok.encode(text), file);
+  };
   return {
     file,
     encode(text: string) {
-      const enc = tok.encode(text);
+      const enc = encodeTimed(text);
       return { ids: enc.ids, tokens: enc.tokens };
     },
     label(id: number) {
-      const text = tok.decode([id], { skip_special_tokens: false });
+      const text = timed(() => tok.decode([id], { skip_special_tokens: false }), file);
       return text.length > 0 ? text : (tok.id_to_token(id) ?? String(id));
     },
   };

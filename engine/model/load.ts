@@ -11,6 +11,7 @@ import { isObject, parseJsonText } from '../config/json';
 import { analyzeConfig } from '../analysis';
 import type { TransformerModel } from './transformer';
 import { loadTokenizer, type TextTokenizer } from '../io/tokenizer';
+import { exists, readTextGuarded, type FileKind } from '../io/guarded';
 
 export const NATIVE_SUFFIX = '.transformer.json';
 
@@ -41,7 +42,7 @@ export function findWeights(configPath: string): string | undefined {
   candidates.push('model.safetensors', 'model.safetensors.index.json');
   for (const c of candidates) {
     const p = path.join(dir, c);
-    if (fs.existsSync(p)) return p;
+    if (exists(p)) return p; // a non-regular file is named by the guarded reader, not skipped
   }
   return undefined;
 }
@@ -55,12 +56,8 @@ export interface LoadedModel {
   tokenizer?: TextTokenizer;
 }
 
-function readText(file: string, what: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new InspectorError(`cannot read ${what}: ${(e as Error).message}`, { file });
-  }
+function readText(file: string, kind: FileKind): string {
+  return readTextGuarded(file, kind);
 }
 
 /** The spec of a native config or a Hugging Face config.json (by its model_type). */
@@ -72,24 +69,48 @@ export function readConfigSpec(configPath: string): ModelSpec {
 /** A weights file, or the shards a `model.safetensors.index.json` names in its weight_map. */
 export function openWeights(weightsPath: string): FileWeights {
   if (!weightsPath.endsWith('.index.json')) return new FileWeights([SafetensorsFile.open(weightsPath)]);
-  const index = parseJsonText(readText(weightsPath, 'shard index'), weightsPath);
+  const index = parseJsonText(readText(weightsPath, 'index'), weightsPath);
   const map = isObject(index) ? index.weight_map : undefined;
   if (!isObject(map)) throw new InspectorError('a shard index needs a "weight_map" object', { file: weightsPath, key: 'weight_map' });
-  const shards = [...new Set(Object.values(map).map(String))];
+  const place = { file: weightsPath, key: 'weight_map' };
+  for (const [name, shard] of Object.entries(map)) {
+    if (typeof shard !== 'string') throw new InspectorError(`weight_map values must be shard file names; '${short(name)}' has ${JSON.stringify(shard)?.slice(0, 40)}`, place);
+  }
+  const byTensor = map as Record<string, string>;
+  const shards = [...new Set(Object.values(byTensor))];
   const dir = path.dirname(weightsPath);
   const files = shards.map((s) => {
     if (s.includes('/') || s.includes('\\') || s.startsWith('.')) {
-      throw new InspectorError(`shard name "${s}" must be a file beside the index`, { file: weightsPath, key: 'weight_map' });
+      throw new InspectorError(`shard name "${short(s)}" must be a file beside the index`, place);
     }
     return SafetensorsFile.open(path.join(dir, s));
   });
-  const weights = new FileWeights(files);
-  for (const [name, shard] of Object.entries(map)) {
-    if (weights.fileOf(name) !== path.join(dir, String(shard))) {
-      throw new InspectorError(`the index puts this tensor in ${String(shard)}, but it is not there`, { file: weightsPath, tensor: name });
+  // Every tensor in exactly one shard, and the one the index names.
+  const holder = new Map<string, string>();
+  for (const f of files) {
+    for (const name of f.names()) {
+      const other = holder.get(name);
+      if (other !== undefined) {
+        throw new InspectorError(`this tensor is in two shards (${path.basename(other)} and ${path.basename(f.path)})`, { file: weightsPath, tensor: name });
+      }
+      holder.set(name, f.path);
+      if (byTensor[name] === undefined) {
+        throw new InspectorError(`${path.basename(f.path)} holds this tensor but the index's weight_map does not name it`, { file: weightsPath, tensor: name });
+      }
     }
   }
-  return weights;
+  for (const [name, shard] of Object.entries(byTensor)) {
+    const at = holder.get(name);
+    if (at !== path.join(dir, shard)) {
+      const actually = at ? `; it is in ${path.basename(at)}` : '';
+      throw new InspectorError(`the index puts this tensor in ${shard}, but it is not there${actually}`, { file: weightsPath, tensor: name });
+    }
+  }
+  return new FileWeights(files);
+}
+
+function short(s: string): string {
+  return s.length > 80 ? `${s.slice(0, 80)}…` : s;
 }
 
 /** Models larger than this are analysed, not run: their fp32 weights would not fit the inspector's memory. */

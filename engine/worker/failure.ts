@@ -1,7 +1,7 @@
 import type { WorkerFailure, WorkerRequest } from './messages';
 
 /** Exit codes of the engine process that name why it ended. */
-export const ENGINE_EXIT = { crashForTest: 70, outOfMemory: 71, threadDied: 72, notForked: 73 } as const;
+export const ENGINE_EXIT = { crashForTest: 70, outOfMemory: 71, threadDied: 72, notForked: 73, tokenizerTimeLimit: 74 } as const;
 
 /** The activation budget when the host names none: bytes a forward pass's trace and views may hold. */
 export const DEFAULT_MEMORY_BUDGET = 1024 * 1024 * 1024;

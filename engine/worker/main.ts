@@ -17,8 +17,12 @@ import { isInspectorError } from '../errors';
 import { Session, type Control } from './session';
 import type { CancelMessage, EngineData, HostToWorker, WorkerToHost } from './messages';
 import { DEFAULT_MEMORY_BUDGET, ENGINE_EXIT, userFacingFailure } from './failure';
+import { watchTokenizer } from '../io/patterns';
 
 const PROGRESS_INTERVAL_MS = 100;
+
+/** Session thread → relay only: a tokenization started (the relay arms its watchdog) or ended. */
+type TokenizerWatchMessage = { kind: 'watch'; id: number; limitMs: number; file: string } | { kind: 'watchEnd' };
 
 if (isMainThread) runRelay();
 else runSession();
@@ -35,7 +39,29 @@ function runRelay(): void {
   const slot = new Int32Array(cancel);
   const data: EngineData = { cancel, memoryBudget };
   const thread = new Worker(__filename, { workerData: data, ...(heapMb ? { resourceLimits: { maxOldGenerationSizeMb: heapMb } } : {}) });
-  thread.on('message', (msg: WorkerToHost) => send(msg));
+  // The tokenizer watchdog: JavaScript cannot interrupt a regular expression, but ending the thread can.
+  let watchdog: NodeJS.Timeout | undefined;
+  thread.on('message', (msg: WorkerToHost | TokenizerWatchMessage) => {
+    if (msg.kind === 'watch') {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => {
+        process.stderr.write(`tokenizer time limit (${msg.limitMs} ms) passed in request ${msg.id}: ending the engine process\n`);
+        void thread.terminate();
+        const failure = {
+          message: `tokenizing took longer than ${msg.limitMs} ms and was stopped: the tokenizer's patterns are too slow for this text (the engine was restarted)`,
+          user: true,
+          place: { file: msg.file },
+        };
+        send({ kind: 'failure', id: msg.id, failure } satisfies WorkerToHost, () => process.exit(ENGINE_EXIT.tokenizerTimeLimit));
+      }, msg.limitMs);
+      return;
+    }
+    if (msg.kind === 'watchEnd') {
+      clearTimeout(watchdog);
+      return;
+    }
+    send(msg);
+  });
   thread.on('error', (e: Error & { code?: string }) => {
     const oom = e.code === 'ERR_WORKER_OUT_OF_MEMORY';
     process.stderr.write(`engine thread failed: ${e.stack ?? e.message}\n`);
@@ -56,10 +82,16 @@ function runSession(): void {
   const data = workerData as EngineData;
   const cancelSlot = new Int32Array(data.cancel);
   const session = new Session({ memoryBudget: data.memoryBudget });
-  const post = (msg: WorkerToHost, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
+  const post = (msg: WorkerToHost | TokenizerWatchMessage, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
+  let current = 0;
+  watchTokenizer({
+    start: (limitMs, file) => post({ kind: 'watch', id: current, limitMs, file }),
+    end: () => post({ kind: 'watchEnd' }),
+  });
 
   port.on('message', (msg: HostToWorker) => {
     const { id, request } = msg;
+    current = id;
     if (request.kind === 'crashForTest') process.exit(ENGINE_EXIT.crashForTest);
     let lastProgress = 0;
     const control: Control = {

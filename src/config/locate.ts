@@ -1,3 +1,5 @@
+import { depthExceededAt, MAX_JSON_DEPTH } from '../../engine/config/json';
+import { FILE_LIMITS } from '../../engine/io/guarded';
 import { findNodeAtLocation, getLocation, parseTree, printParseErrorCode, parse, type JSONPath, type Node, type ParseError } from 'jsonc-parser';
 
 /**
@@ -6,6 +8,11 @@ import { findNodeAtLocation, getLocation, parseTree, printParseErrorCode, parse,
  * errors with their offsets. Pure: offsets in, offsets out.
  */
 
+/** Text jsonc-parser can walk without overflowing the stack (it recurses) or stalling the host. */
+function walkable(text: string): boolean {
+  return text.length <= FILE_LIMITS.config && depthExceededAt(text) < 0;
+}
+
 export interface Span {
   offset: number;
   length: number;
@@ -13,6 +20,7 @@ export interface Span {
 
 /** The top-level key whose property (key or value) holds `offset`, with the key's span. */
 export function keyAtOffset(text: string, offset: number): { key: string; path: JSONPath; span: Span } | undefined {
+  if (!walkable(text)) return undefined;
   const loc = getLocation(text, offset);
   const top = loc.path[0];
   if (typeof top !== 'string' || top === '') return undefined;
@@ -35,6 +43,7 @@ export function parseKeyPath(key: string): JSONPath {
  * undefined when not even the first segment exists.
  */
 export function spanOfKey(text: string, key: string): Span | undefined {
+  if (!walkable(text)) return undefined;
   const root = parseTree(text);
   if (!root) return undefined;
   const path = parseKeyPath(key);
@@ -47,6 +56,11 @@ export function spanOfKey(text: string, key: string): Span | undefined {
 
 /** Syntax errors with their offsets and jsonc-parser's names for them. */
 export function syntaxErrors(text: string): { span: Span; message: string }[] {
+  if (text.length > FILE_LIMITS.config) {
+    return [{ span: { offset: 0, length: 1 }, message: `${text.length} characters is too large for a config (at most ${FILE_LIMITS.config} bytes)` }];
+  }
+  const deep = depthExceededAt(text);
+  if (deep >= 0) return [{ span: { offset: deep, length: 1 }, message: `JSON nested deeper than ${MAX_JSON_DEPTH} levels: not a model config` }];
   const errors: ParseError[] = [];
   parse(text, errors, { allowTrailingComma: false, disallowComments: false });
   return errors.map((e) => ({ span: { offset: e.offset, length: Math.max(1, e.length) }, message: `malformed JSON: ${describeParseError(printParseErrorCode(e.error))}` }));

@@ -1,4 +1,6 @@
 import { parse } from 'jsonc-parser';
+import { depthExceededAt } from '../../engine/config/json';
+import { FILE_LIMITS } from '../../engine/io/guarded';
 
 /**
  * Which files the inspector treats as model configs: `*.transformer.json` (native), and Hugging Face
@@ -25,6 +27,8 @@ export function configKind(p: string, text: string | undefined): ConfigKind | un
 
 /** `model_type` of a Hugging Face config text, if it is a JSON object that has one. */
 export function hfModelType(text: string): string | undefined {
+  // jsonc-parser recurses: text nested too deep (or too large for a config) is no config.
+  if (text.length > FILE_LIMITS.config || depthExceededAt(text) >= 0) return undefined;
   const v: unknown = parse(text, [], { allowTrailingComma: true });
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
   const t = (v as Record<string, unknown>).model_type;

@@ -263,6 +263,7 @@ export function exitMessage(code: number | null, signal: NodeJS.Signals | null, 
   if (code === ENGINE_EXIT.outOfMemory || signal === 'SIGABRT' || code === 134) {
     return `the engine ran out of memory (heap limit ${heapMb} MB) and was restarted: use a shorter input or a smaller model`;
   }
+  if (code === ENGINE_EXIT.tokenizerTimeLimit) return 'the tokenizer ran past its time limit: the engine was restarted';
   if (signal) return `the engine stopped unexpectedly (signal ${signal}) and was restarted`;
   return `the engine stopped unexpectedly (exit code ${code}) and was restarted`;
 }

@@ -1,4 +1,4 @@
-import * as fs from 'node:fs';
+import { readTextGuarded } from '../../engine/io/guarded';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { findConfig } from '../../engine/model/load';
@@ -60,7 +60,15 @@ async function openCommand(inspector: Inspector, arg: unknown): Promise<void> {
     void vscode.window.showErrorMessage(`Transformer Inspector: ${e.describe()}`);
     return;
   }
-  if (!configKind(configPath, readText(configPath))) {
+  let text: string;
+  try {
+    text = readTextGuarded(configPath, 'config'); // a FIFO or /dev/zero named config.json is refused here
+  } catch (e) {
+    if (!isInspectorError(e)) throw e;
+    void vscode.window.showErrorMessage(`Transformer Inspector: ${e.describe()}`);
+    return;
+  }
+  if (!configKind(configPath, text)) {
     void vscode.window.showErrorMessage(
       `Transformer Inspector: ${path.basename(configPath)} is not a model config: name a *.transformer.json, or a Hugging Face config.json (a JSON object with "model_type").`,
     );
@@ -149,12 +157,4 @@ async function exportCommand(inspector: Inspector, target: unknown): Promise<vsc
   if (!r) return undefined;
   void vscode.window.showInformationMessage(`Transformer Inspector: exported ${r.name} [${r.shape.join(', ')}] to ${path.basename(uri.fsPath)}.`);
   return uri;
-}
-
-function readText(p: string): string | undefined {
-  try {
-    return fs.readFileSync(p, 'utf8');
-  } catch {
-    return undefined;
-  }
 }

@@ -1,5 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { isHfConfigName, isNativeConfigPath } from '../config/recognise';
+import { isRegularFile } from '../../engine/io/guarded';
 import { EngineError, type EngineClient } from '../engine/client';
 import type { InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Position, StepSummary, WorkerRequest } from '../../engine/worker/messages';
 import type { ModelNode } from '../../engine/worker/tree';
@@ -36,6 +38,8 @@ export interface InspectorState {
 export class Inspector implements vscode.Disposable {
   private panel: InspectorPanel | undefined;
   private configPath: string | undefined;
+  /** Configs this host opened (commands, startup, restore): the only paths a webview message may name. */
+  private readonly issued = new Set<string>();
   private loaded: { model: ModelInfo; tree: ModelNode; limits: InputLimits } | undefined;
   private steps: StepSummary[] = [];
   private position: Position | undefined;
@@ -97,6 +101,7 @@ export class Inspector implements vscode.Disposable {
 
   /** Show a config in the panel (creating it beside the editor) and load its model. */
   open(configPath: string, restore?: PanelState): Promise<void> {
+    this.issued.add(configPath);
     return this.enqueue(async () => {
       this.ensurePanel().reveal();
       if (this.configPath !== configPath) {
@@ -117,7 +122,9 @@ export class Inspector implements vscode.Disposable {
   adoptPanel(webviewPanel: vscode.WebviewPanel, state: PanelState | undefined): Promise<void> {
     this.panel?.dispose();
     this.attach(InspectorPanel.adopt(webviewPanel, this.extensionUri, this.log, (m) => this.onWebviewMessage(m)));
-    if (state?.configPath) return this.open(state.configPath, state);
+    // A saved state is the webview's: reopen only a regular file that is a config by its name.
+    if (state?.configPath && restorable(state.configPath)) return this.open(state.configPath, state);
+    if (state?.configPath) this.log.warn(`not reopening a saved panel's config (not a config file here): ${state.configPath.slice(0, 200)}`);
     this.post({ type: 'empty', message: 'Open a *.transformer.json or a Hugging Face config.json to inspect it.' });
     return Promise.resolve();
   }
@@ -192,7 +199,11 @@ export class Inspector implements vscode.Disposable {
     switch (msg.type) {
       case 'ready':
         // A restored panel names its config; a reloaded one gets what the host already has.
-        if (!this.configPath && msg.state?.configPath) return this.open(msg.state.configPath, msg.state);
+        // The webview's word is no path to open: only a config this host opened before is accepted.
+        if (!this.configPath && msg.state?.configPath) {
+          if (this.issued.has(msg.state.configPath)) return this.open(msg.state.configPath, msg.state);
+          this.log.warn(`ignored a webview 'ready' naming a config this window did not open: ${msg.state.configPath.slice(0, 200)}`);
+        }
         this.sendSnapshot();
         return;
       case 'command':
@@ -479,4 +490,9 @@ function moveTitle(move: Move): string {
     default:
       return 'Computing';
   }
+}
+
+/** A path a restored panel may reopen: a regular file named like a config. */
+function restorable(p: string): boolean {
+  return (isNativeConfigPath(p) || isHfConfigName(p)) && isRegularFile(p);
 }
