@@ -1,15 +1,16 @@
-import { isInspectorError } from './errors';
+import { report, UsageError, EXIT } from './cli/errors';
 import { runForward, FORWARD_USAGE } from './cli/forward';
 import { runBench } from './cli/bench';
 import { runParams } from './cli/params';
 
 const USAGE = `Transformer Inspector CLI
 
-  transformer-inspector forward PATH --ids 5,77,13 [--decoder-ids …] [--token-type-ids …] [--seed N] [--dump OUT.safetensors]
+${FORWARD_USAGE}
+
   transformer-inspector params PATH [--json] [--dtype bf16] [--context N] [--batch B]
   transformer-inspector bench [--quick]
 
-${FORWARD_USAGE}`;
+Exit codes: 0 done, 1 a mistake in the config, weights or input, 2 a usage error, 70 an internal error.`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -25,22 +26,14 @@ async function main(argv: string[]): Promise<number> {
     case '--help':
     case '-h':
       console.log(USAGE);
-      return command === undefined ? 1 : 0;
+      return command === undefined ? EXIT.usage : EXIT.ok;
     default:
-      console.error(`unknown command '${command}'\n\n${USAGE}`);
-      return 1;
+      throw new UsageError(`unknown command '${command.slice(0, 40)}' (commands: forward, params, bench, help)`);
   }
 }
 
-main(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+main(argv).then(
   (code) => process.exit(code),
-  (e: unknown) => {
-    if (isInspectorError(e)) {
-      // A user mistake: the message and its place, no stack trace.
-      console.error(`error: ${e.describe()}`);
-      process.exit(1);
-    }
-    console.error('internal error (please report):', e);
-    process.exit(2);
-  },
+  (e: unknown) => process.exit(report(e, ['forward', 'params', 'bench'].includes(argv[0]) ? argv[0] : '')),
 );

@@ -4,12 +4,19 @@ import { loadModel } from '../model/load';
 import { runTrace } from '../trace/step';
 import { writeSafetensors } from '../io/safetensors';
 import { shapeToString, type Tensor } from '../tensor';
-import { parseIdList, parsePositiveInt } from './args';
+import { parseIdList, parseMask, parsePositiveInt } from './args';
+import { step, UsageError } from './errors';
+import { checkBudget } from '../worker/budget';
+import { DEFAULT_MEMORY_BUDGET } from '../worker/failure';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 export const FORWARD_USAGE = `usage: transformer-inspector forward PATH (--ids 5,77,13 | --text "…") [--decoder-ids 1,2 | --decoder-text "…"] [--token-type-ids 0,0,1]
-                                    [--mask 1,1,0] [--seed N] [--top K] [--dump OUT.safetensors]
+                                    [--mask 1,1,0] [--seed N] [--top K] [--dump OUT.safetensors] [--seeded] [--memory-budget MB]
   PATH is a *.transformer.json / config.json file or a folder holding one.
-  Separate the sequences of a batch with ';' (e.g. --ids "5,7,9;5,7,0").`;
+  Separate the sequences of a batch with ';' (e.g. --ids "5,7,9;5,7,0"). Ids are non-negative integers,
+  a mask holds 1 (attend) or 0 (masked), a seed is below 2^32. --memory-budget caps the bytes of the
+  trace (default ${DEFAULT_MEMORY_BUDGET / 1024 / 1024} MB): a longer input is refused with the numbers.`;
 
 /** `forward`: run a forward pass, print shapes and the top predictions, optionally dump every step. */
 export function runForward(argv: string[], out: (s: string) => void = console.log): number {
@@ -27,31 +34,47 @@ export function runForward(argv: string[], out: (s: string) => void = console.lo
       top: { type: 'string' },
       dump: { type: 'string' },
       seeded: { type: 'boolean' },
+      'memory-budget': { type: 'string' },
     },
   });
-  if (positionals.length !== 1) throw new InspectorError(`forward takes one PATH\n${FORWARD_USAGE}`);
-  if (!values.ids && values.text === undefined) throw new InspectorError(`forward needs --ids or --text\n${FORWARD_USAGE}`);
-  if (values.ids && values.text !== undefined) throw new InspectorError('give --ids or --text, not both');
-  const loaded = loadModel(positionals[0], { seed: values.seed !== undefined ? parsePositiveInt(values.seed, '--seed', 0) : undefined, weights: values.seeded ? 'seeded' : 'auto' });
+  if (positionals.length !== 1) throw new UsageError(`forward takes one PATH (got ${positionals.length})`);
+  if (values.ids === undefined && values.text === undefined) throw new UsageError('forward needs --ids or --text');
+  if (values.ids !== undefined && values.text !== undefined) throw new UsageError('give --ids or --text, not both');
+  if (values['decoder-ids'] !== undefined && values['decoder-text'] !== undefined) throw new UsageError('give --decoder-ids or --decoder-text, not both');
+  // Seeds are 32-bit (the generator's state): a bigger one would silently wrap.
+  const seed = values.seed !== undefined ? parsePositiveInt(values.seed, '--seed', 0, 2 ** 32 - 1) : undefined;
+  const budget = parsePositiveInt(values['memory-budget'], '--memory-budget', DEFAULT_MEMORY_BUDGET / 1024 / 1024) * 1024 * 1024;
+  // Parse every argument before the (slow) model is built, and check the dump can be written.
+  const givenIds = values.ids !== undefined ? parseIdList(values.ids, '--ids') : undefined;
+  const givenDecoderIds = values['decoder-ids'] !== undefined ? parseIdList(values['decoder-ids'], '--decoder-ids') : undefined;
+  const tokenTypeIds = values['token-type-ids'] !== undefined ? parseIdList(values['token-type-ids'], '--token-type-ids') : undefined;
+  const attentionMask = values.mask !== undefined ? parseMask(values.mask, '--mask') : undefined;
+  const top = parsePositiveInt(values.top, '--top', 5);
+  if (values.dump !== undefined) checkWritable(values.dump);
+  step('reading the model', positionals[0]);
+  const loaded = loadModel(positionals[0], { seed, weights: values.seeded ? 'seeded' : 'auto' });
+  if (loaded.spec.architecture !== 'encoder-decoder' && (givenDecoderIds || values['decoder-text'] !== undefined)) {
+    throw new UsageError(`--decoder-ids and --decoder-text apply only to encoder-decoder models; this one is ${loaded.spec.architecture === 'decoder' ? 'decoder-only' : 'an encoder'}`);
+  }
+  step('tokenizing', loaded.tokenizer?.file);
   const tokenize = (text: string, flag: string): number[][] => {
     if (!loaded.tokenizer) throw new InspectorError(`${flag} needs a tokenizer.json beside the config; give ids instead`, { file: loaded.configPath });
     const { ids } = loaded.tokenizer.encode(text);
     if (ids.length === 0) throw new InspectorError(`${flag}: the text tokenizes to no tokens`);
     return [ids];
   };
-  const ids = values.text !== undefined ? tokenize(values.text, '--text') : parseIdList(values.ids!, '--ids');
-  const decoderIds = values['decoder-text'] !== undefined ? tokenize(values['decoder-text'], '--decoder-text') : values['decoder-ids'] ? parseIdList(values['decoder-ids'], '--decoder-ids') : undefined;
-  const tokenTypeIds = values['token-type-ids'] ? parseIdList(values['token-type-ids'], '--token-type-ids') : undefined;
-  const attentionMask = values.mask ? parseIdList(values.mask, '--mask') : undefined;
-  const top = parsePositiveInt(values.top, '--top', 5);
+  const ids = values.text !== undefined ? tokenize(values.text, '--text') : (givenIds as number[][]);
+  const decoderIds = values['decoder-text'] !== undefined ? tokenize(values['decoder-text'], '--decoder-text') : givenDecoderIds;
   const { model, spec, tokenizer } = loaded;
+  checkBudget(spec, { ids: ids[0], ...(decoderIds ? { decoderIds: decoderIds[0] } : {}) }, budget / ids.length);
+  step('running the forward pass', loaded.configPath);
   const label = (id: number) => (tokenizer ? JSON.stringify(tokenizer.label(id)) : String(id));
   const t0 = performance.now();
   const { steps, result: logits } = runTrace(model.forward({ ids, decoderIds, tokenTypeIds, attentionMask }));
   const ms = performance.now() - t0;
 
   out(`config    ${loaded.configPath}`);
-  out(`model     ${spec.family} ${spec.architecture}: ${spec.numLayers}${spec.architecture === 'encoder-decoder' ? `+${spec.numDecoderLayers}` : ''} layers, d_model ${spec.dModel}, ${spec.numHeads} heads, d_ff ${spec.dFF}, vocab ${spec.vocabSize}`);
+  out(`model     ${spec.family} ${spec.architecture}: ${spec.numLayers}${spec.architecture === 'encoder-decoder' ? `+${spec.numDecoderLayers}` : ''} layers, d_model ${spec.dModel}, ${spec.numHeads} heads, d_ff ${spec.dFF}, vocab ${spec.vocabSize}${spec.architecture === 'encoder-decoder' && spec.tgtVocabSize !== spec.vocabSize ? ` (decoder ${spec.tgtVocabSize})` : ''}`);
   out(`weights   ${model.weightsDescription}${model.seeded ? ' — no weights file beside the config' : ''}`);
   out(`params    ${model.parameterCount().toLocaleString('en-US')}`);
   if (model.unusedWeights.length) out(`unused    ${model.unusedWeights.length} tensors in the file: ${model.unusedWeights.slice(0, 8).join(', ')}${model.unusedWeights.length > 8 ? ', …' : ''}`);
@@ -65,15 +88,33 @@ export function runForward(argv: string[], out: (s: string) => void = console.lo
   out(`top ${top} predictions per position (batch 0)`);
   for (const line of topPredictions(logits, top, label)) out(`  ${line}`);
 
-  if (values.dump) {
+  if (values.dump !== undefined) {
+    step('writing the dump', values.dump);
     const tensors = new Map<string, Tensor>();
     for (const s of steps) tensors.set(s.name, s.tensor);
     tensors.set('logits', logits);
-    writeSafetensors(values.dump, tensors, { format: 'pt', source: 'transformer-inspector' });
+    try {
+      writeSafetensors(values.dump, tensors, { format: 'pt', source: 'transformer-inspector' });
+    } catch (e) {
+      throw new InspectorError(`cannot write --dump: ${(e as Error).message}`, { file: values.dump });
+    }
     out('');
     out(`wrote ${tensors.size} tensors to ${values.dump}`);
   }
   return 0;
+}
+
+/** Refuse, before anything runs, a --dump path whose folder does not exist or that is a folder. */
+function checkWritable(file: string): void {
+  const dir = path.dirname(path.resolve(file));
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch {
+    throw new InspectorError(`--dump: the folder ${dir} does not exist`, { file });
+  }
+  if (!st.isDirectory()) throw new InspectorError(`--dump: ${dir} is not a folder`, { file });
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new InspectorError('--dump: this is a folder; name a .safetensors file', { file });
 }
 
 /** For batch element 0: each position's top-k ids with softmax probabilities. */

@@ -1,3 +1,4 @@
+import { InspectorError } from '../errors';
 import { Tensor } from '../tensor';
 import { Embedding } from '../nn/embedding';
 import { Linear } from '../nn/linear';
@@ -98,6 +99,12 @@ export function buildNativeModel(spec: ModelSpec, source?: WeightSource): Transf
     const layout = spec.positional.layout;
     for (const name of ['pos_encoding.pe', 'src_pos_encoding.pe', 'tgt_pos_encoding.pe']) {
       if (!w.has(name)) continue;
+      // A stored table of the wrong shape is named before the formula is evaluated for max_len rows.
+      const stored = w.source?.shapeOf(name) ?? [];
+      const rows = stored.length >= 2 && stored.slice(0, -2).every((x) => x === 1) ? stored[stored.length - 2] : -1;
+      if (rows !== spec.maxLen || stored[stored.length - 1] !== d) {
+        throw new InspectorError(`the stored sinusoidal table has shape [${stored.join(', ')}] but max_len × d_model is [${spec.maxLen}, ${d}]`, { file: w.source?.fileOf(name), tensor: name });
+      }
       const full = spec.maxLen > SINUSOIDAL_ROWS ? sinusoidalTable(spec.maxLen, d, layout) : table;
       w.acknowledgeClose(name, full, 1e-5, 'the sinusoidal table is recomputed from the formula');
     }

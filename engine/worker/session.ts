@@ -12,6 +12,7 @@ import { encodeNpy, encodeTensorJson } from './export';
 import { modelTree, type ModelNode } from './tree';
 import { paramsInfo } from './params';
 import { DEFAULT_MEMORY_BUDGET } from './failure';
+import { checkBudget } from './budget';
 import type { InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Position, StepSummary, WorkerReply, WorkerRequest } from './messages';
 
 /** How a long request checks for cancellation and reports progress (between steps). */
@@ -85,6 +86,7 @@ export class Session {
     const loaded = loadModel(configPath, { weights });
     const limits = inputLimits(loaded);
     const chosen = input ? resolveInput(loaded, input) : defaultInput(limits, loaded);
+    checkBudget(loaded.spec, chosen, this.memoryBudget);
     checkInput(chosen, limits);
     this.loaded = loaded;
     this.input = chosen;
@@ -98,6 +100,7 @@ export class Session {
     const loaded = this.require();
     const limits = inputLimits(loaded);
     const ids = resolveInput(loaded, input);
+    checkBudget(loaded.spec, ids, this.memoryBudget);
     checkInput(ids, limits);
     this.input = ids;
     this.restart();
