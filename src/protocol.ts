@@ -68,6 +68,8 @@ export interface AttentionView {
   mask?: Uint8Array;
   queryLabels: string[];
   keyLabels: string[];
+  /** Present when the engine max-pooled a long grid to what the panel draws: the full sides and tile sizes. */
+  pooled?: { queries: number; keys: number; queryTile: number; keyTile: number };
 }
 
 export interface StepInfo {

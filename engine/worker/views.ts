@@ -10,6 +10,8 @@ import type { AttentionView, MatrixView, TensorStats } from '../../src/protocol'
  * copies, so they can be transferred across the worker boundary without detaching the step's tensor.
  */
 export const MAX_COLS = 512;
+/** The most queries or keys an attention view carries per head: longer sides are max-pooled in tiles. */
+export const MAX_ATTENTION_SIDE = 512;
 export const HISTOGRAM_BINS = 32;
 
 /** What the columns of a matrix view are, from the last dims of the tensor. */
@@ -67,22 +69,13 @@ export function attentionView(
   keyLabels: readonly string[],
 ): Reduced {
   const [, heads, queries, keys] = tensor.shape as [number, number, number, number];
-  const data = tensor.data.slice(0, heads * queries * keys); // (head, query, key) of batch 0
+  const data = tensor.data.subarray(0, heads * queries * keys); // (head, query, key) of batch 0
   let m: Uint8Array | undefined;
   if (mask) {
     m = mask.data.slice(0, queries * keys); // (query, key) of batch 0, shared by every head
     if (m.every((v) => v === 1)) m = undefined;
   }
-  const view: AttentionView = {
-    kind: 'attention',
-    heads,
-    queries,
-    keys,
-    data,
-    ...(m ? { mask: m } : {}),
-    queryLabels: labels(queryLabels, queries),
-    keyLabels: labels(keyLabels, keys),
-  };
+  const view = pooledAttention(data, m, heads, queries, keys, labels(queryLabels, queries), labels(keyLabels, keys));
   // Stats see the grid as rows = queries, columns = (head, key), masked entries left out.
   const perQuery = new Float32Array(queries * heads * keys);
   const keep = m && new Uint8Array(perQuery.length);
@@ -140,6 +133,64 @@ export function tensorStats(values: Float32Array, rows: number, cols: number, ke
     counts[bin]++;
   }
   return { min, max, mean, std: Math.sqrt(sq / n), rowNorms, histogram: { edges, counts } };
+}
+
+/**
+ * The view the panel draws: every head's grid, max-pooled over tiles of fq × fk entries when a side is
+ * longer than MAX_ATTENTION_SIDE (a tile is attended when any entry in it is; its value is the largest
+ * attended one). The arrays are fresh copies.
+ */
+export function pooledAttention(
+  data: Float32Array,
+  m: Uint8Array | undefined,
+  heads: number,
+  queries: number,
+  keys: number,
+  queryLabels: string[],
+  keyLabels: string[],
+): AttentionView {
+  const fq = Math.ceil(queries / MAX_ATTENTION_SIDE);
+  const fk = Math.ceil(keys / MAX_ATTENTION_SIDE);
+  if (fq === 1 && fk === 1) {
+    return { kind: 'attention', heads, queries, keys, data: data.slice(), ...(m ? { mask: m } : {}), queryLabels, keyLabels };
+  }
+  const pq = Math.ceil(queries / fq);
+  const pk = Math.ceil(keys / fk);
+  const out = new Float32Array(heads * pq * pk);
+  const outMask = m ? new Uint8Array(pq * pk) : undefined;
+  for (let h = 0; h < heads; h++) {
+    for (let i = 0; i < pq; i++) {
+      for (let j = 0; j < pk; j++) {
+        let best = -Infinity;
+        let first = NaN;
+        let any = false;
+        for (let q = i * fq; q < Math.min(queries, (i + 1) * fq); q++) {
+          for (let k = j * fk; k < Math.min(keys, (j + 1) * fk); k++) {
+            const v = data[(h * queries + q) * keys + k];
+            if (Number.isNaN(first)) first = v;
+            if (m && m[q * keys + k] === 0) continue;
+            any = true;
+            if (v > best) best = v;
+          }
+        }
+        out[(h * pq + i) * pk + j] = any ? best : first;
+        if (outMask && h === 0) outMask[i * pk + j] = any ? 1 : 0;
+      }
+    }
+  }
+  const tile = (names: string[], f: number, n: number) =>
+    Array.from({ length: Math.ceil(n / f) }, (_, i) => (f === 1 ? names[i] : `${names[i * f]}…#${Math.min(n, (i + 1) * f) - 1}`));
+  return {
+    kind: 'attention',
+    heads,
+    queries: pq,
+    keys: pk,
+    data: out,
+    ...(outMask ? { mask: outMask } : {}),
+    queryLabels: tile(queryLabels, fq, queries),
+    keyLabels: tile(keyLabels, fk, keys),
+    pooled: { queries, keys, queryTile: fq, keyTile: fk },
+  };
 }
 
 /** The token labels when they fit the axis; else (latents, a different sequence) position numbers. */
