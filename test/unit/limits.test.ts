@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -9,8 +9,12 @@ import { runTrace } from '../../engine/trace/step';
 import { sinusoidalTable } from '../../engine/nn/positional';
 import { assertClose } from '../helpers/close';
 
+const made: string[] = [];
+after(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
 function write(name: string, obj: object): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-limits-'));
+  made.push(dir);
   const file = path.join(dir, name);
   fs.writeFileSync(file, JSON.stringify(obj));
   return file;
