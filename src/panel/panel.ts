@@ -108,6 +108,7 @@ export class InspectorPanel implements vscode.Disposable {
       scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(root, 'dist', 'webview.js')).toString(),
       styleUris: styles,
       nonce: makeNonce(),
+      styleNonce: true, // the UI toolkit's injected styles carry the nonce (no 'unsafe-inline')
     });
   }
 }

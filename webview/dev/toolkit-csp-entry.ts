@@ -1,0 +1,51 @@
+// The UI toolkit's components for the panel's standard controls, registered and rendered: the page
+// webview/dev/toolkit-csp.mjs loads under the panel's own Content-Security-Policy.
+import {
+  provideVSCodeDesignSystem,
+  vsCodeButton,
+  vsCodeDataGrid,
+  vsCodeDataGridCell,
+  vsCodeDataGridRow,
+  vsCodeDropdown,
+  vsCodeOption,
+  vsCodePanels,
+  vsCodePanelTab,
+  vsCodePanelView,
+  vsCodeProgressRing,
+  vsCodeTextField,
+} from '@vscode/webview-ui-toolkit';
+
+provideVSCodeDesignSystem().register(
+  vsCodeButton(),
+  vsCodeDropdown(),
+  vsCodeOption(),
+  vsCodePanels(),
+  vsCodePanelTab(),
+  vsCodePanelView(),
+  vsCodeTextField(),
+  vsCodeDataGrid(),
+  vsCodeDataGridRow(),
+  vsCodeDataGridCell(),
+  vsCodeProgressRing(),
+);
+
+const root = document.getElementById('root') as HTMLElement;
+const el = (tag: string, text?: string) => {
+  const e = document.createElement(tag);
+  if (text) e.textContent = text;
+  return e;
+};
+root.append(el('vscode-button', 'Step forward'));
+const dropdown = el('vscode-dropdown');
+dropdown.append(el('vscode-option', 'head 0'), el('vscode-option', 'head 1'));
+root.append(dropdown);
+const panels = el('vscode-panels');
+panels.append(el('vscode-panel-tab', 'Step'), el('vscode-panel-tab', 'Parameters'), el('vscode-panel-view', 'step'), el('vscode-panel-view', 'params'));
+root.append(panels, el('vscode-text-field'), el('vscode-progress-ring'));
+const grid = el('vscode-data-grid') as HTMLElement & { rowsData: object[] };
+grid.rowsData = [
+  { name: 'embed', count: '2,048' },
+  { name: 'blocks', count: '1,536' },
+];
+root.append(grid);
+setTimeout(() => document.body.setAttribute('data-rendered', 'true'), 300);
