@@ -123,6 +123,7 @@ if (code) {
   }
   const url = workbenchUrl(server, { folder: WORKSPACE, extensionDevelopmentPath: dev ? ROOT : undefined });
   if (verify) {
+    step(`the inspector's address: ${url}`);
     const ok = await verifyInspector(url).catch((e) => {
       console.error(`[start] verify failed: ${e.message}`);
       return false;
