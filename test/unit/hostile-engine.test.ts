@@ -4,7 +4,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as esbuild from 'esbuild';
-import { EngineClient, EngineError } from '../../src/engine/client';
+import { EngineClient, EngineError, exitMessage } from '../../src/engine/client';
+import { userFacingFailure } from '../../engine/worker/failure';
 import { estimateTrace, maxTokensForBudget } from '../../engine/worker/budget';
 import { readConfigSpec } from '../../engine/model/load';
 import { pooledAttention, MAX_ATTENTION_SIDE } from '../../engine/worker/views';
@@ -160,4 +161,19 @@ test('attention views are max-pooled to at most 512 × 512 per head; masked tile
   assert.equal(v.mask?.[343 * 344 + 0], 1);
   assert.deepEqual(v.pooled, { queries: T, keys: T, queryTile: 3, keyTile: 3 });
   assert.equal(v.queryLabels[1], 't3…#5');
+});
+
+test('engine failures: allocation failures are named resource errors; other exceptions are bugs that name the request', () => {
+  const oom = userFacingFailure(new RangeError('Array buffer allocation failed'), 'load');
+  assert.equal(oom.user, true);
+  assert.match(oom.message, /^out of memory during 'load' \(Array buffer allocation failed\): .*shorter input or a smaller model/);
+  const range = userFacingFailure(new RangeError('Maximum call stack size exceeded'), 'move');
+  assert.equal(range.user, false, 'a RangeError is not a user error by itself');
+  assert.match(range.message, /^internal error during 'move': Maximum call stack size exceeded/);
+  assert.ok(range.stack?.includes('RangeError'));
+  assert.match(userFacingFailure(new Error('x'.repeat(1000)), 'export').message, /… \(1000 characters\)/);
+  assert.match(exitMessage(71, null, 2048), /ran out of memory \(heap limit 2048 MB\)/);
+  assert.match(exitMessage(null, 'SIGABRT', 512), /ran out of memory/);
+  assert.match(exitMessage(74, null, 512), /tokenizer ran past its time limit/);
+  assert.match(exitMessage(70, null, 512), /exit code 70/);
 });
