@@ -41,11 +41,13 @@ function runRelay(): void {
   const thread = new Worker(__filename, { workerData: data, ...(heapMb ? { resourceLimits: { maxOldGenerationSizeMb: heapMb } } : {}) });
   // The tokenizer watchdog: JavaScript cannot interrupt a regular expression, but ending the thread can.
   let watchdog: NodeJS.Timeout | undefined;
+  let ending = false; // the watchdog is ending the process with its own exit code
   thread.on('message', (msg: WorkerToHost | TokenizerWatchMessage) => {
     if (msg.kind === 'watch') {
       clearTimeout(watchdog);
       watchdog = setTimeout(() => {
         process.stderr.write(`tokenizer time limit (${msg.limitMs} ms) passed in request ${msg.id}: ending the engine process\n`);
+        ending = true;
         void thread.terminate();
         const failure = {
           message: `tokenizing took longer than ${msg.limitMs} ms and was stopped: the tokenizer's patterns are too slow for this text (the engine was restarted)`,
@@ -53,6 +55,7 @@ function runRelay(): void {
           place: { file: msg.file },
         };
         send({ kind: 'failure', id: msg.id, failure } satisfies WorkerToHost, () => process.exit(ENGINE_EXIT.tokenizerTimeLimit));
+        setTimeout(() => process.exit(ENGINE_EXIT.tokenizerTimeLimit), 1000).unref();
       }, msg.limitMs);
       return;
     }
@@ -67,7 +70,9 @@ function runRelay(): void {
     process.stderr.write(`engine thread failed: ${e.stack ?? e.message}\n`);
     process.exit(oom ? ENGINE_EXIT.outOfMemory : ENGINE_EXIT.threadDied);
   });
-  thread.on('exit', (code) => process.exit(code === 0 ? ENGINE_EXIT.threadDied : code));
+  thread.on('exit', (code) => {
+    if (!ending) process.exit(code === 0 ? ENGINE_EXIT.threadDied : code);
+  });
   process.on('message', (msg: HostToWorker | CancelMessage) => {
     if ('kind' in msg && msg.kind === 'cancel') Atomics.store(slot, 0, msg.id);
     else thread.postMessage(msg);
