@@ -1,4 +1,5 @@
 import type { WorkerFailure, WorkerRequest } from './messages';
+import { truncate } from '../io/patterns';
 
 /** Exit codes of the engine process that name why it ended. */
 export const ENGINE_EXIT = { crashForTest: 70, outOfMemory: 71, threadDied: 72, notForked: 73, tokenizerTimeLimit: 74 } as const;
@@ -25,9 +26,4 @@ export function userFacingFailure(e: unknown, request: WorkerRequest['kind']): W
     };
   }
   return { message: `internal error during '${request}': ${truncate(err.message)} (please report; the stack is in the log)`, user: false, stack: err.stack };
-}
-
-/** At most `max` characters of a value echoed back to the user. */
-export function truncate(s: string, max = 200): string {
-  return s.length > max ? `${s.slice(0, max)}… (${s.length} characters)` : s;
 }
