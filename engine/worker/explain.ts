@@ -1,6 +1,6 @@
 import type { ModelSpec } from '../model/spec';
 import { hookKind, type HookKind } from '../trace/hooks';
-import type { Breadcrumb } from '../../src/protocol';
+import type { Breadcrumb } from '../../protocol/webview';
 
 /**
  * Words for a step: where it sits in the architecture (the breadcrumb) and one sentence on what it

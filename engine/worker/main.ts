@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isInspectorError } from '../errors';
 import { Session, type Control } from './session';
-import type { HostToWorker, WorkerData, WorkerToHost } from './messages';
+import type { HostToWorker, WorkerData, WorkerToHost } from '../../protocol/worker';
 
 const PROGRESS_INTERVAL_MS = 100;
 

@@ -5,13 +5,13 @@ import { formatShort } from '../analysis/report';
 import { Stepper } from '../trace/stepper';
 import type { Step } from '../trace/step';
 import { isAttentionHook } from '../trace/hooks';
-import type { ModelInfo, ParamsInfo, StepInfo } from '../../src/protocol';
+import type { ModelInfo, ParamsInfo, StepInfo } from '../../protocol/webview';
 import { attentionView, matrixView, type Reduced } from './views';
 import { breadcrumb, explain } from './explain';
 import { encodeNpy, encodeTensorJson } from './export';
 import { modelTree, type ModelNode } from './tree';
 import { paramsInfo } from './params';
-import type { InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Position, StepSummary, WorkerReply, WorkerRequest } from './messages';
+import type { InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Position, StepSummary, WorkerReply, WorkerRequest } from '../../protocol/worker';
 
 /** How a long request checks for cancellation and reports progress (between steps). */
 export interface Control {

@@ -1,16 +1,13 @@
 import { Worker } from 'node:worker_threads';
 import type {
-  Exported,
   HostToWorker,
-  Loaded,
-  Moved,
-  Params,
+  ReplyFor,
   WorkerData,
   WorkerFailure,
   WorkerReply,
   WorkerRequest,
   WorkerToHost,
-} from '../../engine/worker/messages';
+} from '../../protocol/worker';
 
 /**
  * The extension host's side of the engine worker (dist/worker.js). Sends typed requests, resolves
@@ -46,16 +43,6 @@ export class EngineError extends Error {
     return where ? `${where}: ${this.message}` : this.message;
   }
 }
-
-type ReplyFor<K extends WorkerRequest['kind']> = K extends 'load' | 'setInput'
-  ? Loaded
-  : K extends 'move'
-    ? Moved
-    : K extends 'export'
-      ? Exported
-      : K extends 'params'
-        ? Params
-        : never;
 
 export interface RequestOptions {
   onProgress?: (message: string, fraction?: number) => void;

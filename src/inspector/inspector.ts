@@ -1,9 +1,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { EngineError, type EngineClient } from '../engine/client';
-import type { InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Position, StepSummary, WorkerRequest } from '../../engine/worker/messages';
-import type { ModelNode } from '../../engine/worker/tree';
-import type { FromWebview, ModelInfo, PanelState, ParamsInfo, ToWebview } from '../protocol';
+import type { InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Position, StepSummary, WorkerRequest } from '../../protocol/worker';
+import type { ModelNode } from '../../protocol/tree';
+import type { FromWebview, ModelInfo, PanelState, ParamsInfo, ToWebview } from '../../protocol/webview';
 import { InspectorPanel } from '../panel/panel';
 import { COMMAND, CONTEXT } from '../ids';
 import type { Log } from '../log';
