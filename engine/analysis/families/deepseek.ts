@@ -1,6 +1,6 @@
 import { big, embedding, indexRange, linear, mod, norm, partitionLayers, unembedding } from '../tree';
 import type { ArchDesc, ModuleDef, TensorDef } from '../types';
-import { decoderHead, type HfConfig } from './hf';
+import { decoderHead, type HfConfig } from '../../config/hf/reader';
 import { decoderLM, gatedMlp, layerGroups, moeBlock, router, type LayerGroup } from './decoder';
 import { topK } from './llama';
 

@@ -1,6 +1,6 @@
 import { big, conv1d, describeIndices, embedding, indexRange, linear, mod, norm, unembedding } from '../tree';
 import type { ArchDesc, ModuleDef, TensorDef } from '../types';
-import { headGeometry, type HfConfig } from './hf';
+import { headGeometry, type HfConfig } from '../../config/hf/reader';
 import { attentionNote } from './decoder';
 
 /** GPT-2 (decoder, Conv1D weights stored [in, out]) and BERT (encoder, with its pooler and task heads). */

@@ -1,6 +1,6 @@
 import { big, describeIndices, embedding, indexRange, linear, mod, norm, unembedding } from '../tree';
 import type { ArchDesc, AttentionDef, BufferDef, ModuleDef, TensorDef } from '../types';
-import { headGeometry, type HfConfig } from './hf';
+import { headGeometry, type HfConfig } from '../../config/hf/reader';
 import { attentionNote } from './decoder';
 
 /**

@@ -6,6 +6,7 @@ import { Linear } from '../../nn/linear';
 import type { WeightLoader, WeightSource } from '../weights';
 import type { ModelSpec } from '../spec';
 import { TransformerModel, type HeadExtras, type Side } from '../transformer';
+import { HF_ACTIVATIONS } from '../../config/hf/activation';
 
 /** The spec fields every Hugging Face family shares (inference only: no dropout; HF masks only by attention_mask). */
 export const HF_SPEC_DEFAULTS = {
@@ -51,18 +52,7 @@ export function assemble(
   );
 }
 
-/** Hugging Face activation names → the engine's, with the variant stated (exact vs. tanh GELU). */
-export const HF_ACTIVATIONS: Record<string, Activation> = {
-  relu: 'relu',
-  gelu: 'gelu',
-  gelu_new: 'gelu_tanh',
-  gelu_pytorch_tanh: 'gelu_tanh',
-  gelu_fast: 'gelu_tanh',
-  silu: 'silu',
-  swish: 'silu',
-  sigmoid: 'sigmoid',
-  tanh: 'tanh',
-};
+export { HF_ACTIVATIONS };
 
 export function activation(r: ConfigReader, key: string, def: string): Activation {
   const name = r.string(key, def);
