@@ -19,14 +19,22 @@ export interface RopeSpec {
   rotaryDim: number;
 }
 
+/** inv_freq [rotaryDim/2]: 1 / θ^(2i/d) in fp32, as Hugging Face computes it (and stores it in old checkpoints). */
+export function ropeInvFreq(spec: RopeSpec): Float32Array {
+  const half = spec.rotaryDim / 2;
+  const out = new Float32Array(half);
+  for (let i = 0; i < half; i++) out[i] = Math.fround(1 / Math.fround(Math.pow(spec.theta, Math.fround((2 * i) / spec.rotaryDim))));
+  return out;
+}
+
 /** cos/sin tables [T, rotaryDim/2] for positions offset … offset+T−1, computed in fp32 like PyTorch. */
 export function ropeTables(spec: RopeSpec, T: number, offset = 0): { cos: Float32Array; sin: Float32Array } {
   const half = spec.rotaryDim / 2;
   const cos = new Float32Array(T * half);
   const sin = new Float32Array(T * half);
+  const inv = ropeInvFreq(spec);
   for (let i = 0; i < half; i++) {
-    // As Hugging Face computes it: 1 / θ^(2i/d) in fp32.
-    const invFreq = Math.fround(1 / Math.fround(Math.pow(spec.theta, Math.fround((2 * i) / spec.rotaryDim))));
+    const invFreq = inv[i];
     for (let t = 0; t < T; t++) {
       const angle = Math.fround((t + offset) * invFreq);
       cos[t * half + i] = Math.cos(angle);

@@ -264,6 +264,7 @@ export class Session {
       ids: [...input.ids],
       parameterCount: model.parameterCount(),
       unusedWeights: [...model.unusedWeights],
+      computedBuffers: [...model.computedBuffers],
     };
   }
 

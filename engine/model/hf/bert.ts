@@ -111,7 +111,7 @@ export function buildBert(spec: ModelSpec, obj: JsonObject, source?: WeightSourc
     ),
     norm: ln(`${p}embeddings.LayerNorm`),
   };
-  w.ignore(`${p}embeddings.position_ids`);
+  w.buffer(`${p}embeddings.position_ids`);
   const bias = w.take('cls.predictions.bias', [spec.vocabSize], { kind: 'zeros' });
   w.acknowledgeCopy(
     'cls.predictions.decoder.weight',

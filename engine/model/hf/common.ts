@@ -49,6 +49,7 @@ export function assemble(
     description,
     !source,
     extras,
+    w.computed(),
   );
 }
 

@@ -90,7 +90,8 @@ export function buildGpt2(spec: ModelSpec, obj: JsonObject, source?: WeightSourc
     const cAttn = conv1d(`h.${i}.attn.c_attn`, d, 3 * d); // q | k | v along the output axis
     const part = (k: number) =>
       new Linear(sliceRows(cAttn.weight, k * d, (k + 1) * d), sliceRows(cAttn.bias!, k * d, (k + 1) * d));
-    w.ignore(`${p}h.${i}.attn.bias`);
+    // The causal mask as buffers: in old checkpoints, left out by save_pretrained today (computed either way).
+    w.buffer(`${p}h.${i}.attn.bias`);
     w.ignore(`${p}h.${i}.attn.masked_bias`);
     const scale = 1 / Math.sqrt(spec.headDim) / (byLayerIdx ? i + 1 : 1);
     const attn = new MultiHeadAttention(

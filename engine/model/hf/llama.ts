@@ -5,6 +5,8 @@ import { resolveLlama, type LlamaConfig } from '../../config/hf/llama';
 import { Embedding } from '../../nn/embedding';
 import { RMSNorm, type NormSpec } from '../../nn/norm';
 import { MultiHeadAttention } from '../../nn/attention';
+import { ropeInvFreq, type RopeSpec } from '../../nn/rope';
+import { Tensor } from '../../tensor';
 import { GatedFeedForward } from '../../nn/ffn';
 import { Block, Stack } from '../../nn/block';
 import type { MaskRule } from '../../nn/mask';
@@ -121,10 +123,25 @@ export function buildLlamaModel(cfg: LlamaConfig, spec: ModelSpec, source?: Weig
       ),
     );
   }
+  rotaryBuffers(w, spec.numLayers, rope);
   const emb = w.take('model.embed_tokens.weight', [spec.vocabSize, d], { kind: 'embedding' });
   // Gemma multiplies by √hidden_size cast to the compute dtype (fp32 here).
   const token = new Embedding(emb, spec.scaleEmbedding ? Math.fround(Math.sqrt(d)) : 1);
   const head = causalLmHead(w, spec, emb);
   const stack = new Stack('', blocks, norm('model.norm'));
   return assemble(spec, w, source, { embed: { token }, stack, causal: true }, undefined, head);
+}
+
+/**
+ * Rotary inv_freq: a buffer per layer in old checkpoints (`…self_attn.rotary_emb.inv_freq`), one
+ * non-persistent `model.rotary_emb.inv_freq` today. Present, it must hold the frequencies the config
+ * implies; absent, it is computed (and reported once).
+ */
+function rotaryBuffers(w: WeightLoader, layers: number, rope: RopeSpec | undefined): void {
+  if (!rope) return;
+  const inv = ropeInvFreq(rope);
+  const expected = { values: new Tensor([inv.length], inv), rtol: 1e-6, why: 'rotary inv_freq is 1/θ^(2i/d) of rope_theta and head_dim' };
+  const perLayer = Array.from({ length: layers }, (_, i) => `model.layers.${i}.self_attn.rotary_emb.inv_freq`);
+  if (perLayer.some((n) => w.has(n))) for (const n of perLayer) w.buffer(n, expected);
+  else w.buffer('model.rotary_emb.inv_freq', expected);
 }

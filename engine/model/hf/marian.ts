@@ -113,21 +113,19 @@ export function buildMarian(spec: ModelSpec, obj: JsonObject, source?: WeightSou
   // Marian keeps its sinusoidal tables as frozen nn.Embedding weights (Parameters with requires_grad
   // False, counted by num_parameters()): they are taken as parameters and must hold the formula's values.
   const table = sinusoidalTable(spec.maxLen, d, 'half');
-  const positions = (side: string) => {
-    const name = `model.${side}.embed_positions.weight`;
-    w.acknowledgeClose(name, table, 1e-5, "Marian's positions are the sinusoidal formula");
-    return {
-      kind: 'table' as const,
-      table: w.take(name, [spec.maxLen, d], { kind: 'values', data: table.data }),
-    };
-  };
+  // save_pretrained leaves them out (_keys_to_ignore_on_save): computed when absent.
+  const positions = (side: string) => ({
+    kind: 'table' as const,
+    table: w.takeComputed(`model.${side}.embed_positions.weight`, table, 1e-5, "Marian's positions are the sinusoidal formula"),
+  });
   const scale = spec.scaleEmbedding ? Math.sqrt(d) : 1;
   const embedder = (what: string, side: string) => ({
     token: new Embedding(shared, scale, what),
     positions: positions(side),
   });
+  // A buffer of zeros in a fresh model; absent, it is those zeros.
   const logitsBias = source?.shapeOf('final_logits_bias') ? source.read('final_logits_bias') : undefined;
-  w.ignore('final_logits_bias');
+  w.buffer('final_logits_bias');
   return assemble(
     spec,
     w,
