@@ -10,7 +10,8 @@ import { Tensor } from '../../tensor';
 import { GatedFeedForward } from '../../nn/ffn';
 import { Block, Stack } from '../../nn/block';
 import type { MaskRule } from '../../nn/mask';
-import type { ModelSpec } from '../spec';
+import type { FfnKind, ModelSpec } from '../spec';
+import type { Activation } from '../../kernels/ops';
 import type { TransformerModel } from '../transformer';
 import { WeightLoader, type WeightSource } from '../weights';
 import { linear, HF_SPEC_DEFAULTS, HF_ACTIVATIONS, assemble, causalLmHead } from './common';
@@ -46,7 +47,7 @@ export function llamaRunSpec(cfg: LlamaConfig): ModelSpec {
     numHeads: cfg.heads,
     kvHeads: cfg.kvHeads,
     headDim: cfg.headDim,
-    ffn: 'swiglu',
+    ffn: gatedKind(act),
     dFF: cfg.ff,
     numLayers: cfg.layers,
     maxLen: cfg.maxPos,
@@ -59,6 +60,11 @@ export function llamaRunSpec(cfg: LlamaConfig): ModelSpec {
     tieEmbeddings: cfg.tie,
     outputBias: false,
   };
+}
+
+/** The gated MLP's name by its gate activation: SwiGLU (SiLU), GeGLU (GELU, Gemma's tanh GELU), GLU (sigmoid). */
+function gatedKind(act: Activation): FfnKind {
+  return act === 'silu' ? 'swiglu' : act === 'gelu' || act === 'gelu_tanh' ? 'geglu' : act === 'sigmoid' ? 'glu' : 'swiglu';
 }
 
 /** Compatible entry: resolve the config, then its run spec. */
