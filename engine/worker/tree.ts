@@ -133,7 +133,18 @@ export function modelTree(model: TransformerModel): ModelNode {
     if (pos?.kind === 'learned') {
       emb.push({ id: `${prefix}pos_embed`, label: 'Position embedding', kind: 'positions', detail: `learned, ${pos.embedding.weight.shape.join(' × ')}`, ...own([pos.embedding.weight]), reveal: { to: 'hook', name: `${prefix}hook_pos_embed` }, children: [] });
     } else if (pos?.kind === 'table') {
-      emb.push({ id: `${prefix}pos_embed`, label: 'Positional encoding', kind: 'positions', detail: `sinusoidal, ${pos.table.shape.join(' × ')}`, parameters: 0, note: 'a fixed table, no parameters', tensors: [], reveal: { to: 'hook', name: `${prefix}hook_pos_embed` }, children: [] });
+      // A fixed table; Marian holds its tables as frozen parameters, which then count here.
+      const frozen = names.has(pos.table) ? own([pos.table]) : { parameters: 0, tensors: [] };
+      const note = frozen.tensors.length ? 'the sinusoid formula, held as a frozen parameter (never trained)' : 'a fixed table, no parameters';
+      emb.push({ id: `${prefix}pos_embed`, label: 'Positional encoding', kind: 'positions', detail: `sinusoidal, ${pos.table.shape.join(' × ')}`, ...frozen, note, reveal: { to: 'hook', name: `${prefix}hook_pos_embed` }, children: [] });
+    }
+    if (s.embed.tokenTypes) {
+      const tt = s.embed.tokenTypes.weight;
+      emb.push({ id: `${prefix}token_type_embed`, label: 'Token type embedding', kind: 'embedding', detail: tt.shape.join(' × '), ...own([tt]), reveal: { to: 'hook', name: `${prefix}hook_token_type_embed` }, children: [] });
+    }
+    if (s.embed.norm) {
+      const n = s.embed.norm;
+      emb.push({ id: `${prefix}ln_embed`, label: 'Embedding norm', kind: 'norm', detail: `${normLabel(n)}(${D})`, ...own(normTensors(n)), hookPath: `${prefix}ln_embed`, reveal: { to: 'hook', name: `${prefix}ln_embed.hook_normalized` }, children: [] });
     }
     const nodes: ModelNode[] = [
       { id: `${prefix}embeddings`, label: 'Embeddings', kind: 'embeddings', detail: `d_model ${D}`, parameters: sum(emb), tensors: [], reveal: { to: 'hook', name: `${prefix}hook_embed` }, children: emb },
@@ -158,6 +169,11 @@ export function modelTree(model: TransformerModel): ModelNode {
   }
   const head = model.lmHead;
   const tied = head.weight === model.main.embed.token.weight || head.weight === model.decoder?.embed.token.weight;
+  const transform = model.headExtras.transform;
+  if (transform) {
+    const t = own([...transform.dense.tensors(), ...normTensors(transform.norm)]);
+    children.push({ id: 'lm_head.transform', label: 'Head transform', kind: 'mlp', detail: `${transform.dense.inFeatures} → ${transform.dense.outFeatures}, ${transform.act}, ${normLabel(transform.norm)}`, ...t, reveal: { to: 'hook', name: 'logits' }, children: [] });
+  }
   children.push({
     id: 'lm_head',
     label: 'LM head',

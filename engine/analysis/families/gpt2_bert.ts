@@ -1,29 +1,18 @@
 import { big, conv1d, describeIndices, embedding, indexRange, linear, mod, norm, unembedding } from '../tree';
 import type { ArchDesc, ModuleDef, TensorDef } from '../types';
 import { headGeometry, type HfConfig } from '../../config/hf/reader';
+import { resolveGpt2, type Gpt2Config } from '../../config/hf/gpt2';
 import { attentionNote } from './decoder';
 
 /** GPT-2 (decoder, Conv1D weights stored [in, out]) and BERT (encoder, with its pooler and task heads). */
 
 export function gpt2Family(c: HfConfig): ArchDesc {
-  const notes: string[] = [];
-  const vocab = c.int('vocab_size', 50257);
-  const maxPos = c.int('n_positions', 1024);
-  const d = c.int('n_embd', 768);
-  const L = c.int('n_layer', 12);
-  const heads = c.int('n_head', 12);
-  const headDim = headGeometry(c, { hidden: d, heads, kvHeads: heads, headsKey: 'n_head', kvKey: 'n_head' });
-  const inner = c.has('n_inner') ? c.int('n_inner', 1) : 4 * d;
-  const tie = c.bool('tie_word_embeddings', true);
-  const cross = c.bool('add_cross_attention', false);
-  const arch = c.architecture();
-  let cls = 'GPT2LMHeadModel';
-  let head: 'lm' | 'seq_cls' | 'none' = 'lm';
-  if (arch === 'GPT2Model') [cls, head] = [arch, 'none'];
-  else if (arch === 'GPT2ForSequenceClassification') [cls, head] = [arch, 'seq_cls'];
-  else if (arch && arch !== 'GPT2LMHeadModel')
-    notes.push(`architectures names ${arch}: counted as GPT2LMHeadModel`);
+  return gpt2Arch(resolveGpt2(c));
+}
 
+/** GPT-2's module tree from its one resolved description (engine/config/hf/gpt2.ts). */
+export function gpt2Arch(g: Gpt2Config): ArchDesc {
+  const { vocab, maxPos, hidden: d, layers: L, heads, headDim, inner, tie, cross, head } = g;
   const attn = mod('attn', {
     category: 'attention',
     tensors: [...conv1d('c_attn', d, 3 * d), ...conv1d('c_proj', d, d)],
@@ -89,7 +78,7 @@ export function gpt2Family(c: HfConfig): ArchDesc {
       }),
     );
   } else if (head === 'seq_cls') {
-    const n = c.numLabels();
+    const n = g.numLabels;
     root.push(
       mod('', {
         label: 'score',
@@ -103,19 +92,16 @@ export function gpt2Family(c: HfConfig): ArchDesc {
   return {
     family: 'gpt2',
     kind: 'decoder',
-    modelClass: cls,
+    modelClass: g.modelClass,
     baseClass: 'GPT2Model',
     hidden: d,
     vocab,
     maxContext: maxPos,
     root: mod('', { children: root }),
     buffers: [],
-    quantization: c.quantization(),
-    storedDtype: c.storedDtype(),
-    notes: [
-      ...notes,
-      'the causal-mask buffers attn.bias / attn.masked_bias in old checkpoints are not parameters',
-    ],
+    quantization: g.quantization,
+    storedDtype: g.storedDtype,
+    notes: g.notes,
   };
 }
 
