@@ -104,7 +104,7 @@ const FAMILIES: Record<string, fc.Arbitrary<JsonObject>> = {
     .record({ heads: small, headDim: fc.constantFrom(2, 4), layers: small, vocab, ff: fc.integer({ min: 1, max: 20 }), types: fc.integer({ min: 1, max: 3 }), cls: fc.constantFrom('BertForMaskedLM', 'BertLMHeadModel') })
     .map((r) => clean({ model_type: 'bert', architectures: [r.cls], vocab_size: r.vocab, hidden_size: r.heads * r.headDim, intermediate_size: r.ff, num_hidden_layers: r.layers, num_attention_heads: r.heads, max_position_embeddings: 16, type_vocab_size: r.types })),
   marian: fc
-    .record({ heads: small, headDim: fc.constantFrom(2, 4), enc: small, dec: small, vocab, ff: fc.integer({ min: 1, max: 20 }), scale_embedding: opt(fc.boolean()) })
+    .record({ heads: small, headDim: fc.constantFrom(2, 4), enc: small, dec: small, vocab, ff: fc.integer({ min: 1, max: 20 }), scale_embedding: opt(fc.boolean()), tie: opt(fc.boolean()) })
     .map((r) =>
       clean({
         model_type: 'marian',
@@ -122,6 +122,7 @@ const FAMILIES: Record<string, fc.Arbitrary<JsonObject>> = {
         pad_token_id: r.vocab - 1,
         decoder_start_token_id: r.vocab - 1,
         scale_embedding: r.scale_embedding,
+        tie_word_embeddings: r.tie,
       }),
     ),
   deepseek_v2: fc
