@@ -135,7 +135,8 @@ const FAMILIES: Record<string, fc.Arbitrary<JsonObject>> = {
       shared: fc.integer({ min: 0, max: 2 }),
       topFrac: fc.double({ min: 0, max: 1, noNaN: true }),
       kv_lora_rank: fc.integer({ min: 1, max: 8 }),
-      q_lora_rank: fc.option(fc.integer({ min: 1, max: 8 }), { nil: null }),
+      // null: queries by one q_proj; absent: DeepseekV2Config's default rank 1536.
+      q_lora_rank: fc.oneof(fc.constant(null), fc.constant(undefined), fc.integer({ min: 1, max: 8 })),
       rope: fc.constantFrom(2, 4),
       nope: fc.integer({ min: 1, max: 6 }),
       v: fc.integer({ min: 1, max: 6 }),
