@@ -5,10 +5,11 @@ import { parseNativeConfig } from '../config/native';
 import { SafetensorsFile } from '../io/safetensors';
 import type { ModelSpec } from './spec';
 import { FileWeights, type WeightSource } from './weights';
-import { buildNativeModel } from './native';
-import { buildHfModel, hfSpec } from './hf';
+import { hfSpec } from './hf';
 import { isObject, parseJsonText } from '../config/json';
-import { analyzeConfig } from '../analysis';
+import { analyzeConfig, parseConfigText } from '../analysis';
+import { countParams } from '../analysis/params';
+import { describeModel, type ModelDescription } from './describe';
 import type { TransformerModel } from './transformer';
 import { loadTokenizer, type TextTokenizer } from '../io/tokenizer';
 
@@ -104,7 +105,10 @@ export function checkRunnable(configPath: string, maxParameters = MAX_RUN_PARAME
     file: configPath,
     native: configPath.endsWith(NATIVE_SUFFIX),
   });
-  const total = analysis.params.total;
+  refuseIfTooLarge(analysis.params.total, configPath, maxParameters);
+}
+
+function refuseIfTooLarge(total: bigint, configPath: string, maxParameters: number): void {
   if (total > BigInt(maxParameters)) {
     const gb = Number(total * 4n) / 1e9;
     throw new InspectorError(
@@ -114,15 +118,24 @@ export function checkRunnable(configPath: string, maxParameters = MAX_RUN_PARAME
   }
 }
 
+/** Read and parse a config file once, and resolve it into its one description. */
+export function describeConfigFile(configPath: string): ModelDescription {
+  const native = configPath.endsWith(NATIVE_SUFFIX);
+  return describeModel(parseConfigText(readText(configPath, 'config'), configPath), { file: configPath, native });
+}
+
+/**
+ * Load a model: the config is read and parsed once into its description; the parameter count of that
+ * description refuses a model too large to run before anything is allocated; the build takes the
+ * weights by the names the description lists.
+ */
 export function loadModel(p: string, opts: { seed?: number; weights?: 'auto' | 'seeded'; maxParameters?: number } = {}): LoadedModel {
   const configPath = findConfig(p);
-  let spec = readConfigSpec(configPath);
-  checkRunnable(configPath, opts.maxParameters);
-  if (opts.seed !== undefined) spec = { ...spec, seed: opts.seed };
+  const description = describeConfigFile(configPath);
+  refuseIfTooLarge(countParams(description.arch).total, configPath, opts.maxParameters ?? MAX_RUN_PARAMETERS);
+  const spec = opts.seed !== undefined ? { ...description.spec, seed: opts.seed } : description.spec;
   const weightsPath = opts.weights === 'seeded' ? undefined : findWeights(configPath);
   const source: WeightSource | undefined = weightsPath ? openWeights(weightsPath) : undefined;
-  const model = configPath.endsWith(NATIVE_SUFFIX)
-    ? buildNativeModel(spec, source)
-    : buildHfModel(readText(configPath, 'config'), configPath, spec, source);
+  const model = description.build(spec, source);
   return { configPath, weightsPath, spec, model, tokenizer: loadTokenizer(configPath) };
 }
