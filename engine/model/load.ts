@@ -9,6 +9,7 @@ import { hfSpec } from './hf';
 import { isObject, parseJsonText } from '../config/json';
 import { analyzeConfig, parseConfigText } from '../analysis';
 import { countParams } from '../analysis/params';
+import { formatShort } from '../analysis/report';
 import { describeModel, type ModelDescription } from './describe';
 import type { TransformerModel } from './transformer';
 import { loadTokenizer, type TextTokenizer } from '../io/tokenizer';
@@ -93,8 +94,12 @@ export function openWeights(weightsPath: string): FileWeights {
   return weights;
 }
 
-/** Models larger than this are analysed, not run: their fp32 weights would not fit the inspector's memory. */
-export const MAX_RUN_PARAMETERS = 1_500_000_000;
+/**
+ * The run-size limit, the one for the CLI and the worker: models with more parameters than this (by the
+ * config analysis) are analysed, not built — seeded or read, their fp32 weights would need more than
+ * 1.6 GB. Their parameter breakdown, memory and KV cache are still shown.
+ */
+export const MAX_RUN_PARAMETERS = 400_000_000;
 
 /**
  * Refuse, before anything is allocated, a model too big to run here (a 600-billion-parameter config must
@@ -109,10 +114,11 @@ export function checkRunnable(configPath: string, maxParameters = MAX_RUN_PARAME
 }
 
 function refuseIfTooLarge(total: bigint, configPath: string, maxParameters: number): void {
-  if (total > BigInt(maxParameters)) {
-    const gb = Number(total * 4n) / 1e9;
+  const limit = BigInt(maxParameters);
+  if (total > limit) {
+    const gb = (Number(limit * 4n) / 1e9).toFixed(1);
     throw new InspectorError(
-      `this model has ${total.toLocaleString('en-US')} parameters (${gb.toFixed(1)} GB of fp32 weights); the inspector runs models up to ${maxParameters.toLocaleString('en-US')} parameters — its size analysis (params) still works`,
+      `this model has ${formatShort(total)} parameters: too large to run in the inspector (at most ${formatShort(limit)}, whose fp32 weights take ${gb} GB). Its size analysis (parameter breakdown, memory, KV cache) is still shown.`,
       { file: configPath },
     );
   }
