@@ -1,7 +1,5 @@
-import type { JsonObject } from '../../config/json';
 import { InspectorError } from '../../errors';
-import { HfConfig } from '../../config/hf/reader';
-import { resolveBert, type BertConfig } from '../../config/hf/bert';
+import type { BertConfig } from '../../config/hf/bert';
 import { Embedding } from '../../nn/embedding';
 import { Linear } from '../../nn/linear';
 import { LayerNorm, type NormSpec } from '../../nn/norm';
@@ -50,16 +48,6 @@ export function bertRunSpec(b: BertConfig): ModelSpec {
     tieEmbeddings: true,
     outputBias: true,
   };
-}
-
-/** Compatible entry: resolve the config, then its run spec. */
-export function bertSpec(obj: JsonObject, file?: string): ModelSpec {
-  return bertRunSpec(resolveBert(new HfConfig(obj, file)));
-}
-
-/** Compatible entry: resolve the config, then build. */
-export function buildBert(spec: ModelSpec, obj: JsonObject, source?: WeightSource): TransformerModel {
-  return buildBertModel(resolveBert(new HfConfig(obj)), spec, source);
 }
 
 /** Weights by BERT's names (`bert.`-prefixed in task models), as the description resolved them. */

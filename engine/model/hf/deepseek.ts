@@ -1,7 +1,5 @@
-import type { JsonObject } from '../../config/json';
 import { InspectorError } from '../../errors';
-import { HfConfig } from '../../config/hf/reader';
-import { resolveDeepseek, type DeepseekConfig } from '../../config/hf/deepseek';
+import type { DeepseekConfig } from '../../config/hf/deepseek';
 import { Embedding } from '../../nn/embedding';
 import { Linear } from '../../nn/linear';
 import { RMSNorm, type NormSpec } from '../../nn/norm';
@@ -54,16 +52,6 @@ export function deepseekRunSpec(cfg: DeepseekConfig): ModelSpec {
     tieEmbeddings: cfg.tie,
     outputBias: false,
   };
-}
-
-/** Compatible entry: resolve the config, then its run spec. */
-export function deepseekV2Spec(obj: JsonObject, file?: string): ModelSpec {
-  return deepseekRunSpec(resolveDeepseek(new HfConfig(obj, file), 'deepseek_v2'));
-}
-
-/** Compatible entry: resolve the config, then build. */
-export function buildDeepseekV2(spec: ModelSpec, obj: JsonObject, source?: WeightSource): TransformerModel {
-  return buildDeepseekModel(resolveDeepseek(new HfConfig(obj), 'deepseek_v2'), spec, source);
 }
 
 /** Weights by DeepSeek's names, with the MLA sizes, MoE layout and router the description resolved. */

@@ -1,7 +1,5 @@
-import type { JsonObject } from '../../config/json';
 import { InspectorError } from '../../errors';
-import { HfConfig } from '../../config/hf/reader';
-import { resolveGpt2, type Gpt2Config } from '../../config/hf/gpt2';
+import type { Gpt2Config } from '../../config/hf/gpt2';
 import { Embedding } from '../../nn/embedding';
 import { Linear } from '../../nn/linear';
 import { LayerNorm, type NormSpec } from '../../nn/norm';
@@ -57,16 +55,6 @@ export function gpt2RunSpec(g: Gpt2Config): ModelSpec {
     tieEmbeddings: g.tie,
     outputBias: false,
   };
-}
-
-/** Compatible entry: resolve the config, then its run spec. */
-export function gpt2Spec(obj: JsonObject, file?: string): ModelSpec {
-  return gpt2RunSpec(resolveGpt2(new HfConfig(obj, file)));
-}
-
-/** Compatible entry: resolve the config, then build. */
-export function buildGpt2(spec: ModelSpec, obj: JsonObject, source?: WeightSource): TransformerModel {
-  return buildGpt2Model(resolveGpt2(new HfConfig(obj)), spec, source);
 }
 
 /** Weights by their GPT-2 names (unprefixed, or `transformer.`), as the description resolved them. */

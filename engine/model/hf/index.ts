@@ -55,7 +55,7 @@ export const HF_FAMILIES = {
   },
   marian: (c) => {
     const m = resolveBart(c, 'marian');
-    return { arch: bartArch(m), spec: marianRunSpec(m), build: (s, src) => buildMarian(s, {}, src) };
+    return { arch: bartArch(m), spec: marianRunSpec(m), build: (s, src) => buildMarian(s, src) };
   },
   deepseek_v2: (c) => {
     const d = resolveDeepseek(c, 'deepseek_v2');

@@ -1,7 +1,5 @@
-import type { JsonObject } from '../../config/json';
 import { InspectorError } from '../../errors';
-import { HfConfig } from '../../config/hf/reader';
-import { resolveLlama, type LlamaConfig } from '../../config/hf/llama';
+import type { LlamaConfig } from '../../config/hf/llama';
 import { Embedding } from '../../nn/embedding';
 import { RMSNorm, type NormSpec } from '../../nn/norm';
 import { MultiHeadAttention } from '../../nn/attention';
@@ -65,16 +63,6 @@ export function llamaRunSpec(cfg: LlamaConfig): ModelSpec {
 /** The gated MLP's name by its gate activation: SwiGLU (SiLU), GeGLU (GELU, Gemma's tanh GELU), GLU (sigmoid). */
 function gatedKind(act: Activation): FfnKind {
   return act === 'silu' ? 'swiglu' : act === 'gelu' || act === 'gelu_tanh' ? 'geglu' : act === 'sigmoid' ? 'glu' : 'swiglu';
-}
-
-/** Compatible entry: resolve the config, then its run spec. */
-export function llamaSpec(family: LlamaFamily, obj: JsonObject, file?: string): ModelSpec {
-  return llamaRunSpec(resolveLlama(new HfConfig(obj, file), family));
-}
-
-/** Compatible entry: resolve the config, then build. */
-export function buildLlama(family: LlamaFamily, spec: ModelSpec, obj: JsonObject, source?: WeightSource): TransformerModel {
-  return buildLlamaModel(resolveLlama(new HfConfig(obj), family), spec, source);
 }
 
 /** Weights by their Hugging Face names, with the biases, norms and windows the description resolved. */

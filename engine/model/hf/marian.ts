@@ -1,7 +1,5 @@
-import type { JsonObject } from '../../config/json';
 import { InspectorError } from '../../errors';
-import { HfConfig } from '../../config/hf/reader';
-import { resolveBart, type BartConfig } from '../../config/hf/bart';
+import type { BartConfig } from '../../config/hf/bart';
 import { Embedding } from '../../nn/embedding';
 import { Linear } from '../../nn/linear';
 import { LayerNorm, type NormSpec } from '../../nn/norm';
@@ -57,12 +55,8 @@ export function marianRunSpec(m: BartConfig): ModelSpec {
   };
 }
 
-/** Compatible entry: resolve the config, then its run spec. */
-export function marianSpec(obj: JsonObject, file?: string): ModelSpec {
-  return marianRunSpec(resolveBart(new HfConfig(obj, file), 'marian'));
-}
-
-export function buildMarian(spec: ModelSpec, _obj: JsonObject, source?: WeightSource): TransformerModel {
+/** Weights by Marian's names (model.shared, fairseq layer names), with the tables it computes when absent. */
+export function buildMarian(spec: ModelSpec, source?: WeightSource): TransformerModel {
   const w = new WeightLoader(source, spec.seed);
   const d = spec.dModel;
   const normSpec = spec.norm as NormSpec & { kind: 'layernorm' };
