@@ -81,3 +81,21 @@ test('llama: old per-layer inv_freq buffers are accepted when they hold the freq
   const bad = withTensors('llama', layers(new Tensor([2], new Float32Array([1, 0.1]))));
   assert.throws(() => loadModel(bad), (e: unknown) => isInspectorError(e) && /inv_freq/.test(e.place.tensor ?? ''));
 });
+
+test('deepseek_v2: rotary inv_freq over qk_rope_head_dim is computed when absent, accepted per layer when present', () => {
+  const dir = path.resolve(__dirname, '..', 'fixtures', 'hf', 'deepseek_v2');
+  const plain = loadModel(dir).model;
+  assert.deepEqual([...plain.computedBuffers], ['model.rotary_emb.inv_freq']);
+  // qk_rope_head_dim 8, rope_theta 2000: 1 / 2000^(2i/8).
+  const inv = new Tensor([4], new Float32Array([0, 1, 2, 3].map((i) => Math.fround(1 / Math.fround(Math.pow(2000, Math.fround((2 * i) / 8)))))));
+  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'saved-deepseek-'));
+  fs.copyFileSync(path.join(dir, 'config.json'), path.join(copy, 'config.json'));
+  const src = SafetensorsFile.open(path.join(dir, 'model.safetensors'));
+  const all: Record<string, Tensor> = {};
+  for (const n of src.names()) all[n] = src.read(n);
+  for (const i of [0, 1]) all[`model.layers.${i}.self_attn.rotary_emb.inv_freq`] = inv;
+  writeSafetensors(path.join(copy, 'model.safetensors'), all);
+  const m = loadModel(copy).model;
+  assert.deepEqual([...m.computedBuffers], []);
+  assert.deepEqual([...m.unusedWeights], []);
+});

@@ -11,6 +11,7 @@ import type { ModelSpec } from '../spec';
 import type { TransformerModel } from '../transformer';
 import { WeightLoader, type WeightSource } from '../weights';
 import { linear, HF_ACTIVATIONS, HF_SPEC_DEFAULTS, assemble, causalLmHead } from './common';
+import { rotaryBuffers } from './llama';
 
 /**
  * DeepSeek-V2 (DeepseekV2ForCausalLM): Llama-like pre-norm RMSNorm decoder with multi-head latent
@@ -144,6 +145,7 @@ export function buildDeepseekModel(cfg: DeepseekConfig, spec: ModelSpec, source?
       ),
     );
   }
+  rotaryBuffers(w, spec.numLayers, rope);
   const emb = w.take('model.embed_tokens.weight', [spec.vocabSize, d], { kind: 'embedding' });
   const head = causalLmHead(w, spec, emb);
   const stack = new Stack('', blocks, norm('model.norm'));

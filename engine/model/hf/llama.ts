@@ -131,7 +131,7 @@ export function buildLlamaModel(cfg: LlamaConfig, spec: ModelSpec, source?: Weig
  * non-persistent `model.rotary_emb.inv_freq` today. Present, it must hold the frequencies the config
  * implies; absent, it is computed (and reported once).
  */
-function rotaryBuffers(w: WeightLoader, layers: number, rope: RopeSpec | undefined): void {
+export function rotaryBuffers(w: WeightLoader, layers: number, rope: RopeSpec | undefined): void {
   if (!rope) return;
   const inv = ropeInvFreq(rope);
   const expected = { values: new Tensor([inv.length], inv), rtol: 1e-6, why: 'rotary inv_freq is 1/θ^(2i/d) of rope_theta and head_dim' };
