@@ -2,6 +2,13 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const VSCODE = { name: 'vscode', message: 'only src/ (the extension host) may import vscode' };
+
+/** An import of the top-level folder `dir` by a relative path (`../../src/x`, `../src`). */
+function layer(dir) {
+  return { regex: `^(\\.\\./)+${dir}(/|$)`, message: `this layer may not import ${dir}/ (see eslint.config.mjs: the layering)` };
+}
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.tools/**', 'out/**', 'test-results/**', '**/*.py'] },
   js.configs.recommended,
@@ -20,9 +27,19 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
     },
   },
+  // The layering: protocol/ (the messages between worker, host and webview) imports none of the others;
+  // engine/ (shared by the CLI, the worker and the host) imports neither the host, the webview nor vscode;
+  // webview/ (a browser context) imports neither the host nor the engine. src/ may import all of them.
   {
-    // engine/ is shared by the CLI, the worker and the extension host: it must never import vscode.
     files: ['engine/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: ['vscode'] }] },
+    rules: { 'no-restricted-imports': ['error', { paths: [VSCODE], patterns: [layer('src'), layer('webview')] }] },
+  },
+  {
+    files: ['webview/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [VSCODE], patterns: [layer('src'), layer('engine')] }] },
+  },
+  {
+    files: ['protocol/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [VSCODE], patterns: [layer('src'), layer('engine'), layer('webview')] }] },
   },
 );

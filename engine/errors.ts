@@ -1,15 +1,11 @@
+import type { Place } from '../protocol/place';
+
+export type { Place };
+
 /**
  * A mistake in the user's input (config, weights, ids): reported with the place it was found,
  * never with a stack trace. Anything else that is thrown is a bug in the engine.
  */
-export interface Place {
-  file?: string;
-  /** A JSON key path in a config, like `num_heads` or `layers[2].window`. */
-  key?: string;
-  /** A tensor name in a weights file. */
-  tensor?: string;
-}
-
 export class InspectorError extends Error {
   readonly place: Place;
 

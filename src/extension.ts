@@ -7,8 +7,8 @@ import { ModelTreeProvider } from './sidebar/modelTree';
 import { registerConfigFeatures, type ConfigFeatures } from './config/features';
 import { createLog } from './log';
 import { COMMAND, ENV_OPEN, SETTING, VIEW_TYPE } from './ids';
-import { parseFromWebview, type PanelState, type ToWebview } from './protocol';
-import type { ModelNode } from '../engine/worker/tree';
+import { parseFromWebview, type PanelState, type ToWebview } from '../protocol/webview';
+import type { ModelNode } from '../protocol/tree';
 
 /**
  * What `activate` returns: used by the tests inside VS Code to drive the panel without a visible

@@ -4,7 +4,7 @@
  * with modifiers (VS Code's own shortcuts) and arrows inside a tab list or grid (which use them to
  * move focus) are left alone.
  */
-import type { WebviewCommand } from '../src/protocol';
+import type { WebviewCommand } from '../protocol/webview';
 
 export interface KeyPress {
   key: string;

@@ -12,7 +12,7 @@ import {
   type ParamsInfo,
   type StepInfo,
   type ToWebview,
-} from '../src/protocol';
+} from '../protocol/webview';
 
 export type Tab = 'step' | 'params';
 

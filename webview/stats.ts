@@ -3,7 +3,7 @@
  * views get theirs here, over unmasked entries only, so the −1e9 fill of masked scores does not
  * become the minimum or squash the histogram into one bar.
  */
-import type { AttentionView, TensorStats } from '../src/protocol';
+import type { AttentionView, TensorStats } from '../protocol/webview';
 
 /** Scores at or below this are the additive mask fill (−1e9, −∞), not data. */
 export const MASKED_SCORE = -1e8;

@@ -1,5 +1,5 @@
 /** The webview API VS Code injects, typed with the protocol. */
-import type { FromWebview, PanelState } from '../src/protocol';
+import type { FromWebview, PanelState } from '../protocol/webview';
 import type { WebviewApi } from './state';
 
 declare function acquireVsCodeApi(): {

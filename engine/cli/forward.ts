@@ -78,6 +78,7 @@ export function runForward(argv: string[], out: (s: string) => void = console.lo
   out(`weights   ${model.weightsDescription}${model.seeded ? ' — no weights file beside the config' : ''}`);
   out(`params    ${model.parameterCount().toLocaleString('en-US')}`);
   if (model.unusedWeights.length) out(`unused    ${model.unusedWeights.length} tensors in the file: ${model.unusedWeights.slice(0, 8).join(', ')}${model.unusedWeights.length > 8 ? ', …' : ''}`);
+  if (model.computedBuffers.length) out(`computed  ${model.computedBuffers.length} tensors the file leaves out: ${model.computedBuffers.slice(0, 8).join(', ')}${model.computedBuffers.length > 8 ? ', …' : ''}`);
   if (tokenizer) out(`tokens    ${ids[0].map(label).join(' ')}`);
   out(`forward   ${steps.length} steps in ${ms.toFixed(1)} ms`);
   out('');

@@ -120,35 +120,37 @@ function erfc(x: number): number {
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
+/** Every activation as a function, chosen once by kind (a lookup, never a switch per element). */
+export const ACTIVATION_FNS = {
+  relu: (v: number) => (v > 0 ? v : 0),
+  gelu: (v: number) => 0.5 * v * (1 + erf(v / Math.SQRT2)),
+  gelu_tanh: (v: number) => 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v))),
+  silu: (v: number) => v / (1 + Math.exp(-v)),
+  sigmoid: (v: number) => 1 / (1 + Math.exp(-v)),
+  tanh: (v: number) => Math.tanh(v),
+  identity: (v: number) => v,
+} as const satisfies Record<Activation, (v: number) => number>;
+
 export function activate(kind: Activation, v: number): number {
-  switch (kind) {
-    case 'relu':
-      return v > 0 ? v : 0;
-    case 'gelu':
-      return 0.5 * v * (1 + erf(v / Math.SQRT2));
-    case 'gelu_tanh':
-      return 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)));
-    case 'silu':
-      return v / (1 + Math.exp(-v));
-    case 'sigmoid':
-      return 1 / (1 + Math.exp(-v));
-    case 'tanh':
-      return Math.tanh(v);
-    case 'identity':
-      return v;
-  }
+  return ACTIVATION_FNS[kind](v);
 }
+
+/** An element-wise applier for one activation, chosen once (out may equal x). */
+export function activationKernel(kind: Activation): (out: Float32Array, x: Float32Array) => void {
+  if (kind === 'identity') return (out, x) => void (out !== x && out.set(x));
+  if (kind === 'relu')
+    return (out, x) => {
+      for (let i = 0; i < x.length; i++) out[i] = x[i] > 0 ? x[i] : 0;
+    };
+  const f = ACTIVATION_FNS[kind];
+  return (out, x) => {
+    for (let i = 0; i < x.length; i++) out[i] = f(x[i]);
+  };
+}
+
+const KERNELS = Object.fromEntries((Object.keys(ACTIVATION_FNS) as Activation[]).map((k) => [k, activationKernel(k)])) as Record<Activation, (out: Float32Array, x: Float32Array) => void>;
 
 /** Apply an activation element-wise into out (out may equal x). */
 export function activateInto(out: Float32Array, x: Float32Array, kind: Activation): void {
-  switch (kind) {
-    case 'relu':
-      for (let i = 0; i < x.length; i++) out[i] = x[i] > 0 ? x[i] : 0;
-      return;
-    case 'identity':
-      if (out !== x) out.set(x);
-      return;
-    default:
-      for (let i = 0; i < x.length; i++) out[i] = activate(kind, x[i]);
-  }
+  KERNELS[kind](out, x);
 }

@@ -5,10 +5,12 @@ import { parseNativeConfig } from '../config/native';
 import { SafetensorsFile } from '../io/safetensors';
 import type { ModelSpec } from './spec';
 import { FileWeights, type WeightSource } from './weights';
-import { buildNativeModel } from './native';
-import { buildHfModel, hfSpec } from './hf';
+import { hfSpec } from './hf';
 import { isObject, parseJsonText } from '../config/json';
-import { analyzeConfig } from '../analysis';
+import { analyzeConfig, parseConfigText } from '../analysis';
+import { countParams } from '../analysis/params';
+import { formatShort } from '../analysis/report';
+import { describeModel, type ModelDescription } from './describe';
 import type { TransformerModel } from './transformer';
 import { loadTokenizer, type TextTokenizer } from '../io/tokenizer';
 import { exists, readTextGuarded, type FileKind } from '../io/guarded';
@@ -113,8 +115,12 @@ function short(s: string): string {
   return s.length > 80 ? `${s.slice(0, 80)}…` : s;
 }
 
-/** Models larger than this are analysed, not run: their fp32 weights would not fit the inspector's memory. */
-export const MAX_RUN_PARAMETERS = 1_500_000_000;
+/**
+ * The run-size limit, the one for the CLI and the worker: models with more parameters than this (by the
+ * config analysis) are analysed, not built — seeded or read, their fp32 weights would need more than
+ * 1.6 GB. Their parameter breakdown, memory and KV cache are still shown.
+ */
+export const MAX_RUN_PARAMETERS = 400_000_000;
 
 /**
  * Refuse, before anything is allocated, a model too big to run here (a 600-billion-parameter config must
@@ -125,25 +131,38 @@ export function checkRunnable(configPath: string, maxParameters = MAX_RUN_PARAME
     file: configPath,
     native: configPath.endsWith(NATIVE_SUFFIX),
   });
-  const total = analysis.params.total;
-  if (total > BigInt(maxParameters)) {
-    const gb = Number(total * 4n) / 1e9;
+  refuseIfTooLarge(analysis.params.total, configPath, maxParameters);
+}
+
+function refuseIfTooLarge(total: bigint, configPath: string, maxParameters: number): void {
+  const limit = BigInt(maxParameters);
+  if (total > limit) {
+    const gb = (Number(limit * 4n) / 1e9).toFixed(1);
     throw new InspectorError(
-      `this model has ${total.toLocaleString('en-US')} parameters (${gb.toFixed(1)} GB of fp32 weights); the inspector runs models up to ${maxParameters.toLocaleString('en-US')} parameters — its size analysis (params) still works`,
+      `this model has ${formatShort(total)} parameters: too large to run in the inspector (at most ${formatShort(limit)}, whose fp32 weights take ${gb} GB). Its size analysis (parameter breakdown, memory, KV cache) is still shown.`,
       { file: configPath },
     );
   }
 }
 
+/** Read and parse a config file once, and resolve it into its one description. */
+export function describeConfigFile(configPath: string): ModelDescription {
+  const native = configPath.endsWith(NATIVE_SUFFIX);
+  return describeModel(parseConfigText(readText(configPath, 'config'), configPath), { file: configPath, native });
+}
+
+/**
+ * Load a model: the config is read and parsed once into its description; the parameter count of that
+ * description refuses a model too large to run before anything is allocated; the build takes the
+ * weights by the names the description lists.
+ */
 export function loadModel(p: string, opts: { seed?: number; weights?: 'auto' | 'seeded'; maxParameters?: number } = {}): LoadedModel {
   const configPath = findConfig(p);
-  let spec = readConfigSpec(configPath);
-  checkRunnable(configPath, opts.maxParameters);
-  if (opts.seed !== undefined) spec = { ...spec, seed: opts.seed };
+  const description = describeConfigFile(configPath);
+  refuseIfTooLarge(countParams(description.arch).total, configPath, opts.maxParameters ?? MAX_RUN_PARAMETERS);
+  const spec = opts.seed !== undefined ? { ...description.spec, seed: opts.seed } : description.spec;
   const weightsPath = opts.weights === 'seeded' ? undefined : findWeights(configPath);
   const source: WeightSource | undefined = weightsPath ? openWeights(weightsPath) : undefined;
-  const model = configPath.endsWith(NATIVE_SUFFIX)
-    ? buildNativeModel(spec, source)
-    : buildHfModel(readText(configPath, 'config'), configPath, spec, source);
+  const model = description.build(spec, source);
   return { configPath, weightsPath, spec, model, tokenizer: loadTokenizer(configPath) };
 }

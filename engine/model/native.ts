@@ -9,7 +9,7 @@ import { LatentBottleneckAttention } from '../nn/latent';
 import { Block, Stack, type AttentionModule, type FeedForwardModule, type Sublayer } from '../nn/block';
 import type { RopeSpec } from '../nn/rope';
 import { sinusoidalTable, SINUSOIDAL_ROWS } from '../nn/positional';
-import type { ModelSpec } from './spec';
+import { gateActivation, type ModelSpec } from './spec';
 import { TransformerModel, type Embedder, type Side } from './transformer';
 import { WeightLoader, type WeightSource } from './weights';
 
@@ -73,7 +73,7 @@ export function buildNativeModel(spec: ModelSpec, source?: WeightSource): Transf
     const up = linear(`${name}.linear1`, spec.dFF, d);
     const down = linear(`${name}.linear2`, d, spec.dFF);
     if (spec.ffn === 'mlp') return new FeedForward(hookPath, up, down, spec.activation);
-    const act = spec.ffn === 'swiglu' ? 'silu' : spec.ffn === 'geglu' ? 'gelu' : 'sigmoid';
+    const act = gateActivation(spec);
     return new GatedFeedForward(hookPath, linear(`${name}.linear_gate`, spec.dFF, d), up, down, act);
   };
 

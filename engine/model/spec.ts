@@ -78,3 +78,13 @@ export interface ModelSpec {
   /** Seed for deterministic random weights when no weights file is present. */
   readonly seed: number;
 }
+
+/**
+ * The activation a gated FFN applies to its gate: fixed by the kind in a native config (SwiGLU: SiLU,
+ * GeGLU: exact GELU, GLU: sigmoid), the config's own for a Hugging Face family (Gemma's GeGLU uses the
+ * tanh GELU). For a plain MLP, its activation.
+ */
+export function gateActivation(spec: Pick<ModelSpec, 'family' | 'ffn' | 'activation'>): Activation {
+  if (spec.ffn === 'mlp' || spec.family !== 'native') return spec.activation;
+  return spec.ffn === 'swiglu' ? 'silu' : spec.ffn === 'geglu' ? 'gelu' : 'sigmoid';
+}

@@ -67,6 +67,8 @@ export class TransformerModel {
     readonly weightsDescription: string,
     readonly seeded: boolean,
     readonly headExtras: HeadExtras = {},
+    /** Buffers and formula tables the weights file left out, computed by the engine (empty for seeded weights). */
+    readonly computedBuffers: readonly string[] = [],
   ) {}
 
   private *logits(h: Tensor): Trace {

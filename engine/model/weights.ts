@@ -64,6 +64,7 @@ export class WeightLoader {
   private readonly taken = new Map<string, Tensor>();
   /** Names read from the file but deliberately not used as parameters (e.g. shared-layer copies). */
   private readonly acknowledged = new Set<string>();
+  private readonly computedNames: string[] = [];
 
   constructor(
     readonly source: WeightSource | undefined,
@@ -120,6 +121,44 @@ export class WeightLoader {
   /** Also count a file tensor as used (a buffer the model recomputes, like GPT-2's attn.bias). */
   ignore(name: string): void {
     if (this.source?.shapeOf(name) !== undefined) this.acknowledged.add(name);
+  }
+
+  /**
+   * A buffer the model computes itself (GPT-2's attn.bias, rotary inv_freq, BERT's position_ids,
+   * Marian's final_logits_bias when zero): accepted when the file has it (checked against `expected`
+   * when given: a different table is a different model), reported as computed when it does not.
+   */
+  buffer(name: string, expected?: { values: Tensor; rtol: number; why: string }): void {
+    if (!this.source) return;
+    if (this.source.shapeOf(name) === undefined) {
+      this.computedNames.push(name);
+      return;
+    }
+    if (expected) this.acknowledgeClose(name, expected.values, expected.rtol, expected.why);
+    else this.acknowledged.add(name);
+  }
+
+  /**
+   * A parameter that holds a formula's values (Marian's frozen sinusoid tables): read from the file when
+   * there (it must hold those values), else the formula's values, reported as computed — save_pretrained
+   * leaves such tables out of the checkpoint.
+   */
+  takeComputed(name: string, values: Tensor, rtol: number, why: string): Tensor {
+    const have = this.taken.get(name);
+    if (have) return have;
+    if (this.source && this.source.shapeOf(name) !== undefined) {
+      this.acknowledgeClose(name, values, rtol, why);
+      return this.take(name, values.shape, { kind: 'values', data: values.data });
+    }
+    if (this.source) this.computedNames.push(name);
+    const t = new Tensor(values.shape, new Float32Array(values.data));
+    this.taken.set(name, t);
+    return t;
+  }
+
+  /** Tensors the file left out that the model computed (buffers, formula tables), in order. */
+  computed(): string[] {
+    return [...this.computedNames];
   }
 
   /** Parameters in the order they were taken (each tied tensor once). */

@@ -51,6 +51,24 @@ export type Sublayer =
 const OUT_HOOK = { attn: 'hook_attn_out', cross_attn: 'hook_cross_attn_out', mlp: 'hook_mlp_out' } as const;
 const MID_HOOK = { attn: 'hook_resid_mid', cross_attn: 'hook_resid_mid_cross', mlp: 'hook_resid_mid' } as const;
 
+/** One residual step around a sublayer: norm, sublayer and add in the placement's order, with their hooks. */
+type Residual = (x: Tensor, s: Sublayer, names: { ln: string; out: string; resid: string }, run: (h: Tensor) => Trace) => Trace;
+
+const RESIDUAL = {
+  /** x + Sublayer(Norm(x)). */
+  pre: function* (x, s, names, run) {
+    const h = yield* hook(names.ln, s.norm.forward(x));
+    const out = yield* hook(names.out, yield* run(h));
+    return yield* hook(names.resid, add(x, out));
+  },
+  /** Norm(x + Sublayer(x)); the sum before the norm is the resid hook. */
+  post: function* (x, s, names, run) {
+    const out = yield* hook(names.out, yield* run(x));
+    const sum = yield* hook(names.resid, add(x, out));
+    return yield* hook(names.ln, s.norm.forward(sum));
+  },
+} satisfies Record<NormPlacement, Residual>;
+
 export interface BlockContext {
   /** Mask rules of self-attention (causal, padding, windows…), ANDed together. */
   selfRules?: readonly MaskRule[];
@@ -73,7 +91,12 @@ export class Block {
     readonly placement: NormPlacement,
     /** Extra self-attention mask rules of this layer (e.g. a sliding window). */
     readonly extraRules: readonly MaskRule[] = [],
-  ) {}
+  ) {
+    this.residual = RESIDUAL[placement];
+  }
+
+  /** The residual wrapper of this placement, chosen once: forward has no placement branch. */
+  private readonly residual: Residual;
 
   *forward(x: Tensor, ctx: BlockContext): Trace {
     const p = this.path;
@@ -82,15 +105,7 @@ export class Block {
       const s = this.sublayers[n];
       const ln = `${p}.ln${n + 1}.hook_normalized`;
       const residName = `${p}.${n === this.sublayers.length - 1 ? 'hook_resid_post' : MID_HOOK[s.kind]}`;
-      if (this.placement === 'pre') {
-        const h = yield* hook(ln, s.norm.forward(resid));
-        const out = yield* hook(`${p}.${OUT_HOOK[s.kind]}`, yield* this.runSublayer(s, h, ctx));
-        resid = yield* hook(residName, add(resid, out));
-      } else {
-        const out = yield* hook(`${p}.${OUT_HOOK[s.kind]}`, yield* this.runSublayer(s, resid, ctx));
-        const sum = yield* hook(residName, add(resid, out));
-        resid = yield* hook(ln, s.norm.forward(sum));
-      }
+      resid = yield* this.residual(resid, s, { ln, out: `${p}.${OUT_HOOK[s.kind]}`, resid: residName }, (h) => this.runSublayer(s, h, ctx));
     }
     return resid;
   }

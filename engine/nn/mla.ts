@@ -48,12 +48,14 @@ export class MultiHeadLatentAttention implements AttentionModule {
 
   summary(): ModuleSummary {
     const s = this.sizes;
-    const qParts = this.q.kind === 'direct' ? this.q.proj.tensors() : [...this.q.down.tensors(), ...this.q.up.tensors()];
+    // Every norm kind keeps its gain (and bias) as fields.
+    const normParams = (n: Norm) => [(n as Norm & { weight?: Tensor }).weight, (n as Norm & { bias?: Tensor }).bias].filter((t): t is Tensor => t !== undefined);
+    const qParts = this.q.kind === 'direct' ? this.q.proj.tensors() : [...this.q.down.tensors(), ...normParams(this.q.norm), ...this.q.up.tensors()];
     return {
       path: this.path,
       label: 'Multi-head latent attention (DeepSeek MLA)',
       detail: `${s.heads} heads; K/V from a ${s.kvLoraRank}-wide latent, decoupled RoPE key of ${s.qkRopeHeadDim} dims shared by all heads${s.qLoraRank ? `; queries through a ${s.qLoraRank}-wide latent` : ''}; caches ${s.kvLoraRank + s.qkRopeHeadDim} numbers per token per layer`,
-      tensors: [...qParts, ...this.kvDown.tensors(), ...this.kvUp.tensors(), ...this.out.tensors()],
+      tensors: [...qParts, ...this.kvDown.tensors(), ...normParams(this.kvNorm), ...this.kvUp.tensors(), ...this.out.tensors()],
       heads: { count: s.heads, headDim: s.qkNopeHeadDim + s.qkRopeHeadDim },
     };
   }

@@ -19,14 +19,22 @@ export interface RopeSpec {
   rotaryDim: number;
 }
 
+/** inv_freq [rotaryDim/2]: 1 / θ^(2i/d) in fp32, as Hugging Face computes it (and stores it in old checkpoints). */
+export function ropeInvFreq(spec: RopeSpec): Float32Array {
+  const half = spec.rotaryDim / 2;
+  const out = new Float32Array(half);
+  for (let i = 0; i < half; i++) out[i] = Math.fround(1 / Math.fround(Math.pow(spec.theta, Math.fround((2 * i) / spec.rotaryDim))));
+  return out;
+}
+
 /** cos/sin tables [T, rotaryDim/2] for positions offset … offset+T−1, computed in fp32 like PyTorch. */
 export function ropeTables(spec: RopeSpec, T: number, offset = 0): { cos: Float32Array; sin: Float32Array } {
   const half = spec.rotaryDim / 2;
   const cos = new Float32Array(T * half);
   const sin = new Float32Array(T * half);
+  const inv = ropeInvFreq(spec);
   for (let i = 0; i < half; i++) {
-    // As Hugging Face computes it: 1 / θ^(2i/d) in fp32.
-    const invFreq = Math.fround(1 / Math.fround(Math.pow(spec.theta, Math.fround((2 * i) / spec.rotaryDim))));
+    const invFreq = inv[i];
     for (let t = 0; t < T; t++) {
       const angle = Math.fround((t + offset) * invFreq);
       cos[t * half + i] = Math.cos(angle);
@@ -36,12 +44,23 @@ export function ropeTables(spec: RopeSpec, T: number, offset = 0): { cos: Float3
   return { cos, sin };
 }
 
+/**
+ * Which dims a layout pairs, chosen once per call (no branch in the loop): pair i is (step·i,
+ * step·i + partner); `sign` −1 rotates by −θ (the tutorial variant).
+ */
+const ROPE_PAIRS = {
+  half: (half: number) => ({ step: 1, partner: half, sign: 1 }),
+  interleaved: () => ({ step: 2, partner: 1, sign: 1 }),
+  tutorial_neg: () => ({ step: 2, partner: 1, sign: -1 }),
+} satisfies Record<RopeLayout, (half: number) => { step: number; partner: number; sign: number }>;
+
 /** Rotate q or k [B, T, H, d_head] by position; returns a new tensor. */
 export function applyRope(x: Tensor, spec: RopeSpec, offset = 0): Tensor {
   const [B, T, H, D] = x.shape as [number, number, number, number];
   const R = spec.rotaryDim;
   const half = R / 2;
   const { cos, sin } = ropeTables(spec, T, offset);
+  const { step, partner, sign } = ROPE_PAIRS[spec.layout](half);
   const out = new Tensor(x.shape, new Float32Array(x.data));
   const src = x.data;
   const dst = out.data;
@@ -52,24 +71,12 @@ export function applyRope(x: Tensor, spec: RopeSpec, offset = 0): Tensor {
         for (let i = 0; i < half; i++) {
           const c = cos[t * half + i];
           const s = sin[t * half + i];
-          let a: number;
-          let bIdx: number;
-          if (spec.layout === 'half') {
-            a = o + i;
-            bIdx = o + i + half;
-          } else {
-            a = o + 2 * i;
-            bIdx = o + 2 * i + 1;
-          }
+          const a = o + step * i;
+          const bIdx = a + partner;
           const x1 = src[a];
           const x2 = src[bIdx];
-          if (spec.layout === 'tutorial_neg') {
-            dst[a] = x1 * c + x2 * s;
-            dst[bIdx] = x2 * c - x1 * s;
-          } else {
-            dst[a] = x1 * c - x2 * s;
-            dst[bIdx] = x2 * c + x1 * s;
-          }
+          dst[a] = x1 * c - sign * x2 * s;
+          dst[bIdx] = x2 * c + sign * x1 * s;
         }
       }
     }

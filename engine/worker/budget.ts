@@ -1,6 +1,6 @@
 import { InspectorError } from '../errors';
 import type { ModelSpec } from '../model/spec';
-import type { InputIds } from './messages';
+import type { InputIds } from '../../protocol/worker';
 
 /**
  * The activation budget: before a forward pass runs, an estimate of the bytes its trace (every

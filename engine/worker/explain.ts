@@ -1,6 +1,6 @@
-import type { ModelSpec } from '../model/spec';
+import { gateActivation, type ModelSpec } from '../model/spec';
 import { hookKind, type HookKind } from '../trace/hooks';
-import type { Breadcrumb } from '../../src/protocol';
+import type { Breadcrumb } from '../../protocol/webview';
 
 /**
  * Words for a step: where it sits in the architecture (the breadcrumb) and one sentence on what it
@@ -135,12 +135,12 @@ export function explain(name: string, spec: ModelSpec): string {
     case 'hook_cross_attn_out':
       return `The heads concatenated (head × d_head = d_model) and projected by W_O (+ b_O): what ${kind === 'hook_cross_attn_out' ? 'cross-attention' : 'attention'} adds to the residual stream.`;
     case 'hook_pre':
-      if (spec.ffn !== 'mlp') return `The gate projection gate(x) of the ${GATED_NAME[spec.ffn]} feed-forward, d_model = ${spec.dModel} → d_ff = ${spec.dFF}, before its activation.`;
+      if (spec.ffn !== 'mlp') return `The gate projection gate(x) of the ${gatedName(spec)} feed-forward, d_model = ${spec.dModel} → d_ff = ${spec.dFF}, before its activation.`;
       return `First feed-forward layer, x·W_1ᵀ + b_1, from d_model = ${spec.dModel} up to d_ff = ${spec.dFF}, before the activation.`;
     case 'hook_pre_linear':
       return 'The linear (ungated) half of a gated feed-forward layer, multiplied elementwise by the activated gate.';
     case 'hook_post':
-      if (spec.ffn !== 'mlp') return `${GATED_NAME[spec.ffn]}: ${activationFormula(spec.activation)} of the gate, multiplied elementwise by up(x).`;
+      if (spec.ffn !== 'mlp') return `${gatedName(spec)}: ${activationFormula(gateActivation(spec))} of the gate, multiplied elementwise by up(x).`;
       return `The activation ${activationFormula(spec.activation)} applied elementwise to the first feed-forward layer's output.`;
     case 'hook_mlp_out':
       return `Second feed-forward layer, h·W_2ᵀ + b_2, back from d_ff = ${spec.dFF} to d_model: what the MLP adds to the residual stream.`;
@@ -151,12 +151,22 @@ export function explain(name: string, spec: ModelSpec): string {
   }
 }
 
-const GATED_NAME = {
-  swiglu: 'SwiGLU (SiLU gate, as Llama)',
-  geglu: 'GeGLU (GELU gate)',
-  glu: 'sigmoid GLU (fc1(x)·σ(fc2(x)); sometimes mislabelled "Swish GLU")',
-  mlp: 'MLP',
-} as const;
+/** A gated feed-forward named by the activation its gate really applies (Gemma's is GeGLU-tanh, not SwiGLU). */
+function gatedName(spec: ModelSpec): string {
+  const act = gateActivation(spec);
+  switch (act) {
+    case 'silu':
+      return 'SwiGLU (SiLU gate, as Llama)';
+    case 'gelu':
+      return 'GeGLU (exact GELU gate)';
+    case 'gelu_tanh':
+      return 'GeGLU-tanh (tanh-approximate GELU gate, as Gemma)';
+    case 'sigmoid':
+      return 'sigmoid GLU (fc1(x)·σ(fc2(x)); sometimes mislabelled "Swish GLU")';
+    default:
+      return `${act}-gated GLU`;
+  }
+}
 
 function ropeSentence(spec: ModelSpec): string {
   const p = spec.positional;

@@ -1,4 +1,4 @@
-import type { WorkerFailure, WorkerRequest } from './messages';
+import type { WorkerFailure, WorkerRequest } from '../../protocol/worker';
 import { truncate } from '../io/patterns';
 
 /** Exit codes of the engine process that name why it ended. */

@@ -15,7 +15,7 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { isInspectorError } from '../errors';
 import { Session, type Control } from './session';
-import type { CancelMessage, EngineData, HostToWorker, WorkerToHost } from './messages';
+import type { CancelMessage, EngineData, HostToWorker, WorkerToHost } from '../../protocol/worker';
 import { DEFAULT_MEMORY_BUDGET, ENGINE_EXIT, userFacingFailure } from './failure';
 import { watchTokenizer } from '../io/patterns';
 

@@ -1,5 +1,5 @@
 import type { Analysis, ComponentNode } from '../analysis/index';
-import type { ParamRow, ParamsInfo } from '../../src/protocol';
+import type { ParamRow, ParamsInfo } from '../../protocol/webview';
 
 /**
  * The parameter breakdown the panel shows, from the config analysis (exact, by arithmetic, for any

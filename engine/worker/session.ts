@@ -1,11 +1,10 @@
 import { InspectorError } from '../errors';
 import { findConfig, loadModel, type LoadedModel } from '../model/load';
 import { analyzeFile } from '../analysis/index';
-import { formatShort } from '../analysis/report';
 import { Stepper } from '../trace/stepper';
 import type { Step } from '../trace/step';
 import { isAttentionHook } from '../trace/hooks';
-import type { ModelInfo, ParamsInfo, StepInfo } from '../../src/protocol';
+import type { ModelInfo, ParamsInfo, StepInfo } from '../../protocol/webview';
 import { attentionView, matrixView, type Reduced } from './views';
 import { breadcrumb, explain } from './explain';
 import { encodeNpy, encodeTensorJson } from './export';
@@ -13,7 +12,7 @@ import { modelTree, type ModelNode } from './tree';
 import { paramsInfo } from './params';
 import { DEFAULT_MEMORY_BUDGET } from './failure';
 import { checkBudget } from './budget';
-import type { InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Position, StepSummary, WorkerReply, WorkerRequest } from './messages';
+import type { InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Position, StepSummary, WorkerReply, WorkerRequest } from '../../protocol/worker';
 
 /** How a long request checks for cancellation and reports progress (between steps). */
 export interface Control {
@@ -29,11 +28,8 @@ export const DEFAULT_INPUT_LENGTH = 8;
 /** With a tokenizer, the default input is this text (when it fits the vocabulary and max_len). */
 export const DEFAULT_TEXT = 'The quick brown fox jumps over the lazy dog';
 
-/**
- * Models with more parameters than this (by the config analysis) are not built: seeded or read,
- * their fp32 weights would need more than 1.6 GB in the worker. Their analysis is still shown.
- */
-export const MAX_RUN_PARAMETERS = 400_000_000n;
+/** The run-size limit is engine/model/load.ts's MAX_RUN_PARAMETERS: loadModel refuses a larger model before allocating. */
+export { MAX_RUN_PARAMETERS } from '../model/load';
 
 /**
  * Forward passes computed on load when they are this cheap (about 2 · parameters · tokens
@@ -82,7 +78,6 @@ export class Session {
     this.loaded = undefined;
     this.stepper = undefined;
     this.tree = undefined;
-    checkSize(configPath);
     const loaded = loadModel(configPath, { weights });
     const limits = inputLimits(loaded);
     const chosen = input ? resolveInput(loaded, input) : defaultInput(limits, loaded);
@@ -274,6 +269,7 @@ export class Session {
       ids: [...input.ids],
       parameterCount: model.parameterCount(),
       unusedWeights: [...model.unusedWeights],
+      computedBuffers: [...model.computedBuffers],
     };
   }
 
@@ -328,22 +324,6 @@ export function resolveInput(loaded: LoadedModel, input: InputRequest): InputIds
   if (!ids) throw new InspectorError('input: give token ids or text');
   const decoderIds = side(input.decoderIds, input.decoderText, 'decoder input');
   return decoderIds ? { ids, decoderIds } : { ids };
-}
-
-/** Refuse, before allocating anything, a model too large to build in the worker. */
-function checkSize(configPath: string): void {
-  let total: bigint;
-  try {
-    total = analyzeFile(findConfig(configPath)).params.total;
-  } catch {
-    return; // the analysis cannot read it: building the model reports the problem
-  }
-  if (total > MAX_RUN_PARAMETERS) {
-    throw new InspectorError(
-      `this model has ${formatShort(total)} parameters: too large to run in the inspector (at most ${formatShort(MAX_RUN_PARAMETERS)}, whose fp32 weights take 1.6 GB). The parameter breakdown, memory and KV cache are still shown.`,
-      { file: configPath },
-    );
-  }
 }
 
 /** The same checks the host makes while the user types, repeated here because the worker trusts no one. */

@@ -2,6 +2,7 @@ import type { Tensor } from '../tensor';
 import type { TransformerModel, Side } from '../model/transformer';
 import type { Norm } from '../nn/norm';
 import type { Block, ModuleSummary } from '../nn/block';
+import type { ModelNode } from '../../protocol/tree';
 
 /**
  * The model as a tree for the sidebar: embeddings, blocks, sublayers (attention with its heads, MLP,
@@ -10,28 +11,7 @@ import type { Block, ModuleSummary } from '../nn/block';
  * first seen in it, in tree order, so a tied or shared tensor is counted once, where it first
  * appears, and the children add up to the total.
  */
-export type NodeKind = 'model' | 'stack' | 'embeddings' | 'embedding' | 'positions' | 'block' | 'attention' | 'head' | 'mlp' | 'norm' | 'lm_head';
-
-/** Where selecting a node takes the stepper: one hook, or the preferred step of a module. */
-export type Reveal = { to: 'hook'; name: string } | { to: 'module'; path: string; prefer: string[] };
-
-export interface ModelNode {
-  /** Unique within the tree, e.g. `blocks.0.attn` or `blocks.0.attn#head1`. */
-  id: string;
-  label: string;
-  kind: NodeKind;
-  /** Shapes and variant, e.g. `2 heads × 8` or `16 → 32 → 16, ReLU`. */
-  detail: string;
-  /** Parameters first allocated in this subtree. */
-  parameters: number;
-  note?: string;
-  /** This node's own tensors, by weight name. */
-  tensors: { name: string; shape: number[] }[];
-  /** Steps whose hook name starts with `hookPath + '.'` belong to this node (e.g. `blocks.0.attn`). */
-  hookPath?: string;
-  reveal?: Reveal;
-  children: ModelNode[];
-}
+export { nodeForStep, walkTree, type ModelNode, type NodeKind, type Reveal } from '../../protocol/tree';
 
 /** What a module's selection shows first, in order of preference. */
 const PREFER = {
@@ -153,7 +133,18 @@ export function modelTree(model: TransformerModel): ModelNode {
     if (pos?.kind === 'learned') {
       emb.push({ id: `${prefix}pos_embed`, label: 'Position embedding', kind: 'positions', detail: `learned, ${pos.embedding.weight.shape.join(' × ')}`, ...own([pos.embedding.weight]), reveal: { to: 'hook', name: `${prefix}hook_pos_embed` }, children: [] });
     } else if (pos?.kind === 'table') {
-      emb.push({ id: `${prefix}pos_embed`, label: 'Positional encoding', kind: 'positions', detail: `sinusoidal, ${pos.table.shape.join(' × ')}`, parameters: 0, note: 'a fixed table, no parameters', tensors: [], reveal: { to: 'hook', name: `${prefix}hook_pos_embed` }, children: [] });
+      // A fixed table; Marian holds its tables as frozen parameters, which then count here.
+      const frozen = names.has(pos.table) ? own([pos.table]) : { parameters: 0, tensors: [] };
+      const note = frozen.tensors.length ? 'the sinusoid formula, held as a frozen parameter (never trained)' : 'a fixed table, no parameters';
+      emb.push({ id: `${prefix}pos_embed`, label: 'Positional encoding', kind: 'positions', detail: `sinusoidal, ${pos.table.shape.join(' × ')}`, ...frozen, note, reveal: { to: 'hook', name: `${prefix}hook_pos_embed` }, children: [] });
+    }
+    if (s.embed.tokenTypes) {
+      const tt = s.embed.tokenTypes.weight;
+      emb.push({ id: `${prefix}token_type_embed`, label: 'Token type embedding', kind: 'embedding', detail: tt.shape.join(' × '), ...own([tt]), reveal: { to: 'hook', name: `${prefix}hook_token_type_embed` }, children: [] });
+    }
+    if (s.embed.norm) {
+      const n = s.embed.norm;
+      emb.push({ id: `${prefix}ln_embed`, label: 'Embedding norm', kind: 'norm', detail: `${normLabel(n)}(${D})`, ...own(normTensors(n)), hookPath: `${prefix}ln_embed`, reveal: { to: 'hook', name: `${prefix}ln_embed.hook_normalized` }, children: [] });
     }
     const nodes: ModelNode[] = [
       { id: `${prefix}embeddings`, label: 'Embeddings', kind: 'embeddings', detail: `d_model ${D}`, parameters: sum(emb), tensors: [], reveal: { to: 'hook', name: `${prefix}hook_embed` }, children: emb },
@@ -178,6 +169,11 @@ export function modelTree(model: TransformerModel): ModelNode {
   }
   const head = model.lmHead;
   const tied = head.weight === model.main.embed.token.weight || head.weight === model.decoder?.embed.token.weight;
+  const transform = model.headExtras.transform;
+  if (transform) {
+    const t = own([...transform.dense.tensors(), ...normTensors(transform.norm)]);
+    children.push({ id: 'lm_head.transform', label: 'Head transform', kind: 'mlp', detail: `${transform.dense.inFeatures} → ${transform.dense.outFeatures}, ${transform.act}, ${normLabel(transform.norm)}`, ...t, reveal: { to: 'hook', name: 'logits' }, children: [] });
+  }
   children.push({
     id: 'lm_head',
     label: 'LM head',
@@ -199,26 +195,6 @@ export function modelTree(model: TransformerModel): ModelNode {
   };
 }
 
-/** The deepest node a step belongs to (by hook path, or as the hook it reveals); undefined if none. */
-export function nodeForStep(root: ModelNode, stepName: string): ModelNode | undefined {
-  let best: ModelNode | undefined;
-  const visit = (n: ModelNode, depth: number, bestDepth: { d: number }) => {
-    const owns = (n.hookPath !== undefined && stepName.startsWith(`${n.hookPath}.`)) || (n.reveal?.to === 'hook' && n.reveal.name === stepName);
-    if (owns && depth > bestDepth.d && n.kind !== 'head') {
-      best = n;
-      bestDepth.d = depth;
-    }
-    for (const c of n.children) visit(c, depth + 1, bestDepth);
-  };
-  visit(root, 0, { d: -1 });
-  return best;
-}
-
-/** Every node, depth first, with its parent. */
-export function* walkTree(root: ModelNode, parent?: ModelNode): Generator<{ node: ModelNode; parent?: ModelNode }> {
-  yield { node: root, ...(parent ? { parent } : {}) };
-  for (const c of root.children) yield* walkTree(c, root);
-}
 
 function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);

@@ -1,7 +1,7 @@
 import type { Tensor } from '../tensor';
 import type { AttentionMask } from '../nn/mask';
 import type { Dim } from '../trace/hooks';
-import type { AttentionView, MatrixView, TensorStats } from '../../src/protocol';
+import type { AttentionView, MatrixView, TensorStats } from '../../protocol/webview';
 
 /**
  * Reduces a traced tensor to what the panel shows: batch element 0 only, as a (tokens × features)

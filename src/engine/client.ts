@@ -2,16 +2,13 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { ENGINE_EXIT } from '../../engine/worker/failure';
 import type {
   CancelMessage,
-  Exported,
   HostToWorker,
-  Loaded,
-  Moved,
-  Params,
+  ReplyFor,
   WorkerFailure,
   WorkerReply,
   WorkerRequest,
   WorkerToHost,
-} from '../../engine/worker/messages';
+} from '../../protocol/worker';
 
 /**
  * The extension host's side of the engine process (dist/worker.js, forked with a V8 heap limit and a
@@ -50,16 +47,6 @@ export class EngineError extends Error {
     return where ? `${where}: ${this.message}` : this.message;
   }
 }
-
-type ReplyFor<K extends WorkerRequest['kind']> = K extends 'load' | 'setInput'
-  ? Loaded
-  : K extends 'move'
-    ? Moved
-    : K extends 'export'
-      ? Exported
-      : K extends 'params'
-        ? Params
-        : never;
 
 export interface RequestOptions {
   onProgress?: (message: string, fraction?: number) => void;

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { findConfig } from '../../engine/model/load';
 import { isInspectorError } from '../../engine/errors';
-import type { InputRequest } from '../../engine/worker/messages';
+import type { InputRequest } from '../../protocol/worker';
 import { COMMAND } from '../ids';
 import { configKind } from '../config/recognise';
 import { formatIds, parseInput } from './input';

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { parseFromWebview, type FromWebview, type ToWebview } from '../protocol';
+import { parseFromWebview, type FromWebview, type ToWebview } from '../../protocol/webview';
 import { VIEW_TYPE } from '../ids';
 import type { Log } from '../log';
 import { makeNonce, panelHtml } from './html';

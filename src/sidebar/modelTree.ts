@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { nodeForStep, walkTree, type ModelNode, type NodeKind } from '../../engine/worker/tree';
+import { nodeForStep, walkTree, type ModelNode, type NodeKind } from '../../protocol/tree';
 import { INTERNAL_COMMAND, TREE_VIEW } from '../ids';
 import type { Inspector } from '../inspector/inspector';
 

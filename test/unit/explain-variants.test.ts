@@ -17,3 +17,16 @@ test('the panel names each variant honestly: RoPE layout, gated FFN kind, latent
   assert.match(explain('blocks.0.attn.to_latents.hook_pattern', latent), /Perceiver-style.*Not DeepSeek/);
   assert.match(explain('blocks.0.attn.from_latents.hook_pattern', latent), /O\(n·m\)/);
 });
+
+test("a Hugging Face gated MLP is named by its gate's activation: Gemma's is GeGLU-tanh, Llama's SwiGLU", async () => {
+  const { hfSpec } = await import('../../engine/model/hf');
+  const tiny = { vocab_size: 40, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, head_dim: 8 };
+  const gemma = hfSpec(JSON.stringify({ model_type: 'gemma', ...tiny }));
+  assert.match(explain('blocks.0.mlp.hook_post', gemma), /^GeGLU-tanh .*GELU in its tanh approximation of the gate/);
+  assert.match(explain('blocks.0.mlp.hook_pre', gemma), /GeGLU-tanh/);
+  assert.doesNotMatch(explain('blocks.0.mlp.hook_post', gemma), /SwiGLU/);
+  const llama = hfSpec(JSON.stringify({ model_type: 'llama', ...tiny }));
+  assert.match(explain('blocks.0.mlp.hook_post', llama), /^SwiGLU .*SiLU/);
+  const exact = hfSpec(JSON.stringify({ model_type: 'gemma', ...tiny, hidden_activation: 'gelu' }));
+  assert.match(explain('blocks.0.mlp.hook_post', exact), /^GeGLU \(exact GELU gate\).*erf/);
+});

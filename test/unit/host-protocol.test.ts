@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseFromWebview } from '../../src/protocol';
+import { parseFromWebview } from '../../protocol/webview';
 
 test('well-formed webview messages pass, narrowed to their type', () => {
   assert.deepEqual(parseFromWebview({ type: 'ready' }), { type: 'ready' });

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Session, checkInput, defaultInput, type Control } from '../../engine/worker/session';
-import type { Loaded, Moved } from '../../engine/worker/messages';
+import type { Loaded, Moved } from '../../protocol/worker';
 import { isInspectorError } from '../../engine/errors';
 
 const tutorial = { vocab_size: 32, d_model: 16, num_heads: 2, d_ff: 32, num_layers: 2, max_len: 16, dropout: 0.1 };

@@ -1,7 +1,7 @@
 // The pure parts of the view components (their DOM is checked in a browser by webview/dev/check.mjs).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ParamsInfo } from '../../src/protocol';
+import type { ParamsInfo } from '../../protocol/webview';
 import { attentionKind, headMask } from '../../webview/components/attention-view';
 import { shortPath } from '../../webview/components/header';
 import { grandTotal, visibleRows } from '../../webview/components/param-table';

@@ -1,5 +1,5 @@
 // Small protocol values for the webview tests (not a test file itself).
-import type { AttentionView, ModelInfo, StepInfo } from '../../src/protocol';
+import type { AttentionView, ModelInfo, StepInfo } from '../../protocol/webview';
 
 export const model: ModelInfo = {
   configPath: '/work/examples/tutorial/config.json',

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FromWebview, PanelState } from '../../src/protocol';
+import type { FromWebview, PanelState } from '../../protocol/webview';
 import {
   Store,
   initialState,

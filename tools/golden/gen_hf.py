@@ -6,6 +6,11 @@ package is needed or used):
 
     /usr/bin/python3 tools/golden/gen_hf.py            # rewrite test/fixtures/hf/
     /usr/bin/python3 tools/golden/gen_hf.py --check    # regenerate in memory, compare with the files
+    /work/venv/bin/python tools/golden/gen_hf.py --check   # the same, and cross-checked against transformers
+
+When the interpreter has transformers (and safetensors), every case is also loaded with the real
+transformers class its config names and must give the same logits within fp32 noise
+(hf_ref/transformers_check.py; versions and agreement are recorded in tools/golden/HF.md).
 
 Writes test/fixtures/hf/<case>/ with
     config.json            as save_pretrained writes it (transformers 4.46 key set; see hf_ref/configs.py)
@@ -504,6 +509,15 @@ def main():
             for line in c.report:
                 print("   ", line)
     total = sum(os.path.getsize(os.path.join(dp, f)) for dp, _, fs in os.walk(root) for f in fs)
+    # The real transformers classes, when installed (e.g. /work/venv/bin/python): same logits within fp32 noise.
+    from hf_ref import transformers_check
+    if transformers_check.available():
+        results = transformers_check.check_all(root)
+        bad = [n for n, r in results.items() if not r["ok"]]
+        if bad:
+            sys.exit("the real transformers classes disagree with: " + ", ".join(bad))
+    else:
+        print("transformers is not installed: the cross-check against its classes is skipped")
     print(f"{len(cases)} cases, {total / 1e6:.2f} MB in {os.path.relpath(root, ROOT) if not args.check else root}")
     if args.check:
         import filecmp

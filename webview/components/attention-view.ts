@@ -5,7 +5,7 @@
  * sequential 0–1 scale; scores (`hook_attn_scores`) a diverging scale over the unmasked entries
  * only, so the −1e9 mask fill is drawn as masked rather than as the scale's minimum.
  */
-import type { AttentionView, StepInfo, TensorStats } from '../../src/protocol';
+import type { AttentionView, StepInfo, TensorStats } from '../../protocol/webview';
 import { divergingScale, sequentialScale, symmetricExtent, type ColorScale } from '../color';
 import { h } from '../dom';
 import { formatValue } from '../format';

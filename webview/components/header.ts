@@ -3,7 +3,7 @@
  * warning badge when they are seeded random weights), the parameter count, the input tokens and how
  * many tensors of the weights file went unused.
  */
-import type { ModelInfo } from '../../src/protocol';
+import type { ModelInfo } from '../../protocol/webview';
 import { h } from '../dom';
 import { thousands, visibleToken } from '../format';
 import { badge } from '../toolkit';

@@ -3,7 +3,7 @@
  * (exact counts with thousands separators, and each group's share of the total), weight memory per
  * dtype in binary units with the exact bytes on hover, and the KV cache per token.
  */
-import type { ModelInfo, ParamRow, ParamsInfo } from '../../src/protocol';
+import type { ModelInfo, ParamRow, ParamsInfo } from '../../protocol/webview';
 import { h } from '../dom';
 import { exactBytes, humanBytes, percent, thousands, toBigInt } from '../format';
 import { button } from '../toolkit';

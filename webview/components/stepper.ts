@@ -3,7 +3,7 @@
  * Set Input…, a jump list of the steps, the position "k / n", and the current step's hook name,
  * breadcrumb, shape with its dims, and what it computes.
  */
-import type { FromWebview, WebviewCommand } from '../../src/protocol';
+import type { FromWebview, WebviewCommand } from '../../protocol/webview';
 import { h } from '../dom';
 import { formatDims, formatPosition, formatShape } from '../format';
 import { SHORTCUTS } from '../keyboard';

@@ -1,7 +1,7 @@
 /**
  * Summary statistics (min, max, mean, std) and the value histogram of a step.
  */
-import type { TensorStats } from '../../src/protocol';
+import type { TensorStats } from '../../protocol/webview';
 import { pack, type ColorScale, type ThemeColors } from '../color';
 import { h, paint, pixelRatio } from '../dom';
 import { formatValue, thousands } from '../format';

@@ -4,7 +4,7 @@
  * histogram. The host has already strided wide tensors; what still does not fit the panel is pooled
  * by largest magnitude here.
  */
-import type { MatrixView, StepInfo } from '../../src/protocol';
+import type { MatrixView, StepInfo } from '../../protocol/webview';
 import { divergingScale, symmetricExtent, type ThemeColors } from '../color';
 import { h } from '../dom';
 import { formatValue, thousands } from '../format';

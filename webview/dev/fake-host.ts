@@ -5,7 +5,7 @@
  * 4 heads of 5 × 5 causal attention) and a parameter table.
  *   index.html?theme=light|dark|hc&scenario=tensor|attention|scores|params|gpt2|empty|error|busy|banner|wide|heads
  */
-import type { FromWebview, ModelInfo, PanelState, ParamsInfo, StepInfo, ToWebview } from '../../src/protocol';
+import type { FromWebview, ModelInfo, PanelState, ParamsInfo, StepInfo, ToWebview } from '../../protocol/webview';
 import { computeStats } from '../stats';
 import { THEMES } from './themes';
 

@@ -1,6 +1,6 @@
 import { big, describeIndices, embedding, linear, mod, norm, unembedding } from '../tree';
 import type { ArchDesc, BufferDef, IndexSet, ModuleDef, QuantizationInfo, TensorDef } from '../types';
-import type { HeadKind } from './hf';
+import type { HeadKind } from '../../config/hf/reader';
 
 /** Building blocks shared by the decoder-only families (Llama-style module names). */
 

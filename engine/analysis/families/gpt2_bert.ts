@@ -1,29 +1,19 @@
 import { big, conv1d, describeIndices, embedding, indexRange, linear, mod, norm, unembedding } from '../tree';
 import type { ArchDesc, ModuleDef, TensorDef } from '../types';
-import { headGeometry, type HfConfig } from './hf';
+import type { HfConfig } from '../../config/hf/reader';
+import { resolveGpt2, type Gpt2Config } from '../../config/hf/gpt2';
+import { resolveBert, type BertConfig } from '../../config/hf/bert';
 import { attentionNote } from './decoder';
 
 /** GPT-2 (decoder, Conv1D weights stored [in, out]) and BERT (encoder, with its pooler and task heads). */
 
 export function gpt2Family(c: HfConfig): ArchDesc {
-  const notes: string[] = [];
-  const vocab = c.int('vocab_size', 50257);
-  const maxPos = c.int('n_positions', 1024);
-  const d = c.int('n_embd', 768);
-  const L = c.int('n_layer', 12);
-  const heads = c.int('n_head', 12);
-  const headDim = headGeometry(c, { hidden: d, heads, kvHeads: heads, headsKey: 'n_head', kvKey: 'n_head' });
-  const inner = c.has('n_inner') ? c.int('n_inner', 1) : 4 * d;
-  const tie = c.bool('tie_word_embeddings', true);
-  const cross = c.bool('add_cross_attention', false);
-  const arch = c.architecture();
-  let cls = 'GPT2LMHeadModel';
-  let head: 'lm' | 'seq_cls' | 'none' = 'lm';
-  if (arch === 'GPT2Model') [cls, head] = [arch, 'none'];
-  else if (arch === 'GPT2ForSequenceClassification') [cls, head] = [arch, 'seq_cls'];
-  else if (arch && arch !== 'GPT2LMHeadModel')
-    notes.push(`architectures names ${arch}: counted as GPT2LMHeadModel`);
+  return gpt2Arch(resolveGpt2(c));
+}
 
+/** GPT-2's module tree from its one resolved description (engine/config/hf/gpt2.ts). */
+export function gpt2Arch(g: Gpt2Config): ArchDesc {
+  const { vocab, maxPos, hidden: d, layers: L, heads, headDim, inner, tie, cross, head } = g;
   const attn = mod('attn', {
     category: 'attention',
     tensors: [...conv1d('c_attn', d, 3 * d), ...conv1d('c_proj', d, d)],
@@ -89,7 +79,7 @@ export function gpt2Family(c: HfConfig): ArchDesc {
       }),
     );
   } else if (head === 'seq_cls') {
-    const n = c.numLabels();
+    const n = g.numLabels;
     root.push(
       mod('', {
         label: 'score',
@@ -103,59 +93,28 @@ export function gpt2Family(c: HfConfig): ArchDesc {
   return {
     family: 'gpt2',
     kind: 'decoder',
-    modelClass: cls,
+    modelClass: g.modelClass,
     baseClass: 'GPT2Model',
     hidden: d,
     vocab,
     maxContext: maxPos,
     root: mod('', { children: root }),
     buffers: [],
-    quantization: c.quantization(),
-    storedDtype: c.storedDtype(),
-    notes: [
-      ...notes,
-      'the causal-mask buffers attn.bias / attn.masked_bias in old checkpoints are not parameters',
-    ],
+    quantization: g.quantization,
+    storedDtype: g.storedDtype,
+    notes: g.notes,
   };
 }
 
-type BertHead = 'none' | 'mlm' | 'pretraining' | 'nsp' | 'seq_cls' | 'multiple_choice' | 'token_cls' | 'qa';
-
-const BERT_CLASSES: Record<string, { head: BertHead; pooler: boolean }> = {
-  BertModel: { head: 'none', pooler: true },
-  BertForMaskedLM: { head: 'mlm', pooler: false },
-  BertLMHeadModel: { head: 'mlm', pooler: false },
-  BertForPreTraining: { head: 'pretraining', pooler: true },
-  BertForNextSentencePrediction: { head: 'nsp', pooler: true },
-  BertForSequenceClassification: { head: 'seq_cls', pooler: true },
-  BertForMultipleChoice: { head: 'multiple_choice', pooler: true },
-  BertForTokenClassification: { head: 'token_cls', pooler: false },
-  BertForQuestionAnswering: { head: 'qa', pooler: false },
-};
-
 export function bertFamily(c: HfConfig): ArchDesc {
-  const notes: string[] = [];
-  const vocab = c.int('vocab_size', 30522);
-  const d = c.int('hidden_size', 768);
-  const L = c.int('num_hidden_layers', 12);
-  const heads = c.int('num_attention_heads', 12);
-  const headDim = headGeometry(c, {
-    hidden: d,
-    heads,
-    kvHeads: heads,
-    headsKey: 'num_attention_heads',
-    kvKey: 'num_attention_heads',
-  });
-  const ff = c.int('intermediate_size', 3072);
-  const maxPos = c.int('max_position_embeddings', 512);
-  const types = c.int('type_vocab_size', 2, 0);
-  const posType = c.str('position_embedding_type', 'absolute');
-  let arch = c.architecture() ?? 'BertModel';
-  if (!BERT_CLASSES[arch]) {
-    notes.push(`architectures names ${arch}: counted as BertModel`);
-    arch = 'BertModel';
-  }
-  const { head, pooler } = BERT_CLASSES[arch];
+  return bertArch(resolveBert(c));
+}
+
+/** BERT's module tree from its one resolved description (engine/config/hf/bert.ts). */
+export function bertArch(b: BertConfig): ArchDesc {
+  const notes = [...b.notes];
+  const { vocab, hidden: d, layers: L, heads, headDim, ff, maxPos, typeVocab: types, positionType: posType, head, pooler } = b;
+  const arch = b.modelClass;
   const p = arch === 'BertModel' ? '' : 'bert';
   const full = (n: string): string => (p ? `${p}.${n}` : n);
 
@@ -268,7 +227,7 @@ export function bertFamily(c: HfConfig): ArchDesc {
       }),
     );
   } else if (head === 'seq_cls' || head === 'multiple_choice') {
-    const n = head === 'seq_cls' ? c.numLabels() : 1;
+    const n = head === 'seq_cls' ? b.numLabels : 1;
     heads_.push(
       mod('', {
         label: 'classifier',
@@ -284,7 +243,7 @@ export function bertFamily(c: HfConfig): ArchDesc {
         label: 'classifier',
         category: 'head',
         only: 'task',
-        tensors: linear('classifier', d, c.numLabels(), true),
+        tensors: linear('classifier', d, b.numLabels, true),
       }),
     );
   } else if (head === 'qa') {
@@ -307,8 +266,8 @@ export function bertFamily(c: HfConfig): ArchDesc {
     maxContext: maxPos,
     root: mod('', { children: [bert, ...heads_] }),
     buffers: [],
-    quantization: c.quantization(),
-    storedDtype: c.storedDtype(),
+    quantization: b.quantization,
+    storedDtype: b.storedDtype,
     notes,
   };
 }

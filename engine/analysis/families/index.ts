@@ -2,7 +2,7 @@ import { InspectorError } from '../../errors';
 import { describeValue, isObject, type JsonValue } from '../../config/json';
 import { NATIVE_KEYS, nativeSpecFromJson } from '../../config/native';
 import type { ArchDesc } from '../types';
-import { HfConfig } from './hf';
+import { HfConfig } from '../../config/hf/reader';
 import { LLAMA_FAMILIES, llamaFamily } from './llama';
 import { DEEPSEEK_FAMILIES, deepseekFamily } from './deepseek';
 import { bertFamily, gpt2Family } from './gpt2_bert';

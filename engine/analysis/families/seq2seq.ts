@@ -1,6 +1,7 @@
 import { big, describeIndices, embedding, indexRange, linear, mod, norm, unembedding } from '../tree';
 import type { ArchDesc, AttentionDef, BufferDef, ModuleDef, TensorDef } from '../types';
-import { headGeometry, type HfConfig } from './hf';
+import type { HfConfig } from '../../config/hf/reader';
+import { resolveBart, type BartConfig } from '../../config/hf/bart';
 import { attentionNote } from './decoder';
 
 /**
@@ -151,45 +152,18 @@ export function t5Family(c: HfConfig): ArchDesc {
 
 /** BART and Marian: the same layer layout (fairseq names), different embeddings. */
 export function bartFamily(c: HfConfig, family: 'bart' | 'marian'): ArchDesc {
-  const notes: string[] = [];
+  return bartArch(resolveBart(c, family));
+}
+
+/** BART's or Marian's module tree from the one resolved description (engine/config/hf/bart.ts). */
+export function bartArch(b: BartConfig): ArchDesc {
+  const notes = [...b.notes];
+  const family = b.family;
   const marian = family === 'marian';
-  const vocab = c.int('vocab_size', marian ? 58101 : 50265);
-  const decVocab = marian ? c.int('decoder_vocab_size', vocab) : vocab;
-  const d = c.int('d_model', 1024);
-  const Le = c.int('encoder_layers', 12);
-  const Ld = c.int('decoder_layers', 12);
-  const He = c.int('encoder_attention_heads', 16);
-  const Hd = c.int('decoder_attention_heads', 16);
-  const hdE = headGeometry(c, {
-    hidden: d,
-    heads: He,
-    kvHeads: He,
-    headsKey: 'encoder_attention_heads',
-    kvKey: 'encoder_attention_heads',
-  });
-  const hdD = headGeometry(c, {
-    hidden: d,
-    heads: Hd,
-    kvHeads: Hd,
-    headsKey: 'decoder_attention_heads',
-    kvKey: 'decoder_attention_heads',
-  });
-  const ffE = c.int('encoder_ffn_dim', 4096);
-  const ffD = c.int('decoder_ffn_dim', 4096);
-  const maxPos = c.int('max_position_embeddings', 1024);
-  const share = marian ? c.bool('share_encoder_decoder_embeddings', true) : true;
-  if (share && decVocab !== vocab)
-    c.fail(
-      'decoder_vocab_size',
-      `shared encoder/decoder embeddings need decoder_vocab_size (${decVocab}) = vocab_size (${vocab})`,
-    );
-  const tie = c.bool('tie_word_embeddings', true);
-  const P = marian ? 'Marian' : 'Bart';
-  const taskCls = marian ? 'MarianMTModel' : 'BartForConditionalGeneration';
-  const arch = c.architecture();
-  let cls = taskCls;
-  if (arch === `${P}Model` || arch === `${P}ForSequenceClassification`) cls = arch;
-  else if (arch && arch !== taskCls) notes.push(`architectures names ${arch}: counted as ${taskCls}`);
+  const { vocab, decoderVocab: decVocab, hidden: d, maxPos, share, tie, taskClass } = b;
+  const [Le, Ld, He, Hd, hdE, hdD, ffE, ffD] = [b.encoder.layers, b.decoder.layers, b.encoder.heads, b.decoder.heads, b.encoder.headDim, b.decoder.headDim, b.encoder.ff, b.decoder.ff];
+  const P = b.prefix;
+  const cls = b.modelClass;
   const pre = cls === `${P}Model` ? '' : 'model';
   const full = (n: string): string => (pre ? `${pre}.${n}` : n);
 
@@ -248,7 +222,7 @@ export function bartFamily(c: HfConfig, family: 'bart' | 'marian'): ArchDesc {
     children: [stack('encoder'), stack('decoder')],
   });
   const children: ModuleDef[] = [model];
-  if (cls === taskCls) {
+  if (cls === taskClass) {
     const tiedTo = !tie ? undefined : share ? sharedName : full('decoder.embed_tokens.weight');
     children.push(
       mod('', {
@@ -270,7 +244,7 @@ export function bartFamily(c: HfConfig, family: 'bart' | 'marian'): ArchDesc {
         category: 'head',
         only: 'task',
         stream: 'sequence',
-        tensors: [...linear('dense', d, d, true), ...linear('out_proj', d, c.numLabels(), true)],
+        tensors: [...linear('dense', d, d, true), ...linear('out_proj', d, b.numLabels, true)],
       }),
     );
   }
@@ -289,8 +263,8 @@ export function bartFamily(c: HfConfig, family: 'bart' | 'marian'): ArchDesc {
     maxContext: maxPos,
     root: mod('', { children }),
     buffers,
-    quantization: c.quantization(),
-    storedDtype: c.storedDtype(),
+    quantization: b.quantization,
+    storedDtype: b.storedDtype,
     notes,
   };
 }

@@ -1,4 +1,5 @@
-import { ConfigReader, type JsonObject } from '../../config/json';
+import { InspectorError } from '../../errors';
+import type { BertConfig } from '../../config/hf/bert';
 import { Embedding } from '../../nn/embedding';
 import { Linear } from '../../nn/linear';
 import { LayerNorm, type NormSpec } from '../../nn/norm';
@@ -8,7 +9,7 @@ import { Block, Stack } from '../../nn/block';
 import type { ModelSpec } from '../spec';
 import type { TransformerModel } from '../transformer';
 import { WeightLoader, type WeightSource } from '../weights';
-import { activation, detectPrefix, linear, requireDivisible, HF_SPEC_DEFAULTS, assemble } from './common';
+import { detectPrefix, linear, HF_ACTIVATIONS, HF_SPEC_DEFAULTS, assemble } from './common';
 
 /**
  * BERT as BertForMaskedLM: post-norm encoder (LayerNorm(x + sublayer(x)), eps 1e-12), word + position +
@@ -16,34 +17,31 @@ import { activation, detectPrefix, linear, requireDivisible, HF_SPEC_DEFAULTS, a
  * decoder tied to the word embeddings, plus a bias). A pooler in the file is reported as unused: the
  * masked-LM head does not use it. Names carry `bert.` in task models and none in a bare BertModel.
  */
-export function bertSpec(obj: JsonObject, file?: string): ModelSpec {
-  const r = new ConfigReader(obj, file);
-  const d = r.int('hidden_size', { max: 1_000_000 });
-  const heads = r.int('num_attention_heads', { max: d });
-  requireDivisible(r, 'num_attention_heads', d, 'hidden_size', heads);
-  if (r.string('position_embedding_type', 'absolute') !== 'absolute')
-    r.fail('position_embedding_type', 'only absolute position embeddings are supported');
+/** The run spec of a resolved BERT config; refuses what the engine does not run, naming the key. */
+export function bertRunSpec(b: BertConfig): ModelSpec {
+  const fail = (key: string, message: string): never => {
+    throw new InspectorError(message, { file: b.file, key });
+  };
+  if (b.positionType !== 'absolute') fail('position_embedding_type', 'only absolute position embeddings are supported');
+  if (b.typeVocab === 0) fail('type_vocab_size', 'BERT without token type embeddings (type_vocab_size 0) is analysed, not run');
+  const act = b.activation.fn ?? fail('hidden_act', `activation "${b.activation.name}" is not supported (known: ${Object.keys(HF_ACTIVATIONS).join(', ')})`);
   return {
     ...HF_SPEC_DEFAULTS,
     family: 'bert',
     architecture: 'encoder',
-    vocabSize: r.int('vocab_size', { max: 10_000_000 }),
-    tgtVocabSize: r.int('vocab_size', { max: 10_000_000 }),
-    dModel: d,
-    numHeads: heads,
-    kvHeads: heads,
-    headDim: d / heads,
+    vocabSize: b.vocab,
+    tgtVocabSize: b.vocab,
+    dModel: b.hidden,
+    numHeads: b.heads,
+    kvHeads: b.heads,
+    headDim: b.headDim,
     ffn: 'mlp',
-    dFF: r.int('intermediate_size', { max: 10_000_000 }),
-    numLayers: r.int('num_hidden_layers', { max: 10_000 }),
-    maxLen: r.int('max_position_embeddings', { default: 512 }),
+    dFF: b.ff,
+    numLayers: b.layers,
+    maxLen: b.maxPos,
     placement: 'post',
-    norm: {
-      kind: 'layernorm',
-      eps: r.number('layer_norm_eps', { default: 1e-12, min: 0, exclusiveMin: true }),
-      bias: true,
-    },
-    activation: activation(r, 'hidden_act', 'gelu'),
+    norm: { kind: 'layernorm', eps: b.eps, bias: true },
+    activation: act,
     positional: { kind: 'learned' },
     finalNorm: false,
     scaleEmbedding: false,
@@ -52,11 +50,12 @@ export function bertSpec(obj: JsonObject, file?: string): ModelSpec {
   };
 }
 
-export function buildBert(spec: ModelSpec, obj: JsonObject, source?: WeightSource): TransformerModel {
+/** Weights by BERT's names (`bert.`-prefixed in task models), as the description resolved them. */
+export function buildBertModel(b: BertConfig, spec: ModelSpec, source?: WeightSource): TransformerModel {
   const w = new WeightLoader(source, spec.seed);
   const p = detectPrefix(source, 'embeddings.word_embeddings.weight', ['bert.', '']);
   const d = spec.dModel;
-  const typeVocab = new ConfigReader(obj).int('type_vocab_size', { default: 2 });
+  const typeVocab = b.typeVocab;
   const normSpec = spec.norm as NormSpec & { kind: 'layernorm' };
   const ln = (name: string) =>
     new LayerNorm(
@@ -111,7 +110,7 @@ export function buildBert(spec: ModelSpec, obj: JsonObject, source?: WeightSourc
     ),
     norm: ln(`${p}embeddings.LayerNorm`),
   };
-  w.ignore(`${p}embeddings.position_ids`);
+  w.buffer(`${p}embeddings.position_ids`);
   const bias = w.take('cls.predictions.bias', [spec.vocabSize], { kind: 'zeros' });
   w.acknowledgeCopy(
     'cls.predictions.decoder.weight',

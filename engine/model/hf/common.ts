@@ -1,11 +1,9 @@
 import { Tensor } from '../../tensor';
-import { InspectorError } from '../../errors';
-import { ConfigReader, type JsonObject } from '../../config/json';
-import type { Activation } from '../../kernels/ops';
 import { Linear } from '../../nn/linear';
 import type { WeightLoader, WeightSource } from '../weights';
 import type { ModelSpec } from '../spec';
 import { TransformerModel, type HeadExtras, type Side } from '../transformer';
+import { HF_ACTIVATIONS } from '../../config/hf/activation';
 
 /** The spec fields every Hugging Face family shares (inference only: no dropout; HF masks only by attention_mask). */
 export const HF_SPEC_DEFAULTS = {
@@ -48,34 +46,11 @@ export function assemble(
     description,
     !source,
     extras,
+    w.computed(),
   );
 }
 
-/** Hugging Face activation names → the engine's, with the variant stated (exact vs. tanh GELU). */
-export const HF_ACTIVATIONS: Record<string, Activation> = {
-  relu: 'relu',
-  gelu: 'gelu',
-  gelu_new: 'gelu_tanh',
-  gelu_pytorch_tanh: 'gelu_tanh',
-  gelu_fast: 'gelu_tanh',
-  silu: 'silu',
-  swish: 'silu',
-  sigmoid: 'sigmoid',
-  tanh: 'tanh',
-};
-
-export function activation(r: ConfigReader, key: string, def: string): Activation {
-  const name = r.string(key, def);
-  const act = HF_ACTIVATIONS[name];
-  if (!act)
-    r.fail(key, `activation "${name}" is not supported (known: ${Object.keys(HF_ACTIVATIONS).join(', ')})`);
-  return act;
-}
-
-/** The first of several names a key goes by in a family's configs (e.g. n_embd / hidden_size). */
-export function alias(obj: JsonObject, ...keys: string[]): string {
-  return keys.find((k) => obj[k] !== undefined && obj[k] !== null) ?? keys[0];
-}
+export { HF_ACTIVATIONS };
 
 /**
  * Checkpoints of one family differ in a name prefix (GPT-2's official file has `h.0…`, a saved
@@ -109,10 +84,3 @@ export function linear(w: WeightLoader, name: string, out: number, inp: number, 
   );
 }
 
-export function requireDivisible(r: ConfigReader, key: string, a: number, aName: string, b: number): void {
-  if (a % b !== 0) r.fail(key, `${aName} (${a}) must be divisible by ${key} (${b})`);
-}
-
-export function unsupported(r: ConfigReader, key: string, why: string): never {
-  throw new InspectorError(why, { file: r.file, key });
-}

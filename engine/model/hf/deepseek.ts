@@ -1,4 +1,5 @@
-import { ConfigReader, type JsonObject } from '../../config/json';
+import { InspectorError } from '../../errors';
+import type { DeepseekConfig } from '../../config/hf/deepseek';
 import { Embedding } from '../../nn/embedding';
 import { Linear } from '../../nn/linear';
 import { RMSNorm, type NormSpec } from '../../nn/norm';
@@ -9,77 +10,66 @@ import { Block, Stack, type FeedForwardModule } from '../../nn/block';
 import type { ModelSpec } from '../spec';
 import type { TransformerModel } from '../transformer';
 import { WeightLoader, type WeightSource } from '../weights';
-import { activation, linear, HF_SPEC_DEFAULTS, assemble, causalLmHead } from './common';
+import { linear, HF_ACTIVATIONS, HF_SPEC_DEFAULTS, assemble, causalLmHead } from './common';
+import { rotaryBuffers } from './llama';
 
 /**
  * DeepSeek-V2 (DeepseekV2ForCausalLM): Llama-like pre-norm RMSNorm decoder with multi-head latent
  * attention and DeepSeek-MoE feed-forwards after the first `first_k_dense_replace` layers.
  */
-export function deepseekV2Spec(obj: JsonObject, file?: string): ModelSpec {
-  const r = new ConfigReader(obj, file);
-  const d = r.int('hidden_size', { max: 1_000_000 });
-  const heads = r.int('num_attention_heads', { max: 1_000_000 });
-  if (r.has('rope_scaling'))
-    r.fail(
-      'rope_scaling',
-      'RoPE scaling (YaRN) is not supported when running: remove it to run at the base frequencies',
-    );
-  const nope = r.int('qk_nope_head_dim', { default: 128 });
-  const ropeDim = r.int('qk_rope_head_dim', { default: 64 });
-  if (ropeDim % 2 !== 0)
-    r.fail('qk_rope_head_dim', 'RoPE rotates pairs of dims: qk_rope_head_dim must be even');
-  r.int('kv_lora_rank', { default: 512 });
-  r.int('v_head_dim', { default: 128 });
-  if (r.has('q_lora_rank')) r.int('q_lora_rank');
+/** The run spec of a resolved DeepSeek-V2 config; refuses what the engine does not run, naming the key. */
+export function deepseekRunSpec(cfg: DeepseekConfig): ModelSpec {
+  const fail = (key: string, message: string): never => {
+    throw new InspectorError(message, { file: cfg.file, key });
+  };
+  if (cfg.ropeScaled) fail('rope_scaling', 'RoPE scaling (YaRN) is not supported when running: remove it to run at the base frequencies');
+  if (cfg.mla.rope % 2 !== 0) fail('qk_rope_head_dim', 'RoPE rotates pairs of dims: qk_rope_head_dim must be even');
+  if (cfg.moe.routed > 0 && cfg.moe.scoring !== 'softmax')
+    fail('scoring_func', `router scoring "${cfg.moe.scoring}" is not supported when running (DeepSeek-V2 uses softmax)`);
+  if (cfg.moe.routed > 0 && !['greedy', 'gready', 'group_limited_greedy'].includes(cfg.moe.topkMethod))
+    fail('topk_method', `'topk_method' must be one of greedy, gready, group_limited_greedy, got "${cfg.moe.topkMethod}"`);
+  const act = cfg.activation.fn ?? fail('hidden_act', `activation "${cfg.activation.name}" is not supported (known: ${Object.keys(HF_ACTIVATIONS).join(', ')})`);
+  const { nope, rope } = cfg.mla;
   return {
     ...HF_SPEC_DEFAULTS,
-    family: 'deepseek_v2',
+    family: cfg.family,
     architecture: 'decoder',
-    vocabSize: r.int('vocab_size', { max: 10_000_000 }),
-    tgtVocabSize: r.int('vocab_size', { max: 10_000_000 }),
-    dModel: d,
-    numHeads: heads,
-    kvHeads: heads,
-    headDim: nope + ropeDim,
+    vocabSize: cfg.vocab,
+    tgtVocabSize: cfg.vocab,
+    dModel: cfg.hidden,
+    numHeads: cfg.heads,
+    kvHeads: cfg.heads,
+    headDim: nope + rope,
     ffn: 'swiglu',
-    dFF: r.int('intermediate_size', { max: 10_000_000 }),
-    numLayers: r.int('num_hidden_layers', { max: 10_000 }),
-    maxLen: r.int('max_position_embeddings', { default: 2048 }),
+    dFF: cfg.ff,
+    numLayers: cfg.layers,
+    maxLen: cfg.maxPos,
     placement: 'pre',
-    norm: {
-      kind: 'rmsnorm',
-      eps: r.number('rms_norm_eps', { default: 1e-6, min: 0, exclusiveMin: true }),
-      gainOffset: 0,
-    },
-    activation: activation(r, 'hidden_act', 'silu'),
-    positional: {
-      kind: 'rotary',
-      layout: 'half',
-      theta: r.number('rope_theta', { default: 10000, min: 1 }),
-      partialFactor: ropeDim / (nope + ropeDim),
-    },
+    norm: { kind: 'rmsnorm', eps: cfg.eps, gainOffset: 0 },
+    activation: act,
+    positional: { kind: 'rotary', layout: 'half', theta: cfg.ropeTheta, partialFactor: rope / (nope + rope) },
     finalNorm: true,
     scaleEmbedding: false,
-    tieEmbeddings: r.bool('tie_word_embeddings', false),
+    tieEmbeddings: cfg.tie,
     outputBias: false,
   };
 }
 
-export function buildDeepseekV2(spec: ModelSpec, obj: JsonObject, source?: WeightSource): TransformerModel {
-  const r = new ConfigReader(obj);
+/** Weights by DeepSeek's names, with the MLA sizes, MoE layout and router the description resolved. */
+export function buildDeepseekModel(cfg: DeepseekConfig, spec: ModelSpec, source?: WeightSource): TransformerModel {
   const w = new WeightLoader(source, spec.seed);
   const d = spec.dModel;
   const H = spec.numHeads;
   const sizes = {
     heads: H,
-    kvLoraRank: r.int('kv_lora_rank', { default: 512 }),
-    qLoraRank: r.has('q_lora_rank') ? r.int('q_lora_rank') : undefined,
-    qkNopeHeadDim: r.int('qk_nope_head_dim', { default: 128 }),
-    qkRopeHeadDim: r.int('qk_rope_head_dim', { default: 64 }),
-    vHeadDim: r.int('v_head_dim', { default: 128 }),
+    kvLoraRank: cfg.mla.kvLora,
+    qLoraRank: cfg.mla.qLora ?? undefined,
+    qkNopeHeadDim: cfg.mla.nope,
+    qkRopeHeadDim: cfg.mla.rope,
+    vHeadDim: cfg.mla.v,
   };
   const dq = sizes.qkNopeHeadDim + sizes.qkRopeHeadDim;
-  const bias = r.bool('attention_bias', false);
+  const bias = cfg.mla.bias;
   const normSpec = spec.norm as NormSpec & { kind: 'rmsnorm' };
   const norm = (name: string, width = d) =>
     new RMSNorm(normSpec, w.take(`${name}.weight`, [width], { kind: 'ones' }));
@@ -96,22 +86,12 @@ export function buildDeepseekV2(spec: ModelSpec, obj: JsonObject, source?: Weigh
       linear(w, `${wp}.down_proj`, d, inner, false),
       spec.activation,
     );
-  const experts = r.has('n_routed_experts') ? r.int('n_routed_experts') : 0;
-  const firstDense = r.int('first_k_dense_replace', { default: 0, min: 0 });
-  const freq = r.int('moe_layer_freq', { default: 1 });
-  const moeInner = r.int('moe_intermediate_size', { default: spec.dFF });
-  const shared = r.has('n_shared_experts') ? r.int('n_shared_experts', { min: 0 }) : 0;
-  const scoring = r.string('scoring_func', 'softmax');
-  if (experts > 0 && scoring !== 'softmax')
-    r.fail(
-      'scoring_func',
-      `router scoring "${scoring}" is not supported when running (DeepSeek-V2 uses softmax)`,
-    );
+  const m = cfg.moe;
+  const experts = m.routed;
+  const moeInner = m.expertFF;
+  const shared = m.shared;
   // DeepSeek's own config class spells the default "gready".
-  const method =
-    experts > 0
-      ? r.oneOf('topk_method', ['greedy', 'gready', 'group_limited_greedy'] as const, 'greedy')
-      : 'greedy';
+  const method = m.topkMethod === 'group_limited_greedy' ? 'group_limited_greedy' : 'greedy';
   const blocks: Block[] = [];
   for (let i = 0; i < spec.numLayers; i++) {
     const wp = `model.layers.${i}`;
@@ -138,7 +118,7 @@ export function buildDeepseekV2(spec: ModelSpec, obj: JsonObject, source?: Weigh
       1 / Math.sqrt(dq),
     );
     let ffn: FeedForwardModule;
-    if (experts > 0 && i >= firstDense && i % freq === 0) {
+    if (cfg.isMoeLayer(i)) {
       const routed = Array.from({ length: experts }, (_, e) =>
         swiglu(`${hp}.mlp.experts.${e}`, `${wp}.mlp.experts.${e}`, moeInner),
       );
@@ -149,14 +129,7 @@ export function buildDeepseekV2(spec: ModelSpec, obj: JsonObject, source?: Weigh
         shared > 0
           ? swiglu(`${hp}.mlp.shared_experts`, `${wp}.mlp.shared_experts`, moeInner * shared)
           : undefined,
-        {
-          topK: r.int('num_experts_per_tok', { max: experts }),
-          method: method === 'gready' ? 'greedy' : method,
-          groups: r.int('n_group', { default: 1 }),
-          topkGroups: r.int('topk_group', { default: 1 }),
-          normTopK: r.bool('norm_topk_prob', false),
-          scale: r.number('routed_scaling_factor', { default: 1 }),
-        },
+        { topK: m.topK, method, groups: m.groups, topkGroups: m.topkGroups, normTopK: m.normTopK, scale: m.scale },
       );
     } else {
       ffn = swiglu(`${hp}.mlp`, `${wp}.mlp`, spec.dFF);
@@ -172,6 +145,7 @@ export function buildDeepseekV2(spec: ModelSpec, obj: JsonObject, source?: Weigh
       ),
     );
   }
+  rotaryBuffers(w, spec.numLayers, rope);
   const emb = w.take('model.embed_tokens.weight', [spec.vocabSize, d], { kind: 'embedding' });
   const head = causalLmHead(w, spec, emb);
   const stack = new Stack('', blocks, norm('model.norm'));

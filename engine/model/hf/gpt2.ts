@@ -1,4 +1,5 @@
-import { ConfigReader, type JsonObject } from '../../config/json';
+import { InspectorError } from '../../errors';
+import type { Gpt2Config } from '../../config/hf/gpt2';
 import { Embedding } from '../../nn/embedding';
 import { Linear } from '../../nn/linear';
 import { LayerNorm, type NormSpec } from '../../nn/norm';
@@ -9,8 +10,8 @@ import type { ModelSpec } from '../spec';
 import type { TransformerModel } from '../transformer';
 import { WeightLoader, type WeightSource } from '../weights';
 import {
-  activation,
-  alias,
+  causalLmHead,
+  HF_ACTIVATIONS,
   detectPrefix,
   sliceRows,
   transpose2d,
@@ -24,52 +25,44 @@ import {
  * `transformer.`-prefixed when saved from GPT2LMHeadModel; `attn.bias`/`attn.masked_bias` are causal-mask
  * buffers (recomputed, not parameters); `lm_head.weight` is tied to `wte` and usually absent.
  */
-export function gpt2Spec(obj: JsonObject, file?: string): ModelSpec {
-  const r = new ConfigReader(obj, file);
-  const d = r.int(alias(obj, 'n_embd', 'hidden_size'), { max: 1_000_000 });
-  const heads = r.int(alias(obj, 'n_head', 'num_attention_heads'), { max: d });
-  if (d % heads !== 0)
-    r.fail(
-      alias(obj, 'n_head', 'num_attention_heads'),
-      `n_embd (${d}) must be divisible by n_head (${heads})`,
-    );
-  const inner = r.has('n_inner') ? r.int('n_inner') : 4 * d;
-  const norm: NormSpec = {
-    kind: 'layernorm',
-    eps: r.number('layer_norm_epsilon', { default: 1e-5, min: 0, exclusiveMin: true }),
-    bias: true,
+/** The run spec of a resolved GPT-2 config; refuses what the engine does not run, naming the key. */
+export function gpt2RunSpec(g: Gpt2Config): ModelSpec {
+  const fail = (key: string, message: string): never => {
+    throw new InspectorError(message, { file: g.file, key });
   };
+  if (g.cross) fail('add_cross_attention', 'GPT-2 with cross-attention (a decoder for an encoder) is analysed, not run');
+  const act = g.activation.fn ?? fail('activation_function', `activation "${g.activation.name}" is not supported (known: ${Object.keys(HF_ACTIVATIONS).join(', ')})`);
   return {
     ...HF_SPEC_DEFAULTS,
     family: 'gpt2',
     architecture: 'decoder',
-    vocabSize: r.int('vocab_size', { default: 50257 }),
-    tgtVocabSize: r.int('vocab_size', { default: 50257 }),
-    dModel: d,
-    numHeads: heads,
-    kvHeads: heads,
-    headDim: d / heads,
+    vocabSize: g.vocab,
+    tgtVocabSize: g.vocab,
+    dModel: g.hidden,
+    numHeads: g.heads,
+    kvHeads: g.heads,
+    headDim: g.headDim,
     ffn: 'mlp',
-    dFF: inner,
-    numLayers: r.int(alias(obj, 'n_layer', 'num_hidden_layers'), { max: 10_000 }),
-    maxLen: r.int(alias(obj, 'n_positions', 'max_position_embeddings'), { default: 1024 }),
+    dFF: g.inner,
+    numLayers: g.layers,
+    maxLen: g.maxPos,
     placement: 'pre',
-    norm,
-    activation: activation(r, 'activation_function', 'gelu_new'),
+    norm: { kind: 'layernorm', eps: g.eps, bias: true },
+    activation: act,
     positional: { kind: 'learned' },
     finalNorm: true,
     scaleEmbedding: false,
-    tieEmbeddings: true,
+    tieEmbeddings: g.tie,
     outputBias: false,
   };
 }
 
-export function buildGpt2(spec: ModelSpec, obj: JsonObject, source?: WeightSource): TransformerModel {
+/** Weights by their GPT-2 names (unprefixed, or `transformer.`), as the description resolved them. */
+export function buildGpt2Model(g: Gpt2Config, spec: ModelSpec, source?: WeightSource): TransformerModel {
   const w = new WeightLoader(source, spec.seed);
   const p = detectPrefix(source, 'wte.weight', ['', 'transformer.']);
   const d = spec.dModel;
-  const r = new ConfigReader(obj);
-  const byLayerIdx = r.bool('scale_attn_by_inverse_layer_idx', false);
+  const byLayerIdx = g.scaleByLayerIdx;
   const ln = (name: string) => {
     const norm = spec.norm as NormSpec & { kind: 'layernorm' };
     return new LayerNorm(
@@ -90,7 +83,8 @@ export function buildGpt2(spec: ModelSpec, obj: JsonObject, source?: WeightSourc
     const cAttn = conv1d(`h.${i}.attn.c_attn`, d, 3 * d); // q | k | v along the output axis
     const part = (k: number) =>
       new Linear(sliceRows(cAttn.weight, k * d, (k + 1) * d), sliceRows(cAttn.bias!, k * d, (k + 1) * d));
-    w.ignore(`${p}h.${i}.attn.bias`);
+    // The causal mask as buffers: in old checkpoints, left out by save_pretrained today (computed either way).
+    w.buffer(`${p}h.${i}.attn.bias`);
     w.ignore(`${p}h.${i}.attn.masked_bias`);
     const scale = 1 / Math.sqrt(spec.headDim) / (byLayerIdx ? i + 1 : 1);
     const attn = new MultiHeadAttention(
@@ -121,11 +115,11 @@ export function buildGpt2(spec: ModelSpec, obj: JsonObject, source?: WeightSourc
   }
   const wte = w.take(`${p}wte.weight`, [spec.vocabSize, d], { kind: 'embedding' });
   const wpe = w.take(`${p}wpe.weight`, [spec.maxLen, d], { kind: 'embedding' });
-  w.acknowledgeCopy('lm_head.weight', wte, 'GPT-2 ties lm_head to wte');
+  const head = causalLmHead(w, spec, wte);
   const stack = new Stack('', blocks, ln('ln_f'));
   const embed = {
     token: new Embedding(wte),
     positions: { kind: 'learned' as const, embedding: new Embedding(wpe, 1, 'positions') },
   };
-  return assemble(spec, w, source, { embed, stack, causal: true }, undefined, new Linear(wte));
+  return assemble(spec, w, source, { embed, stack, causal: true }, undefined, head);
 }

@@ -1,115 +1,78 @@
-import { ConfigReader, type JsonObject } from '../../config/json';
+import { InspectorError } from '../../errors';
+import type { LlamaConfig } from '../../config/hf/llama';
 import { Embedding } from '../../nn/embedding';
 import { RMSNorm, type NormSpec } from '../../nn/norm';
 import { MultiHeadAttention } from '../../nn/attention';
+import { ropeInvFreq, type RopeSpec } from '../../nn/rope';
+import { Tensor } from '../../tensor';
 import { GatedFeedForward } from '../../nn/ffn';
 import { Block, Stack } from '../../nn/block';
 import type { MaskRule } from '../../nn/mask';
-import type { ModelSpec } from '../spec';
+import type { FfnKind, ModelSpec } from '../spec';
+import type { Activation } from '../../kernels/ops';
 import type { TransformerModel } from '../transformer';
 import { WeightLoader, type WeightSource } from '../weights';
-import { activation, linear, requireDivisible, HF_SPEC_DEFAULTS, assemble, causalLmHead } from './common';
+import { linear, HF_SPEC_DEFAULTS, HF_ACTIVATIONS, assemble, causalLmHead } from './common';
 
 /**
- * The Llama family: llama, mistral, qwen2, gemma. Pre-norm RMSNorm, RoPE in the rotate_half layout,
- * grouped-query attention, SwiGLU (GeGLU with tanh GELU for Gemma). Family differences:
- * - qwen2: q/k/v biases (no o bias); sliding window only when use_sliding_window, on layers ≥ max_window_layers;
- * - mistral: sliding window on every layer (query i sees keys i − W < j ≤ i);
- * - gemma: RMSNorm multiplies by (1 + weight), embeddings × √hidden_size, head_dim from the config, tied head.
+ * The Llama family the engine runs: llama, mistral, qwen2, gemma. Pre-norm RMSNorm, RoPE in the
+ * rotate_half layout, grouped-query attention, a gated MLP (SwiGLU; GeGLU with tanh GELU for Gemma).
+ * Everything family-specific (defaults, biases, windows, Gemma's (1 + g) norm and √d embedding scale)
+ * comes resolved from engine/config/hf/llama.ts, the one description the analysis also derives from.
  */
 export type LlamaFamily = 'llama' | 'mistral' | 'qwen2' | 'gemma';
 
-const DEFAULTS: Record<LlamaFamily, { act: string; tie: boolean; eps: number; theta: number }> = {
-  llama: { act: 'silu', tie: false, eps: 1e-6, theta: 10000 },
-  mistral: { act: 'silu', tie: false, eps: 1e-6, theta: 10000 },
-  qwen2: { act: 'silu', tie: false, eps: 1e-6, theta: 10000 },
-  gemma: { act: 'gelu_pytorch_tanh', tie: true, eps: 1e-6, theta: 10000 },
-};
-
-export function llamaSpec(family: LlamaFamily, obj: JsonObject, file?: string): ModelSpec {
-  const r = new ConfigReader(obj, file);
-  const def = DEFAULTS[family];
-  const d = r.int('hidden_size', { max: 1_000_000 });
-  const heads = r.int('num_attention_heads', { max: 1_000_000 });
-  const kvHeads = r.int('num_key_value_heads', { default: heads, max: heads });
-  requireDivisible(r, 'num_key_value_heads', heads, 'num_attention_heads', kvHeads);
-  const headDim = r.has('head_dim') ? r.int('head_dim') : d / heads;
-  if (!r.has('head_dim')) requireDivisible(r, 'num_attention_heads', d, 'hidden_size', heads);
-  const partial = r.number('partial_rotary_factor', { default: 1, min: 0, max: 1, exclusiveMin: true });
-  const rotaryDim = Math.round(headDim * partial);
-  if (rotaryDim % 2 !== 0) r.fail('partial_rotary_factor', `rotated dims (${rotaryDim}) must be even`);
-  if (r.has('rope_scaling'))
-    r.fail(
-      'rope_scaling',
-      'RoPE scaling (linear/dynamic/yarn/llama3) is not supported yet: remove it to run at the base frequencies',
-    );
-  const actKey = family === 'gemma' && r.has('hidden_activation') ? 'hidden_activation' : 'hidden_act';
+/** The run spec of a resolved Llama-shaped config; refuses what the engine does not run, naming the key. */
+export function llamaRunSpec(cfg: LlamaConfig): ModelSpec {
+  const fail = (key: string, message: string): never => {
+    throw new InspectorError(message, { file: cfg.file, key });
+  };
+  if (cfg.moe) fail('model_type', `${cfg.family} (mixture of experts) is analysed, not run`);
+  if (cfg.fused || cfg.norm.sandwich) fail('model_type', `${cfg.family} is analysed, not run`);
+  const rotaryDim = Math.round(cfg.headDim * cfg.rope.partialFactor);
+  if (rotaryDim % 2 !== 0) fail('partial_rotary_factor', `rotated dims (${rotaryDim}) must be even`);
+  if (cfg.rope.scaled)
+    fail('rope_scaling', 'RoPE scaling (linear/dynamic/yarn/llama3) is not supported yet: remove it to run at the base frequencies');
+  const act = cfg.activation.fn ?? fail(cfg.family === 'gemma' && cfg.activation.name !== 'gelu_pytorch_tanh' ? 'hidden_activation' : 'hidden_act',
+    `activation "${cfg.activation.name}" is not supported (known: ${Object.keys(HF_ACTIVATIONS).join(', ')})`);
   return {
     ...HF_SPEC_DEFAULTS,
-    family,
+    family: cfg.family,
     architecture: 'decoder',
-    vocabSize: r.int('vocab_size', { max: 10_000_000 }),
-    tgtVocabSize: r.int('vocab_size', { max: 10_000_000 }),
-    dModel: d,
-    numHeads: heads,
-    kvHeads,
-    headDim,
-    ffn: 'swiglu',
-    dFF: r.int('intermediate_size', { max: 10_000_000 }),
-    numLayers: r.int('num_hidden_layers', { max: 10_000 }),
-    maxLen: r.int('max_position_embeddings', { default: 2048 }),
+    vocabSize: cfg.vocab,
+    tgtVocabSize: cfg.vocab,
+    dModel: cfg.hidden,
+    numHeads: cfg.heads,
+    kvHeads: cfg.kvHeads,
+    headDim: cfg.headDim,
+    ffn: gatedKind(act),
+    dFF: cfg.ff,
+    numLayers: cfg.layers,
+    maxLen: cfg.maxPos,
     placement: 'pre',
-    norm: {
-      kind: 'rmsnorm',
-      eps: r.number('rms_norm_eps', { default: def.eps, min: 0, exclusiveMin: true }),
-      gainOffset: family === 'gemma' ? 1 : 0,
-    },
-    activation:
-      family === 'gemma' && actKey === 'hidden_act' && r.string('hidden_act', 'gelu') === 'gelu'
-        ? 'gelu_tanh'
-        : activation(r, actKey, def.act),
-    positional: {
-      kind: 'rotary',
-      layout: 'half',
-      theta: r.number('rope_theta', { default: def.theta, min: 1 }),
-      partialFactor: partial,
-    },
+    norm: { kind: 'rmsnorm', eps: cfg.norm.eps, gainOffset: cfg.norm.gainOffset },
+    activation: act,
+    positional: { kind: 'rotary', layout: 'half', theta: cfg.rope.theta, partialFactor: cfg.rope.partialFactor },
     finalNorm: true,
-    scaleEmbedding: family === 'gemma',
-    tieEmbeddings: r.bool('tie_word_embeddings', def.tie),
+    scaleEmbedding: cfg.scaleEmbedding,
+    tieEmbeddings: cfg.tie,
     outputBias: false,
   };
 }
 
-/** Per-layer sliding windows from the config, as mask rules. */
-function layerWindows(family: LlamaFamily, obj: JsonObject, layers: number): (i: number) => MaskRule[] {
-  const r = new ConfigReader(obj);
-  if (family === 'mistral' && r.has('sliding_window')) {
-    const window = r.int('sliding_window');
-    return () => [{ kind: 'sliding_window', window }];
-  }
-  if (family === 'qwen2' && r.bool('use_sliding_window', false) && r.has('sliding_window')) {
-    const window = r.int('sliding_window');
-    const from = r.int('max_window_layers', { default: layers, min: 0 });
-    return (i) => (i >= from ? [{ kind: 'sliding_window', window }] : []);
-  }
-  return () => [];
+/** The gated MLP's name by its gate activation: SwiGLU (SiLU), GeGLU (GELU, Gemma's tanh GELU), GLU (sigmoid). */
+function gatedKind(act: Activation): FfnKind {
+  return act === 'silu' ? 'swiglu' : act === 'gelu' || act === 'gelu_tanh' ? 'geglu' : act === 'sigmoid' ? 'glu' : 'swiglu';
 }
 
-export function buildLlama(
-  family: LlamaFamily,
-  spec: ModelSpec,
-  obj: JsonObject,
-  source?: WeightSource,
-): TransformerModel {
+/** Weights by their Hugging Face names, with the biases, norms and windows the description resolved. */
+export function buildLlamaModel(cfg: LlamaConfig, spec: ModelSpec, source?: WeightSource): TransformerModel {
   const w = new WeightLoader(source, spec.seed);
   const d = spec.dModel;
-  const qkvBias = family === 'qwen2' || new ConfigReader(obj).bool('attention_bias', false);
-  const oBias = family !== 'qwen2' && new ConfigReader(obj).bool('attention_bias', false);
-  const mlpBias = new ConfigReader(obj).bool('mlp_bias', false);
+  const { qkv: qkvBias, o: oBias, mlp: mlpBias } = cfg.bias;
   const normSpec = spec.norm as NormSpec & { kind: 'rmsnorm' };
   const norm = (name: string) =>
-    new RMSNorm(normSpec, w.take(`${name}.weight`, [d], { kind: family === 'gemma' ? 'zeros' : 'ones' }));
+    new RMSNorm(normSpec, w.take(`${name}.weight`, [d], { kind: cfg.norm.gainOffset === 1 ? 'zeros' : 'ones' }));
   const rope =
     spec.positional.kind === 'rotary'
       ? {
@@ -118,7 +81,8 @@ export function buildLlama(
           rotaryDim: Math.round(spec.headDim * spec.positional.partialFactor),
         }
       : undefined;
-  const windows = layerWindows(family, obj, spec.numLayers);
+  const window = cfg.window.size;
+  const windows = (i: number): MaskRule[] => (window !== null && cfg.window.sliding(i) ? [{ kind: 'sliding_window', window }] : []);
   const qWidth = spec.numHeads * spec.headDim;
   const kvWidth = spec.kvHeads * spec.headDim;
   const blocks: Block[] = [];
@@ -153,10 +117,25 @@ export function buildLlama(
       ),
     );
   }
+  rotaryBuffers(w, spec.numLayers, rope);
   const emb = w.take('model.embed_tokens.weight', [spec.vocabSize, d], { kind: 'embedding' });
   // Gemma multiplies by √hidden_size cast to the compute dtype (fp32 here).
   const token = new Embedding(emb, spec.scaleEmbedding ? Math.fround(Math.sqrt(d)) : 1);
   const head = causalLmHead(w, spec, emb);
   const stack = new Stack('', blocks, norm('model.norm'));
   return assemble(spec, w, source, { embed: { token }, stack, causal: true }, undefined, head);
+}
+
+/**
+ * Rotary inv_freq: a buffer per layer in old checkpoints (`…self_attn.rotary_emb.inv_freq`), one
+ * non-persistent `model.rotary_emb.inv_freq` today. Present, it must hold the frequencies the config
+ * implies; absent, it is computed (and reported once).
+ */
+export function rotaryBuffers(w: WeightLoader, layers: number, rope: RopeSpec | undefined): void {
+  if (!rope) return;
+  const inv = ropeInvFreq(rope);
+  const expected = { values: new Tensor([inv.length], inv), rtol: 1e-6, why: 'rotary inv_freq is 1/θ^(2i/d) of rope_theta and head_dim' };
+  const perLayer = Array.from({ length: layers }, (_, i) => `model.layers.${i}.self_attn.rotary_emb.inv_freq`);
+  if (perLayer.some((n) => w.has(n))) for (const n of perLayer) w.buffer(n, expected);
+  else w.buffer('model.rotary_emb.inv_freq', expected);
 }

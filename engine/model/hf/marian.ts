@@ -1,4 +1,5 @@
-import { ConfigReader, type JsonObject } from '../../config/json';
+import { InspectorError } from '../../errors';
+import type { BartConfig } from '../../config/hf/bart';
 import { Embedding } from '../../nn/embedding';
 import { Linear } from '../../nn/linear';
 import { LayerNorm, type NormSpec } from '../../nn/norm';
@@ -9,7 +10,7 @@ import { sinusoidalTable } from '../../nn/positional';
 import type { ModelSpec } from '../spec';
 import type { TransformerModel } from '../transformer';
 import { WeightLoader, type WeightSource } from '../weights';
-import { activation, linear, requireDivisible, HF_SPEC_DEFAULTS, assemble } from './common';
+import { linear, HF_ACTIVATIONS, HF_SPEC_DEFAULTS, assemble } from './common';
 
 /**
  * Marian (MarianMTModel): a post-norm encoder-decoder like the 2017 paper, with sinusoidal positions in
@@ -17,47 +18,45 @@ import { activation, linear, requireDivisible, HF_SPEC_DEFAULTS, assemble } from
  * × √d_model when scale_embedding, shared source/target embeddings, swish activation, no final norms,
  * and `final_logits_bias` (a buffer) added to the logits.
  */
-export function marianSpec(obj: JsonObject, file?: string): ModelSpec {
-  const r = new ConfigReader(obj, file);
-  const d = r.int('d_model', { max: 1_000_000 });
-  const heads = r.int('encoder_attention_heads', { max: d });
-  requireDivisible(r, 'encoder_attention_heads', d, 'd_model', heads);
-  const decHeads = r.int('decoder_attention_heads', { default: heads });
-  if (decHeads !== heads)
-    r.fail('decoder_attention_heads', 'different encoder and decoder head counts are not supported');
-  const ffn = r.int('encoder_ffn_dim');
-  if (r.int('decoder_ffn_dim', { default: ffn }) !== ffn)
-    r.fail('decoder_ffn_dim', 'different encoder and decoder FFN widths are not supported');
-  const vocab = r.int('vocab_size', { max: 10_000_000 });
+/** The run spec of a resolved Marian config; refuses what the engine does not run, naming the key. */
+export function marianRunSpec(m: BartConfig): ModelSpec {
+  const fail = (key: string, message: string): never => {
+    throw new InspectorError(message, { file: m.file, key });
+  };
+  if (m.modelClass !== m.taskClass) fail('architectures', `${m.modelClass} is analysed, not run (the engine runs MarianMTModel)`);
+  if (!m.share) fail('share_encoder_decoder_embeddings', 'separate encoder and decoder embeddings are not supported');
+  if (m.decoder.heads !== m.encoder.heads) fail('decoder_attention_heads', 'different encoder and decoder head counts are not supported');
+  if (m.decoder.ff !== m.encoder.ff) fail('decoder_ffn_dim', 'different encoder and decoder FFN widths are not supported');
+  const act = m.activation.fn ?? fail('activation_function', `activation "${m.activation.name}" is not supported (known: ${Object.keys(HF_ACTIVATIONS).join(', ')})`);
   return {
     ...HF_SPEC_DEFAULTS,
     family: 'marian',
     architecture: 'encoder-decoder',
-    vocabSize: vocab,
-    tgtVocabSize: vocab,
-    dModel: d,
-    numHeads: heads,
-    kvHeads: heads,
-    headDim: d / heads,
+    vocabSize: m.vocab,
+    tgtVocabSize: m.vocab,
+    dModel: m.hidden,
+    numHeads: m.encoder.heads,
+    kvHeads: m.encoder.heads,
+    headDim: m.encoder.headDim,
     ffn: 'mlp',
-    dFF: ffn,
-    numLayers: r.int('encoder_layers', { max: 10_000 }),
-    numDecoderLayers: r.int('decoder_layers', { max: 10_000 }),
-    maxLen: r.int('max_position_embeddings', { default: 512 }),
+    dFF: m.encoder.ff,
+    numLayers: m.encoder.layers,
+    numDecoderLayers: m.decoder.layers,
+    maxLen: m.maxPos,
     placement: 'post',
     norm: { kind: 'layernorm', eps: 1e-5, bias: true },
-    activation: activation(r, 'activation_function', 'swish'),
+    activation: act,
     positional: { kind: 'sinusoidal', layout: 'half' },
     finalNorm: false,
-    scaleEmbedding: r.bool('scale_embedding', false),
-    tieEmbeddings: r.bool('tie_word_embeddings', true),
+    scaleEmbedding: m.scaleEmbedding,
+    tieEmbeddings: m.tie,
     shareEmbeddings: true,
     outputBias: false,
   };
 }
 
-export function buildMarian(spec: ModelSpec, obj: JsonObject, source?: WeightSource): TransformerModel {
-  void obj;
+/** Weights by Marian's names (model.shared, fairseq layer names), with the tables it computes when absent. */
+export function buildMarian(spec: ModelSpec, source?: WeightSource): TransformerModel {
   const w = new WeightLoader(source, spec.seed);
   const d = spec.dModel;
   const normSpec = spec.norm as NormSpec & { kind: 'layernorm' };
@@ -103,31 +102,28 @@ export function buildMarian(spec: ModelSpec, obj: JsonObject, source?: WeightSou
     return new Stack(`${side}.`, blocks);
   };
   const shared = w.take('model.shared.weight', [spec.vocabSize, d], { kind: 'embedding' });
-  for (const copy of [
-    'model.encoder.embed_tokens.weight',
-    'model.decoder.embed_tokens.weight',
-    'lm_head.weight',
-  ]) {
-    w.acknowledgeCopy(copy, shared, 'Marian ties its embeddings and output projection to model.shared');
+  for (const copy of ['model.encoder.embed_tokens.weight', 'model.decoder.embed_tokens.weight']) {
+    w.acknowledgeCopy(copy, shared, 'Marian shares one embedding, model.shared, between encoder and decoder');
   }
+  // tie_word_embeddings (the default): the output projection is model.shared too; else its own lm_head.
+  const head = spec.tieEmbeddings ? new Linear(shared) : linear(w, 'lm_head', spec.vocabSize, d, false);
+  if (spec.tieEmbeddings) w.acknowledgeCopy('lm_head.weight', shared, 'Marian ties its output projection to model.shared');
   // Marian keeps its sinusoidal tables as frozen nn.Embedding weights (Parameters with requires_grad
   // False, counted by num_parameters()): they are taken as parameters and must hold the formula's values.
   const table = sinusoidalTable(spec.maxLen, d, 'half');
-  const positions = (side: string) => {
-    const name = `model.${side}.embed_positions.weight`;
-    w.acknowledgeClose(name, table, 1e-5, "Marian's positions are the sinusoidal formula");
-    return {
-      kind: 'table' as const,
-      table: w.take(name, [spec.maxLen, d], { kind: 'values', data: table.data }),
-    };
-  };
+  // save_pretrained leaves them out (_keys_to_ignore_on_save): computed when absent.
+  const positions = (side: string) => ({
+    kind: 'table' as const,
+    table: w.takeComputed(`model.${side}.embed_positions.weight`, table, 1e-5, "Marian's positions are the sinusoidal formula"),
+  });
   const scale = spec.scaleEmbedding ? Math.sqrt(d) : 1;
   const embedder = (what: string, side: string) => ({
     token: new Embedding(shared, scale, what),
     positions: positions(side),
   });
+  // A buffer of zeros in a fresh model; absent, it is those zeros.
   const logitsBias = source?.shapeOf('final_logits_bias') ? source.read('final_logits_bias') : undefined;
-  w.ignore('final_logits_bias');
+  w.buffer('final_logits_bias');
   return assemble(
     spec,
     w,
@@ -138,7 +134,7 @@ export function buildMarian(spec: ModelSpec, obj: JsonObject, source?: WeightSou
       stack: stack('decoder', spec.numDecoderLayers),
       causal: true,
     },
-    new Linear(shared),
+    head,
     { logitsBias },
   );
 }

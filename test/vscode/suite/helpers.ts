@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TestApi } from '../../../src/extension';
-import type { ToWebview } from '../../../src/protocol';
+import type { ToWebview } from '../../../protocol/webview';
 
 export const ROOT = path.resolve(__dirname, '../../../..');
 export const TUTORIAL = path.join(ROOT, 'examples/tutorial/tutorial.transformer.json');

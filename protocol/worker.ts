@@ -1,5 +1,5 @@
-import type { Place } from '../errors';
-import type { ModelInfo, ParamsInfo, StepInfo } from '../../src/protocol';
+import type { Place } from './place';
+import type { ModelInfo, ParamsInfo, StepInfo } from './webview';
 import type { ModelNode } from './tree';
 
 /**
@@ -51,16 +51,6 @@ export interface InputLimits {
   tokenizer?: string;
 }
 
-export type WorkerRequest =
-  | { kind: 'load'; configPath: string; input?: InputRequest; weights?: 'auto' | 'seeded' }
-  | { kind: 'setInput'; input: InputRequest }
-  | { kind: 'move'; move: Move }
-  | { kind: 'export'; format: 'npy' | 'json' }
-  /** The parameter breakdown of this config (by analysis; no model needed), or of the loaded one. */
-  | { kind: 'params'; configPath?: string }
-  /** Ends the worker abruptly (exit code 70): lets tests check that a crash is reported and recovered from. */
-  | { kind: 'crashForTest' };
-
 export interface Loaded {
   kind: 'loaded';
   model: ModelInfo;
@@ -92,7 +82,30 @@ export interface Params {
   params: ParamsInfo;
 }
 
-export type WorkerReply = Loaded | Moved | Exported | Params;
+/**
+ * Every request the host may send, by kind: its fields and the reply it is answered with. The request
+ * union and the reply of each kind are derived from this one map, never listed twice.
+ */
+export interface WorkerRequests {
+  load: { request: { configPath: string; input?: InputRequest; weights?: 'auto' | 'seeded' }; reply: Loaded };
+  setInput: { request: { input: InputRequest }; reply: Loaded };
+  move: { request: { move: Move }; reply: Moved };
+  export: { request: { format: 'npy' | 'json' }; reply: Exported };
+  /** The parameter breakdown of this config (by analysis; no model needed), or of the loaded one. */
+  params: { request: { configPath?: string }; reply: Params };
+  /** Ends the worker abruptly (exit code 70): lets tests check that a crash is reported and recovered from. */
+  crashForTest: { request: object; reply: never };
+}
+
+export type WorkerRequestKind = keyof WorkerRequests;
+
+/** One request: `{ kind, ...fields }`, narrowed by `kind`. */
+export type WorkerRequest = { [K in WorkerRequestKind]: { kind: K } & WorkerRequests[K]['request'] }[WorkerRequestKind];
+
+/** The reply a request of kind `K` is answered with. */
+export type ReplyFor<K extends WorkerRequestKind> = WorkerRequests[K]['reply'];
+
+export type WorkerReply = ReplyFor<WorkerRequestKind>;
 
 export interface WorkerFailure {
   message: string;

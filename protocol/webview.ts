@@ -27,6 +27,8 @@ export interface ModelInfo {
   parameterCount: number;
   /** Tensors in the weights file that the model did not use. */
   unusedWeights: string[];
+  /** Buffers and formula tables the weights file leaves out, computed by the engine (e.g. Marian's sinusoid tables). */
+  computedBuffers?: string[];
 }
 
 export interface TensorStats {

@@ -1,6 +1,6 @@
-import { ConfigReader, describeValue, isObject, type JsonObject, type JsonValue } from '../../config/json';
+import { ConfigReader, describeValue, isObject, type JsonObject, type JsonValue } from '../json';
 import { InspectorError, isInspectorError } from '../../errors';
-import type { QuantizationInfo } from '../types';
+import type { QuantizationInfo } from '../../analysis/types';
 
 /**
  * Typed reads of a Hugging Face config.json. Missing or null keys take the family's documented default
