@@ -2,14 +2,17 @@ import { parseArgs } from 'node:util';
 import { InspectorError } from '../errors';
 import { loadModel } from '../model/load';
 import { runTrace } from '../trace/step';
-import { writeSafetensors } from '../io/safetensors';
+import * as fs from 'node:fs';
+import { writeTrace } from '../tracefile/writer';
+import type { TraceInput } from '../tracefile/manifest';
 import { shapeToString, type Tensor } from '../tensor';
 import { parseIdList, parsePositiveInt } from './args';
 
 export const FORWARD_USAGE = `usage: transformer-inspector forward PATH (--ids 5,77,13 | --text "…") [--decoder-ids 1,2 | --decoder-text "…"] [--token-type-ids 0,0,1]
-                                    [--mask 1,1,0] [--seed N] [--top K] [--dump OUT.safetensors]
+                                    [--mask 1,1,0] [--seed N] [--top K] [--dump OUT.trace.safetensors]
   PATH is a *.transformer.json / config.json file or a folder holding one.
-  Separate the sequences of a batch with ';' (e.g. --ids "5,7,9;5,7,0").`;
+  Separate the sequences of a batch with ';' (e.g. --ids "5,7,9;5,7,0").
+  --dump writes every hook and the logits as a trace (docs/trace-format.md) that the inspector opens.`;
 
 /** `forward`: run a forward pass, print shapes and the top predictions, optionally dump every step. */
 export function runForward(argv: string[], out: (s: string) => void = console.log): number {
@@ -69,7 +72,17 @@ export function runForward(argv: string[], out: (s: string) => void = console.lo
     const tensors = new Map<string, Tensor>();
     for (const s of steps) tensors.set(s.name, s.tensor);
     tensors.set('logits', logits);
-    writeSafetensors(values.dump, tensors, { format: 'pt', source: 'transformer-inspector' });
+    const config = JSON.parse(fs.readFileSync(loaded.configPath, 'utf8')) as Record<string, unknown>;
+    const labels = (rows: number[][]) => rows.map((r) => r.map((id) => tokenizer!.label(id)));
+    const input: TraceInput = { ids, ...(tokenizer ? { tokens: labels(ids) } : {}) };
+    if (decoderIds) Object.assign(input, { decoder_ids: decoderIds }, tokenizer ? { decoder_tokens: labels(decoderIds) } : {});
+    writeTrace(values.dump, {
+      writer: { tool: 'transformer-inspector forward', library: 'transformer-inspector engine (fp32)' },
+      configFormat: loaded.configPath.endsWith('.transformer.json') ? 'native' : 'hf',
+      config,
+      input,
+      tensors,
+    });
     out('');
     out(`wrote ${tensors.size} tensors to ${values.dump}`);
   }
