@@ -11,6 +11,9 @@ import { breadcrumb, explain } from './explain';
 import { encodeNpy, encodeTensorJson } from './export';
 import { modelTree, type ModelNode } from './tree';
 import { paramsInfo } from './params';
+import { isTracePath } from '../tracefile/reader';
+import { replayTrace } from '../tracefile/replay';
+import { absentHookError, openTrace, type OpenedTrace } from '../tracefile/session';
 import type { InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Position, StepSummary, WorkerReply, WorkerRequest } from './messages';
 
 /** How a long request checks for cancellation and reports progress (between steps). */
@@ -39,6 +42,9 @@ export const MAX_RUN_PARAMETERS = 400_000_000n;
  */
 export const EAGER_FLOP_BUDGET = 2e8;
 
+/** Traces this small (bytes on disk) are read whole on open; larger ones as the stepper reaches each hook. */
+export const EAGER_TRACE_BYTES = 64_000_000;
+
 /**
  * One inspected model in the worker: the loaded model, its input and a stepper over its forward
  * pass. Every request is answered synchronously; long ones check `control` between steps.
@@ -48,6 +54,8 @@ export class Session {
   private input: InputIds | undefined;
   private stepper: Stepper | undefined;
   private tree: ModelNode | undefined;
+  /** Set when the session walks a recorded trace instead of computing. */
+  private traced: OpenedTrace | undefined;
 
   handle(req: WorkerRequest, control: Control = NO_CONTROL): { reply: WorkerReply; transfer: ArrayBuffer[] } {
     switch (req.kind) {
@@ -74,6 +82,8 @@ export class Session {
     this.loaded = undefined;
     this.stepper = undefined;
     this.tree = undefined;
+    this.traced = undefined;
+    if (isTracePath(configPath)) return this.loadTrace(configPath, control);
     checkSize(configPath);
     const loaded = loadModel(configPath, { weights });
     const limits = inputLimits(loaded);
@@ -87,8 +97,22 @@ export class Session {
     return { kind: 'loaded', model: this.modelInfo(), steps: this.stepSummaries(), tree: this.tree, limits, position: this.position() };
   }
 
+  /** A recorded trace: the stepper walks its hooks, reading each from disk; nothing is computed. */
+  private loadTrace(tracePath: string, control: Control): Loaded {
+    const opened = openTrace(tracePath);
+    const input = opened.trace.manifest.input;
+    this.loaded = opened.loaded;
+    this.traced = opened;
+    this.input = { ids: input.ids[0], ...(input.decoder_ids ? { decoderIds: input.decoder_ids[0] } : {}) };
+    this.tree = modelTree(opened.loaded.model);
+    this.restart();
+    this.precomputeIfCheap(control);
+    return { kind: 'loaded', model: this.modelInfo(), steps: this.stepSummaries(), tree: this.tree, limits: inputLimits(opened.loaded), position: this.position() };
+  }
+
   setInput(input: InputRequest, control: Control): Loaded {
     const loaded = this.require();
+    if (this.traced) throw new InspectorError("a trace's input was fixed when it was recorded: record a trace of the other input", { file: loaded.configPath });
     const limits = inputLimits(loaded);
     const ids = resolveInput(loaded, input);
     checkInput(ids, limits);
@@ -125,6 +149,7 @@ export class Session {
         }
         break;
       case 'hook': {
+        if (this.traced?.absent.includes(move.name)) throw absentHookError(move.name, this.traced.trace.path);
         const found = () => s.steps.some((x) => x.name === move.name);
         cancelled = !this.computeUntil(found, control);
         if (!cancelled) s.runTo(move.name); // throws "no step named" when the pass ended without it
@@ -163,6 +188,7 @@ export class Session {
    * run has one too), with the loaded model's own count beside it when it is this config.
    */
   params(configPath?: string): ParamsInfo {
+    if (this.traced && (configPath === undefined || configPath === this.traced.trace.path)) return paramsInfo(this.traced.analysis, undefined);
     const file = findConfig(configPath ?? this.require().configPath);
     const loaded = this.loaded?.configPath === file ? this.loaded : undefined;
     return paramsInfo(
@@ -190,6 +216,10 @@ export class Session {
 
   private precomputeIfCheap(control: Control): void {
     const loaded = this.require();
+    if (this.traced) {
+      if (this.traced.trace.byteSize() <= EAGER_TRACE_BYTES) this.computeUntil(() => false, control);
+      return;
+    }
     const tokens = (this.input?.ids.length ?? 0) + (this.input?.decoderIds?.length ?? 0);
     if (2 * loaded.model.parameterCount() * tokens > EAGER_FLOP_BUDGET) return;
     // Cancelling here only leaves the rest of the pass to be computed lazily.
@@ -199,6 +229,10 @@ export class Session {
   private restart(): void {
     const loaded = this.require();
     const input = this.input as InputIds;
+    if (this.traced) {
+      this.stepper = new Stepper(replayTrace(this.traced.trace));
+      return;
+    }
     this.stepper = new Stepper(
       loaded.model.forward({ ids: [input.ids], ...(input.decoderIds ? { decoderIds: [input.decoderIds] } : {}) }),
     );
@@ -253,6 +287,21 @@ export class Session {
     const { configPath, spec, model, weightsPath, tokenizer } = this.require();
     const input = this.input as InputIds;
     const label = (id: number) => (tokenizer ? tokenizer.label(id) : String(id));
+    const recorded = this.traced?.trace.manifest.input;
+    if (this.traced && recorded) {
+      return {
+        configPath,
+        family: spec.family,
+        architecture: spec.architecture,
+        weights: this.traced.description,
+        seeded: false,
+        tokens: recorded.tokens?.[0] ?? input.ids.map(String),
+        ...(input.decoderIds ? { decoderTokens: recorded.decoder_tokens?.[0] ?? input.decoderIds.map(String), decoderIds: [...input.decoderIds] } : {}),
+        ids: [...input.ids],
+        parameterCount: model.parameterCount(),
+        unusedWeights: [],
+      };
+    }
     return {
       configPath,
       family: spec.family,

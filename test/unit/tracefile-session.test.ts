@@ -1,0 +1,71 @@
+/** The inspector's session opens a trace: the stepper walks the recorded hooks, absent hooks are absent. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Tensor } from '../../engine/tensor';
+import { writeTrace } from '../../engine/tracefile/writer';
+import { Session, NO_CONTROL } from '../../engine/worker/session';
+import type { Loaded, Moved } from '../../engine/worker/messages';
+import { InspectorError } from '../../engine/errors';
+import { TraceFile } from '../../engine/tracefile/reader';
+
+const TRACES = path.resolve(__dirname, '..', 'fixtures', 'traces');
+
+test('a captured trace opens: its steps are the recorded hooks, with the recorded tensors', () => {
+  const file = path.join(TRACES, 'llama_from_nnsight.trace.safetensors');
+  const s = new Session();
+  const r = s.load(file, undefined, 'auto', NO_CONTROL) as Loaded;
+  const trace = TraceFile.open(file);
+  assert.deepEqual(r.steps.map((x) => x.name), [...trace.hooks]);
+  assert.match(r.model.weights, /trace recorded by tools\/capture\/convert_nnsight\.py .*33 hooks \(F32\), 6 not recorded/);
+  assert.equal(r.model.family, 'llama');
+  assert.deepEqual(r.model.ids, trace.manifest.input.ids[0]);
+  assert.ok(r.tree.children.length > 0, 'the module tree comes from the trace config');
+  const m = s.move({ to: 'hook', name: 'blocks.1.attn.hook_pattern' }, NO_CONTROL) as Moved;
+  assert.equal(m.position.kind, 'step');
+  if (m.position.kind === 'step') {
+    assert.equal(m.position.step.name, 'blocks.1.attn.hook_pattern');
+    assert.equal(m.position.step.view.kind, 'attention');
+    assert.deepEqual(m.position.step.shape, [...trace.read('blocks.1.attn.hook_pattern').shape]);
+  }
+  const params = s.params();
+  assert.ok(params, 'the parameter breakdown comes from the trace config');
+});
+
+test('hooks the trace did not record are absent, not computed; the input is fixed', () => {
+  const file = path.join(TRACES, 'llama_from_nnsight.trace.safetensors');
+  const s = new Session();
+  s.load(file, undefined, 'auto', NO_CONTROL);
+  assert.throws(
+    () => s.move({ to: 'hook', name: 'blocks.0.attn.hook_rot_q' }, NO_CONTROL),
+    (e: unknown) => e instanceof InspectorError && /not recorded in this trace: it is absent/.test(e.message) && e.place.tensor === 'blocks.0.attn.hook_rot_q',
+  );
+  assert.throws(() => s.setInput({ ids: [1, 2] }, NO_CONTROL), /input was fixed when it was recorded/);
+});
+
+test('a trace folder opens the same way, shard by shard', () => {
+  const s = new Session();
+  const r = s.load(path.join(TRACES, 'llama_offload.trace'), undefined, 'auto', NO_CONTROL) as Loaded;
+  assert.equal(r.steps[0].name, 'hook_embed');
+  assert.equal(r.steps.at(-1)?.name, 'logits');
+  assert.match(r.model.weights, /accelerate/);
+  const end = s.move({ to: 'end' }, NO_CONTROL) as Moved;
+  assert.equal(end.position.kind === 'step' && end.position.step.name, 'logits');
+});
+
+test('a trace whose hooks its config cannot produce is refused with the hook named', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trace-session-'));
+  try {
+    const file = path.join(dir, 'x.trace.safetensors');
+    const config = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', 'fixtures', 'hf', 'gpt2', 'config.json'), 'utf8')) as Record<string, unknown>;
+    writeTrace(file, { writer: { tool: 'test' }, configFormat: 'hf', config, input: { ids: [[1, 2]] }, tensors: new Map([['blocks.7.hook_resid_post', new Tensor([1, 2, 32])]]) });
+    assert.throws(
+      () => new Session().load(file, undefined, 'auto', NO_CONTROL),
+      (e: unknown) => e instanceof InspectorError && /does not compute/.test(e.message) && e.place.tensor === 'blocks.7.hook_resid_post',
+    );
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
