@@ -120,3 +120,19 @@ test('a trace folder with a shard missing, or shards that disagree, is named', (
     rejects(folder, /needs "shard"/);
   });
 });
+
+test('every fixture manifest has the keys the JSON Schema requires, and only keys it describes', () => {
+  const schema = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 'schemas', 'trace-manifest.schema.json'), 'utf8')) as {
+    required: string[];
+    properties: Record<string, { enum?: string[]; const?: unknown }>;
+  };
+  const files = fs.readdirSync(TRACES).filter((f) => f.endsWith('.trace.safetensors') || f.endsWith('.trace'));
+  assert.ok(files.length >= 8);
+  for (const f of files) {
+    const m = TraceFile.open(path.join(TRACES, f)).manifest as unknown as Record<string, unknown>;
+    for (const k of schema.required) assert.ok(k in m, `${f}: ${k}`);
+    for (const k of Object.keys(m)) assert.ok(k in schema.properties, `${f}: ${k} is not in the schema`);
+    assert.equal(m.format, schema.properties.format.const);
+    assert.ok(schema.properties.dtype.enum?.includes(m.dtype as string));
+  }
+});
