@@ -7,11 +7,14 @@ import { writeTrace } from '../tracefile/writer';
 import type { TraceInput } from '../tracefile/manifest';
 import { shapeToString, type Tensor } from '../tensor';
 import { parseIdList, parsePositiveInt } from './args';
+import { formatBytes, parseSize } from '../model/streaming';
 
 export const FORWARD_USAGE = `usage: transformer-inspector forward PATH (--ids 5,77,13 | --text "…") [--decoder-ids 1,2 | --decoder-text "…"] [--token-type-ids 0,0,1]
                                     [--mask 1,1,0] [--seed N] [--top K] [--dump OUT.trace.safetensors]
+                                    [--memory-budget 150MB]
   PATH is a *.transformer.json / config.json file or a folder holding one.
   Separate the sequences of a batch with ';' (e.g. --ids "5,7,9;5,7,0").
+  --memory-budget: weights larger than this are streamed from disk one layer at a time (default: half this machine's memory).
   --dump writes every hook and the logits as a trace (docs/trace-format.md) that the inspector opens.`;
 
 /** `forward`: run a forward pass, print shapes and the top predictions, optionally dump every step. */
@@ -30,12 +33,13 @@ export function runForward(argv: string[], out: (s: string) => void = console.lo
       top: { type: 'string' },
       dump: { type: 'string' },
       seeded: { type: 'boolean' },
+      'memory-budget': { type: 'string' },
     },
   });
   if (positionals.length !== 1) throw new InspectorError(`forward takes one PATH\n${FORWARD_USAGE}`);
   if (!values.ids && values.text === undefined) throw new InspectorError(`forward needs --ids or --text\n${FORWARD_USAGE}`);
   if (values.ids && values.text !== undefined) throw new InspectorError('give --ids or --text, not both');
-  const loaded = loadModel(positionals[0], { seed: values.seed !== undefined ? parsePositiveInt(values.seed, '--seed', 0) : undefined, weights: values.seeded ? 'seeded' : 'auto' });
+  const loaded = loadModel(positionals[0], { seed: values.seed !== undefined ? parsePositiveInt(values.seed, '--seed', 0) : undefined, weights: values.seeded ? 'seeded' : 'auto', ...(values['memory-budget'] !== undefined ? { memoryBudget: parseSize(values['memory-budget']) } : {}) });
   const tokenize = (text: string, flag: string): number[][] => {
     if (!loaded.tokenizer) throw new InspectorError(`${flag} needs a tokenizer.json beside the config; give ids instead`, { file: loaded.configPath });
     const { ids } = loaded.tokenizer.encode(text);
@@ -49,6 +53,12 @@ export function runForward(argv: string[], out: (s: string) => void = console.lo
   const top = parsePositiveInt(values.top, '--top', 5);
   const { model, spec, tokenizer } = loaded;
   const label = (id: number) => (tokenizer ? JSON.stringify(tokenizer.label(id)) : String(id));
+  const streaming = loaded.streaming;
+  if (streaming) {
+    const bytes = streaming.weightBytes();
+    // Each pass reads every layer once; at about 1 GB/s from an SSD (plus the compute).
+    out(`streaming ${formatBytes(bytes)} of fp32 weights exceed the ${formatBytes(streaming.budgetBytes)} budget: running one layer at a time, reading ${formatBytes(bytes)} per pass (about ${(bytes / 1e9).toFixed(1)} s of reading at 1 GB/s, plus the compute)`);
+  }
   const t0 = performance.now();
   const { steps, result: logits } = runTrace(model.forward({ ids, decoderIds, tokenTypeIds, attentionMask }));
   const ms = performance.now() - t0;
@@ -60,6 +70,7 @@ export function runForward(argv: string[], out: (s: string) => void = console.lo
   if (model.unusedWeights.length) out(`unused    ${model.unusedWeights.length} tensors in the file: ${model.unusedWeights.slice(0, 8).join(', ')}${model.unusedWeights.length > 8 ? ', …' : ''}`);
   if (tokenizer) out(`tokens    ${ids[0].map(label).join(' ')}`);
   out(`forward   ${steps.length} steps in ${ms.toFixed(1)} ms`);
+  if (streaming) out(`streamed  ${streaming.reads} layer reads, at most ${formatBytes(streaming.peakBytes)} of weights held at once`);
   out('');
   out('steps');
   const width = Math.max(...steps.map((s) => s.name.length));

@@ -1,10 +1,12 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { InspectorError } from '../errors';
 import { parseNativeConfig } from '../config/native';
 import { SafetensorsFile } from '../io/safetensors';
 import type { ModelSpec } from './spec';
 import { FileWeights, type WeightSource } from './weights';
+import { StreamingWeights } from './streaming';
 import { buildNativeModel } from './native';
 import { buildHfModel, hfSpec } from './hf';
 import { isObject, parseJsonText } from '../config/json';
@@ -53,6 +55,8 @@ export interface LoadedModel {
   model: TransformerModel;
   /** The tokenizer.json beside the config, if any. */
   tokenizer?: TextTokenizer;
+  /** Set when the weights are streamed layer by layer (they exceed the memory budget). */
+  streaming?: StreamingWeights;
 }
 
 function readText(file: string, what: string): string {
@@ -114,15 +118,41 @@ export function checkRunnable(configPath: string, maxParameters = MAX_RUN_PARAME
   }
 }
 
-export function loadModel(p: string, opts: { seed?: number; weights?: 'auto' | 'seeded'; maxParameters?: number } = {}): LoadedModel {
+/**
+ * Weights above this share of the machine's memory are streamed layer by layer when no budget is given,
+ * with a budget of AUTO_BUDGET_SHARE of the memory.
+ */
+export const AUTO_STREAM_SHARE = 0.5;
+export const AUTO_BUDGET_SHARE = 0.25;
+
+export interface LoadOptions {
+  seed?: number;
+  weights?: 'auto' | 'seeded';
+  maxParameters?: number;
+  /** Bytes the weights may take; larger weights are streamed layer by layer (see StreamingWeights). */
+  memoryBudget?: number;
+}
+
+export function loadModel(p: string, opts: LoadOptions = {}): LoadedModel {
   const configPath = findConfig(p);
   let spec = readConfigSpec(configPath);
-  checkRunnable(configPath, opts.maxParameters);
   if (opts.seed !== undefined) spec = { ...spec, seed: opts.seed };
   const weightsPath = opts.weights === 'seeded' ? undefined : findWeights(configPath);
-  const source: WeightSource | undefined = weightsPath ? openWeights(weightsPath) : undefined;
+  const files = weightsPath ? openWeights(weightsPath) : undefined;
+  const streaming = files && chooseStreaming(files, opts.memoryBudget);
+  // A streamed model holds a layer at a time: the size limit is for models held whole.
+  if (!streaming) checkRunnable(configPath, opts.maxParameters);
+  const source: WeightSource | undefined = streaming ?? files;
   const model = configPath.endsWith(NATIVE_SUFFIX)
     ? buildNativeModel(spec, source)
     : buildHfModel(readText(configPath, 'config'), configPath, spec, source);
-  return { configPath, weightsPath, spec, model, tokenizer: loadTokenizer(configPath) };
+  return { configPath, weightsPath, spec, model, tokenizer: loadTokenizer(configPath), ...(streaming ? { streaming } : {}) };
+}
+
+/** Stream when the fp32 weights exceed the budget (given, or a share of this machine's memory). */
+function chooseStreaming(files: FileWeights, budget: number | undefined): StreamingWeights | undefined {
+  const probe = new StreamingWeights(files, budget ?? os.totalmem() * AUTO_BUDGET_SHARE);
+  const bytes = probe.weightBytes();
+  const over = budget !== undefined ? bytes > budget : bytes > os.totalmem() * AUTO_STREAM_SHARE;
+  return over ? probe : undefined;
 }
