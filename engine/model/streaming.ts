@@ -153,7 +153,7 @@ export class StreamingWeights implements WeightSource {
   private readInto(out: Float32Array, file: SafetensorsFile, info: TensorInfo): void {
     const n = info.end - info.begin;
     const f32 = info.dtype === 'F32';
-    if (!f32 && this.scratch.length < n) this.scratch = Buffer.alloc(n);
+    if (!f32 && this.scratch.length < n) this.scratch = Buffer.from(new ArrayBuffer(n)); // offset 0: aligned for 16-bit views
     const target = f32 ? new Uint8Array(out.buffer, out.byteOffset, n) : this.scratch.subarray(0, n);
     const fd = fs.openSync(file.path, 'r');
     try {
@@ -235,13 +235,17 @@ function decodeInto(out: Float32Array, bytes: Buffer, info: TensorInfo): void {
   const n = out.length;
   switch (info.dtype) {
     case 'BF16': {
+      // bf16 is the top half of an fp32 (little-endian machines, as safetensors is).
       const u32 = new Uint32Array(out.buffer, out.byteOffset, n);
-      for (let i = 0; i < n; i++) u32[i] = bytes.readUInt16LE(i * 2) << 16;
+      const u16 = new Uint16Array(bytes.buffer, bytes.byteOffset, n);
+      for (let i = 0; i < n; i++) u32[i] = u16[i] << 16;
       return;
     }
-    case 'F16':
-      for (let i = 0; i < n; i++) out[i] = halfToFloat(bytes.readUInt16LE(i * 2));
+    case 'F16': {
+      const u16 = new Uint16Array(bytes.buffer, bytes.byteOffset, n);
+      for (let i = 0; i < n; i++) out[i] = halfToFloat(u16[i]);
       return;
+    }
     case 'F64':
       for (let i = 0; i < n; i++) out[i] = bytes.readDoubleLE(i * 8);
       return;

@@ -132,3 +132,21 @@ test('layer groups and budget sizes', () => {
   assert.throws(() => parseSize('lots'), /not a size/);
   assert.throws(() => parseSize('0MB'), /more than 0/);
 });
+
+test('every Hugging Face fixture family (F32, F16, BF16) streamed under a tiny budget equals its in-memory run bit for bit', () => {
+  const HF = path.resolve(__dirname, '..', 'fixtures', 'hf');
+  for (const name of fs.readdirSync(HF).sort()) {
+    const dir = path.join(HF, name);
+    const raw = JSON.parse(fs.readFileSync(path.join(dir, 'input.json'), 'utf8')) as { input_ids: number[][]; token_type_ids?: number[][]; attention_mask?: number[][]; decoder_input_ids?: number[][] };
+    const input = { ids: raw.input_ids, tokenTypeIds: raw.token_type_ids, attentionMask: raw.attention_mask, decoderIds: raw.decoder_input_ids };
+    const whole = runTrace(loadModel(dir).model.forward(input));
+    // A budget below any layer: every group is released as soon as the rule (keep this one and the last) allows.
+    const loaded = loadModel(dir, { memoryBudget: 1 });
+    assert.ok(loaded.streaming, name);
+    const streamed = runTrace(loaded.model.forward(input));
+    assert.deepEqual(streamed.steps.map((s) => s.name), whole.steps.map((s) => s.name), name);
+    streamed.steps.forEach((s, i) => assert.deepEqual(s.tensor.data, whole.steps[i].tensor.data, `${name}: ${s.name}`));
+    assert.deepEqual(streamed.result.data, whole.result.data, `${name}: logits`);
+    assert.equal(loaded.model.parameterCount(), loadModel(dir).model.parameterCount(), `${name}: parameter count without reading`);
+  }
+});
