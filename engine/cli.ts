@@ -2,14 +2,18 @@ import { isInspectorError } from './errors';
 import { runForward, FORWARD_USAGE } from './cli/forward';
 import { runBench } from './cli/bench';
 import { runParams } from './cli/params';
+import { runTrace, TRACE_USAGE } from './cli/trace';
 
 const USAGE = `Transformer Inspector CLI
 
-  transformer-inspector forward PATH --ids 5,77,13 [--decoder-ids …] [--token-type-ids …] [--seed N] [--dump OUT.safetensors]
+  transformer-inspector forward PATH --ids 5,77,13 [--decoder-ids …] [--token-type-ids …] [--seed N] [--dump OUT.trace.safetensors] [--memory-budget 4GB]
+  transformer-inspector trace TRACE [OTHER] [--rtol 1e-5]
   transformer-inspector params PATH [--json] [--dtype bf16] [--context N] [--batch B]
   transformer-inspector bench [--quick]
 
-${FORWARD_USAGE}`;
+${FORWARD_USAGE}
+
+${TRACE_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -18,6 +22,8 @@ async function main(argv: string[]): Promise<number> {
       return runForward(rest);
     case 'params':
       return runParams(rest);
+    case 'trace':
+      return runTrace(rest);
     case 'bench':
       return runBench(rest);
     case undefined:

@@ -12,6 +12,7 @@ import { loadModel } from '../../engine/model/load';
 import { runTrace } from '../../engine/trace/step';
 import { TraceFile, isTracePath } from '../../engine/tracefile/reader';
 import { runForward } from '../../engine/cli/forward';
+import { runTrace as runTraceCli } from '../../engine/cli/trace';
 import { assertClose } from '../helpers/close';
 
 const FIXTURES = path.resolve(__dirname, '..', 'fixtures');
@@ -86,6 +87,24 @@ test('forward --dump writes a trace that opens and holds exactly the run', () =>
     const { steps } = runTrace(model.forward({ ids: t.manifest.input.ids }));
     assert.deepEqual([...t.hooks], steps.map((s) => s.name));
     for (const s of steps) assert.deepEqual(t.read(s.name).data, s.tensor.data, s.name);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('trace A B compares a local engine run with a transformers capture, hook by hook', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cmp-'));
+  try {
+    const local = path.join(dir, 'local.trace.safetensors');
+    const ids = TraceFile.open(path.join(TRACES, 'gpt2.trace.safetensors')).manifest.input.ids[0].join(',');
+    runForward([path.join(FIXTURES, 'hf', 'gpt2'), '--ids', ids, '--dump', local], () => {});
+    const lines: string[] = [];
+    assert.equal(runTraceCli([local, path.join(TRACES, 'gpt2.trace.safetensors')], (s) => lines.push(s)), 0);
+    assert.ok(lines.some((l) => /blocks\.0\.attn\.hook_attn_scores .* only in first/.test(l)));
+    assert.match(lines.at(-1) ?? '', /every hook both traces hold agrees within 0\.00001/);
+    const strict: string[] = [];
+    assert.equal(runTraceCli([local, path.join(TRACES, 'gpt2.trace.safetensors'), '--rtol', '0'], (s) => strict.push(s)), 1, 'float rounding differs at rtol 0');
+    assert.match(strict.at(-1) ?? '', /hooks differ by more than 0/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
