@@ -56,8 +56,10 @@ export function runForward(argv: string[], out: (s: string) => void = console.lo
   const streaming = loaded.streaming;
   if (streaming) {
     const bytes = streaming.weightBytes();
-    // Each pass reads every layer once; at about 1 GB/s from an SSD (plus the compute).
-    out(`streaming ${formatBytes(bytes)} of fp32 weights exceed the ${formatBytes(streaming.budgetBytes)} budget: running one layer at a time, reading ${formatBytes(bytes)} per pass (about ${(bytes / 1e9).toFixed(1)} s of reading at 1 GB/s, plus the compute)`);
+    const disk = streaming.fileBytes();
+    // Each pass reads every layer once: at about 1 GB/s from an SSD, plus about 3 GFLOP/s of compute (docs/performance.md).
+    const seconds = disk / 1e9 + (2 * bytes) / 4 / 3e9 * ids.length * ids[0].length;
+    out(`streaming ${formatBytes(bytes)} of fp32 weights exceed the ${formatBytes(streaming.budgetBytes)} budget: running one layer at a time, reading ${formatBytes(disk)} per pass (expect about ${Math.ceil(seconds)} s)`);
   }
   const t0 = performance.now();
   const { steps, result: logits } = runTrace(model.forward({ ids, decoderIds, tokenTypeIds, attentionMask }));

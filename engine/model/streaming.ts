@@ -74,6 +74,16 @@ export class StreamingWeights implements WeightSource {
     return n;
   }
 
+  /** Bytes the weights take in their files (what one pass reads). */
+  fileBytes(): number {
+    let n = 0;
+    for (const [name, f] of this.byName) {
+      const i = f.info(name)!;
+      n += i.end - i.begin;
+    }
+    return n;
+  }
+
   /** Called by a StreamedTensor without values: make its group resident, then hand it its values. */
   supply(t: StreamedTensor): Float32Array {
     const g = t.groupRef;
