@@ -42,9 +42,6 @@ export const MAX_RUN_PARAMETERS = 400_000_000n;
  */
 export const EAGER_FLOP_BUDGET = 2e8;
 
-/** Traces this small (bytes on disk) are read whole on open; larger ones as the stepper reaches each hook. */
-export const EAGER_TRACE_BYTES = 64_000_000;
-
 /**
  * One inspected model in the worker: the loaded model, its input and a stepper over its forward
  * pass. Every request is answered synchronously; long ones check `control` between steps.
@@ -217,7 +214,8 @@ export class Session {
   private precomputeIfCheap(control: Control): void {
     const loaded = this.require();
     if (this.traced) {
-      if (this.traced.trace.byteSize() <= EAGER_TRACE_BYTES) this.computeUntil(() => false, control);
+      // Every recorded step is known from the headers; only the ones shown are read from disk.
+      this.computeUntil(() => false, control);
       return;
     }
     const tokens = (this.input?.ids.length ?? 0) + (this.input?.decoderIds?.length ?? 0);

@@ -6,6 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Tensor } from '../../engine/tensor';
 import { writeTrace } from '../../engine/tracefile/writer';
+import { RecordedTensor, replayTrace } from '../../engine/tracefile/replay';
+import { runTrace } from '../../engine/trace/step';
 import { Session, NO_CONTROL } from '../../engine/worker/session';
 import type { Loaded, Moved } from '../../engine/worker/messages';
 import { InspectorError } from '../../engine/errors';
@@ -68,4 +70,18 @@ test('a trace whose hooks its config cannot produce is refused with the hook nam
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a replayed trace knows every step from its headers and reads only the tensors looked at, within a cache budget', () => {
+  const trace = TraceFile.open(path.join(TRACES, 'llama.trace.safetensors'));
+  const { steps } = runTrace(replayTrace(trace, 4000));
+  assert.deepEqual(steps.map((s) => s.name), [...trace.hooks]);
+  const tensors = steps.map((s) => s.tensor as RecordedTensor);
+  assert.ok(tensors.every((t) => t instanceof RecordedTensor && !t.resident), 'nothing read yet');
+  assert.deepEqual(steps[5].tensor.data, trace.read(steps[5].name).data);
+  assert.deepEqual(tensors.map((t) => t.resident).filter(Boolean).length, 1, 'one tensor read');
+  for (const s of steps) void s.tensor.data;
+  const heldBytes = tensors.filter((t) => t.resident).reduce((n, t) => n + t.size * 4, 0);
+  assert.ok(heldBytes <= 4000 || tensors.filter((t) => t.resident).length === 1, `held ${heldBytes} bytes`);
+  assert.deepEqual(steps[0].tensor.data, trace.read(steps[0].name).data, 'a dropped tensor is read again');
 });
