@@ -37,8 +37,9 @@ ROTARY = set(LLAMA_LIKE)
 class Recorder:
     """Collects hook tensors (filtered, positions kept, moved to the CPU) and hands complete groups on."""
 
-    def __init__(self, patterns, layers, positions, on_group):
+    def __init__(self, patterns, layers, positions, on_group, batch):
         self.patterns, self.layers, self.positions, self.on_group = patterns, layers, positions, on_group
+        self.batch = batch
         self.group, self.label = {}, "embed"
 
     def wanted(self, name):
@@ -232,8 +233,7 @@ def main(argv=None):
         on_group = writer.write
     else:
         on_group = lambda group, label: all_tensors.update(group)  # noqa: E731
-    rec = Recorder(patterns, set(layers) if layers is not None else None, positions, on_group)
-    rec.batch = len(ids)
+    rec = Recorder(patterns, set(layers) if layers is not None else None, positions, on_group, len(ids))
 
     attn = register_rotary_capture(rec) if family in ROTARY else "eager"
     kwargs = {"attn_implementation": attn, "dtype": torch.float32}
@@ -246,9 +246,10 @@ def main(argv=None):
     model = AutoModelForCausalLM.from_pretrained(a.model, **kwargs)
     model.eval()
     hooks = install_hooks(model, family, cfg, rec)
-    first_device = next(model.parameters()).device if not a.device_map else "cpu"
+    # With a device map, accelerate's hooks move the input to each module's device.
+    device = "cpu" if a.device_map else next(model.parameters()).device
     with torch.no_grad():
-        model(input_ids=torch.tensor(ids, device=first_device), use_cache=False)
+        model(input_ids=torch.tensor(ids, device=device), use_cache=False)
     for h in hooks:
         h.remove()
     rec.on_group(rec.group, rec.label)

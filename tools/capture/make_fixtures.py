@@ -43,8 +43,8 @@ def run(*args):
     subprocess.run([sys.executable, *args], check=True, cwd=ROOT)
 
 
-def hooked_run(name, record):
-    """The model's forward pass with capture_hf's hooks, handing every recorded hook to `record`."""
+def eager_model(name):
+    """A golden fixture's model with eager attention, and its input ids."""
     model = AutoModelForCausalLM.from_pretrained(os.path.join(HF, name), attn_implementation="eager", dtype=torch.float32)
     ids = [[int(x) for x in r.split(",")] for r in ids_of(name).split(";")]
     return model, ids
@@ -53,10 +53,9 @@ def hooked_run(name, record):
 def transformerlens_cache():
     """gpt2 as HookedTransformer.from_pretrained_no_processing would record it: the same names, plus the
     LayerNorms' hook_scale, saved as {**cache.cache_dict, "logits": logits}."""
-    model, ids = hooked_run("gpt2", None)
+    model, ids = eager_model("gpt2")
     cache = {}
-    rec = capture_hf.Recorder(None, None, None, lambda g, label: cache.update(g))
-    rec.batch = len(ids)
+    rec = capture_hf.Recorder(None, None, None, lambda g, label: cache.update(g), len(ids))
     hooks = capture_hf.install_hooks(model, "gpt2", model.config, rec)
     eps = model.config.layer_norm_epsilon
 
@@ -78,7 +77,7 @@ def transformerlens_cache():
 
 def nnsight_saved():
     """llama's module inputs and outputs keyed as nnsight names them (`model.layers.0.mlp.output`)."""
-    model, ids = hooked_run("llama", None)
+    model, ids = eager_model("llama")
     saved, hooks = {}, []
     wanted = ("input_layernorm", "post_attention_layernorm", "self_attn", "q_proj", "k_proj", "v_proj", "o_proj",
               "mlp", "gate_proj", "up_proj", "down_proj")
