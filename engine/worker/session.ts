@@ -1,7 +1,8 @@
 import { InspectorError } from '../errors';
-import { findConfig, loadModel, type LoadedModel } from '../model/load';
+import { findConfig, findWeights, loadModel, type LoadedModel } from '../model/load';
 import { analyzeFile } from '../analysis/index';
 import { formatShort } from '../analysis/report';
+import { formatBytes } from '../model/streaming';
 import { Stepper } from '../trace/stepper';
 import type { Step } from '../trace/step';
 import { isAttentionHook } from '../trace/hooks';
@@ -43,6 +44,12 @@ export const MAX_RUN_PARAMETERS = 400_000_000n;
 export const EAGER_FLOP_BUDGET = 2e8;
 
 /**
+ * Weights beside a config that need more than this as fp32 are streamed layer by layer (see
+ * StreamingWeights): the worker holds about this much of them, whatever the model's size.
+ */
+export const WORKER_WEIGHT_BUDGET = 1.6e9;
+
+/**
  * One inspected model in the worker: the loaded model, its input and a stepper over its forward
  * pass. Every request is answered synchronously; long ones check `control` between steps.
  */
@@ -53,6 +60,8 @@ export class Session {
   private tree: ModelNode | undefined;
   /** Set when the session walks a recorded trace instead of computing. */
   private traced: OpenedTrace | undefined;
+
+  constructor(private readonly weightBudget = WORKER_WEIGHT_BUDGET) {}
 
   handle(req: WorkerRequest, control: Control = NO_CONTROL): { reply: WorkerReply; transfer: ArrayBuffer[] } {
     switch (req.kind) {
@@ -81,8 +90,9 @@ export class Session {
     this.tree = undefined;
     this.traced = undefined;
     if (isTracePath(configPath)) return this.loadTrace(configPath, control);
-    checkSize(configPath);
-    const loaded = loadModel(configPath, { weights });
+    // Seeded weights are allocated whole; weights from a file are streamed when they exceed the budget.
+    if (weights === 'seeded' || !hasWeightsBeside(configPath)) checkSize(configPath);
+    const loaded = loadModel(configPath, { weights, memoryBudget: this.weightBudget });
     const limits = inputLimits(loaded);
     const chosen = input ? resolveInput(loaded, input) : defaultInput(limits, loaded);
     checkInput(chosen, limits);
@@ -282,7 +292,7 @@ export class Session {
   }
 
   private modelInfo(): ModelInfo {
-    const { configPath, spec, model, weightsPath, tokenizer } = this.require();
+    const { configPath, spec, model, weightsPath, tokenizer, streaming } = this.require();
     const input = this.input as InputIds;
     const label = (id: number) => (tokenizer ? tokenizer.label(id) : String(id));
     const recorded = this.traced?.trace.manifest.input;
@@ -304,7 +314,7 @@ export class Session {
       configPath,
       family: spec.family,
       architecture: spec.architecture,
-      weights: weightsPath ?? model.weightsDescription,
+      weights: (weightsPath ?? model.weightsDescription) + (streaming ? ` (streamed layer by layer: ${formatBytes(streaming.weightBytes())} of fp32 weights, ${formatBytes(streaming.budgetBytes)} budget)` : ''),
       seeded: model.seeded,
       tokens: input.ids.map(label),
       ...(input.decoderIds ? { decoderTokens: input.decoderIds.map(label), decoderIds: [...input.decoderIds] } : {}),
@@ -365,6 +375,14 @@ export function resolveInput(loaded: LoadedModel, input: InputRequest): InputIds
   if (!ids) throw new InspectorError('input: give token ids or text');
   const decoderIds = side(input.decoderIds, input.decoderText, 'decoder input');
   return decoderIds ? { ids, decoderIds } : { ids };
+}
+
+function hasWeightsBeside(configPath: string): boolean {
+  try {
+    return findWeights(findConfig(configPath)) !== undefined;
+  } catch {
+    return false; // loading reports the problem
+  }
 }
 
 /** Refuse, before allocating anything, a model too large to build in the worker. */

@@ -15,6 +15,8 @@ import { loadModel } from '../../engine/model/load';
 import { runTrace } from '../../engine/trace/step';
 import { groupOf, parseSize, StreamedTensor } from '../../engine/model/streaming';
 import { fillUniform } from '../../engine/model/rng';
+import { NO_CONTROL, Session } from '../../engine/worker/session';
+import type { Loaded, Moved } from '../../engine/worker/messages';
 
 const D = 384;
 const LAYERS = 8;
@@ -148,5 +150,22 @@ test('every Hugging Face fixture family (F32, F16, BF16) streamed under a tiny b
     streamed.steps.forEach((s, i) => assert.deepEqual(s.tensor.data, whole.steps[i].tensor.data, `${name}: ${s.name}`));
     assert.deepEqual(streamed.result.data, whole.result.data, `${name}: logits`);
     assert.equal(loaded.model.parameterCount(), loadModel(dir).model.parameterCount(), `${name}: parameter count without reading`);
+  }
+});
+
+test('the inspector session streams weights over its budget and steps through the same tensors', () => {
+  const dir = path.resolve(__dirname, '..', 'fixtures', 'hf', 'llama');
+  const whole = new Session().load(dir, { ids: [1, 2, 3] }, 'auto', NO_CONTROL) as Loaded;
+  const s = new Session(1);
+  const streamed = s.load(dir, { ids: [1, 2, 3] }, 'auto', NO_CONTROL) as Loaded;
+  assert.match(streamed.model.weights, /streamed layer by layer/);
+  assert.deepEqual(streamed.steps, whole.steps);
+  assert.equal(streamed.model.parameterCount, whole.model.parameterCount);
+  const a = new Session();
+  a.load(dir, { ids: [1, 2, 3] }, 'auto', NO_CONTROL);
+  for (const hook of ['blocks.1.attn.hook_pattern', 'logits']) {
+    const x = s.move({ to: 'hook', name: hook }, NO_CONTROL) as Moved;
+    const y = a.move({ to: 'hook', name: hook }, NO_CONTROL) as Moved;
+    assert.deepEqual(x.position, y.position, hook);
   }
 });
