@@ -288,6 +288,9 @@ export class Session {
     // Latent-bottleneck attention: latents query the tokens, then the tokens query the latents.
     if (name.includes('.to_latents.')) return { queries: [], keys: side, rows: kvStep ? side : [] };
     if (name.includes('.from_latents.')) return { queries: side, keys: [], rows: kvStep ? [] : side };
+    // A trace that kept some positions holds those along pos / query_pos; key_pos stays whole.
+    const kept = this.traced?.trace.manifest.positions;
+    if (kept && !decoderSide) return { queries: kept.map((p) => side[p]), keys: keyTokens, rows: kept.map((p) => side[p]) };
     return { queries: side, keys: keyTokens, rows: cross && kvStep ? info.tokens : side };
   }
 

@@ -85,3 +85,18 @@ test('a replayed trace knows every step from its headers and reads only the tens
   assert.ok(heldBytes <= 4000 || tensors.filter((t) => t.resident).length === 1, `held ${heldBytes} bytes`);
   assert.deepEqual(steps[0].tensor.data, trace.read(steps[0].name).data, 'a dropped tensor is read again');
 });
+
+test('a trace that kept some positions labels them with their own tokens', () => {
+  const s = new Session();
+  s.load(path.join(TRACES, 'llama_subset.trace.safetensors'), undefined, 'auto', NO_CONTROL);
+  const m = s.move({ to: 'hook', name: 'blocks.1.attn.hook_pattern' }, NO_CONTROL) as Moved;
+  assert.ok(m.position.kind === 'step');
+  if (m.position.kind !== 'step') return;
+  assert.deepEqual(m.position.step.shape, [1, 4, 3, 7]);
+  assert.equal(m.position.step.view.kind, 'attention');
+  const view = m.position.step.view;
+  assert.ok(view.kind === 'attention');
+  if (view.kind !== 'attention') return;
+  assert.deepEqual(view.queryLabels, ['1', '35', '57'], 'kept positions 0, 3, 6 of ids 1,37,62,35,63,34,57 (no token strings)');
+  assert.deepEqual(view.keyLabels, ['1', '37', '62', '35', '63', '34', '57']);
+});

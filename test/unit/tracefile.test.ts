@@ -109,3 +109,26 @@ test('trace A B compares a local engine run with a transformers capture, hook by
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("capture_hf.py's options: chosen hooks of one layer, three positions, stored as BF16", () => {
+  const t = TraceFile.open(path.join(TRACES, 'llama_subset.trace.safetensors'));
+  assert.deepEqual([...t.hooks], ['blocks.1.attn.hook_pattern', 'blocks.1.hook_resid_post', 'logits']);
+  assert.equal(t.manifest.dtype, 'BF16');
+  assert.deepEqual(t.manifest.positions, [0, 3, 6]);
+  const { model } = loadModel(path.join(FIXTURES, 'hf', 'llama'));
+  const { steps } = runTrace(model.forward({ ids: t.manifest.input.ids }));
+  for (const name of t.hooks) {
+    const step = steps.find((s) => s.name === name)!;
+    // Keep positions 0, 3, 6 along pos / query_pos (axis 1, or 2 for a pattern); key_pos stays whole.
+    const axis = step.dims.indexOf('query_pos') >= 0 ? step.dims.indexOf('query_pos') : step.dims.indexOf('pos');
+    const shape = [...step.tensor.shape];
+    const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+    const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
+    const kept: number[] = [];
+    for (let o = 0; o < outer; o++) for (const p of t.manifest.positions!) for (let i = 0; i < inner; i++) kept.push(step.tensor.data[(o * shape[axis] + p) * inner + i]);
+    const have = t.read(name);
+    shape[axis] = 3;
+    assert.deepEqual([...have.shape], shape, name);
+    assertClose(have.data, kept, 4e-3, `${name} (bf16)`);
+  }
+});

@@ -200,7 +200,8 @@ def main(argv=None):
     tokenizer = None
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(a.model)
-    except Exception:  # a model folder without a tokenizer: ids only
+    except Exception as e:  # a model folder without a (loadable) tokenizer: ids only
+        print(f"capture_hf.py: no tokenizer ({str(e).splitlines()[0][:120]}): token strings are not recorded", file=sys.stderr)
         tokenizer = None
     if (a.ids is None) == (a.text is None):
         sys.exit("capture_hf.py: give --ids or --text")

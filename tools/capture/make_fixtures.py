@@ -5,6 +5,7 @@ transformers classes:
 - NAME.trace.safetensors      capture_hf.py on gpt2, llama, mistral, qwen2, gemma (eager attention, CPU);
 - llama_offload.trace/        capture_hf.py under accelerate, device_map="auto" with a max_memory that puts
                               layer 1 and the head on disk offload, written as one shard per layer;
+- llama_subset.trace.safetensors  capture_hf.py's options: --hooks, --layers 1, --positions 0,3,6, --dtype bf16;
 - gpt2_transformerlens.pt     an ActivationCache's dict as TransformerLens names it, saved with torch.save
                               (TransformerLens is not installable here: written from the transformers run with
                               TransformerLens's names, including its hook_scale entries the inspector lacks),
@@ -111,6 +112,10 @@ def main():
     offload = os.path.join("/tmp", "inspector-capture-offload")
     run(cap, os.path.join(HF, "llama"), "--ids", ids_of("llama"), "--out", folder, "--device-map", "auto",
         "--max-memory", json.dumps({"cpu": "105KB"}), "--offload-folder", offload)
+    # The options: some hooks, one layer, three positions, stored as BF16.
+    run(cap, os.path.join(HF, "llama"), "--ids", ids_of("llama"), "--out", os.path.join(OUT, "llama_subset.trace.safetensors"),
+        "--hooks", "blocks.*.hook_resid_post,blocks.*.attn.hook_pattern,logits", "--layers", "1", "--positions", "0,3,6",
+        "--dtype", "bf16")
     transformerlens_cache()
     run(os.path.join("tools", "capture", "convert_transformerlens.py"), os.path.join(OUT, "gpt2_transformerlens.pt"),
         "--config", os.path.join(HF, "gpt2", "config.json"), "--ids", ids_of("gpt2"),
