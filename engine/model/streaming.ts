@@ -236,10 +236,38 @@ export function groupOf(name: string): string {
 /** A tensor computed from `t`: streamed (and recomputed after a release) when `t` is, else computed now. */
 export function deriveTensor(t: Tensor, shape: readonly number[], compute: (src: Float32Array, out: Float32Array) => void): Tensor {
   if (t instanceof StreamedTensor) return t.source.derive(t, shape, compute);
+  if (t instanceof ShapeOnlyTensor) return new ShapeOnlyTensor(shape);
   const out = new Tensor(shape);
   compute(t.data, out.data);
   return out;
 }
+
+/** A parameter with a shape and no values: the module tree of a model that is described, never run. */
+export class ShapeOnlyTensor extends Tensor {
+  constructor(shape: readonly number[]) {
+    super(shape, undefined, true);
+  }
+
+  protected override load(): Float32Array {
+    throw new InspectorError('this model has the shapes of its config but no weights (it describes a recorded trace, which is never recomputed)');
+  }
+}
+
+/**
+ * A weight source of shapes only: building a model on it allocates nothing, whatever its size, and gives
+ * the module tree, the parameter counts and the hook names' shapes. Reading a value is an error.
+ */
+export const SHAPES_ONLY: WeightSource = {
+  description: 'shapes only (no weights)',
+  seeded: false,
+  names: () => [],
+  shapeOf: () => undefined,
+  read: (name) => {
+    throw new InspectorError('no weights: a shapes-only model', { tensor: name });
+  },
+  fileOf: () => undefined,
+  shaped: (shape) => new ShapeOnlyTensor(shape),
+};
 
 function decodeInto(out: Float32Array, bytes: Buffer, info: TensorInfo): void {
   const n = out.length;

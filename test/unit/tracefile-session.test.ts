@@ -100,3 +100,32 @@ test('a trace that kept some positions labels them with their own tokens', () =>
   assert.deepEqual(view.queryLabels, ['1', '35', '57'], 'kept positions 0, 3, 6 of ids 1,37,62,35,63,34,57 (no token strings)');
   assert.deepEqual(view.keyLabels, ['1', '37', '62', '35', '63', '34', '57']);
 });
+
+test("a trace of a 7B model opens at once: the tree from the config's shapes, nothing allocated or recomputed", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trace-7b-'));
+  try {
+    const file = path.join(dir, 'llama7b.trace.safetensors');
+    const config = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 'examples', 'hf', 'llama-2-7b', 'config.json'), 'utf8')) as Record<string, unknown>;
+    const resid = (seed: number) => Tensor.fromArray([1, 2, 4096], Array.from({ length: 8192 }, (_, i) => Math.sin(i * seed)));
+    const tensors = new Map([
+      ['blocks.0.hook_resid_post', resid(1)],
+      ['blocks.31.hook_resid_post', resid(2)],
+    ]);
+    writeTrace(file, { writer: { tool: 'test' }, configFormat: 'hf', config, input: { ids: [[1, 450]] }, tensors });
+    const rss = process.memoryUsage().rss;
+    const t0 = Date.now();
+    const s = new Session();
+    const r = s.load(file, undefined, 'auto', NO_CONTROL) as Loaded;
+    assert.ok(Date.now() - t0 < 3000, `opened in ${Date.now() - t0} ms`);
+    assert.ok(process.memoryUsage().rss - rss < 300e6, 'no weights were allocated');
+    assert.equal(r.model.parameterCount, 6_738_415_616);
+    assert.equal(r.tree.parameters, 6_738_415_616);
+    assert.deepEqual(r.steps.map((x) => x.name), ['blocks.0.hook_resid_post', 'blocks.31.hook_resid_post']);
+    assert.match(r.model.weights, /2 hooks \(F32\), 30 not recorded/, 'layers 1 … 30 lack the hook layers 0 and 31 recorded');
+    const m = s.move({ to: 'hook', name: 'blocks.31.hook_resid_post' }, NO_CONTROL) as Moved;
+    assert.ok(m.position.kind === 'step' && m.position.step.shape.join() === '1,2,4096');
+    assert.throws(() => s.move({ to: 'hook', name: 'blocks.7.hook_resid_post' }, NO_CONTROL), /absent/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
