@@ -1,19 +1,18 @@
 #!/usr/bin/env python3
 """Convert activations saved from an nnsight trace into a Transformer Inspector trace (docs/trace-format.md).
 
-nnsight names what it saves by module: inside `with model.trace(prompt):` one writes
-`model.transformer.h[0].mlp.output.save()`. Saved values are plain tensors (or tuples of tensors, for modules
-that return tuples) once the trace exits; save them as a dict keyed by the module path and `.input` or
-`.output`, the way nnsight spells them:
+nnsight has no file format of its own: inside `with model.trace(prompt):` one binds what one saves
+(`h = model.transformer.h[0].output.save()`), and after the trace the names hold plain tensors (or tuples of
+tensors, for modules that return tuples). This converter reads those values saved with torch.save as a dict
+keyed by the module's path and `.input` or `.output`, as nnsight spells the access:
 
-    saved = {}
-    with model.trace(prompt):
-        for i, layer in enumerate(model.transformer.h):
-            saved[f"transformer.h.{i}.input"] = layer.input.save()
-            saved[f"transformer.h.{i}.output"] = layer.output.save()
-            saved[f"transformer.h.{i}.mlp.output"] = layer.mlp.output.save()
-        saved["lm_head.output"] = model.lm_head.output.save()
-    torch.save({k: v for k, v in saved.items()}, "nnsight.pt")
+    with model.trace("The cat sat"):
+        h0_in = model.transformer.h[0].input.save()
+        h0_out = model.transformer.h[0].output.save()
+        mlp0 = model.transformer.h[0].mlp.output.save()
+        logits = model.lm_head.output.save()
+    torch.save({"transformer.h.0.input": h0_in, "transformer.h.0.output": h0_out,
+                "transformer.h.0.mlp.output": mlp0, "lm_head.output": logits}, "nnsight.pt")
 
     python tools/capture/convert_nnsight.py nnsight.pt --config config.json --ids 464,3797 --out run.trace.safetensors
 

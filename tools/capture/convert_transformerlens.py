@@ -13,8 +13,8 @@ then here (CONFIG is the Hugging Face config.json of the same model, which the i
         --out run.trace.safetensors [--tokens 'The, cat, sat'] [--dtype f32|f16|bf16] [--hooks …] [--layers …]
 
 TransformerLens's hook names are the inspector's own (they were chosen to be): the map below is the identity
-for every hook both record, and names the few that differ. TransformerLens hooks the inspector does not
-record (`*.hook_scale`, the split-input hooks `hook_q_input`/`hook_attn_in`/`hook_mlp_in`, …) are listed and
+for every hook both record (SAME), and the logits come from the "logits" entry saved beside the cache.
+TransformerLens hooks the inspector does not record (`*.hook_scale`, the split-input hooks `hook_q_input`/`hook_attn_in`/`hook_mlp_in`, …) are listed and
 left out. Note: `HookedTransformer.from_pretrained` folds LayerNorms and centres weights by default, which
 changes the activations; use `from_pretrained_no_processing` for activations equal to the Hugging Face
 model's (and to the inspector's run of its checkpoint).
@@ -33,12 +33,8 @@ from trace_writer import keep_positions, manifest, save_trace  # noqa: E402
 
 TOOL = "tools/capture/convert_transformerlens.py"
 
-# TransformerLens name (a regex; {i} is the layer) → the inspector's name. Everything else TransformerLens
-# records under a name the inspector also uses maps to itself.
-RENAMED = {
-    # TransformerLens ≥ 2 records the logits only when asked; a cache saved with them under "logits" works too.
-    r"^unembed\.hook_out$": "logits",
-}
+# The TransformerLens hook names (regexes) that the inspector records under the same name. (The logits are
+# not a hook in TransformerLens: run_with_cache returns them; save them under "logits".)
 SAME = [
     "hook_embed", "hook_pos_embed", "hook_token_type_embed", "ln_final.hook_normalized", "logits",
     r"blocks\.\d+\.hook_resid_pre", r"blocks\.\d+\.hook_resid_mid", r"blocks\.\d+\.hook_resid_post",
@@ -50,9 +46,6 @@ SAME = [
 
 
 def inspector_name(tl_name):
-    for pattern, ours in RENAMED.items():
-        if re.match(pattern, tl_name):
-            return ours
     return tl_name if any(re.fullmatch(p, tl_name) for p in SAME) else None
 
 
