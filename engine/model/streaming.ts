@@ -165,7 +165,12 @@ export class StreamingWeights implements WeightSource {
     const f32 = info.dtype === 'F32';
     if (!f32 && this.scratch.length < n) this.scratch = Buffer.from(new ArrayBuffer(n)); // offset 0: aligned for 16-bit views
     const target = f32 ? new Uint8Array(out.buffer, out.byteOffset, n) : this.scratch.subarray(0, n);
-    const fd = fs.openSync(file.path, 'r');
+    let fd: number;
+    try {
+      fd = fs.openSync(file.path, 'r');
+    } catch (e) {
+      throw new InspectorError(`cannot read this layer's weights again: ${(e as Error).message}`, { file: file.path, tensor: info.name });
+    }
     try {
       let got = 0;
       while (got < n) {

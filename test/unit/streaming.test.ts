@@ -16,6 +16,7 @@ import { runTrace } from '../../engine/trace/step';
 import { groupOf, parseSize, StreamedTensor } from '../../engine/model/streaming';
 import { fillUniform } from '../../engine/model/rng';
 import { NO_CONTROL, Session } from '../../engine/worker/session';
+import { InspectorError } from '../../engine/errors';
 import type { Loaded, Moved } from '../../engine/worker/messages';
 
 const D = 384;
@@ -167,5 +168,21 @@ test('the inspector session streams weights over its budget and steps through th
     const x = s.move({ to: 'hook', name: hook }, NO_CONTROL) as Moved;
     const y = a.move({ to: 'hook', name: hook }, NO_CONTROL) as Moved;
     assert.deepEqual(x.position, y.position, hook);
+  }
+});
+
+test('a weights file that shrinks or disappears under a streamed model is a named error when its layer is read', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stream-'));
+  try {
+    for (const f of ['config.json', 'model.safetensors']) fs.copyFileSync(path.resolve(__dirname, '..', 'fixtures', 'hf', 'llama', f), path.join(dir, f));
+    const weights = path.join(dir, 'model.safetensors');
+    const loaded = loadModel(dir, { memoryBudget: 1 });
+    fs.truncateSync(weights, fs.statSync(weights).size - 64);
+    const named = (re: RegExp) => (e: unknown) => e instanceof InspectorError && re.test(e.message) && e.place.file === weights;
+    assert.throws(() => runTrace(loaded.model.forward({ ids: [[1, 2]] })), named(/file ended after .* bytes of this tensor/));
+    fs.rmSync(weights);
+    assert.throws(() => runTrace(loaded.model.forward({ ids: [[1, 2]] })), named(/cannot read this layer's weights again/));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
