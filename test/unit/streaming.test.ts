@@ -13,6 +13,7 @@ import { Tensor } from '../../engine/tensor';
 import { writeSafetensors } from '../../engine/io/safetensors';
 import { loadModel } from '../../engine/model/load';
 import { runTrace } from '../../engine/trace/step';
+import type { ModelInput } from '../../engine/model/transformer';
 import { groupOf, parseSize, StreamedTensor } from '../../engine/model/streaming';
 import { fillUniform } from '../../engine/model/rng';
 import { NO_CONTROL, Session } from '../../engine/worker/session';
@@ -184,5 +185,21 @@ test('a weights file that shrinks or disappears under a streamed model is a name
     assert.throws(() => runTrace(loaded.model.forward({ ids: [[1, 2]] })), named(/cannot read this layer's weights again/));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('native models (the examples) streamed under a tiny budget equal their in-memory runs bit for bit', () => {
+  const EXAMPLES = path.resolve(__dirname, '..', '..', 'examples');
+  const cases: [string, ModelInput][] = [
+    ['tutorial', { ids: [[5, 7, 11, 13]] }],
+    ['tiny-llama', { ids: [[5, 7, 11, 13]] }],
+    ['translation', { ids: [[5, 7, 11]], decoderIds: [[1, 2]] }],
+  ];
+  for (const [name, input] of cases) {
+    const whole = runTrace(loadModel(path.join(EXAMPLES, name)).model.forward(input));
+    const loaded = loadModel(path.join(EXAMPLES, name), { memoryBudget: 1 });
+    assert.ok(loaded.streaming, name);
+    const streamed = runTrace(loaded.model.forward(input));
+    streamed.steps.forEach((s, i) => assert.deepEqual(s.tensor.data, whole.steps[i].tensor.data, `${name}: ${s.name}`));
   }
 });
