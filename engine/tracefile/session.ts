@@ -5,6 +5,7 @@ import { buildHfModel, hfSpec } from '../model/hf';
 import { buildNativeModel } from '../model/native';
 import type { LoadedModel } from '../model/load';
 import type { JsonValue } from '../config/json';
+import type { ModelInfo } from '../../src/protocol';
 import { TraceFile } from './reader';
 import { SHAPES_ONLY } from '../model/streaming';
 import { absentHooks } from './replay';
@@ -61,4 +62,24 @@ function modelHooks(model: TransformerModel, seq2seq: boolean, file: string, tra
 /** The error for a hook the model has but the trace did not record: absent, not computed. */
 export function absentHookError(name: string, file: string): InspectorError {
   return new InspectorError(`'${name}' was not recorded in this trace: it is absent (a trace is never recomputed)`, { file, tensor: name });
+}
+
+/** What the panel shows about a trace's model: the recorded input and tokens, where the trace came from. */
+export function traceModelInfo(opened: OpenedTrace): ModelInfo {
+  const { spec, model, configPath } = opened.loaded;
+  const input = opened.trace.manifest.input;
+  const ids = input.ids[0];
+  const decoderIds = input.decoder_ids?.[0];
+  return {
+    configPath,
+    family: spec.family,
+    architecture: spec.architecture,
+    weights: opened.description,
+    seeded: false,
+    tokens: input.tokens?.[0] ?? ids.map(String),
+    ...(decoderIds ? { decoderTokens: input.decoder_tokens?.[0] ?? decoderIds.map(String), decoderIds: [...decoderIds] } : {}),
+    ids: [...ids],
+    parameterCount: model.parameterCount(),
+    unusedWeights: [],
+  };
 }

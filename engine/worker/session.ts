@@ -14,7 +14,7 @@ import { modelTree, type ModelNode } from './tree';
 import { paramsInfo } from './params';
 import { isTracePath } from '../tracefile/reader';
 import { replayTrace } from '../tracefile/replay';
-import { absentHookError, openTrace, type OpenedTrace } from '../tracefile/session';
+import { absentHookError, openTrace, traceModelInfo, type OpenedTrace } from '../tracefile/session';
 import type { InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Position, StepSummary, WorkerReply, WorkerRequest } from './messages';
 
 /** How a long request checks for cancellation and reports progress (between steps). */
@@ -295,24 +295,10 @@ export class Session {
   }
 
   private modelInfo(): ModelInfo {
+    if (this.traced) return traceModelInfo(this.traced);
     const { configPath, spec, model, weightsPath, tokenizer, streaming } = this.require();
     const input = this.input as InputIds;
     const label = (id: number) => (tokenizer ? tokenizer.label(id) : String(id));
-    const recorded = this.traced?.trace.manifest.input;
-    if (this.traced && recorded) {
-      return {
-        configPath,
-        family: spec.family,
-        architecture: spec.architecture,
-        weights: this.traced.description,
-        seeded: false,
-        tokens: recorded.tokens?.[0] ?? input.ids.map(String),
-        ...(input.decoderIds ? { decoderTokens: recorded.decoder_tokens?.[0] ?? input.decoderIds.map(String), decoderIds: [...input.decoderIds] } : {}),
-        ids: [...input.ids],
-        parameterCount: model.parameterCount(),
-        unusedWeights: [],
-      };
-    }
     return {
       configPath,
       family: spec.family,
