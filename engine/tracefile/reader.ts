@@ -6,11 +6,18 @@ import type { Tensor } from '../tensor';
 import { HOOK_DIMS, type Dim } from '../trace/hooks';
 import { MANIFEST_KEY, TRACE_SUFFIX, parseManifest, type TraceManifest } from './manifest';
 
-/** A trace is a `*.trace.safetensors` file, or a folder of shards (each a safetensors file with a manifest). */
+/**
+ * A trace is a `*.trace.safetensors` file, or a folder of shards: one named `*.trace`, or one holding
+ * `*.trace.safetensors` shards and no config (a model folder with a dump beside its config is a model).
+ */
 export function isTracePath(p: string): boolean {
   if (p.endsWith(TRACE_SUFFIX)) return true;
   try {
-    return fs.statSync(p).isDirectory() && (p.replace(/[\\/]+$/, '').endsWith('.trace') || fs.readdirSync(p).some((e) => e.endsWith(TRACE_SUFFIX)));
+    if (!fs.statSync(p).isDirectory()) return false;
+    if (p.replace(/[\\/]+$/, '').endsWith('.trace')) return true;
+    const entries = fs.readdirSync(p);
+    const config = entries.some((e) => e === 'config.json' || e.endsWith('.transformer.json'));
+    return !config && entries.some((e) => e.endsWith(TRACE_SUFFIX));
   } catch {
     return false;
   }

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { Tensor } from '../../engine/tensor';
 import { encodeSafetensors } from '../../engine/io/safetensors';
 import { InspectorError } from '../../engine/errors';
-import { TraceFile } from '../../engine/tracefile/reader';
+import { TraceFile, isTracePath } from '../../engine/tracefile/reader';
 import { MANIFEST_KEY } from '../../engine/tracefile/manifest';
 import { traceManifest, writeTrace, type TraceRecord } from '../../engine/tracefile/writer';
 
@@ -135,4 +135,23 @@ test('every fixture manifest has the keys the JSON Schema requires, and only key
     assert.equal(m.format, schema.properties.format.const);
     assert.ok(schema.properties.dtype.enum?.includes(m.dtype as string));
   }
+});
+
+test('what counts as a trace path: a *.trace.safetensors file, a *.trace folder, a folder of shards without a config', () => {
+  inDir((dir) => {
+    const model = path.join(dir, 'model');
+    fs.mkdirSync(model);
+    fs.writeFileSync(path.join(model, 'config.json'), '{}');
+    writeTrace(path.join(model, 'run.trace.safetensors'), record());
+    assert.equal(isTracePath(model), false, 'a model folder with a dump beside its config is a model');
+    assert.equal(isTracePath(path.join(model, 'run.trace.safetensors')), true);
+    const shards = path.join(dir, 'shards');
+    fs.mkdirSync(shards);
+    writeTrace(path.join(shards, 'a.trace.safetensors'), record());
+    assert.equal(isTracePath(shards), true);
+    fs.mkdirSync(path.join(dir, 'empty.trace'));
+    assert.equal(isTracePath(path.join(dir, 'empty.trace')), true);
+    rejects(path.join(dir, 'empty.trace'), /holds no \*\.safetensors shards/);
+    assert.equal(isTracePath(path.join(dir, 'missing.json')), false);
+  });
 });
