@@ -5,10 +5,10 @@ import { halfToFloat, type SafetensorsFile, type TensorInfo } from '../io/safete
 import type { FileWeights, WeightSource } from './weights';
 
 /**
- * Layer streaming: a weight source whose tensors hold no values until a layer uses them. The first read of
- * any tensor of a layer reads that layer's tensors from the safetensors shards (their byte ranges only);
- * when the resident layers would exceed the memory budget, the least recently used ones are released (their
- * buffers are reused for the next layer of the same shapes). So a forward pass holds about two layers'
+ * Layer streaming: a weight source whose tensors hold no values until a layer uses them. A tensor is read
+ * from the safetensors shards (its byte range only) when the layer first uses it; tensors are kept and
+ * released by layer: when the resident layers would exceed the memory budget, the least recently used ones
+ * are released (their buffers are reused for the next layer of the same shapes). So a forward pass holds about two layers'
  * weights at a time, and going back to an earlier layer re-reads it. Nothing in the layers knows: they read
  * `tensor.data` as always. Results are bit-identical to the in-memory model (the same bytes, the same fp32).
  */
@@ -114,8 +114,8 @@ export class StreamingWeights implements WeightSource {
   }
 
   /**
-   * Before a tensor of `length` values is held: release least recently used groups while that would exceed the budget,
-   * never the group in use nor the one used just before it (code may still hold an array of the previous
+   * Before a tensor of `length` values is held: release least recently used groups while that would exceed
+   * the budget, never the group in use nor the one used just before it (code may still hold an array of the previous
    * group while it reads this one's: `matmul(w.data, b.data)`). So the budget must hold two layers.
    */
   private makeRoom(current: Group, length: number): void {
