@@ -2,6 +2,7 @@ import { report, UsageError, EXIT } from './cli/errors';
 import { runForward, FORWARD_USAGE } from './cli/forward';
 import { runBench } from './cli/bench';
 import { runParams } from './cli/params';
+import { runTrace, TRACE_USAGE } from './cli/trace';
 
 const USAGE = `Transformer Inspector CLI
 
@@ -9,6 +10,8 @@ ${FORWARD_USAGE}
 
   transformer-inspector params PATH [--json] [--dtype bf16] [--context N] [--batch B]
   transformer-inspector bench [--quick]
+
+${TRACE_USAGE}
 
 Exit codes: 0 done, 1 a mistake in the config, weights or input, 2 a usage error, 70 an internal error.`;
 
@@ -19,6 +22,8 @@ async function main(argv: string[]): Promise<number> {
       return runForward(rest);
     case 'params':
       return runParams(rest);
+    case 'trace':
+      return runTrace(rest);
     case 'bench':
       return runBench(rest);
     case undefined:

@@ -4,19 +4,28 @@
  */
 export class Tensor {
   readonly shape: readonly number[];
-  readonly data: Float32Array;
+  readonly size: number;
+  /** The values; undefined only in a subclass whose values are read when first used (a streamed weight). */
+  protected values: Float32Array | undefined;
 
-  constructor(shape: readonly number[], data?: Float32Array) {
+  /** `deferred`: allocate nothing; the subclass's `load` supplies the values when `data` is first read. */
+  constructor(shape: readonly number[], data?: Float32Array, deferred = false) {
     const n = numel(shape);
     if (data && data.length !== n) {
       throw new Error(`tensor data has ${data.length} elements but shape [${shape.join(', ')}] needs ${n}`);
     }
     this.shape = Object.freeze([...shape]);
-    this.data = data ?? new Float32Array(n);
+    this.size = n;
+    this.values = deferred ? undefined : (data ?? new Float32Array(n));
   }
 
-  get size(): number {
-    return this.data.length;
+  get data(): Float32Array {
+    return this.values ?? this.load();
+  }
+
+  /** Supplies deferred values (see StreamedTensor); a plain tensor always has its values. */
+  protected load(): Float32Array {
+    throw new Error('tensor has no values');
   }
 
   get rank(): number {

@@ -2,21 +2,26 @@ import { parseArgs } from 'node:util';
 import { InspectorError } from '../errors';
 import { loadModel } from '../model/load';
 import { runTrace } from '../trace/step';
-import { writeSafetensors } from '../io/safetensors';
+import * as fs from 'node:fs';
+import { writeTrace } from '../tracefile/writer';
+import type { TraceInput } from '../tracefile/manifest';
 import { shapeToString, type Tensor } from '../tensor';
 import { parseIdList, parseMask, parsePositiveInt } from './args';
 import { step, UsageError } from './errors';
 import { checkBudget } from '../worker/budget';
 import { DEFAULT_MEMORY_BUDGET } from '../worker/failure';
-import * as fs from 'node:fs';
+import { formatBytes, parseSize } from '../model/streaming';
 import * as path from 'node:path';
 
 export const FORWARD_USAGE = `usage: transformer-inspector forward PATH (--ids 5,77,13 | --text "…") [--decoder-ids 1,2 | --decoder-text "…"] [--token-type-ids 0,0,1]
-                                    [--mask 1,1,0] [--seed N] [--top K] [--dump OUT.safetensors] [--seeded] [--memory-budget MB]
+                                    [--mask 1,1,0] [--seed N] [--top K] [--dump OUT.trace.safetensors] [--seeded]
+                                    [--memory-budget 150MB] [--trace-budget MB]
   PATH is a *.transformer.json / config.json file or a folder holding one.
   Separate the sequences of a batch with ';' (e.g. --ids "5,7,9;5,7,0"). Ids are non-negative integers,
-  a mask holds 1 (attend) or 0 (masked), a seed is below 2^32. --memory-budget caps the bytes of the
-  trace (default ${DEFAULT_MEMORY_BUDGET / 1024 / 1024} MB): a longer input is refused with the numbers.`;
+  a mask holds 1 (attend) or 0 (masked), a seed is below 2^32.
+  --memory-budget: weights larger than this are streamed from disk one layer at a time (default: half this machine's memory).
+  --trace-budget caps the megabytes of the recorded trace (default ${DEFAULT_MEMORY_BUDGET / 1024 / 1024} MB): a longer input is refused with the numbers.
+  --dump writes every hook and the logits as a trace (docs/trace-format.md) that the inspector opens.`;
 
 /** `forward`: run a forward pass, print shapes and the top predictions, optionally dump every step. */
 export function runForward(argv: string[], out: (s: string) => void = console.log): number {
@@ -35,6 +40,7 @@ export function runForward(argv: string[], out: (s: string) => void = console.lo
       dump: { type: 'string' },
       seeded: { type: 'boolean' },
       'memory-budget': { type: 'string' },
+      'trace-budget': { type: 'string' },
     },
   });
   if (positionals.length !== 1) throw new UsageError(`forward takes one PATH (got ${positionals.length})`);
@@ -43,7 +49,7 @@ export function runForward(argv: string[], out: (s: string) => void = console.lo
   if (values['decoder-ids'] !== undefined && values['decoder-text'] !== undefined) throw new UsageError('give --decoder-ids or --decoder-text, not both');
   // Seeds are 32-bit (the generator's state): a bigger one would silently wrap.
   const seed = values.seed !== undefined ? parsePositiveInt(values.seed, '--seed', 0, 2 ** 32 - 1) : undefined;
-  const budget = parsePositiveInt(values['memory-budget'], '--memory-budget', DEFAULT_MEMORY_BUDGET / 1024 / 1024) * 1024 * 1024;
+  const budget = parsePositiveInt(values['trace-budget'], '--trace-budget', DEFAULT_MEMORY_BUDGET / 1024 / 1024) * 1024 * 1024;
   // Parse every argument before the (slow) model is built, and check the dump can be written.
   const givenIds = values.ids !== undefined ? parseIdList(values.ids, '--ids') : undefined;
   const givenDecoderIds = values['decoder-ids'] !== undefined ? parseIdList(values['decoder-ids'], '--decoder-ids') : undefined;
@@ -51,8 +57,9 @@ export function runForward(argv: string[], out: (s: string) => void = console.lo
   const attentionMask = values.mask !== undefined ? parseMask(values.mask, '--mask') : undefined;
   const top = parsePositiveInt(values.top, '--top', 5);
   if (values.dump !== undefined) checkWritable(values.dump);
+  const memoryBudget = values['memory-budget'] !== undefined ? parseSize(values['memory-budget']) : undefined;
   step('reading the model', positionals[0]);
-  const loaded = loadModel(positionals[0], { seed, weights: values.seeded ? 'seeded' : 'auto' });
+  const loaded = loadModel(positionals[0], { seed, weights: values.seeded ? 'seeded' : 'auto', ...(memoryBudget !== undefined ? { memoryBudget } : {}) });
   if (loaded.spec.architecture !== 'encoder-decoder' && (givenDecoderIds || values['decoder-text'] !== undefined)) {
     throw new UsageError(`--decoder-ids and --decoder-text apply only to encoder-decoder models; this one is ${loaded.spec.architecture === 'decoder' ? 'decoder-only' : 'an encoder'}`);
   }
@@ -69,6 +76,14 @@ export function runForward(argv: string[], out: (s: string) => void = console.lo
   checkBudget(spec, { ids: ids[0], ...(decoderIds ? { decoderIds: decoderIds[0] } : {}) }, budget / ids.length);
   step('running the forward pass', loaded.configPath);
   const label = (id: number) => (tokenizer ? JSON.stringify(tokenizer.label(id)) : String(id));
+  const streaming = loaded.streaming;
+  if (streaming) {
+    const bytes = streaming.weightBytes();
+    const disk = streaming.fileBytes();
+    // Each pass reads every layer once: at about 1 GB/s from an SSD, plus about 3 GFLOP/s of compute (docs/performance.md).
+    const seconds = disk / 1e9 + (2 * bytes) / 4 / 3e9 * ids.length * ids[0].length;
+    out(`streaming ${formatBytes(bytes)} of fp32 weights exceed the ${formatBytes(streaming.budgetBytes)} budget: running one layer at a time, reading ${formatBytes(disk)} per pass (expect about ${Math.ceil(seconds)} s)`);
+  }
   const t0 = performance.now();
   const { steps, result: logits } = runTrace(model.forward({ ids, decoderIds, tokenTypeIds, attentionMask }));
   const ms = performance.now() - t0;
@@ -81,6 +96,7 @@ export function runForward(argv: string[], out: (s: string) => void = console.lo
   if (model.computedBuffers.length) out(`computed  ${model.computedBuffers.length} tensors the file leaves out: ${model.computedBuffers.slice(0, 8).join(', ')}${model.computedBuffers.length > 8 ? ', …' : ''}`);
   if (tokenizer) out(`tokens    ${ids[0].map(label).join(' ')}`);
   out(`forward   ${steps.length} steps in ${ms.toFixed(1)} ms`);
+  if (streaming) out(`streamed  ${streaming.reads} layer reads, at most ${formatBytes(streaming.peakBytes)} of weights held at once`);
   out('');
   out('steps');
   const width = Math.max(...steps.map((s) => s.name.length));
@@ -95,8 +111,19 @@ export function runForward(argv: string[], out: (s: string) => void = console.lo
     for (const s of steps) tensors.set(s.name, s.tensor);
     tensors.set('logits', logits);
     try {
-      writeSafetensors(values.dump, tensors, { format: 'pt', source: 'transformer-inspector' });
+      const config = JSON.parse(fs.readFileSync(loaded.configPath, 'utf8')) as Record<string, unknown>;
+      const labels = (rows: number[][]) => rows.map((r) => r.map((id) => tokenizer!.label(id)));
+      const input: TraceInput = { ids, ...(tokenizer ? { tokens: labels(ids) } : {}) };
+      if (decoderIds) Object.assign(input, { decoder_ids: decoderIds }, tokenizer ? { decoder_tokens: labels(decoderIds) } : {});
+      writeTrace(values.dump, {
+        writer: { tool: 'transformer-inspector forward', library: 'transformer-inspector engine (fp32)' },
+        configFormat: loaded.configPath.endsWith('.transformer.json') ? 'native' : 'hf',
+        config,
+        input,
+        tensors,
+      });
     } catch (e) {
+      if (e instanceof InspectorError) throw e;
       throw new InspectorError(`cannot write --dump: ${(e as Error).message}`, { file: values.dump });
     }
     out('');

@@ -1,10 +1,12 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { InspectorError } from '../errors';
 import { parseNativeConfig } from '../config/native';
 import { SafetensorsFile } from '../io/safetensors';
 import type { ModelSpec } from './spec';
 import { FileWeights, type WeightSource } from './weights';
+import { StreamingWeights } from './streaming';
 import { hfSpec } from './hf';
 import { isObject, parseJsonText } from '../config/json';
 import { analyzeConfig, parseConfigText } from '../analysis';
@@ -56,6 +58,8 @@ export interface LoadedModel {
   model: TransformerModel;
   /** The tokenizer.json beside the config, if any. */
   tokenizer?: TextTokenizer;
+  /** Set when the weights are streamed layer by layer (they exceed the memory budget). */
+  streaming?: StreamingWeights;
 }
 
 function readText(file: string, kind: FileKind): string {
@@ -145,6 +149,21 @@ function refuseIfTooLarge(total: bigint, configPath: string, maxParameters: numb
   }
 }
 
+/**
+ * Weights above this share of the machine's memory are streamed layer by layer when no budget is given,
+ * with a budget of AUTO_BUDGET_SHARE of the memory.
+ */
+export const AUTO_STREAM_SHARE = 0.5;
+export const AUTO_BUDGET_SHARE = 0.25;
+
+export interface LoadOptions {
+  seed?: number;
+  weights?: 'auto' | 'seeded';
+  maxParameters?: number;
+  /** Bytes the weights may take; larger weights are streamed layer by layer (see StreamingWeights). */
+  memoryBudget?: number;
+}
+
 /** Read and parse a config file once, and resolve it into its one description. */
 export function describeConfigFile(configPath: string): ModelDescription {
   const native = configPath.endsWith(NATIVE_SUFFIX);
@@ -156,13 +175,24 @@ export function describeConfigFile(configPath: string): ModelDescription {
  * description refuses a model too large to run before anything is allocated; the build takes the
  * weights by the names the description lists.
  */
-export function loadModel(p: string, opts: { seed?: number; weights?: 'auto' | 'seeded'; maxParameters?: number } = {}): LoadedModel {
+export function loadModel(p: string, opts: LoadOptions = {}): LoadedModel {
   const configPath = findConfig(p);
   const description = describeConfigFile(configPath);
-  refuseIfTooLarge(countParams(description.arch).total, configPath, opts.maxParameters ?? MAX_RUN_PARAMETERS);
   const spec = opts.seed !== undefined ? { ...description.spec, seed: opts.seed } : description.spec;
   const weightsPath = opts.weights === 'seeded' ? undefined : findWeights(configPath);
-  const source: WeightSource | undefined = weightsPath ? openWeights(weightsPath) : undefined;
+  const files = weightsPath ? openWeights(weightsPath) : undefined;
+  const streaming = files && chooseStreaming(files, opts.memoryBudget);
+  // A streamed model holds a layer at a time: the size limit is for models held whole.
+  if (!streaming) refuseIfTooLarge(countParams(description.arch).total, configPath, opts.maxParameters ?? MAX_RUN_PARAMETERS);
+  const source: WeightSource | undefined = streaming ?? files;
   const model = description.build(spec, source);
-  return { configPath, weightsPath, spec, model, tokenizer: loadTokenizer(configPath) };
+  return { configPath, weightsPath, spec, model, tokenizer: loadTokenizer(configPath), ...(streaming ? { streaming } : {}) };
+}
+
+/** Stream when the fp32 weights exceed the budget (given, or a share of this machine's memory). */
+function chooseStreaming(files: FileWeights, budget: number | undefined): StreamingWeights | undefined {
+  const probe = new StreamingWeights(files, budget ?? os.totalmem() * AUTO_BUDGET_SHARE);
+  const bytes = probe.weightBytes();
+  const over = budget !== undefined ? bytes > budget : bytes > os.totalmem() * AUTO_STREAM_SHARE;
+  return over ? probe : undefined;
 }

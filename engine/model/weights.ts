@@ -13,6 +13,11 @@ export interface WeightSource {
   read(name: string): Tensor;
   /** The file holding a tensor, for error messages. */
   fileOf(name: string): string | undefined;
+  /**
+   * Set by a source that holds no tensors and gives each parameter its shape only (the module tree of a
+   * recorded trace): the loader hands out `shaped(shape)` instead of reading or seeding.
+   */
+  shaped?(shape: readonly number[]): Tensor;
 }
 
 export class FileWeights implements WeightSource {
@@ -79,7 +84,7 @@ export class WeightLoader {
   take(name: string, shape: readonly number[], init: Init): Tensor {
     const have = this.taken.get(name);
     if (have) return have;
-    const t = this.source ? this.fromFile(name, shape) : this.seededTensor(name, shape, init);
+    const t = this.source?.shaped ? this.source.shaped(shape) : this.source ? this.fromFile(name, shape) : this.seededTensor(name, shape, init);
     this.taken.set(name, t);
     return t;
   }

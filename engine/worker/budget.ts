@@ -76,6 +76,6 @@ export function checkBudget(spec: ModelSpec, input: InputIds, budget: number): v
     `an input of ${est.tokens} tokens needs about ${formatMB(est.bytes)} for the forward pass's trace ` +
       `(${formatMB(est.attentionBytes)} of it attention: ${spec.numLayers} layers × ${spec.numHeads} heads × ${input.ids.length}² scores and patterns), ` +
       `more than the engine's memory budget of ${formatMB(budget)}: ${fit > 0 ? `use at most ${fit} tokens, ` : 'not even one token fits; '}` +
-      `or raise the budget (setting transformerInspector.memoryBudgetMB; CLI --memory-budget)`,
+      `or raise the budget (setting transformerInspector.memoryBudgetMB; CLI --trace-budget)`,
   );
 }

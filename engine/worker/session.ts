@@ -1,6 +1,7 @@
 import { InspectorError } from '../errors';
 import { findConfig, loadModel, type LoadedModel } from '../model/load';
 import { analyzeFile } from '../analysis/index';
+import { formatBytes } from '../model/streaming';
 import { Stepper } from '../trace/stepper';
 import type { Step } from '../trace/step';
 import { isAttentionHook } from '../trace/hooks';
@@ -12,6 +13,9 @@ import { modelTree, type ModelNode } from './tree';
 import { paramsInfo } from './params';
 import { DEFAULT_MEMORY_BUDGET } from './failure';
 import { checkBudget } from './budget';
+import { isTracePath } from '../tracefile/reader';
+import { replayTrace } from '../tracefile/replay';
+import { absentHookError, openTrace, traceModelInfo, type OpenedTrace } from '../tracefile/session';
 import type { InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Position, StepSummary, WorkerReply, WorkerRequest } from '../../protocol/worker';
 
 /** How a long request checks for cancellation and reports progress (between steps). */
@@ -38,6 +42,12 @@ export { MAX_RUN_PARAMETERS } from '../model/load';
 export const EAGER_FLOP_BUDGET = 2e8;
 
 /**
+ * Weights beside a config that need more than this as fp32 are streamed layer by layer (see
+ * StreamingWeights): the worker holds about this much of them, whatever the model's size.
+ */
+export const WORKER_WEIGHT_BUDGET = 1.6e9;
+
+/**
  * One inspected model in the worker: the loaded model, its input and a stepper over its forward
  * pass. Every request is answered synchronously; long ones check `control` between steps.
  */
@@ -48,9 +58,15 @@ export class Session {
   private input: InputIds | undefined;
   private stepper: Stepper | undefined;
   private tree: ModelNode | undefined;
+  /** Set when the session walks a recorded trace instead of computing. */
+  private traced: OpenedTrace | undefined;
 
-  constructor(opts: { memoryBudget?: number } = {}) {
+  /** Bytes the weights may take before they are streamed layer by layer. */
+  private readonly weightBudget: number;
+
+  constructor(opts: { memoryBudget?: number; weightBudget?: number } = {}) {
     this.memoryBudget = opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
+    this.weightBudget = opts.weightBudget ?? WORKER_WEIGHT_BUDGET;
   }
 
   handle(req: WorkerRequest, control: Control = NO_CONTROL): { reply: WorkerReply; transfer: ArrayBuffer[] } {
@@ -78,7 +94,10 @@ export class Session {
     this.loaded = undefined;
     this.stepper = undefined;
     this.tree = undefined;
-    const loaded = loadModel(configPath, { weights });
+    this.traced = undefined;
+    if (isTracePath(configPath)) return this.loadTrace(configPath, control);
+    // Weights from a file are streamed when they exceed the weight budget; loadModel refuses a model too large to hold whole.
+    const loaded = loadModel(configPath, { weights, memoryBudget: this.weightBudget });
     const limits = inputLimits(loaded);
     const chosen = input ? resolveInput(loaded, input) : defaultInput(limits, loaded);
     checkBudget(loaded.spec, chosen, this.memoryBudget);
@@ -91,8 +110,22 @@ export class Session {
     return { kind: 'loaded', model: this.modelInfo(), steps: this.stepSummaries(), tree: this.tree, limits, position: this.position() };
   }
 
+  /** A recorded trace: the stepper walks its hooks, reading each from disk; nothing is computed. */
+  private loadTrace(tracePath: string, control: Control): Loaded {
+    const opened = openTrace(tracePath);
+    const input = opened.trace.manifest.input;
+    this.loaded = opened.loaded;
+    this.traced = opened;
+    this.input = { ids: input.ids[0], ...(input.decoder_ids ? { decoderIds: input.decoder_ids[0] } : {}) };
+    this.tree = modelTree(opened.loaded.model);
+    this.restart();
+    this.precomputeIfCheap(control);
+    return { kind: 'loaded', model: this.modelInfo(), steps: this.stepSummaries(), tree: this.tree, limits: inputLimits(opened.loaded), position: this.position() };
+  }
+
   setInput(input: InputRequest, control: Control): Loaded {
     const loaded = this.require();
+    if (this.traced) throw new InspectorError("a trace's input was fixed when it was recorded: record a trace of the other input", { file: loaded.configPath });
     const limits = inputLimits(loaded);
     const ids = resolveInput(loaded, input);
     checkBudget(loaded.spec, ids, this.memoryBudget);
@@ -130,6 +163,7 @@ export class Session {
         }
         break;
       case 'hook': {
+        if (this.traced?.absent.includes(move.name)) throw absentHookError(move.name, this.traced.trace.path);
         const found = () => s.steps.some((x) => x.name === move.name);
         cancelled = !this.computeUntil(found, control);
         if (!cancelled) s.runTo(move.name); // throws "no step named" when the pass ended without it
@@ -168,6 +202,7 @@ export class Session {
    * run has one too), with the loaded model's own count beside it when it is this config.
    */
   params(configPath?: string): ParamsInfo {
+    if (this.traced && (configPath === undefined || configPath === this.traced.trace.path)) return paramsInfo(this.traced.analysis, undefined);
     const file = findConfig(configPath ?? this.require().configPath);
     const loaded = this.loaded?.configPath === file ? this.loaded : undefined;
     return paramsInfo(
@@ -195,6 +230,11 @@ export class Session {
 
   private precomputeIfCheap(control: Control): void {
     const loaded = this.require();
+    if (this.traced) {
+      // Every recorded step is known from the headers; only the ones shown are read from disk.
+      this.computeUntil(() => false, control);
+      return;
+    }
     const tokens = (this.input?.ids.length ?? 0) + (this.input?.decoderIds?.length ?? 0);
     if (2 * loaded.model.parameterCount() * tokens > EAGER_FLOP_BUDGET) return;
     // Cancelling here only leaves the rest of the pass to be computed lazily.
@@ -204,6 +244,10 @@ export class Session {
   private restart(): void {
     const loaded = this.require();
     const input = this.input as InputIds;
+    if (this.traced) {
+      this.stepper = new Stepper(replayTrace(this.traced.trace));
+      return;
+    }
     this.stepper = new Stepper(
       loaded.model.forward({ ids: [input.ids], ...(input.decoderIds ? { decoderIds: [input.decoderIds] } : {}) }),
     );
@@ -251,18 +295,22 @@ export class Session {
     // Latent-bottleneck attention: latents query the tokens, then the tokens query the latents.
     if (name.includes('.to_latents.')) return { queries: [], keys: side, rows: kvStep ? side : [] };
     if (name.includes('.from_latents.')) return { queries: side, keys: [], rows: kvStep ? [] : side };
+    // A trace that kept some positions holds those along pos / query_pos; key_pos stays whole.
+    const kept = this.traced?.trace.manifest.positions;
+    if (kept && !decoderSide) return { queries: kept.map((p) => side[p]), keys: keyTokens, rows: kept.map((p) => side[p]) };
     return { queries: side, keys: keyTokens, rows: cross && kvStep ? info.tokens : side };
   }
 
   private modelInfo(): ModelInfo {
-    const { configPath, spec, model, weightsPath, tokenizer } = this.require();
+    if (this.traced) return traceModelInfo(this.traced);
+    const { configPath, spec, model, weightsPath, tokenizer, streaming } = this.require();
     const input = this.input as InputIds;
     const label = (id: number) => (tokenizer ? tokenizer.label(id) : String(id));
     return {
       configPath,
       family: spec.family,
       architecture: spec.architecture,
-      weights: weightsPath ?? model.weightsDescription,
+      weights: (weightsPath ?? model.weightsDescription) + (streaming ? ` (streamed layer by layer: ${formatBytes(streaming.weightBytes())} of fp32 weights, ${formatBytes(streaming.budgetBytes)} budget)` : ''),
       seeded: model.seeded,
       tokens: input.ids.map(label),
       ...(input.decoderIds ? { decoderTokens: input.decoderIds.map(label), decoderIds: [...input.decoderIds] } : {}),

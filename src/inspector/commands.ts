@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { findConfig } from '../../engine/model/load';
 import { isInspectorError } from '../../engine/errors';
+import { isTracePath } from '../../engine/tracefile/reader';
 import type { InputRequest } from '../../protocol/worker';
 import { COMMAND } from '../ids';
 import { configKind } from '../config/recognise';
@@ -46,12 +47,14 @@ async function openCommand(inspector: Inspector, arg: unknown): Promise<void> {
       openLabel: 'Inspect',
       canSelectMany: false,
       canSelectFolders: false,
-      filters: { 'Transformer configs (*.transformer.json, config.json)': ['json'] },
+      filters: { 'Transformer configs (*.transformer.json, config.json)': ['json'], 'Traces (*.trace.safetensors)': ['safetensors'] },
       ...(vscode.workspace.workspaceFolders?.[0] ? { defaultUri: vscode.workspace.workspaceFolders[0].uri } : {}),
     });
     target = picked?.[0]?.fsPath;
   }
   if (!target) return;
+  // A recorded trace (a *.trace.safetensors file or a trace folder) opens as it is: the engine checks it.
+  if (isTracePath(path.resolve(target))) return inspector.open(path.resolve(target));
   let configPath: string;
   try {
     configPath = findConfig(path.resolve(target)); // a folder holding one config works too

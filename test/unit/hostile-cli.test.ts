@@ -68,7 +68,7 @@ test('16,384 ids past the budget: the numbers, not "Array buffer allocation fail
   const f = join(dir, 'long.transformer.json');
   writeFileSync(f, JSON.stringify({ architecture: 'decoder', vocab_size: 64, d_model: 64, num_heads: 8, d_ff: 128, num_layers: 4, max_len: 100_000, positional: 'rope' }));
   const ids = Array.from({ length: 16_384 }, (_, i) => i % 64).join(',');
-  const r = run('forward', f, '--ids', ids, '--memory-budget', '256');
+  const r = run('forward', f, '--ids', ids, '--trace-budget', '256');
   assert.equal(r.code, 1);
   oneLine(r);
   assert.match(r.err, /an input of 16384 tokens needs about [\d,]+ MB .* budget of 256 MB: use at most \d+ tokens/);

@@ -1,3 +1,4 @@
+import { deriveTensor } from '../streaming';
 import { Tensor } from '../../tensor';
 import { Linear } from '../../nn/linear';
 import type { WeightLoader, WeightSource } from '../weights';
@@ -62,18 +63,18 @@ export function detectPrefix(source: WeightSource | undefined, probe: string, pr
   return prefixes[0];
 }
 
+/** (Both are derived lazily from a streamed weight, so layer streaming covers GPT-2's Conv1D layout too.) */
 export function transpose2d(t: Tensor): Tensor {
   const [r, c] = t.shape as [number, number];
-  const out = new Tensor([c, r]);
-  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out.data[j * r + i] = t.data[i * c + j];
-  return out;
+  return deriveTensor(t, [c, r], (src, out) => {
+    for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = src[i * c + j];
+  });
 }
 
 /** Rows [from, to) of a [rows, cols] matrix, or elements [from, to) of a vector. */
 export function sliceRows(t: Tensor, from: number, to: number): Tensor {
   const cols = t.rank === 2 ? t.shape[1] : 1;
-  const data = t.data.slice(from * cols, to * cols);
-  return new Tensor(t.rank === 2 ? [to - from, cols] : [to - from], data);
+  return deriveTensor(t, t.rank === 2 ? [to - from, cols] : [to - from], (src, out) => out.set(src.subarray(from * cols, to * cols)));
 }
 
 /** An nn.Linear stored [out, in] (+ bias) under `name`. */
