@@ -2,12 +2,14 @@ import { isInspectorError } from './errors';
 import { runForward, FORWARD_USAGE } from './cli/forward';
 import { runBench } from './cli/bench';
 import { runParams } from './cli/params';
+import { runLens } from './cli/lens';
 
 const USAGE = `Transformer Inspector CLI
 
   transformer-inspector forward PATH --ids 5,77,13 [--decoder-ids …] [--token-type-ids …] [--seed N] [--dump OUT.safetensors]
   transformer-inspector params PATH [--json] [--dtype bf16] [--context N] [--batch B]
   transformer-inspector bench [--quick]
+  transformer-inspector lens PATH (--ids … | --text …) [--target TOKEN] [--top K] [--json]
 
 ${FORWARD_USAGE}`;
 
@@ -20,6 +22,8 @@ async function main(argv: string[]): Promise<number> {
       return runParams(rest);
     case 'bench':
       return runBench(rest);
+    case 'lens':
+      return runLens(rest);
     case undefined:
     case 'help':
     case '--help':
