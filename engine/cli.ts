@@ -3,6 +3,7 @@ import { runForward, FORWARD_USAGE } from './cli/forward';
 import { runBench } from './cli/bench';
 import { runParams } from './cli/params';
 import { runLens } from './cli/lens';
+import { runAttribute } from './cli/attribute';
 
 const USAGE = `Transformer Inspector CLI
 
@@ -10,6 +11,7 @@ const USAGE = `Transformer Inspector CLI
   transformer-inspector params PATH [--json] [--dtype bf16] [--context N] [--batch B]
   transformer-inspector bench [--quick]
   transformer-inspector lens PATH (--ids … | --text …) [--target TOKEN] [--top K] [--json]
+  transformer-inspector attribute PATH (--ids … | --text …) --target TOKEN [--versus TOKEN] [--position P] [--json]
 
 ${FORWARD_USAGE}`;
 
@@ -24,6 +26,8 @@ async function main(argv: string[]): Promise<number> {
       return runBench(rest);
     case 'lens':
       return runLens(rest);
+    case 'attribute':
+      return runAttribute(rest);
     case undefined:
     case 'help':
     case '--help':
