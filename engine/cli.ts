@@ -4,6 +4,7 @@ import { runBench } from './cli/bench';
 import { runParams } from './cli/params';
 import { runLens } from './cli/lens';
 import { runAttribute } from './cli/attribute';
+import { runHeads } from './cli/heads';
 
 const USAGE = `Transformer Inspector CLI
 
@@ -12,6 +13,7 @@ const USAGE = `Transformer Inspector CLI
   transformer-inspector bench [--quick]
   transformer-inspector lens PATH (--ids … | --text …) [--target TOKEN] [--top K] [--json]
   transformer-inspector attribute PATH (--ids … | --text …) --target TOKEN [--versus TOKEN] [--position P] [--json]
+  transformer-inspector heads PATH [--ids … | --text …] [--repeat-length N] [--repeat-seed S] [--json]
 
 ${FORWARD_USAGE}`;
 
@@ -28,6 +30,8 @@ async function main(argv: string[]): Promise<number> {
       return runLens(rest);
     case 'attribute':
       return runAttribute(rest);
+    case 'heads':
+      return runHeads(rest);
     case undefined:
     case 'help':
     case '--help':
