@@ -5,6 +5,7 @@ import { runParams } from './cli/params';
 import { runLens } from './cli/lens';
 import { runAttribute } from './cli/attribute';
 import { runHeads } from './cli/heads';
+import { runAblate } from './cli/ablate';
 
 const USAGE = `Transformer Inspector CLI
 
@@ -14,6 +15,7 @@ const USAGE = `Transformer Inspector CLI
   transformer-inspector lens PATH (--ids … | --text …) [--target TOKEN] [--top K] [--json]
   transformer-inspector attribute PATH (--ids … | --text …) --target TOKEN [--versus TOKEN] [--position P] [--json]
   transformer-inspector heads PATH [--ids … | --text …] [--repeat-length N] [--repeat-seed S] [--json]
+  transformer-inspector ablate PATH (--ids … | --text …) [--heads 2.1,3.0] [--mlp 1] [--layers 0] [--mean] [--json]
 
 ${FORWARD_USAGE}`;
 
@@ -32,6 +34,8 @@ async function main(argv: string[]): Promise<number> {
       return runAttribute(rest);
     case 'heads':
       return runHeads(rest);
+    case 'ablate':
+      return runAblate(rest);
     case undefined:
     case 'help':
     case '--help':
