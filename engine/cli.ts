@@ -6,6 +6,7 @@ import { runLens } from './cli/lens';
 import { runAttribute } from './cli/attribute';
 import { runHeads } from './cli/heads';
 import { runAblate } from './cli/ablate';
+import { runPatch } from './cli/patch';
 
 const USAGE = `Transformer Inspector CLI
 
@@ -16,6 +17,7 @@ const USAGE = `Transformer Inspector CLI
   transformer-inspector attribute PATH (--ids … | --text …) --target TOKEN [--versus TOKEN] [--position P] [--json]
   transformer-inspector heads PATH [--ids … | --text …] [--repeat-length N] [--repeat-seed S] [--json]
   transformer-inspector ablate PATH (--ids … | --text …) [--heads 2.1,3.0] [--mlp 1] [--layers 0] [--mean] [--json]
+  transformer-inspector patch PATH --clean "…" --corrupted "…" --target TOKEN --versus TOKEN [--what resid|heads|mlp] [--json]
 
 ${FORWARD_USAGE}`;
 
@@ -36,6 +38,8 @@ async function main(argv: string[]): Promise<number> {
       return runHeads(rest);
     case 'ablate':
       return runAblate(rest);
+    case 'patch':
+      return runPatch(rest);
     case undefined:
     case 'help':
     case '--help':
