@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InspectorError } from '../errors';
 import { loadModel, type LoadedModel } from '../model/load';
@@ -11,6 +12,7 @@ export const INPUT_OPTIONS = {
   'decoder-ids': { type: 'string' },
   seed: { type: 'string' },
   json: { type: 'boolean' },
+  svg: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 export interface AnalysisArgs<V> {
@@ -85,6 +87,22 @@ export function readPosition(text: string | undefined, T: number, flag: string):
   const p = Number(text) < 0 ? T + Number(text) : Number(text);
   if (p < 0 || p >= T) throw new InspectorError(`${flag} ${text} is outside the input (positions 0 … ${T - 1})`);
   return p;
+}
+
+/** Write an SVG figure (--svg FILE). */
+export function writeSvg(file: string, svg: string, out: (s: string) => void): void {
+  try {
+    fs.writeFileSync(file, svg);
+  } catch (e) {
+    throw new InspectorError(`cannot write the figure: ${(e as Error).message}`, { file });
+  }
+  out(`wrote ${file}`);
+}
+
+/** A short cell label for a token. */
+export function shortLabel(s: string, max = 6): string {
+  const j = JSON.stringify(s).slice(1, -1);
+  return j.length > max ? j.slice(0, max - 1) + '…' : j;
 }
 
 export { parsePositiveInt };

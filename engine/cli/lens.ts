@@ -1,7 +1,8 @@
 import { logitLens } from '../analyses/lens';
-import { parseAnalysisArgs, parsePositiveInt, readInput, resolveToken } from './analysis-args';
+import { heatmapSvg } from '../analyses/svg';
+import { parseAnalysisArgs, parsePositiveInt, readInput, resolveToken, shortLabel, writeSvg } from './analysis-args';
 
-export const LENS_USAGE = `usage: transformer-inspector lens PATH (--ids 5,77,13 | --text "…") [--target TOKEN] [--top K] [--json]
+export const LENS_USAGE = `usage: transformer-inspector lens PATH (--ids 5,77,13 | --text "…") [--target TOKEN] [--top K] [--json] [--svg FILE]
   The residual stream after every block read out through the final norm (statistics recomputed per
   residual) and the unembedding; the first entry is the embeddings, the last the model's logits.`;
 
@@ -12,6 +13,20 @@ export function runLens(argv: string[], out: (s: string) => void = console.log):
   const top = parsePositiveInt(values.top, '--top', 5);
   const target = values.target !== undefined ? resolveToken(loaded, values.target, '--target') : undefined;
   const { layers } = logitLens(loaded.model, input, { top, target });
+  const ids = input.decoderIds ?? input.ids;
+  if (values.svg) {
+    const svg = heatmapSvg({
+      title: target !== undefined ? `logit lens: probability of ${JSON.stringify(label(target))} (cell: top-1 token)` : 'logit lens: top-1 token and its probability',
+      values: layers.map((l) => l.positions.map((p) => (p.target ? p.target.prob : p.top[0].prob))),
+      cellText: layers.map((l) => l.positions.map((p) => shortLabel(label(p.top[0].id)))),
+      rowLabels: layers.map((l) => (l.layer === 0 ? 'embed' : `after L${l.layer - 1}`)),
+      colLabels: ids[0].map((id, t) => `${t} ${shortLabel(label(id), 10)}`),
+      scale: 'sequential',
+      min: 0,
+      max: 1,
+    });
+    writeSvg(values.svg, svg, values.json ? () => undefined : out);
+  }
   if (values.json) {
     const json = {
       layers: layers.map((l) => ({
@@ -26,7 +41,6 @@ export function runLens(argv: string[], out: (s: string) => void = console.log):
     out(JSON.stringify(json));
     return 0;
   }
-  const ids = input.decoderIds ?? input.ids;
   out(`logit lens: top-1 token (probability)${target !== undefined ? ` | ${JSON.stringify(label(target))}: probability, rank` : ''} at each layer × position`);
   out(`tokens  ${ids[0].map((id) => JSON.stringify(label(id))).join(' ')}`);
   for (const l of layers) {

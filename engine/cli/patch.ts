@@ -2,10 +2,11 @@ import { activationPatching, type PatchWhat } from '../analyses/patching';
 import { InspectorError } from '../errors';
 import type { ModelInput } from '../model/transformer';
 import { parseIdList } from './args';
-import { parseAnalysisArgs, resolveToken, tokenize } from './analysis-args';
+import { heatmapSvg } from '../analyses/svg';
+import { parseAnalysisArgs, resolveToken, shortLabel, tokenize, writeSvg } from './analysis-args';
 
 export const PATCH_USAGE = `usage: transformer-inspector patch PATH (--clean "…" | --clean-ids 5,7) (--corrupted "…" | --corrupted-ids 5,9) --target TOKEN --versus TOKEN
-                                  [--what resid|heads|mlp] [--json]
+                                  [--what resid|heads|mlp] [--json] [--svg FILE]
   Activation patching: the corrupted run with one activation from the clean run (the residual entering a
   layer at a position, a head's output, an MLP's output at a position); the metric is the logit difference
   target − versus at the last position, normalised to 0 (corrupted) … 1 (clean).`;
@@ -43,6 +44,19 @@ export function runPatch(argv: string[], out: (s: string) => void = console.log)
   const what = (values.what ?? 'resid') as PatchWhat;
   if (!WHAT.includes(what)) throw new InspectorError(`--what must be one of ${WHAT.join(', ')}, not '${values.what}'`);
   const r = activationPatching(loaded.model, clean, corrupted, { target, versus, what });
+  if (values.svg) {
+    const svg = heatmapSvg({
+      title: `activation patching (${what}): restored logit difference ${JSON.stringify(label(target))} − ${JSON.stringify(label(versus))}, 0 = corrupted, 1 = clean`,
+      values: r.values,
+      cellText: r.values.map((row) => row.map((v) => v.toFixed(2))),
+      rowLabels: r.hooks,
+      colLabels: what === 'heads' ? r.values[0].map((_, h) => `head ${h}`) : clean.ids[0].map((id, t) => `${t} ${shortLabel(label(id), 10)}`),
+      scale: 'diverging',
+      min: -1,
+      max: 1,
+    });
+    writeSvg(values.svg, svg, values.json ? () => undefined : out);
+  }
   if (values.json) {
     out(
       JSON.stringify({
