@@ -1,6 +1,7 @@
 import type { Place } from '../errors';
 import type { ModelInfo, ParamsInfo, StepInfo } from '../../src/protocol';
 import type { ModelNode } from './tree';
+import type { AnalysisReply, AnalysisRequest } from '../analyses/views';
 
 /**
  * Messages between the extension host's engine client and the engine worker (dist/worker.js).
@@ -58,6 +59,8 @@ export type WorkerRequest =
   | { kind: 'export'; format: 'npy' | 'json' }
   /** The parameter breakdown of this config (by analysis; no model needed), or of the loaded one. */
   | { kind: 'params'; configPath?: string }
+  /** An analysis of the loaded model on the current input (engine/analyses/views.ts). */
+  | ({ kind: 'analyse' } & { request: AnalysisRequest })
   /** Ends the worker abruptly (exit code 70): lets tests check that a crash is reported and recovered from. */
   | { kind: 'crashForTest' };
 
@@ -92,7 +95,7 @@ export interface Params {
   params: ParamsInfo;
 }
 
-export type WorkerReply = Loaded | Moved | Exported | Params;
+export type WorkerReply = Loaded | Moved | Exported | Params | AnalysisReply;
 
 export interface WorkerFailure {
   message: string;

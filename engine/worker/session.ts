@@ -11,6 +11,7 @@ import { breadcrumb, explain } from './explain';
 import { encodeNpy, encodeTensorJson } from './export';
 import { modelTree, type ModelNode } from './tree';
 import { paramsInfo } from './params';
+import { analysisView } from '../analyses/views';
 import type { InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Position, StepSummary, WorkerReply, WorkerRequest } from './messages';
 
 /** How a long request checks for cancellation and reports progress (between steps). */
@@ -63,6 +64,11 @@ export class Session {
       }
       case 'params':
         return { reply: { kind: 'params', params: this.params(req.configPath) }, transfer: [] };
+      case 'analyse': {
+        const loaded = this.require();
+        const input = this.input!;
+        return analysisView(loaded, { ids: [input.ids], decoderIds: input.decoderIds && [input.decoderIds] }, req.request);
+      }
       case 'crashForTest':
         throw new Error('crashForTest is handled by the worker entry');
     }

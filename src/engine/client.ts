@@ -11,6 +11,7 @@ import type {
   WorkerRequest,
   WorkerToHost,
 } from '../../engine/worker/messages';
+import type { AnalysisReply } from '../../engine/analyses/views';
 
 /**
  * The extension host's side of the engine worker (dist/worker.js). Sends typed requests, resolves
@@ -55,7 +56,9 @@ type ReplyFor<K extends WorkerRequest['kind']> = K extends 'load' | 'setInput'
       ? Exported
       : K extends 'params'
         ? Params
-        : never;
+        : K extends 'analyse'
+          ? AnalysisReply
+          : never;
 
 export interface RequestOptions {
   onProgress?: (message: string, fraction?: number) => void;
