@@ -30,7 +30,7 @@ export interface AblationResult {
   /** max and mean |Δ logit| over every position and id. */
   maxAbsDelta: number;
   meanAbsDelta: number;
-  /** Mean next-token cross-entropy before and after (causal models with ≥ 2 tokens). */
+  /** Mean next-token cross-entropy before and after (causal models with ≥ 2 tokens; over `lossPositions` if given). */
   loss?: { before: number; after: number; delta: number };
   /** Per position of sequence 0: the top-k before and after. */
   top: { position: number; before: TokenProb[]; after: TokenProb[] }[];
@@ -89,7 +89,13 @@ export function rerunFrom(model: TransformerModel, input: ModelInput, steps: rea
   return runIntervened(model.forward({ ...input, resume: { layer: firstLayer, residPre } }), intervene);
 }
 
-export function ablate(model: TransformerModel, input: ModelInput, spec: AblationSpec, opts: { top?: number } = {}): AblationResult {
+export interface AblateOptions {
+  top?: number;
+  /** The loss over the predictions made at positions [from, to) only (e.g. the repeated half of a sequence). */
+  lossPositions?: [number, number];
+}
+
+export function ablate(model: TransformerModel, input: ModelInput, spec: AblationSpec, opts: AblateOptions = {}): AblationResult {
   const clean = runTrace(model.forward(input));
   const { edits, firstLayer } = ablationEdits(model, clean.steps, spec);
   const run = rerunFrom(model, input, clean.steps, firstLayer, (s) => edits.get(s.name)?.(s.tensor));
@@ -106,16 +112,16 @@ export function ablate(model: TransformerModel, input: ModelInput, spec: Ablatio
   }
   const ids = input.decoderIds ?? input.ids;
   const causal = readoutSide(model).side.causal;
-  const loss = causal && ids[0].length >= 2 ? lossDelta(baseline, logits, ids) : undefined;
+  const loss = causal && ids[0].length >= 2 ? lossDelta(baseline, logits, ids, opts.lossPositions) : undefined;
   const k = opts.top ?? 5;
   const T = logits.shape[1];
   const top = Array.from({ length: T }, (_, t) => ({ position: t, before: topK(logitRow(baseline, 0, t), k), after: topK(logitRow(logits, 0, t), k) }));
   return { firstLayer, replaced: run.replaced, baseline, logits, maxAbsDelta: max, meanAbsDelta: sum / logits.size, loss, top };
 }
 
-function lossDelta(before: Tensor, after: Tensor, ids: number[][]) {
-  const b = meanLoss(before, ids);
-  const a = meanLoss(after, ids);
+function lossDelta(before: Tensor, after: Tensor, ids: number[][], range: [number, number] = [0, Infinity]) {
+  const b = meanLoss(before, ids, range[0], range[1]);
+  const a = meanLoss(after, ids, range[0], range[1]);
   return { before: b, after: a, delta: a - b };
 }
 

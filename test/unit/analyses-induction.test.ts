@@ -12,6 +12,7 @@ import { detectHeads, detectorScores, layerPatterns, topHead } from '../../engin
 import { ablate } from '../../engine/analyses/ablation';
 import { meanLoss } from '../../engine/analyses/metrics';
 import { runTrace } from '../../engine/trace/step';
+import { runAblate } from '../../engine/cli/ablate';
 
 const EXAMPLE = path.resolve(__dirname, '..', '..', 'examples', 'induction');
 
@@ -85,4 +86,16 @@ test('ablating the induction head raises the loss on the repeated half (the numb
   // The first half is random: nothing to predict, and the head hardly matters there.
   const firstHalf = meanLoss(r.baseline, ids, 1, n);
   assert.ok(firstHalf > 3, `first half ${firstHalf} nats (ln 63 = 4.14)`);
+});
+
+test('ablate CLI: --loss-positions reports the repeated half’s loss, the same numbers', () => {
+  const n = probe.span;
+  let text = '';
+  const { layer, head } = probe.induction_head;
+  const args = [EXAMPLE, '--ids', probe.ids.join(','), '--heads', `${layer}.${head}`, '--loss-positions', `${n + 1}:${2 * n}`, '--json'];
+  assert.equal(runAblate(args, (s) => (text += s)), 0);
+  const j = JSON.parse(text) as { first_layer: number; loss: { before: number; after: number } };
+  assert.equal(j.first_layer, 1);
+  assert.ok(Math.abs(j.loss.before - probe.second_half_loss) <= 1e-4 * 0.01 + 1e-6);
+  assert.ok(Math.abs(j.loss.after - probe.second_half_loss_head_ablated) <= 1e-4 * probe.second_half_loss_head_ablated + 1e-6);
 });
