@@ -2,7 +2,7 @@ import { Tensor } from '../tensor';
 import { InspectorError } from '../errors';
 import type { ModelInput, TransformerModel } from '../model/transformer';
 import { runTrace, type Step } from '../trace/step';
-import { runIntervened, type Intervention } from '../trace/intervene';
+import { byName, runIntervened, type Intervention } from '../trace/intervene';
 import { blockHooks, checkLayer, readoutSide, residPreHook } from './model-view';
 import { logitRow, meanLoss, topK, type TokenProb } from './metrics';
 
@@ -98,7 +98,7 @@ export interface AblateOptions {
 export function ablate(model: TransformerModel, input: ModelInput, spec: AblationSpec, opts: AblateOptions = {}): AblationResult {
   const clean = runTrace(model.forward(input));
   const { edits, firstLayer } = ablationEdits(model, clean.steps, spec);
-  const run = rerunFrom(model, input, clean.steps, firstLayer, (s) => edits.get(s.name)?.(s.tensor));
+  const run = rerunFrom(model, input, clean.steps, firstLayer, byName(edits));
   const missing = [...edits.keys()].filter((n) => !run.replaced.includes(n));
   if (missing.length) throw new Error(`ablation hooks never fired: ${missing.join(', ')}`);
   const baseline = clean.result;

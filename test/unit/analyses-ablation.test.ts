@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runTrace } from '../../engine/trace/step';
-import { runIntervened } from '../../engine/trace/intervene';
+import { byName, runIntervened } from '../../engine/trace/intervene';
 import { ablate, ablationEdits, parseHeadList, positionMean } from '../../engine/analyses/ablation';
 import { blockHooks, outputProjection, readoutSide, selfAttention } from '../../engine/analyses/model-view';
 import { isInspectorError } from '../../engine/errors';
@@ -56,7 +56,7 @@ for (const c of analysisCases()) {
     for (const spec of specs) {
       const r = ablate(model, c.input, spec);
       const { edits } = ablationEdits(model, steps, spec);
-      const whole = runIntervened(model.forward(c.input), (s) => edits.get(s.name)?.(s.tensor));
+      const whole = runIntervened(model.forward(c.input), byName(edits));
       assert.deepEqual(r.logits.data, whole.result.data, JSON.stringify(spec));
       assert.deepEqual(r.replaced, whole.replaced);
     }
