@@ -21,7 +21,7 @@ interface Reference {
   versus: number;
   lens_logits: number[][][];
   attribution: { position: number; logit: number; norm_scale: number; components: Record<string, number>; biases: Record<string, number> };
-  patching: { clean_logit_diff: number; corrupted_logit_diff: number; resid: number[][]; heads: number[][] };
+  patching: { clean_logit_diff: number; corrupted_logit_diff: number; resid: number[][]; heads: number[][]; mlp: number[][] };
 }
 
 const FIXTURES = path.resolve(__dirname, '..', 'fixtures');
@@ -54,9 +54,9 @@ for (const name of ['gpt2', 'llama']) {
     }
   });
 
-  test(`${name}: activation patching of the residual and of each head matches PyTorch (1e-5)`, () => {
+  test(`${name}: activation patching of the residual, each head and each MLP matches PyTorch (1e-5)`, () => {
     const setup = patchSetup(model, clean, { ids: [ref.corrupted_ids] });
-    for (const what of ['resid', 'heads'] as const) {
+    for (const what of ['resid', 'heads', 'mlp'] as const) {
       const grid = patchingGrid(setup, { target: ref.target, versus: ref.versus, what });
       assert.ok(Math.abs(grid.clean - ref.patching.clean_logit_diff) <= 1e-5 * Math.max(1, Math.abs(grid.clean)));
       assert.ok(Math.abs(grid.corrupted - ref.patching.corrupted_logit_diff) <= 1e-5 * Math.max(1, Math.abs(grid.corrupted)));

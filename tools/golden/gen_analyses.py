@@ -14,7 +14,7 @@ Everything is read off the real modules with forward hooks, independently of the
   W_U[target] - W_U[versus]; the script asserts that the parts and the biases add up to the model's logit;
 - patching: the corrupted input rerun with a forward pre-hook that puts the clean run's residual at one
   position into a block's input (resid), or the clean run's z slice of one head into the output
-  projection's input (heads); metric (LD - LD_corrupted) / (LD_clean - LD_corrupted) at the last position.
+  projection's input (heads), or the clean MLP output at one position (mlp); metric (LD - LD_corrupted) / (LD_clean - LD_corrupted) at the last position.
 """
 import argparse
 import json
@@ -93,7 +93,13 @@ def run(parts, ids, patch=None):
             rec['z'].append(z.detach().clone())
             return (z,) + tuple(args[1:])
         handles.append(parts.out_proj[i].register_forward_pre_hook(zpre))
-        handles.append(parts.mlps[i].register_forward_hook(lambda mod, a, out: rec['mlp_out'].append(output_of(out).detach().clone())))
+        def mlp_hook(mod, a, out, i=i):
+            if patch and patch[0] == 'mlp' and patch[1] == i:
+                out = out.clone()
+                out[:, patch[2]] = patch[3]['mlp_out'][i][:, patch[2]]
+            rec['mlp_out'].append(out.detach().clone())
+            return out
+        handles.append(parts.mlps[i].register_forward_hook(mlp_hook))
     try:
         with torch.no_grad():
             rec['logits'] = parts.model(input_ids=ids).logits.detach()
@@ -146,7 +152,7 @@ def patching(parts, clean, corrupted, c_ids, k_ids, t, target, versus):
     lc, lk = ld(clean['logits']), ld(corrupted['logits'])
     T = c_ids.shape[1]
     grids = {}
-    for kind, n in (('resid', T), ('heads', parts.heads)):
+    for kind, n in (('resid', T), ('heads', parts.heads), ('mlp', T)):
         grids[kind] = [[(ld(run(parts, k_ids, (kind, i, j, clean))['logits']) - lk) / (lc - lk) for j in range(n)] for i in range(len(parts.blocks))]
     return {'clean_logit_diff': lc, 'corrupted_logit_diff': lk, **grids}
 
