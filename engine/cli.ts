@@ -7,6 +7,7 @@ import { runAttribute } from './cli/attribute';
 import { runHeads } from './cli/heads';
 import { runAblate } from './cli/ablate';
 import { runPatch } from './cli/patch';
+import { runCompare } from './cli/compare';
 
 const USAGE = `Transformer Inspector CLI
 
@@ -18,6 +19,7 @@ const USAGE = `Transformer Inspector CLI
   transformer-inspector heads PATH [--ids … | --text …] [--repeat-length N] [--repeat-seed S] [--json]
   transformer-inspector ablate PATH (--ids … | --text …) [--heads 2.1,3.0] [--mlp 1] [--layers 0] [--mean] [--json]
   transformer-inspector patch PATH --clean "…" --corrupted "…" --target TOKEN --versus TOKEN [--what resid|heads|mlp] [--json]
+  transformer-inspector compare PATH (--ids … | --text …) [--with PATH2] [--with-ids … | --with-text …] [--hook NAME] [--json]
 
 ${FORWARD_USAGE}`;
 
@@ -40,6 +42,8 @@ async function main(argv: string[]): Promise<number> {
       return runAblate(rest);
     case 'patch':
       return runPatch(rest);
+    case 'compare':
+      return runCompare(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -86,9 +86,10 @@ export function compareSteps(a: readonly Step[], b: readonly Step[], logitsA: Te
   for (const s of b) if (!aNames.has(s.name) && (!wanted || wanted.has(s.name))) unmatched.push({ hook: s.name, b: s.tensor.shape });
   let topChanges: TokenChange[][] = [];
   if (sameShape(logitsA.shape, logitsB.shape)) {
-    hooks.push(compareTensors('logits', logitsA, logitsB));
+    // The forward pass records its logits as a step too; compare them once, whatever `hooks` asks for.
+    if (!hooks.some((h) => h.hook === 'logits')) hooks.push(compareTensors('logits', logitsA, logitsB));
     topChanges = Array.from({ length: logitsA.shape[1] }, (_, t) => probabilityChanges(logitsA, logitsB, t, opts.top ?? 5));
-  } else {
+  } else if (!unmatched.some((u) => u.hook === 'logits')) {
     unmatched.push({ hook: 'logits', a: logitsA.shape, b: logitsB.shape });
   }
   return { hooks, unmatched, topChanges };
