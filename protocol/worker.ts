@@ -1,6 +1,7 @@
 import type { Place } from './place';
 import type { ModelInfo, ParamsInfo, StepInfo } from './webview';
 import type { ModelNode } from './tree';
+import type { AnalysisReply, AnalysisRequest } from './analyses';
 
 /**
  * Messages between the extension host's engine client and the engine worker (dist/worker.js).
@@ -93,6 +94,8 @@ export interface WorkerRequests {
   export: { request: { format: 'npy' | 'json' }; reply: Exported };
   /** The parameter breakdown of this config (by analysis; no model needed), or of the loaded one. */
   params: { request: { configPath?: string }; reply: Params };
+  /** An analysis of the loaded model on the current input (engine/analyses/views.ts). */
+  analyse: { request: { request: AnalysisRequest }; reply: AnalysisReply };
   /** Ends the worker abruptly (exit code 70): lets tests check that a crash is reported and recovered from. */
   crashForTest: { request: object; reply: never };
 }

@@ -1,4 +1,4 @@
-import { Tensor } from '../tensor';
+import { Tensor, sameShape, shapeToString } from '../tensor';
 import { InspectorError } from '../errors';
 import { Embedding } from '../nn/embedding';
 import { Linear, add } from '../nn/linear';
@@ -20,6 +20,11 @@ export interface ModelInput {
   /** 1 = real token, 0 = padding (keys that no query may attend to). */
   attentionMask?: number[][];
   decoderAttentionMask?: number[][];
+  /**
+   * Resume a decoder-only or encoder-only pass at block `layer` with this `blocks.{layer}.hook_resid_pre`
+   * [B, T, d_model] (from an earlier run of the same ids): the embeddings and earlier blocks are skipped.
+   */
+  resume?: { layer: number; residPre: Tensor };
 }
 
 /** Token embedding plus positions, for one side of the model. */
@@ -101,10 +106,13 @@ export class TransformerModel {
     const srcValid = validity(input.ids, spec.padTokenId, input.attentionMask, 'attention mask');
     if (!this.decoder) {
       const selfRules: MaskRule[] = [...(this.main.causal ? [CAUSAL] : []), ...padding(srcValid)];
-      const x = yield* embed(this.main.embed, '', input.ids, input.tokenTypeIds);
-      const h = yield* this.main.stack.forward(x, { selfRules });
+      const r = input.resume;
+      if (r) checkResume(r, this.main.stack.blocks.length, input.ids, spec.dModel);
+      const x = r ? r.residPre : yield* embed(this.main.embed, '', input.ids, input.tokenTypeIds);
+      const h = yield* this.main.stack.forward(x, { selfRules }, r?.layer ?? 0);
       return yield* this.logits(h);
     }
+    if (input.resume) throw new InspectorError('resuming a pass at a block is for single-stack models; an encoder-decoder model reruns whole');
     if (!input.decoderIds) throw new InspectorError('an encoder-decoder model needs decoder ids as well');
     checkIds(input.decoderIds, spec.maxLen, 'decoder ids');
     if (input.decoderIds.length !== input.ids.length) {
@@ -152,6 +160,14 @@ function* embed(e: Embedder, prefix: string, ids: number[][], tokenTypeIds?: num
   }
   if (e.norm) x = yield* hook(`${prefix}ln_embed.hook_normalized`, e.norm.forward(x));
   return x;
+}
+
+function checkResume(r: { layer: number; residPre: Tensor }, blocks: number, ids: number[][], d: number): void {
+  if (!Number.isInteger(r.layer) || r.layer < 0 || r.layer > blocks) throw new InspectorError(`resume: layer ${r.layer} is not a block (0 … ${blocks})`);
+  const want = [ids.length, ids[0].length, d];
+  if (!sameShape(r.residPre.shape, want)) {
+    throw new InspectorError(`resume: the residual stream must be ${shapeToString(want)}, not ${shapeToString(r.residPre.shape)}`);
+  }
 }
 
 function checkIds(ids: number[][], maxLen: number, what: string): void {

@@ -4,7 +4,7 @@ import { softmaxRows } from '../kernels/ops';
 import { Linear } from './linear';
 import { MASKED_FILL, allows, materialize, type AttentionMask, type MaskRule } from './mask';
 import { applyRope, type RopeSpec } from './rope';
-import { hook, type Trace } from '../trace/step';
+import { hook, observe, type Trace } from '../trace/step';
 import type { AttentionModule, ModuleSummary } from './block';
 
 export const ROPE_LABEL: Record<RopeSpec['layout'], string> = {
@@ -245,11 +245,11 @@ export class MultiHeadAttention implements AttentionModule {
     } else {
       const mask = materialize(rules, B, Tq, Tk);
       const att = scaledDotProductAttention(swapAxes12(q), swapAxes12(k), swapAxes12(v), mask, scale); // (B, H, Tq, ·)
-      yield* hook(`${p}.hook_attn_scores`, att.scores, mask);
-      yield* hook(`${p}.hook_pattern`, att.probs, mask);
+      yield* observe(`${p}.hook_attn_scores`, att.scores, mask);
+      yield* observe(`${p}.hook_pattern`, att.probs, mask);
       z = swapAxes12(att.output);
     }
-    yield* hook(`${p}.hook_z`, z); // (B, Tq, H, dk)
+    z = yield* hook(`${p}.hook_z`, z); // (B, Tq, H, dk)
     return this.out.forward(z.view(B, Tq, H * dk)); // (B, Tq, D)
   }
 }

@@ -132,8 +132,9 @@ export class Stack {
     readonly finalNorm?: Norm,
   ) {}
 
-  *forward(x: Tensor, ctx: BlockContext): Trace {
-    for (const b of this.blocks) x = yield* b.forward(x, ctx);
+  /** Runs blocks [from, …): `from` > 0 resumes a pass from that block's resid_pre (ablation, patching). */
+  *forward(x: Tensor, ctx: BlockContext, from = 0): Trace {
+    for (let i = from; i < this.blocks.length; i++) x = yield* this.blocks[i].forward(x, ctx);
     if (this.finalNorm) x = yield* hook(`${this.prefix}ln_final.hook_normalized`, this.finalNorm.forward(x));
     return x;
   }

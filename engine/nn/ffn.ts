@@ -27,8 +27,7 @@ export class FeedForward implements FeedForwardModule {
     const pre = yield* hook(`${this.path}.hook_pre`, this.up.forward(x)); // (B, T, d_mlp)
     const post = new Tensor(pre.shape);
     activateInto(post.data, pre.data, this.act);
-    yield* hook(`${this.path}.hook_post`, post); // (B, T, d_mlp)
-    return this.down.forward(post); // (B, T, D)
+    return this.down.forward(yield* hook(`${this.path}.hook_post`, post)); // (B, T, d_mlp) → (B, T, D)
   }
 }
 
@@ -69,8 +68,7 @@ export class GatedFeedForward implements FeedForwardModule {
     const post = new Tensor(g.shape);
     activateInto(post.data, g.data, this.act);
     for (let i = 0; i < post.size; i++) post.data[i] *= u.data[i];
-    yield* hook(`${this.path}.hook_post`, post); // (B, T, d_mlp)
-    return this.down.forward(post); // (B, T, D)
+    return this.down.forward(yield* hook(`${this.path}.hook_post`, post)); // (B, T, d_mlp) → (B, T, D)
   }
 }
 

@@ -5,7 +5,7 @@ import { materialize, type MaskRule } from './mask';
 import { applyRope, type RopeSpec } from './rope';
 import { scaledDotProductAttention } from './attention';
 import type { AttentionModule, ModuleSummary } from './block';
-import { hook, type Trace } from '../trace/step';
+import { hook, observe, type Trace } from '../trace/step';
 
 /** The sizes of DeepSeek-V2's multi-head latent attention. */
 export interface MlaSizes {
@@ -85,7 +85,7 @@ export class MultiHeadLatentAttention implements AttentionModule {
       kNope.data.set(kv.data.subarray(i * (dn + dv), i * (dn + dv) + dn), i * dn);
       v.data.set(kv.data.subarray(i * (dn + dv) + dn, (i + 1) * (dn + dv)), i * dv);
     }
-    yield* hook(`${p}.hook_v`, v);
+    yield* observe(`${p}.hook_v`, v);
     const qRot = applyRope(deinterleave(qPe), this.rope);
     const kRot = yield* hook(`${p}.hook_rot_k`, applyRope(deinterleave(kRope), this.rope)); // (B, T, 1, dr)
     // Full queries and keys: [nope ‖ rope]; the single rope key is broadcast to every head.
@@ -101,13 +101,13 @@ export class MultiHeadLatentAttention implements AttentionModule {
       }
       return out;
     };
-    yield* hook(`${p}.hook_k`, join(kNope, kRope, 1)); // (B, T, H, dn + dr), before RoPE
+    yield* observe(`${p}.hook_k`, join(kNope, kRope, 1)); // (B, T, H, dn + dr), before RoPE
     const qFull = yield* hook(`${p}.hook_rot_q`, join(qNopeOf(q, dn, dq), qRot, H));
     const kFull = join(kNope, kRot, 1);
     const mask = materialize(rules, B, T, T);
     const att = scaledDotProductAttention(swapAxes12(qFull), swapAxes12(kFull), swapAxes12(v), mask, this.scale);
-    yield* hook(`${p}.hook_attn_scores`, att.scores, mask);
-    yield* hook(`${p}.hook_pattern`, att.probs, mask);
+    yield* observe(`${p}.hook_attn_scores`, att.scores, mask);
+    yield* observe(`${p}.hook_pattern`, att.probs, mask);
     const z = yield* hook(`${p}.hook_z`, swapAxes12(att.output)); // (B, T, H, dv)
     return this.out.forward(z.view(B, T, H * dv));
   }

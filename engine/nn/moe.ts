@@ -3,7 +3,7 @@ import { Linear, add } from './linear';
 import { softmaxRows } from '../kernels/ops';
 import { GatedFeedForward } from './ffn';
 import type { FeedForwardModule, ModuleSummary } from './block';
-import { hook, type Trace } from '../trace/step';
+import { observe, type Trace } from '../trace/step';
 
 export interface RouterSpec {
   topK: number;
@@ -47,7 +47,7 @@ export class MixtureOfExperts implements FeedForwardModule {
     const E = this.experts.length;
     const probs = this.router.forward(x); // (B, T, E)
     softmaxRows(probs.data, B * T, E);
-    yield* hook(`${this.path}.hook_router_probs`, probs);
+    yield* observe(`${this.path}.hook_router_probs`, probs);
     const weights = new Tensor([B, T, E]);
     for (let r = 0; r < B * T; r++) {
       const row = probs.data.subarray(r * E, (r + 1) * E);
@@ -56,7 +56,7 @@ export class MixtureOfExperts implements FeedForwardModule {
       for (const e of chosen) sum += row[e];
       for (const e of chosen) weights.data[r * E + e] = (this.spec.normTopK ? row[e] / (sum + 1e-20) : row[e]) * this.spec.scale;
     }
-    yield* hook(`${this.path}.hook_expert_weights`, weights);
+    yield* observe(`${this.path}.hook_expert_weights`, weights);
     const out = new Tensor([B, T, D]);
     // Each expert runs on the tokens routed to it (as a [1, n, D] batch), untraced: its steps would be
     // per expert and per token subset, not per position.

@@ -17,6 +17,7 @@ import { isTracePath } from '../tracefile/reader';
 import { replayTrace } from '../tracefile/replay';
 import { absentHookError, openTrace, traceModelInfo, type OpenedTrace } from '../tracefile/session';
 import type { InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Position, StepSummary, WorkerReply, WorkerRequest } from '../../protocol/worker';
+import { analysisView } from '../analyses/views';
 
 /** How a long request checks for cancellation and reports progress (between steps). */
 export interface Control {
@@ -83,6 +84,11 @@ export class Session {
       }
       case 'params':
         return { reply: { kind: 'params', params: this.params(req.configPath) }, transfer: [] };
+      case 'analyse': {
+        const loaded = this.require();
+        const input = this.input!;
+        return analysisView(loaded, { ids: [input.ids], decoderIds: input.decoderIds && [input.decoderIds] }, req.request);
+      }
       case 'crashForTest':
         throw new Error('crashForTest is handled by the worker entry');
     }
