@@ -54,6 +54,34 @@ export interface MatrixView {
   rowLabels: string[];
   /** What the columns are: 'd_model', 'd_mlp', 'head × d_head', 'd_vocab'. */
   colName: string;
+  /** The decoded token of each shown column, for d_vocab columns when there is a tokenizer. */
+  colLabels?: string[];
+}
+
+/** One candidate next token at a position. */
+export interface Prediction {
+  id: number;
+  /** Decoded token (or the id as text without a tokenizer). */
+  token: string;
+  /** Softmax probability over the whole vocabulary. */
+  prob: number;
+  logit: number;
+}
+
+/** What the logits predict, per position of batch element 0. */
+export interface Predictions {
+  /** Candidates listed per position. */
+  k: number;
+  vocab: number;
+  positions: {
+    /** Most likely first. */
+    top: Prediction[];
+    /** The token that actually comes next in the input: its rank (1 = top), probability and −log p. */
+    next?: Prediction & { rank: number; loss: number };
+  }[];
+  /** Mean cross-entropy over the positions with a next token, and how many there were. */
+  meanLoss?: number;
+  scored?: number;
 }
 
 /** Attention scores or patterns of one layer: all heads, query × key, batch element 0. */
@@ -86,6 +114,8 @@ export interface StepInfo {
   explanation: string;
   view: MatrixView | AttentionView;
   stats: TensorStats;
+  /** At the logits step: the top-k next tokens per position, and the loss on the input. */
+  predictions?: Predictions;
 }
 
 /** One row of the parameter breakdown. */

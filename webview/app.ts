@@ -8,6 +8,7 @@ import { attentionView } from './components/attention-view';
 import { modelHeader } from './components/header';
 import { paramTable } from './components/param-table';
 import { busyState, emptyState, errorState } from './components/states';
+import { predictionsView } from './components/predictions-view';
 import { positionText, stepper } from './components/stepper';
 import { tensorView } from './components/tensor-view';
 import { hideTooltip } from './components/tooltip';
@@ -153,11 +154,8 @@ export class App {
       const step = s.step;
       if (!step) return [];
       const ctx = { theme: this.theme, width: this.width };
-      return [
-        step.view.kind === 'attention'
-          ? attentionView(step, step.view, s.selectedHead, ctx, this.selectHead)
-          : tensorView(step, step.view, ctx),
-      ];
+      if (step.view.kind === 'attention') return [attentionView(step, step.view, s.selectedHead, ctx, this.selectHead)];
+      return [step.predictions ? predictionsView(step.predictions, step.view.rowLabels) : null, tensorView(step, step.view, ctx)];
     });
     this.renderParams(s);
   }

@@ -7,6 +7,7 @@ import type { Step } from '../trace/step';
 import { isAttentionHook } from '../trace/hooks';
 import type { ModelInfo, ParamsInfo, StepInfo } from '../../src/protocol';
 import { attentionView, matrixView, type Reduced } from './views';
+import { nextTokenTargets, predictionsView } from './predictions';
 import { breadcrumb, explain } from './explain';
 import { encodeNpy, encodeTensorJson } from './export';
 import { modelTree, type ModelNode } from './tree';
@@ -226,13 +227,30 @@ export class Session {
       explanation: explain(step.name, spec),
       view: reduced.view,
       stats: reduced.stats,
+      ...(step.name === 'logits' && step.dims[step.dims.length - 1] === 'd_vocab' ? { predictions: this.predictions(step) } : {}),
     };
+  }
+
+  /** Top-k per position; the targets are the next input token (decoder side for encoder-decoders). */
+  private predictions(step: Step) {
+    const { spec, tokenizer } = this.require();
+    const input = this.input as InputIds;
+    const label = (id: number) => (tokenizer ? tokenizer.label(id) : String(id));
+    const side = spec.architecture === 'encoder-decoder' ? (input.decoderIds ?? []) : input.ids;
+    // An encoder (masked LM) predicts each position's own token, not the next one: no loss is claimed.
+    const targets = spec.architecture === 'encoder' ? [] : nextTokenTargets(side);
+    return predictionsView(step.tensor, label, targets);
   }
 
   private reduce(step: Step): Reduced {
     const { queries, keys, rows } = this.positionLabels(step.name);
     if (isAttentionHook(step.name)) return attentionView(step.tensor, step.mask, queries, keys);
-    return matrixView(step.tensor, step.dims, rows);
+    const reduced = matrixView(step.tensor, step.dims, rows);
+    const tokenizer = this.require().tokenizer;
+    if (tokenizer && reduced.view.kind === 'matrix' && step.dims[step.dims.length - 1] === 'd_vocab') {
+      reduced.view.colLabels = reduced.view.colIndex.map((id) => tokenizer.label(id));
+    }
+    return reduced;
   }
 
   /** Token labels along each position axis of a step: decoder-side steps use the decoder tokens. */

@@ -73,7 +73,8 @@ export function tensorView(step: StepInfo, view: MatrixView, ctx: ViewContext): 
       r1 - r0 > 1 ? range(cell.rows, 'positions') : `“${view.rowLabels[r0] ?? r0}” · position ${r0}`;
     const cols =
       c1 - c0 > 1 ? `${view.colName} ${feature(c0)}–${feature(c1 - 1)}` : `${view.colName} ${feature(c0)}`;
-    const lines = [token, cols, `value ${formatValue(cell.value)}`];
+    const vocab = c1 - c0 === 1 && view.colLabels?.[c0] !== undefined ? [`token “${view.colLabels[c0]}”`] : [];
+    const lines = [token, cols, ...vocab, `value ${formatValue(cell.value)}`];
     if (r1 - r0 > 1 || c1 - c0 > 1) lines.push('largest magnitude in this block');
     return lines;
   };
@@ -97,7 +98,7 @@ export function tensorView(step: StepInfo, view: MatrixView, ctx: ViewContext): 
   if (view.fullCols > view.cols) {
     const stride = view.colIndex.length > 1 ? view.colIndex[1] - view.colIndex[0] : 1;
     notes.push(
-      `showing ${thousands(view.cols)} of ${thousands(view.fullCols)} columns${stride > 1 ? ` (every ${stride}th)` : ''}`,
+      `showing ${thousands(view.cols)} of ${thousands(view.fullCols)} columns${stride > 1 ? ` (every ${ordinal(stride)} column, from ${view.colName} 0)` : ''}`,
     );
   }
   if (pooled) notes.push(`pooled to ${grid.rows} × ${grid.cols} cells, keeping the largest magnitude`);
@@ -129,6 +130,13 @@ export function tensorView(step: StepInfo, view: MatrixView, ctx: ViewContext): 
     h('p', { class: 'view-caption', text: notes.join(' · ') }),
     h('div', { class: 'view-columns' }, matrix, side),
   );
+}
+
+/** 2 → "2nd", 3 → "3rd", 11 → "11th". */
+export function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
+  return `${n}${suffix}`;
 }
 
 /** L2 norm of each token as a bar aligned with the heatmap's rows. */

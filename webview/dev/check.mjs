@@ -23,6 +23,26 @@ async function open(scenario, theme = 'dark', context) {
 
 const text = (page, testid) => page.getByTestId(testid).first().textContent();
 
+test('logits step (real tiny-llama output): predictions with decoded tokens, loss per position and the mean', async () => {
+  const page = await open('llama');
+  await page.getByTestId('predictions').waitFor();
+  const rows = page.getByTestId('prediction');
+  assert.equal(await rows.count(), 10, 'top 10 for the last position');
+  assert.ok((await rows.first().getAttribute('data-token')).length > 0, 'decoded, not an id');
+  assert.match(await text(page, 'mean-loss'), /mean loss \d+\.\d{3} nats over \d+ next tokens/);
+  const table = page.getByTestId('prediction-table');
+  const positions = await page.evaluate(() => window.__TI_RECORDED__.model.ids.length);
+  assert.equal(await table.locator('tbody tr').count(), positions);
+  assert.match(await page.locator('.view-caption').nth(1).textContent(), /every 2nd column/);
+  // Every input token is reachable: the chips past the first 32 open from "+N more".
+  const more = page.getByTestId('tokens-more');
+  assert.ok(positions > 32, 'the recorded input is longer than the chips shown at first');
+  await more.locator('summary').click();
+  assert.equal(await page.locator('.model-tokens .token').count(), positions);
+  assert.ok(await page.locator('.model-tokens .token').last().isVisible());
+  await page.close();
+});
+
 test('tensor step: hook name, heatmap size, seeded badge, keyboard stepping', async () => {
   const page = await open('tensor');
   await page.getByTestId('step-name').waitFor();
