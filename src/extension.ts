@@ -41,7 +41,7 @@ export function activate(context: vscode.ExtensionContext): TestApi {
   // Nothing heavy here: the worker starts on the first request, the model loads on "Open Inspector".
   const log = createLog();
   const client = new EngineClient(path.join(context.extensionPath, 'dist', 'worker.js'), (line) => log.info(line));
-  const inspector = new Inspector(context.extensionUri, client, log);
+  const inspector = new Inspector(context.extensionUri, client, log, context.workspaceState);
   const tree = new ModelTreeProvider(inspector);
   const config = registerConfigFeatures(context, log);
   const serializer: vscode.WebviewPanelSerializer = {

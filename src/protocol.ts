@@ -22,6 +22,9 @@ export interface ModelInfo {
   decoderTokens?: string[];
   /** Input ids as given. */
   ids: number[];
+  /** The text the input was tokenized from, when it was given as text. */
+  text?: string;
+  decoderText?: string;
   decoderIds?: number[];
   /** Parameters allocated by the engine. */
   parameterCount: number;

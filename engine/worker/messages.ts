@@ -58,6 +58,8 @@ export type WorkerRequest =
   | { kind: 'export'; format: 'npy' | 'json' }
   /** The parameter breakdown of this config (by analysis; no model needed), or of the loaded one. */
   | { kind: 'params'; configPath?: string }
+  /** Text through the loaded model's tokenizer (for the live token count while the user types). */
+  | { kind: 'tokenize'; text: string }
   /** Ends the worker abruptly (exit code 70): lets tests check that a crash is reported and recovered from. */
   | { kind: 'crashForTest' };
 
@@ -92,7 +94,14 @@ export interface Params {
   params: ParamsInfo;
 }
 
-export type WorkerReply = Loaded | Moved | Exported | Params;
+export interface Tokenized {
+  kind: 'tokenized';
+  ids: number[];
+  /** The decoded text of each token. */
+  tokens: string[];
+}
+
+export type WorkerReply = Loaded | Moved | Exported | Params | Tokenized;
 
 export interface WorkerFailure {
   message: string;

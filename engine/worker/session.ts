@@ -12,7 +12,7 @@ import { breadcrumb, explain } from './explain';
 import { encodeNpy, encodeTensorJson } from './export';
 import { modelTree, type ModelNode } from './tree';
 import { paramsInfo } from './params';
-import type { InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Position, StepSummary, WorkerReply, WorkerRequest } from './messages';
+import type { InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Position, StepSummary, Tokenized, WorkerReply, WorkerRequest } from './messages';
 
 /** How a long request checks for cancellation and reports progress (between steps). */
 export interface Control {
@@ -47,6 +47,8 @@ export const EAGER_FLOP_BUDGET = 2e8;
 export class Session {
   private loaded: LoadedModel | undefined;
   private input: InputIds | undefined;
+  /** The text each side was tokenized from, when the input was given as text. */
+  private inputText: { text?: string; decoderText?: string } = {};
   private stepper: Stepper | undefined;
   private tree: ModelNode | undefined;
 
@@ -64,6 +66,8 @@ export class Session {
       }
       case 'params':
         return { reply: { kind: 'params', params: this.params(req.configPath) }, transfer: [] };
+      case 'tokenize':
+        return { reply: this.tokenize(req.text), transfer: [] };
       case 'crashForTest':
         throw new Error('crashForTest is handled by the worker entry');
     }
@@ -82,6 +86,7 @@ export class Session {
     checkInput(chosen, limits);
     this.loaded = loaded;
     this.input = chosen;
+    this.inputText = input ? textOf(input) : defaultText(chosen, loaded);
     this.tree = modelTree(loaded.model);
     this.restart();
     this.precomputeIfCheap(control);
@@ -94,6 +99,7 @@ export class Session {
     const ids = resolveInput(loaded, input);
     checkInput(ids, limits);
     this.input = ids;
+    this.inputText = textOf(input);
     this.restart();
     this.precomputeIfCheap(control);
     return { kind: 'loaded', model: this.modelInfo(), steps: this.stepSummaries(), tree: this.tree as ModelNode, limits, position: this.position() };
@@ -149,6 +155,14 @@ export class Session {
     if (s.steps.length !== before) reply.steps = this.stepSummaries();
     if (cancelled) reply.cancelled = true;
     return reply;
+  }
+
+  /** Text → ids and decoded tokens with the loaded model's tokenizer (no limit applied: the host shows it). */
+  tokenize(text: string): Tokenized {
+    const loaded = this.require();
+    if (!loaded.tokenizer) throw new InspectorError('this model has no tokenizer.json beside its config: give token ids', { file: loaded.configPath });
+    const { ids } = loaded.tokenizer.encode(text);
+    return { kind: 'tokenized', ids, tokens: ids.map((id) => loaded.tokenizer!.label(id)) };
   }
 
   exportCurrent(format: 'npy' | 'json'): { kind: 'exported'; name: string; shape: number[]; bytes: Uint8Array } {
@@ -280,6 +294,7 @@ export class Session {
       tokens: input.ids.map(label),
       ...(input.decoderIds ? { decoderTokens: input.decoderIds.map(label), decoderIds: [...input.decoderIds] } : {}),
       ids: [...input.ids],
+      ...this.inputText,
       parameterCount: model.parameterCount(),
       unusedWeights: [...model.unusedWeights],
     };
@@ -336,6 +351,17 @@ export function resolveInput(loaded: LoadedModel, input: InputRequest): InputIds
   if (!ids) throw new InspectorError('input: give token ids or text');
   const decoderIds = side(input.decoderIds, input.decoderText, 'decoder input');
   return decoderIds ? { ids, decoderIds } : { ids };
+}
+
+/** The text of each side of an input given as text. */
+function textOf(input: InputRequest): { text?: string; decoderText?: string } {
+  return { ...(input.text !== undefined ? { text: input.text } : {}), ...(input.decoderText !== undefined ? { decoderText: input.decoderText } : {}) };
+}
+
+/** DEFAULT_TEXT when the default input is its tokens. */
+function defaultText(input: InputIds, loaded: LoadedModel): { text?: string } {
+  const ids = loaded.tokenizer?.encode(DEFAULT_TEXT).ids;
+  return ids && ids.length === input.ids.length && ids.every((id, i) => id === input.ids[i]) ? { text: DEFAULT_TEXT } : {};
 }
 
 /** Refuse, before allocating anything, a model too large to build in the worker. */

@@ -1,12 +1,13 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { EngineError, type EngineClient } from '../engine/client';
-import type { InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Position, StepSummary, WorkerRequest } from '../../engine/worker/messages';
+import type { InputLimits, InputRequest, Loaded, Move, Moved, Position, StepSummary, Tokenized, WorkerRequest } from '../../engine/worker/messages';
 import type { ModelNode } from '../../engine/worker/tree';
 import type { FromWebview, ModelInfo, PanelState, ParamsInfo, ToWebview } from '../protocol';
 import { InspectorPanel } from '../panel/panel';
 import { COMMAND, CONTEXT } from '../ids';
 import type { Log } from '../log';
+import { isRemembered, memoryKey, type Remembered } from './memory';
 
 /** Work that takes longer than this gets a cancellable progress notification and a busy panel. */
 const PROGRESS_DELAY_MS = 400;
@@ -39,7 +40,8 @@ export class Inspector implements vscode.Disposable {
   private loaded: { model: ModelInfo; tree: ModelNode; limits: InputLimits } | undefined;
   private steps: StepSummary[] = [];
   private position: Position | undefined;
-  private input: InputIds | undefined;
+  /** The input to load with: as the user gave it (text or ids), so the box shows it again. */
+  private input: InputRequest | undefined;
   private params: ParamsInfo | undefined;
   private failure: { message: string; where?: string } | undefined;
   /** The worker was restarted: the model must be loaded again before the next request. */
@@ -54,6 +56,8 @@ export class Inspector implements vscode.Disposable {
     private readonly extensionUri: vscode.Uri,
     private readonly client: EngineClient,
     private readonly log: Log,
+    /** Where the input and step of each config are kept across reopen and reload (workspaceState). */
+    private readonly memory?: vscode.Memento,
   ) {
     this.disposables.push(
       this.changed,
@@ -106,10 +110,12 @@ export class Inspector implements vscode.Disposable {
         this.input = undefined;
         this.params = undefined;
       }
+      const remembered = this.remembered(configPath);
+      if (!this.input && remembered?.input) this.input = remembered.input;
       this.configPath = configPath;
       if (restore?.tab) this.tab = restore.tab;
       (this.panel as InspectorPanel).title = `Inspector: ${path.basename(configPath)}`;
-      await this.load(restore?.stepIndex);
+      await this.load(restore?.stepIndex ?? remembered?.stepIndex);
     });
   }
 
@@ -125,13 +131,25 @@ export class Inspector implements vscode.Disposable {
   setInput(input: InputRequest): Promise<void> {
     return this.enqueue(async () => {
       if (!(await this.ensureModel())) return;
+      const at = this.position?.kind === 'step' ? this.position.step.name : undefined;
       try {
         const r = await this.track('Setting the input', { kind: 'setInput', input });
         this.applyLoaded(r);
+        // The stepper stays at the hook it was on: the same pass, over the new tokens.
+        if (at) this.applyMoved(await this.track(`Computing up to ${at}`, { kind: 'move', move: { to: 'hook', name: at } }));
       } catch (e) {
         this.fail(e);
       }
     });
+  }
+
+  /**
+   * Text through the loaded model's tokenizer, for the input box while the user types. Not queued
+   * behind other operations (the worker answers in order anyway); undefined when there is no model.
+   */
+  async tokenize(text: string): Promise<Tokenized | undefined> {
+    if (!this.loaded?.limits.tokenizer || this.stale) return undefined;
+    return (await this.client.request({ kind: 'tokenize', text })) as unknown as Tokenized;
   }
 
   move(move: Move): Promise<void> {
@@ -328,11 +346,15 @@ export class Inspector implements vscode.Disposable {
     this.loaded = { model: r.model, tree: r.tree, limits: r.limits };
     this.steps = r.steps;
     this.position = r.position;
-    this.input = { ids: r.model.ids, ...(r.model.decoderIds ? { decoderIds: r.model.decoderIds } : {}) };
+    this.input = {
+      ...(r.model.text !== undefined ? { text: r.model.text } : { ids: r.model.ids }),
+      ...(r.model.decoderText !== undefined ? { decoderText: r.model.decoderText } : r.model.decoderIds ? { decoderIds: r.model.decoderIds } : {}),
+    };
     this.failure = undefined;
     this.stale = false;
     this.post({ type: 'model', model: r.model, steps: r.steps });
     this.postPosition();
+    this.remember();
     this.fireChanged();
   }
 
@@ -345,6 +367,7 @@ export class Inspector implements vscode.Disposable {
     this.position = r.position;
     this.failure = undefined;
     this.postPosition();
+    this.remember();
     if (r.cancelled) void vscode.window.showInformationMessage('Transformer Inspector: stopped; the steps computed so far are kept.');
     this.fireChanged();
   }
@@ -448,6 +471,18 @@ export class Inspector implements vscode.Disposable {
     return next;
   }
 
+  /** Keep this config's input and step for the next time it is opened (also after a reload). */
+  private remember(): void {
+    if (!this.memory || !this.configPath || !this.input) return;
+    const saved: Remembered = { input: this.input, ...(this.position?.kind === 'step' ? { stepIndex: this.position.step.index } : {}) };
+    void this.memory.update(memoryKey(this.configPath), saved);
+  }
+
+  private remembered(configPath: string): Remembered | undefined {
+    const raw = this.memory?.get<unknown>(memoryKey(configPath));
+    return isRemembered(raw) ? raw : undefined;
+  }
+
   private fireChanged(): void {
     void this.updateContext();
     this.changed.fire();
@@ -480,3 +515,4 @@ function moveTitle(move: Move): string {
       return 'Computing';
   }
 }
+

@@ -84,3 +84,20 @@ test('a step other than the logits carries no predictions', () => {
   const moved = s.move({ to: 'next' }, NO_CONTROL) as Moved;
   assert.equal(moved.position.kind === 'step' && moved.position.step.predictions, undefined);
 });
+
+test('tokenize: the engine tokenizer for the live count; the input text is kept for the input box', () => {
+  const s = new Session();
+  const loaded = s.load(TINY_LLAMA, undefined, 'auto', NO_CONTROL) as Loaded;
+  assert.equal(loaded.model.text, 'The quick brown fox jumps over the lazy dog', 'the default input names its text');
+  const t = s.tokenize('And God said');
+  assert.equal(t.kind, 'tokenized');
+  assert.deepEqual(t.ids, loadModel(TINY_LLAMA).tokenizer!.encode('And God said').ids);
+  assert.equal(t.tokens.length, t.ids.length);
+  assert.equal(t.tokens.join(''), '<s>And God said', 'decoded tokens join to the text (after the BOS)');
+  const long = s.tokenize('And God said, '.repeat(40));
+  assert.ok(long.ids.length > loaded.limits.maxLen, 'no limit applied: the host offers to truncate');
+  const set = s.setInput({ text: 'In the beginning' }, NO_CONTROL);
+  assert.equal(set.model.text, 'In the beginning');
+  const byIds = s.setInput({ ids: [5, 6, 7] }, NO_CONTROL);
+  assert.equal(byIds.model.text, undefined, 'ids have no text');
+});

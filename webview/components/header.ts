@@ -48,6 +48,8 @@ function tokenChips(
   return h('div', { class: 'tokens-all' }, list, rest);
 }
 
+const countOf = (tokens: readonly string[]) => `${thousands(tokens.length)} ${tokens.length === 1 ? 'token' : 'tokens'}`;
+
 export function modelHeader(model: ModelInfo): HTMLElement {
   const title = h(
     'div',
@@ -90,12 +92,12 @@ export function modelHeader(model: ModelInfo): HTMLElement {
   const tokens = h(
     'div',
     { class: 'model-tokens' },
-    h('span', { class: 'fact-name', text: model.decoderTokens ? 'encoder input' : 'input' }),
+    h('span', { class: 'fact-name', text: `${model.decoderTokens ? 'encoder input' : 'input'} · ${countOf(model.tokens)}`, attrs: { 'data-testid': 'token-count' } }),
     tokenChips(model.tokens, model.ids, 'Input tokens'),
   );
   if (model.decoderTokens) {
     tokens.append(
-      h('span', { class: 'fact-name', text: 'decoder input' }),
+      h('span', { class: 'fact-name', text: `decoder input · ${countOf(model.decoderTokens)}` }),
       tokenChips(model.decoderTokens, model.decoderIds, 'Decoder input tokens'),
     );
   }
