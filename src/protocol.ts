@@ -155,7 +155,9 @@ export type ToWebview =
   | { type: 'step'; step: StepInfo }
   | { type: 'beforeFirstStep'; computed: number; done: boolean }
   | { type: 'params'; params: ParamsInfo }
-  | { type: 'showTab'; tab: 'step' | 'params' };
+  | { type: 'showTab'; tab: 'step' | 'params' }
+  /** Select a head of the attention view (the sidebar's head nodes). */
+  | { type: 'selectHead'; head: number };
 
 export type WebviewCommand = 'stepForward' | 'stepBack' | 'runToEnd' | 'reset' | 'setInput' | 'exportTensor';
 const WEBVIEW_COMMANDS: readonly WebviewCommand[] = ['stepForward', 'stepBack', 'runToEnd', 'reset', 'setInput', 'exportTensor'];

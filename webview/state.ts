@@ -118,6 +118,7 @@ export function reduce(state: ViewState, action: Action): ViewState {
     case 'showTab':
     case 'ui/selectTab':
       return state.tab === action.tab ? state : { ...state, tab: action.tab };
+    case 'selectHead':
     case 'ui/selectHead': {
       const head = clampHead(action.head, headCount(state));
       return state.selectedHead === head ? state : { ...state, selectedHead: head };
@@ -155,6 +156,7 @@ const TO_WEBVIEW_TYPES = new Set<string>([
   'beforeFirstStep',
   'params',
   'showTab',
+  'selectHead',
 ]);
 
 /** A light guard on incoming messages: the host is trusted, but the window also sees other messages. */

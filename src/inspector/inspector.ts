@@ -164,6 +164,18 @@ export class Inspector implements vscode.Disposable {
     });
   }
 
+  /**
+   * Show a step in the panel from outside it (the sidebar): the Step tab, at that hook, and at a
+   * head when one is named.
+   */
+  showStep(move: Move, head?: number): Promise<void> {
+    this.tab = 'step';
+    this.panel?.reveal();
+    this.post({ type: 'showTab', tab: 'step' });
+    if (head !== undefined) this.post({ type: 'selectHead', head });
+    return this.move(move);
+  }
+
   /** Write the current step's whole tensor to `target` (.npy unless it ends in .json). */
   exportTensor(target: vscode.Uri): Promise<{ name: string; shape: number[] } | undefined> {
     return this.enqueue(async () => {
@@ -260,6 +272,7 @@ export class Inspector implements vscode.Disposable {
       this.loaded = undefined;
       this.position = undefined;
       this.steps = [];
+      this.input = undefined; // kept in the workspace state for the next open
       this.params = undefined;
       this.failure = undefined;
       this.tab = 'step';

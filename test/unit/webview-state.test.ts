@@ -146,3 +146,18 @@ test('only protocol messages are taken from the window', () => {
   assert.ok(!isToWebview(null));
   assert.ok(!isToWebview('step'));
 });
+
+test('the host selects a head (the sidebar): kept until the attention step arrives, then clamped', () => {
+  let s = reduce(initialState(), { type: 'model', model, steps: [] });
+  s = reduce(s, { type: 'step', step: matrixStep(1) });
+  s = reduce(s, { type: 'showTab', tab: 'params' });
+  s = reduce(s, { type: 'showTab', tab: 'step' });
+  s = reduce(s, { type: 'selectHead', head: 2 });
+  assert.equal(s.tab, 'step');
+  assert.equal(s.selectedHead, 2);
+  s = reduce(s, { type: 'step', step: attentionStep(5, 4) });
+  assert.equal(s.selectedHead, 2);
+  s = reduce(s, { type: 'selectHead', head: 7 });
+  assert.equal(s.selectedHead, 3, 'clamped to the heads of the step shown');
+  assert.equal(isToWebview({ type: 'selectHead', head: 1 }), true);
+});
