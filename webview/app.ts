@@ -149,13 +149,24 @@ export class App {
         : positionText(s.position);
       return stepper(s, (m) => this.store.post(m));
     });
-    this.view.update([s.step, s.selectedHead, this.theme, this.width], () => {
+    this.view.update([s.step, s.selectedHead, s.attentionMode, s.logCounts, this.theme, this.width], () => {
       hideTooltip(); // its canvas is about to go
       const step = s.step;
       if (!step) return [];
       const ctx = { theme: this.theme, width: this.width };
-      if (step.view.kind === 'attention') return [attentionView(step, step.view, s.selectedHead, ctx, this.selectHead)];
-      return [step.predictions ? predictionsView(step.predictions, step.view.rowLabels) : null, tensorView(step, step.view, ctx)];
+      if (step.view.kind === 'attention') {
+        return [
+          attentionView(step, step.view, {
+            selectedHead: s.selectedHead,
+            mode: s.attentionMode,
+            logCounts: s.logCounts,
+            onSelectHead: this.selectHead,
+            onMode: (mode) => this.store.dispatch({ type: 'ui/attentionMode', mode }),
+            onLogCounts: (on) => this.store.dispatch({ type: 'ui/logCounts', on }),
+          }, ctx),
+        ];
+      }
+      return [step.predictions ? predictionsView(step.predictions, step.view.rowLabels) : null, tensorView(step, step.view, ctx, { on: s.logCounts, toggle: (on) => this.store.dispatch({ type: 'ui/logCounts', on }) })];
     });
     this.renderParams(s);
   }

@@ -32,12 +32,22 @@ export interface ViewState {
   params?: ParamsInfo;
   tab: Tab;
   selectedHead: number;
+  attentionMode: AttentionMode;
+  /** Histograms count on a log scale (so a few large values next to many zeros both show). */
+  logCounts: boolean;
   /** Config path the restored PanelState was saved for, kept until the host sends a model. */
   restoredConfigPath?: string;
 }
 
 /** Actions that start in the panel itself. */
-export type UiAction = { type: 'ui/selectHead'; head: number } | { type: 'ui/selectTab'; tab: Tab };
+/** How the attention step is drawn: the heatmap of a head, its lines, or every layer × head at once. */
+export type AttentionMode = 'heatmap' | 'lines' | 'overview';
+
+export type UiAction =
+  | { type: 'ui/selectHead'; head: number }
+  | { type: 'ui/selectTab'; tab: Tab }
+  | { type: 'ui/attentionMode'; mode: AttentionMode }
+  | { type: 'ui/logCounts'; on: boolean };
 
 export type Action = ToWebview | UiAction;
 
@@ -47,6 +57,8 @@ export function initialState(saved?: PanelState): ViewState {
     position: { index: -1, computed: 0, done: false },
     tab: saved?.tab ?? 'step',
     selectedHead: saved?.selectedHead ?? 0,
+    attentionMode: 'heatmap',
+    logCounts: false,
     restoredConfigPath: saved?.configPath,
   };
 }
@@ -118,6 +130,10 @@ export function reduce(state: ViewState, action: Action): ViewState {
     case 'showTab':
     case 'ui/selectTab':
       return state.tab === action.tab ? state : { ...state, tab: action.tab };
+    case 'ui/attentionMode':
+      return state.attentionMode === action.mode ? state : { ...state, attentionMode: action.mode };
+    case 'ui/logCounts':
+      return state.logCounts === action.on ? state : { ...state, logCounts: action.on };
     case 'selectHead':
     case 'ui/selectHead': {
       const head = clampHead(action.head, headCount(state));
@@ -223,6 +239,6 @@ export class Store {
     this.dispatch(action);
     if (this.current === before) return;
     if (action.type === 'ui/selectHead') this.post({ type: 'selectHead', head: this.current.selectedHead });
-    else this.post({ type: 'showTab', tab: action.tab });
+    else if (action.type === 'ui/selectTab') this.post({ type: 'showTab', tab: action.tab });
   }
 }

@@ -3,7 +3,7 @@
  * a hover tooltip. Shared by the tensor view and the attention view. The matrix arrives already
  * pooled to what fits (`Grid`); all pixels are written into one ImageData.
  */
-import { pack, type ThemeColors } from '../color';
+import { maskStripeColor, pack, type ThemeColors } from '../color';
 import { h, paint, pixelRatio } from '../dom';
 import { visibleToken } from '../format';
 import { cellAt, labelStride, rasterize, type Grid } from '../raster';
@@ -71,7 +71,7 @@ export function heatmap(p: HeatmapProps): HTMLElement {
     cellHeight: devH,
     colorOf: (i) => p.colorOf(grid.data[i]),
     isMasked: masked ? (i) => masked[i] === 1 : undefined,
-    maskStripe: pack(theme.masked),
+    maskStripe: pack(maskStripeColor(theme)),
     maskBase: pack(theme.neutral),
     gapColor: pack(theme.background),
     gapMinCell: Math.round(14 * dpr),

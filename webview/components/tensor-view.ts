@@ -41,7 +41,12 @@ export function finiteRange(data: ArrayLike<number>): { min: number; max: number
 const range = ([a, b]: [number, number], name: string) =>
   b - a > 1 ? `${name} ${a}–${b - 1}` : `${name} ${a}`;
 
-export function tensorView(step: StepInfo, view: MatrixView, ctx: ViewContext): HTMLElement {
+export function tensorView(
+  step: StepInfo,
+  view: MatrixView,
+  ctx: ViewContext,
+  log?: { on: boolean; toggle: (on: boolean) => void },
+): HTMLElement {
   const { min, max } = finiteRange(view.data);
   const scale = divergingScale(ctx.theme, symmetricExtent(min, max));
   const fit = fitCells(view.rows, view.cols, {
@@ -122,7 +127,7 @@ export function tensorView(step: StepInfo, view: MatrixView, ctx: ViewContext): 
       step.stats,
       view.fullCols > view.cols ? 'Over the whole tensor; the heatmap shows the strided columns.' : undefined,
     ),
-    histogramView(step.stats.histogram, scale, ctx.theme),
+    histogramView(step.stats.histogram, scale, ctx.theme, undefined, log),
   );
   return h(
     'section',
