@@ -101,6 +101,20 @@ export interface AttentionView {
   keyLabels: string[];
 }
 
+/** Every attention pattern of the pass at once (layers × heads), each head pooled to a small grid. */
+export interface AttentionOverview {
+  layers: {
+    /** The pattern's hook, e.g. `blocks.3.attn.hook_pattern` (clicking a head goes there). */
+    name: string;
+    heads: number;
+    /** Pooled grid of each head: rows (queries) × cols (keys), the mean of each block. */
+    rows: number;
+    cols: number;
+    /** heads × rows × cols, row-major. */
+    data: Float32Array;
+  }[];
+}
+
 export interface StepInfo {
   /** Position in the forward pass (0-based). */
   index: number;
@@ -157,7 +171,8 @@ export type ToWebview =
   | { type: 'params'; params: ParamsInfo }
   | { type: 'showTab'; tab: 'step' | 'params' }
   /** Select a head of the attention view (the sidebar's head nodes). */
-  | { type: 'selectHead'; head: number };
+  | { type: 'selectHead'; head: number }
+  | { type: 'overview'; overview: AttentionOverview };
 
 export type WebviewCommand = 'stepForward' | 'stepBack' | 'runToEnd' | 'reset' | 'setInput' | 'exportTensor';
 const WEBVIEW_COMMANDS: readonly WebviewCommand[] = ['stepForward', 'stepBack', 'runToEnd', 'reset', 'setInput', 'exportTensor'];
@@ -168,7 +183,9 @@ export type FromWebview =
   | { type: 'goToStep'; index: number }
   | { type: 'goToHook'; name: string }
   | { type: 'selectHead'; head: number }
-  | { type: 'showTab'; tab: 'step' | 'params' };
+  | { type: 'showTab'; tab: 'step' | 'params' }
+  /** Ask for the layers × heads overview of every attention pattern. */
+  | { type: 'requestOverview' };
 
 /** Validate an untrusted message from the webview; undefined for anything malformed or unknown. */
 export function parseFromWebview(msg: unknown): FromWebview | undefined {
@@ -188,6 +205,8 @@ export function parseFromWebview(msg: unknown): FromWebview | undefined {
       return isIndex(m.head) ? { type: 'selectHead', head: m.head } : undefined;
     case 'showTab':
       return m.tab === 'step' || m.tab === 'params' ? { type: 'showTab', tab: m.tab } : undefined;
+    case 'requestOverview':
+      return { type: 'requestOverview' };
     default:
       return undefined;
   }

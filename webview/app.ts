@@ -26,6 +26,8 @@ const TABS = [
 export class App {
   private theme: ThemeColors = readTheme();
   private width = 0;
+  /** The model the overview was last asked for (a new model message clears the overview). */
+  private overviewAsked: unknown;
   private readonly progress = new Section(h('div', { class: 'progress-slot' }));
   private readonly placeholder = new Section(h('main', { class: 'placeholder-slot' }));
   private readonly header = new Section(h('div', { class: 'header-slot' }));
@@ -149,7 +151,12 @@ export class App {
         : positionText(s.position);
       return stepper(s, (m) => this.store.post(m));
     });
-    this.view.update([s.step, s.selectedHead, s.attentionMode, s.logCounts, this.theme, this.width], () => {
+    // The overview needs every pattern of the pass: ask the host once per input.
+    if (s.step?.view.kind === 'attention' && s.attentionMode === 'overview' && !s.overview && this.overviewAsked !== s.model) {
+      this.overviewAsked = s.model;
+      this.store.post({ type: 'requestOverview' });
+    }
+    this.view.update([s.step, s.selectedHead, s.attentionMode, s.logCounts, s.overview, this.theme, this.width], () => {
       hideTooltip(); // its canvas is about to go
       const step = s.step;
       if (!step) return [];
@@ -163,6 +170,12 @@ export class App {
             onSelectHead: this.selectHead,
             onMode: (mode) => this.store.dispatch({ type: 'ui/attentionMode', mode }),
             onLogCounts: (on) => this.store.dispatch({ type: 'ui/logCounts', on }),
+            overview: s.overview,
+            onOpen: (name, head) => {
+              this.store.dispatch({ type: 'ui/attentionMode', mode: 'heatmap' });
+              this.selectHead(head);
+              this.store.post({ type: 'goToHook', name });
+            },
           }, ctx),
         ];
       }

@@ -10,6 +10,7 @@ import {
   type ModelInfo,
   type PanelState,
   type ParamsInfo,
+  type AttentionOverview,
   type StepInfo,
   type ToWebview,
 } from '../src/protocol';
@@ -33,6 +34,8 @@ export interface ViewState {
   tab: Tab;
   selectedHead: number;
   attentionMode: AttentionMode;
+  /** Every attention pattern (layers × heads), once the host sent it for this input. */
+  overview?: AttentionOverview;
   /** Histograms count on a log scale (so a few large values next to many zeros both show). */
   logCounts: boolean;
   /** Config path the restored PanelState was saved for, kept until the host sends a model. */
@@ -99,6 +102,7 @@ export function reduce(state: ViewState, action: Action): ViewState {
         step: undefined,
         position: { index: -1, computed: 0, done: false },
         params: sameModel ? state.params : undefined,
+        overview: undefined,
         selectedHead: sameModel ? state.selectedHead : 0,
         restoredConfigPath: undefined,
       };
@@ -130,6 +134,8 @@ export function reduce(state: ViewState, action: Action): ViewState {
     case 'showTab':
     case 'ui/selectTab':
       return state.tab === action.tab ? state : { ...state, tab: action.tab };
+    case 'overview':
+      return { ...state, busy: undefined, overview: action.overview };
     case 'ui/attentionMode':
       return state.attentionMode === action.mode ? state : { ...state, attentionMode: action.mode };
     case 'ui/logCounts':
@@ -173,6 +179,7 @@ const TO_WEBVIEW_TYPES = new Set<string>([
   'params',
   'showTab',
   'selectHead',
+  'overview',
 ]);
 
 /** A light guard on incoming messages: the host is trusted, but the window also sees other messages. */

@@ -1,5 +1,5 @@
 import type { Place } from '../errors';
-import type { ModelInfo, ParamsInfo, StepInfo } from '../../src/protocol';
+import type { AttentionOverview, ModelInfo, ParamsInfo, StepInfo } from '../../src/protocol';
 import type { ModelNode } from './tree';
 
 /**
@@ -58,6 +58,8 @@ export type WorkerRequest =
   | { kind: 'export'; format: 'npy' | 'json' }
   /** The parameter breakdown of this config (by analysis; no model needed), or of the loaded one. */
   | { kind: 'params'; configPath?: string }
+  /** Every attention pattern of the pass, each head pooled to at most `size` × `size` (computes the whole pass). */
+  | { kind: 'attentionOverview'; size?: number }
   /** Text through the loaded model's tokenizer (for the live token count while the user types). */
   | { kind: 'tokenize'; text: string }
   /** Ends the worker abruptly (exit code 70): lets tests check that a crash is reported and recovered from. */
@@ -101,7 +103,14 @@ export interface Tokenized {
   tokens: string[];
 }
 
-export type WorkerReply = Loaded | Moved | Exported | Params | Tokenized;
+export interface Overview {
+  kind: 'overview';
+  overview: AttentionOverview;
+  /** Every step: the overview computed the whole pass. */
+  steps: StepSummary[];
+}
+
+export type WorkerReply = Loaded | Moved | Exported | Params | Tokenized | Overview;
 
 export interface WorkerFailure {
   message: string;

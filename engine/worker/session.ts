@@ -6,13 +6,13 @@ import { Stepper } from '../trace/stepper';
 import type { Step } from '../trace/step';
 import { isAttentionHook } from '../trace/hooks';
 import type { ModelInfo, ParamsInfo, StepInfo } from '../../src/protocol';
-import { attentionView, matrixView, type Reduced } from './views';
+import { attentionView, matrixView, poolHeads, type Reduced } from './views';
 import { nextTokenTargets, predictionsView } from './predictions';
 import { breadcrumb, explain } from './explain';
 import { encodeNpy, encodeTensorJson } from './export';
 import { modelTree, type ModelNode } from './tree';
 import { paramsInfo } from './params';
-import type { InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Position, StepSummary, Tokenized, WorkerReply, WorkerRequest } from './messages';
+import type { InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Overview, Position, StepSummary, Tokenized, WorkerReply, WorkerRequest } from './messages';
 
 /** How a long request checks for cancellation and reports progress (between steps). */
 export interface Control {
@@ -68,6 +68,10 @@ export class Session {
         return { reply: { kind: 'params', params: this.params(req.configPath) }, transfer: [] };
       case 'tokenize':
         return { reply: this.tokenize(req.text), transfer: [] };
+      case 'attentionOverview': {
+        const reply = this.attentionOverview(req.size, control);
+        return { reply, transfer: reply.overview.layers.map((l) => l.data.buffer as ArrayBuffer) };
+      }
       case 'crashForTest':
         throw new Error('crashForTest is handled by the worker entry');
     }
@@ -163,6 +167,16 @@ export class Session {
     if (!loaded.tokenizer) throw new InspectorError('this model has no tokenizer.json beside its config: give token ids', { file: loaded.configPath });
     const { ids } = loaded.tokenizer.encode(text);
     return { kind: 'tokenized', ids, tokens: ids.map((id) => loaded.tokenizer!.label(id)) };
+  }
+
+  /** Every `hook_pattern` of the pass (computing the rest of it first), each head pooled small. */
+  attentionOverview(size: number | undefined, control: Control): Overview {
+    const s = this.requireStepper();
+    if (!this.computeUntil(() => false, control)) throw new InspectorError('cancelled before the whole pass was computed');
+    const layers = s.steps
+      .filter((step) => step.name.endsWith('.hook_pattern') && step.tensor.rank === 4)
+      .map((step) => ({ name: step.name, ...poolHeads(step.tensor, size) }));
+    return { kind: 'overview', overview: { layers }, steps: this.stepSummaries() };
   }
 
   exportCurrent(format: 'npy' | 'json'): { kind: 'exported'; name: string; shape: number[]; bytes: Uint8Array } {

@@ -1,9 +1,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { EngineError, type EngineClient } from '../engine/client';
-import type { InputLimits, InputRequest, Loaded, Move, Moved, Position, StepSummary, Tokenized, WorkerRequest } from '../../engine/worker/messages';
+import type { InputLimits, InputRequest, Loaded, Move, Moved, Overview, Position, StepSummary, Tokenized, WorkerRequest } from '../../engine/worker/messages';
 import type { ModelNode } from '../../engine/worker/tree';
-import type { FromWebview, ModelInfo, PanelState, ParamsInfo, ToWebview } from '../protocol';
+import type { AttentionOverview, FromWebview, ModelInfo, PanelState, ParamsInfo, ToWebview } from '../protocol';
 import { InspectorPanel } from '../panel/panel';
 import { COMMAND, CONTEXT } from '../ids';
 import type { Log } from '../log';
@@ -43,6 +43,7 @@ export class Inspector implements vscode.Disposable {
   /** The input to load with: as the user gave it (text or ids), so the box shows it again. */
   private input: InputRequest | undefined;
   private params: ParamsInfo | undefined;
+  private overview: AttentionOverview | undefined;
   private failure: { message: string; where?: string } | undefined;
   /** The worker was restarted: the model must be loaded again before the next request. */
   private stale = false;
@@ -232,6 +233,8 @@ export class Inspector implements vscode.Disposable {
         return this.move({ to: 'index', index: msg.index });
       case 'goToHook':
         return this.move({ to: 'hook', name: msg.name });
+      case 'requestOverview':
+        return this.enqueue(() => this.sendOverview());
       case 'selectHead':
         return; // the webview keeps the selected head in its own saved state
       case 'showTab':
@@ -252,6 +255,7 @@ export class Inspector implements vscode.Disposable {
       this.postPosition();
     }
     if (this.params) this.post({ type: 'params', params: this.params });
+    if (this.overview && this.loaded) this.post({ type: 'overview', overview: this.overview });
     if (this.failure) this.post({ type: 'error', ...this.failure });
     else if (!this.loaded) this.post({ type: 'busy', message: `Loading ${path.basename(this.configPath)}…` });
     if (this.tab === 'params') this.post({ type: 'showTab', tab: 'params' });
@@ -356,6 +360,7 @@ export class Inspector implements vscode.Disposable {
   }
 
   private applyLoaded(r: Loaded): void {
+    this.overview = undefined;
     this.loaded = { model: r.model, tree: r.tree, limits: r.limits };
     this.steps = r.steps;
     this.position = r.position;
@@ -383,6 +388,26 @@ export class Inspector implements vscode.Disposable {
     this.remember();
     if (r.cancelled) void vscode.window.showInformationMessage('Transformer Inspector: stopped; the steps computed so far are kept.');
     this.fireChanged();
+  }
+
+  /** Every attention pattern at once (computing the whole pass); kept until the input changes. */
+  private async sendOverview(): Promise<void> {
+    if (!(await this.ensureModel())) return;
+    try {
+      if (!this.overview) {
+        const r = (await this.track('Computing every attention pattern', { kind: 'attentionOverview' })) as unknown as Overview;
+        this.overview = r.overview;
+        if (r.steps.length !== this.steps.length && this.loaded) {
+          this.steps = r.steps;
+          this.post({ type: 'model', model: this.loaded.model, steps: r.steps });
+          this.postPosition();
+          this.fireChanged();
+        }
+      }
+      this.post({ type: 'overview', overview: this.overview });
+    } catch (e) {
+      this.fail(e);
+    }
   }
 
   /** The breakdown comes from the config analysis: it exists even when the model cannot run. */

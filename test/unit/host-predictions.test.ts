@@ -101,3 +101,34 @@ test('tokenize: the engine tokenizer for the live count; the input text is kept 
   const byIds = s.setInput({ ids: [5, 6, 7] }, NO_CONTROL);
   assert.equal(byIds.model.text, undefined, 'ids have no text');
 });
+
+test('poolHeads: the mean of each block per head; a grid that fits is kept as is', async () => {
+  const { poolHeads } = await import('../../engine/worker/views');
+  // [batch 1, head 2, query 4, key 4]: head 1 is head 0 + 100.
+  const d = Array.from({ length: 16 }, (_, i) => i);
+  const t = Tensor.fromArray([1, 2, 4, 4], [...d, ...d.map((v) => v + 100)]);
+  const small = poolHeads(t, 2);
+  assert.deepEqual([small.heads, small.rows, small.cols], [2, 2, 2]);
+  assert.deepEqual([...small.data.subarray(0, 4)], [(0 + 1 + 4 + 5) / 4, (2 + 3 + 6 + 7) / 4, (8 + 9 + 12 + 13) / 4, (10 + 11 + 14 + 15) / 4]);
+  assert.equal(small.data[4], 102.5);
+  const same = poolHeads(t, 32);
+  assert.deepEqual([...same.data], [...t.data]);
+});
+
+test('attentionOverview: every pattern of tiny-llama, computed lazily to the end, steps reported', () => {
+  const s = new Session();
+  const loaded = s.load(TINY_LLAMA, { text: 'And God said' }, 'auto', NO_CONTROL) as Loaded;
+  const r = s.attentionOverview(undefined, NO_CONTROL);
+  assert.equal(r.kind, 'overview');
+  assert.deepEqual(r.overview.layers.map((l) => l.name), ['blocks.0.attn.hook_pattern', 'blocks.1.attn.hook_pattern', 'blocks.2.attn.hook_pattern']);
+  const ids = loaded.model.ids.length;
+  for (const l of r.overview.layers) {
+    assert.deepEqual([l.heads, l.rows, l.cols], [4, ids, ids]);
+    // Each query's weights sum to 1 (a short input is not pooled).
+    for (let q = 0; q < ids; q++) {
+      const row = l.data.subarray(q * ids, (q + 1) * ids).reduce((a, b) => a + b, 0);
+      assert.ok(Math.abs(row - 1) < 1e-5);
+    }
+  }
+  assert.equal(r.steps.at(-1)?.name, 'logits');
+});

@@ -161,3 +161,20 @@ test('the host selects a head (the sidebar): kept until the attention step arriv
   assert.equal(s.selectedHead, 3, 'clamped to the heads of the step shown');
   assert.equal(isToWebview({ type: 'selectHead', head: 1 }), true);
 });
+
+test('the overview is kept until a new model message; modes and log counts are UI choices', () => {
+  let s = reduce(initialState(), { type: 'model', model, steps: [] });
+  assert.equal(s.attentionMode, 'heatmap');
+  s = reduce(s, { type: 'ui/attentionMode', mode: 'overview' });
+  const overview = { layers: [{ name: 'blocks.0.attn.hook_pattern', heads: 1, rows: 1, cols: 1, data: Float32Array.of(1) }] };
+  s = reduce(s, { type: 'overview', overview });
+  assert.equal(s.overview, overview);
+  s = reduce(s, { type: 'step', step: attentionStep(5, 4) });
+  assert.equal(s.overview, overview, 'stepping keeps it');
+  s = reduce(s, { type: 'model', model, steps: [] });
+  assert.equal(s.overview, undefined, 'a new input needs a new overview');
+  assert.equal(s.attentionMode, 'overview');
+  s = reduce(s, { type: 'ui/logCounts', on: true });
+  assert.equal(s.logCounts, true);
+  assert.equal(reduce(s, { type: 'ui/logCounts', on: true }), s);
+});

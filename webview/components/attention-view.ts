@@ -5,7 +5,8 @@
  * sequential 0–1 scale; scores (`hook_attn_scores`) a diverging scale over the unmasked entries
  * only, so the −1e9 mask fill is drawn as masked rather than as the scale's minimum.
  */
-import type { AttentionView, StepInfo, TensorStats } from '../../src/protocol';
+import type { AttentionOverview, AttentionView, StepInfo, TensorStats } from '../../src/protocol';
+import { attentionOverview } from './attention-overview';
 import { divergingScale, sequentialScale, symmetricExtent, type ColorScale } from '../color';
 import { h, pixelRatio } from '../dom';
 import { formatValue } from '../format';
@@ -57,8 +58,10 @@ export interface AttentionChoices {
   onSelectHead: (head: number) => void;
   onMode: (mode: AttentionMode) => void;
   onLogCounts: (on: boolean) => void;
-  /** The layers × heads overview, when the mode asks for it (built by the app from the host's data). */
-  overview?: HTMLElement;
+  /** Every pattern of the pass, once the host sent it (the overview mode asks for it). */
+  overview?: AttentionOverview;
+  /** Open a layer's pattern at a head (from the overview). */
+  onOpen: (name: string, head: number) => void;
 }
 
 /**
@@ -108,8 +111,11 @@ export function attentionView(
   let body: HTMLElement;
   if (choices.mode === 'lines' && kind === 'pattern') {
     body = attentionLines(view, head, ctx.theme, twoColumns ? ctx.width - SIDE_WIDTH - 32 : ctx.width);
-  } else if (choices.mode === 'overview' && choices.overview) {
-    body = choices.overview;
+  } else if (choices.mode === 'overview') {
+    const patterns = sequentialScale(ctx.theme, 0, 1);
+    body = choices.overview
+      ? attentionOverview(choices.overview, patterns, ctx.theme, twoColumns ? ctx.width - SIDE_WIDTH - 32 : ctx.width, { name: step.name, head }, choices.onOpen)
+      : h('p', { class: 'hint', text: 'Computing every attention pattern…', attrs: { 'data-testid': 'overview-pending' } });
   } else {
     const fit = mainCells(view.queries, view.keys, mainWidth, pixelRatio());
     body = heatmap({

@@ -43,6 +43,30 @@ test('logits step (real tiny-llama output): predictions with decoded tokens, los
   await page.close();
 });
 
+test('attention (real tiny-llama): fills the main column, line view, layers × heads overview opens a head', async () => {
+  const page = await open('llama-attention');
+  const heatmap = page.getByTestId('attention-heatmap');
+  await heatmap.waitFor();
+  const canvas = await heatmap.locator('canvas').boundingBox();
+  const toolbar = await page.locator('.attention-toolbar').boundingBox();
+  assert.ok(canvas.width >= toolbar.width - 120, `the heatmap (${canvas.width} px) takes the main column (${toolbar.width} px)`);
+  assert.match(await text(page, 'head-stats'), /^Head 0$/);
+  await page.locator('[data-mode="lines"]').click();
+  await page.getByTestId('attention-lines').waitFor();
+  await page.locator('[data-mode="overview"]').click();
+  await page.getByTestId('attention-overview').waitFor();
+  const tiles = page.getByTestId('overview-tile');
+  assert.equal(await tiles.count(), 12, '3 layers × 4 heads');
+  await page.locator('[data-testid="overview-tile"][data-hook="blocks.1.attn.hook_pattern"][data-head="3"]').click();
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="step-name"]')?.textContent === 'blocks.1.attn.hook_pattern',
+  );
+  await page.waitForFunction(() => document.querySelector('[data-testid="attention-heatmap"]')?.getAttribute('data-head') === '3');
+  await page.getByTestId('log-counts').check();
+  await page.waitForFunction(() => /log counts\)/.test(document.querySelector('.histogram-caption')?.textContent ?? ''));
+  await page.close();
+});
+
 test('tensor step: hook name, heatmap size, seeded badge, keyboard stepping', async () => {
   const page = await open('tensor');
   await page.getByTestId('step-name').waitFor();

@@ -3,7 +3,7 @@
  * index.html loads before the fake host): scenarios `llama` (the logits step with predictions) and
  * `llama-attention` (an attention pattern) play these steps instead of the synthetic ones.
  */
-import type { ModelInfo, StepInfo } from '../../src/protocol';
+import type { AttentionOverview, ModelInfo, StepInfo } from '../../src/protocol';
 
 interface Recorded {
   model: ModelInfo;
@@ -20,6 +20,17 @@ export const recorded = raw && {
   indices: Object.keys(raw.recorded)
     .map(Number)
     .sort((a, b) => a - b),
+  /** The recorded patterns, unpooled (they are small), as the engine's overview message. */
+  overview(): AttentionOverview {
+    const layers = this.indices
+      .map((i) => this.step(i))
+      .filter((st): st is StepInfo => st !== undefined && st.name.endsWith('hook_pattern') && st.view.kind === 'attention')
+      .map((st) => {
+        const v = st.view as Extract<StepInfo['view'], { kind: 'attention' }>;
+        return { name: st.name, heads: v.heads, rows: v.queries, cols: v.keys, data: v.data };
+      });
+    return { layers };
+  },
   step(index: number): StepInfo | undefined {
     const s = raw.recorded[String(index)];
     if (!s) return undefined;
