@@ -8,7 +8,7 @@ import { isAttentionHook } from '../trace/hooks';
 import type { ModelInfo, ParamsInfo, StepInfo } from '../../src/protocol';
 import { attentionView, matrixView, poolHeads, type Reduced } from './views';
 import { nextTokenTargets, predictionsView } from './predictions';
-import { breadcrumb, explain } from './explain';
+import { breadcrumb, explain, explainTerms, type ExplainTerms } from './explain';
 import { encodeNpy, encodeTensorJson } from './export';
 import { modelTree, type ModelNode } from './tree';
 import { paramsInfo } from './params';
@@ -51,6 +51,8 @@ export class Session {
   private inputText: { text?: string; decoderText?: string } = {};
   private stepper: Stepper | undefined;
   private tree: ModelNode | undefined;
+  /** The terms this model's formulas have (biases, the head's name), from its tree. */
+  private terms: ExplainTerms | undefined;
 
   handle(req: WorkerRequest, control: Control = NO_CONTROL): { reply: WorkerReply; transfer: ArrayBuffer[] } {
     switch (req.kind) {
@@ -92,6 +94,7 @@ export class Session {
     this.input = chosen;
     this.inputText = input ? textOf(input) : defaultText(chosen, loaded);
     this.tree = modelTree(loaded.model);
+    this.terms = explainTerms(this.tree, loaded.spec.family);
     this.restart();
     this.precomputeIfCheap(control);
     return { kind: 'loaded', model: this.modelInfo(), steps: this.stepSummaries(), tree: this.tree, limits, position: this.position() };
@@ -252,7 +255,7 @@ export class Session {
       breadcrumb: breadcrumb(step.name, spec.architecture),
       dims: [...step.dims],
       shape: [...step.tensor.shape],
-      explanation: explain(step.name, spec),
+      explanation: explain(step.name, spec, this.terms),
       view: reduced.view,
       stats: reduced.stats,
       ...(step.name === 'logits' && step.dims[step.dims.length - 1] === 'd_vocab' ? { predictions: this.predictions(step) } : {}),
