@@ -9,6 +9,7 @@ import { analyze, categoryParts, FFN, keyFacts, layerBreakdown, totalLine, type 
 import type { Analysis, ComponentNode } from '../../engine/analysis/index';
 import type { Category } from '../../engine/analysis/types';
 import { paramsInfo } from '../../engine/worker/params';
+import { configProblems } from '../../src/config/checks';
 import { formatCount } from '../../engine/analysis/report';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -75,6 +76,8 @@ for (const { file, input, a } of analysed) {
     assert.equal(info.totals[0].count, a.conventions[0].params.toString());
     assert.equal(info.rows[0].count, a.params.total.toString(), 'the root row is the total');
     checkNode(a.components);
+    // The all-at-once diagnostics rules find nothing wrong in a config the analysis accepts.
+    assert.deepEqual(configProblems(input.json), []);
   });
 }
 
