@@ -109,14 +109,16 @@ async function setInputCommand(inspector: Inspector, idsArg: unknown, decoderArg
       if ('error' in r) return undefined;
       const ids = await idsOf(r);
       if (!ids || ids.length <= limits.maxLen) return r;
-      const cut = `Truncate to the first ${limits.maxLen}`;
-      const choice = await vscode.window.showWarningMessage(
-        `Transformer Inspector: the input is ${ids.length} tokens; this model takes at most ${limits.maxLen}.`,
-        cut,
-        'Edit Again',
+      // The offer, in the same quick input: nothing has run yet and the text is not lost.
+      const choice = await vscode.window.showQuickPick(
+        [
+          { label: `Truncate to the first ${limits.maxLen} tokens`, description: `drops the last ${ids.length - limits.maxLen}`, cut: true },
+          { label: 'Edit the input again', description: 'back to the text as typed', cut: false },
+        ],
+        { title: `Transformer Inspector: the input is ${ids.length} tokens; this model takes at most ${limits.maxLen}`, ignoreFocusOut: true },
       );
-      if (choice === cut) return { ids: ids.slice(0, limits.maxLen) };
-      if (choice !== 'Edit Again') return undefined;
+      if (!choice) return undefined;
+      if (choice.cut) return { ids: ids.slice(0, limits.maxLen) };
       value = text; // the text is kept: back to the box
     }
   };

@@ -9,7 +9,7 @@ import type { AttentionOverview, AttentionView, StepInfo, TensorStats } from '..
 import { attentionOverview } from './attention-overview';
 import { divergingScale, sequentialScale, symmetricExtent, type ColorScale } from '../color';
 import { h, pixelRatio } from '../dom';
-import { formatValue } from '../format';
+import { formatValue, visibleToken } from '../format';
 import { gridMove } from '../keyboard';
 import { fitCells, poolMaxAbs, type Grid } from '../raster';
 import { attentionStats, hasMasked, headOnly, headSummary, isMaskedEntry } from '../stats';
@@ -48,7 +48,7 @@ function headGrid(view: AttentionView, head: number, maxRows: number, maxCols: n
 /** Width of the side column (head tiles, statistics) when the panel is wide enough for two columns. */
 const SIDE_WIDTH = 340;
 /** Room left of and above the enlarged heatmap for the token labels. */
-const LABEL_ROOM = 80;
+const LABEL_ROOM = 96;
 
 /** What the attention view shows and where it sends the user's choices. */
 export interface AttentionChoices {
@@ -93,7 +93,10 @@ export function attentionView(
   const layer = /blocks\.(\d+)/.exec(step.name)?.[1];
   const what = kind === 'scores' ? 'score' : 'weight';
   const twoColumns = ctx.width >= 720;
-  const mainWidth = Math.max(160, (twoColumns ? ctx.width - SIDE_WIDTH - 32 : ctx.width) - LABEL_ROOM);
+  // Room for the row labels: as wide as the longest one needs (about 7 px a character), at most LABEL_ROOM.
+  const longest = view.queryLabels.reduce((m, l) => Math.max(m, visibleToken(l).length), 1);
+  const labelRoom = Math.min(LABEL_ROOM, longest * 7 + 20);
+  const mainWidth = Math.max(160, (twoColumns ? ctx.width - SIDE_WIDTH - 32 : ctx.width) - labelRoom);
 
   const describe =
     (h: number) =>
