@@ -65,6 +65,21 @@ describe('researcher: tiny-llama predictions, inputs that keep their place, the 
     assert.equal(a.inspector.state.stepName, 'blocks.2.attn.hook_pattern');
   });
 
+  it('the panel always opens beside the config editor, never over it', async () => {
+    const panelColumn = () =>
+      vscode.window.tabGroups.all.find((g) => g.tabs.some((t) => t.input instanceof vscode.TabInputWebview && t.label.startsWith('Inspector:')))?.viewColumn;
+    const column = panelColumn();
+    assert.ok(column !== undefined, 'the panel has a tab');
+    // The config shown in the panel's own group: opening the inspector again must not cover it.
+    const doc = await vscode.workspace.openTextDocument(TINY_LLAMA);
+    await vscode.window.showTextDocument(doc, { viewColumn: column });
+    await vscode.commands.executeCommand('transformerInspector.open');
+    await a.inspector.idle();
+    const editorColumn = vscode.window.activeTextEditor?.viewColumn;
+    await new Promise((r) => setTimeout(r, 300)); // tab groups update after the reveal
+    assert.notEqual(panelColumn(), editorColumn, `panel in ${panelColumn()}, config editor in ${editorColumn}`);
+  });
+
   it('the input and step are kept per config: closing and reopening brings them back', async () => {
     const text = a.inspector.state.model?.text;
     const stepName = a.inspector.state.stepName;
