@@ -139,7 +139,7 @@ export class Inspector implements vscode.Disposable {
         // The stepper stays at the hook it was on: the same pass, over the new tokens.
         if (at) this.applyMoved(await this.track(`Computing up to ${at}`, { kind: 'move', move: { to: 'hook', name: at } }));
       } catch (e) {
-        this.fail(e);
+        this.fail(e, 'the input'); // an input the model refuses is not the config's fault
       }
     });
   }
@@ -458,14 +458,14 @@ export class Inspector implements vscode.Disposable {
     }
   }
 
-  private fail(e: unknown): void {
+  private fail(e: unknown, what?: string): void {
     if (!(e instanceof EngineError)) {
       this.log.error(`unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       this.failure = { message: `internal error: ${e instanceof Error ? e.message : String(e)}` };
       this.post({ type: 'error', message: this.failure.message });
       return;
     }
-    const where = [this.configPath && path.basename(this.configPath), e.failure?.place?.key && `key '${e.failure.place.key}'`, e.failure?.place?.tensor && `tensor '${e.failure.place.tensor}'`]
+    const where = [what ?? (this.configPath && path.basename(this.configPath)), e.failure?.place?.key && `key '${e.failure.place.key}'`, e.failure?.place?.tensor && `tensor '${e.failure.place.tensor}'`]
       .filter(Boolean)
       .join(', ');
     this.failure = { message: e.message, ...(where ? { where } : {}) };
