@@ -45,8 +45,15 @@ function headGrid(view: AttentionView, head: number, maxRows: number, maxCols: n
   return poolMaxAbs(values, view.queries, view.keys, maxRows, maxCols, headMask(view, head));
 }
 
-/** Width of the side column (head tiles, statistics) when the panel is wide enough for two columns. */
-const SIDE_WIDTH = 340;
+/** Width of the side column (head tiles, statistics): 340 px, growing with wide panels up to 480 px. */
+export function sideWidth(panel: number): number {
+  return Math.round(Math.max(340, Math.min(480, panel * 0.3)));
+}
+
+/** Head tiles per row of the side column: 2 up to 4 heads, 3 up to 12, then 4. */
+export function tilesPerRow(heads: number): number {
+  return heads <= 4 ? 2 : heads <= 12 ? 3 : 4;
+}
 /** Room left of and above the enlarged heatmap for the token labels. */
 const LABEL_ROOM = 96;
 
@@ -65,11 +72,14 @@ export interface AttentionChoices {
 }
 
 /**
- * The enlarged heatmap's cell size: the whole main column, square cells (fractional CSS px; the
- * canvas is scaled), at most 44 px; pooled only when a cell would be under one device pixel.
+ * The enlarged heatmap's cell size: the whole main column, square cells (fractional CSS px under
+ * 8 px, where the canvas is scaled; whole pixels above), at most 44 px; pooled only when a cell
+ * would be under one device pixel.
  */
 export function mainCells(queries: number, keys: number, width: number, dpr = 1): { cell: number; rows: number; cols: number } {
-  const cell = Math.min(44, width / Math.max(1, keys));
+  const exact = Math.min(44, width / Math.max(1, keys));
+  // Whole pixels once cells are large enough to have gaps between them (no uneven gap lines).
+  const cell = exact >= 8 ? Math.floor(exact) : exact;
   if (cell * dpr >= 1) return { cell, rows: queries, cols: keys };
   const factor = Math.ceil(keys / Math.max(1, Math.floor(width * dpr)));
   return { cell: (width / Math.ceil(keys / factor)), rows: Math.ceil(queries / factor), cols: Math.ceil(keys / factor) };
@@ -93,10 +103,11 @@ export function attentionView(
   const layer = /blocks\.(\d+)/.exec(step.name)?.[1];
   const what = kind === 'scores' ? 'score' : 'weight';
   const twoColumns = ctx.width >= 720;
+  const sideW = sideWidth(ctx.width);
   // Room for the row labels: as wide as the longest one needs (about 7 px a character), at most LABEL_ROOM.
   const longest = view.queryLabels.reduce((m, l) => Math.max(m, visibleToken(l).length), 1);
   const labelRoom = Math.min(LABEL_ROOM, longest * 7 + 20);
-  const mainWidth = Math.max(160, (twoColumns ? ctx.width - SIDE_WIDTH - 32 : ctx.width) - labelRoom);
+  const mainWidth = Math.max(160, (twoColumns ? ctx.width - sideW - 32 : ctx.width) - labelRoom);
 
   const describe =
     (h: number) =>
@@ -113,11 +124,11 @@ export function attentionView(
 
   let body: HTMLElement;
   if (choices.mode === 'lines' && kind === 'pattern') {
-    body = attentionLines(view, head, ctx.theme, twoColumns ? ctx.width - SIDE_WIDTH - 32 : ctx.width);
+    body = attentionLines(view, head, ctx.theme, twoColumns ? ctx.width - sideW - 32 : ctx.width);
   } else if (choices.mode === 'overview') {
     const patterns = sequentialScale(ctx.theme, 0, 1);
     body = choices.overview
-      ? attentionOverview(choices.overview, patterns, ctx.theme, twoColumns ? ctx.width - SIDE_WIDTH - 32 : ctx.width, { name: step.name, head }, choices.onOpen)
+      ? attentionOverview(choices.overview, patterns, ctx.theme, twoColumns ? ctx.width - sideW - 32 : ctx.width, { name: step.name, head }, choices.onOpen)
       : h('p', { class: 'hint', text: 'Computing every attention pattern…', attrs: { 'data-testid': 'overview-pending' } });
   } else {
     const fit = mainCells(view.queries, view.keys, mainWidth, pixelRatio());
@@ -175,8 +186,8 @@ export function attentionView(
   );
 
   // Small multiples of every head, as large as the side column allows.
-  const perRow = view.heads <= 4 ? 2 : view.heads <= 9 ? 3 : 4;
-  const tile = Math.max(64, Math.floor((SIDE_WIDTH - (perRow - 1) * 8) / perRow) - 12);
+  const perRow = tilesPerRow(view.heads);
+  const tile = Math.max(64, Math.floor((sideW - (perRow - 1) * 8) / perRow) - 12);
   const tiles = Array.from({ length: view.heads }, (_, i) =>
     headTile(view, i, i === head, scale, ctx, describe(i), choices.onSelectHead, tile),
   );
@@ -217,6 +228,10 @@ export function attentionView(
       { on: choices.logCounts, toggle: choices.onLogCounts },
     ),
   );
+  side.style.flexBasis = `${sideW}px`;
+  side.style.width = `${sideW}px`;
+  side.style.maxWidth = `${sideW}px`;
+  tileGrid.style.maxWidth = `${sideW}px`;
   const caption = `${view.heads} heads × ${view.queries} queries × ${view.keys} keys${masked ? ' · faint stripes mark masked-out cells' : ''}`;
   return h(
     'section',
