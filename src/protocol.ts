@@ -159,6 +159,8 @@ export interface PanelState {
   stepIndex?: number;
   selectedHead?: number;
   tab?: 'step' | 'params';
+  /** How attention is drawn: a head's heatmap, its lines, or every layer × head. */
+  attentionMode?: 'heatmap' | 'lines' | 'overview';
 }
 
 export type ToWebview =
@@ -223,6 +225,7 @@ function isPanelState(v: unknown): v is PanelState {
     (s.configPath === undefined || typeof s.configPath === 'string') &&
     (s.stepIndex === undefined || isIndex(s.stepIndex)) &&
     (s.selectedHead === undefined || isIndex(s.selectedHead)) &&
-    (s.tab === undefined || s.tab === 'step' || s.tab === 'params')
+    (s.tab === undefined || s.tab === 'step' || s.tab === 'params') &&
+    (s.attentionMode === undefined || s.attentionMode === 'heatmap' || s.attentionMode === 'lines' || s.attentionMode === 'overview')
   );
 }

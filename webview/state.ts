@@ -44,7 +44,7 @@ export interface ViewState {
 
 /** Actions that start in the panel itself. */
 /** How the attention step is drawn: the heatmap of a head, its lines, or every layer × head at once. */
-export type AttentionMode = 'heatmap' | 'lines' | 'overview';
+export type AttentionMode = NonNullable<PanelState['attentionMode']>;
 
 export type UiAction =
   | { type: 'ui/selectHead'; head: number }
@@ -60,7 +60,7 @@ export function initialState(saved?: PanelState): ViewState {
     position: { index: -1, computed: 0, done: false },
     tab: saved?.tab ?? 'step',
     selectedHead: saved?.selectedHead ?? 0,
-    attentionMode: 'heatmap',
+    attentionMode: saved?.attentionMode ?? 'heatmap',
     logCounts: false,
     restoredConfigPath: saved?.configPath,
   };
@@ -153,6 +153,7 @@ export function reduce(state: ViewState, action: Action): ViewState {
 /** The restorable part of the view. */
 export function toPanelState(state: ViewState): PanelState {
   const panel: PanelState = { tab: state.tab, selectedHead: state.selectedHead };
+  if (state.attentionMode !== 'heatmap') panel.attentionMode = state.attentionMode;
   const configPath = state.model?.configPath ?? state.restoredConfigPath;
   if (configPath !== undefined) panel.configPath = configPath;
   if (state.step) panel.stepIndex = state.step.index;
@@ -165,7 +166,8 @@ export function samePanelState(a: PanelState | undefined, b: PanelState): boolea
     a.configPath === b.configPath &&
     a.stepIndex === b.stepIndex &&
     a.selectedHead === b.selectedHead &&
-    a.tab === b.tab
+    a.tab === b.tab &&
+    a.attentionMode === b.attentionMode
   );
 }
 

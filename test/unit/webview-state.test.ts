@@ -178,3 +178,13 @@ test('the overview is kept until a new model message; modes and log counts are U
   assert.equal(s.logCounts, true);
   assert.equal(reduce(s, { type: 'ui/logCounts', on: true }), s);
 });
+
+test('the attention mode is kept in the saved panel state (heatmap, the default, is left out)', () => {
+  let s = reduce(initialState(), { type: 'model', model, steps: [] });
+  assert.equal(toPanelState(s).attentionMode, undefined);
+  s = reduce(s, { type: 'ui/attentionMode', mode: 'lines' });
+  const saved = toPanelState(s);
+  assert.equal(saved.attentionMode, 'lines');
+  assert.equal(initialState(restorePanelState(saved)).attentionMode, 'lines');
+  assert.equal(restorePanelState({ ...saved, attentionMode: 'bogus' }), undefined, 'a malformed saved state is dropped');
+});
