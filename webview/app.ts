@@ -152,35 +152,54 @@ export class App {
       return stepper(s, (m) => this.store.post(m));
     });
     // The overview needs every pattern of the pass: ask the host once per input.
-    if (s.step?.view.kind === 'attention' && s.attentionMode === 'overview' && !s.overview && this.overviewAsked !== s.model) {
+    if (
+      s.step?.view.kind === 'attention' &&
+      s.attentionMode === 'overview' &&
+      !s.overview &&
+      this.overviewAsked !== s.model
+    ) {
       this.overviewAsked = s.model;
       this.store.post({ type: 'requestOverview' });
     }
-    this.view.update([s.step, s.selectedHead, s.attentionMode, s.logCounts, s.overview, this.theme, this.width], () => {
-      hideTooltip(); // its canvas is about to go
-      const step = s.step;
-      if (!step) return [];
-      const ctx = { theme: this.theme, width: this.width };
-      if (step.view.kind === 'attention') {
+    this.view.update(
+      [s.step, s.selectedHead, s.attentionMode, s.logCounts, s.overview, this.theme, this.width],
+      () => {
+        hideTooltip(); // its canvas is about to go
+        const step = s.step;
+        if (!step) return [];
+        const ctx = { theme: this.theme, width: this.width };
+        if (step.view.kind === 'attention') {
+          return [
+            attentionView(
+              step,
+              step.view,
+              {
+                selectedHead: s.selectedHead,
+                mode: s.attentionMode,
+                logCounts: s.logCounts,
+                onSelectHead: this.selectHead,
+                onMode: (mode) => this.store.dispatch({ type: 'ui/attentionMode', mode }),
+                onLogCounts: (on) => this.store.dispatch({ type: 'ui/logCounts', on }),
+                overview: s.overview,
+                onOpen: (name, head) => {
+                  this.store.dispatch({ type: 'ui/attentionMode', mode: 'heatmap' });
+                  this.selectHead(head);
+                  this.store.post({ type: 'goToHook', name });
+                },
+              },
+              ctx,
+            ),
+          ];
+        }
         return [
-          attentionView(step, step.view, {
-            selectedHead: s.selectedHead,
-            mode: s.attentionMode,
-            logCounts: s.logCounts,
-            onSelectHead: this.selectHead,
-            onMode: (mode) => this.store.dispatch({ type: 'ui/attentionMode', mode }),
-            onLogCounts: (on) => this.store.dispatch({ type: 'ui/logCounts', on }),
-            overview: s.overview,
-            onOpen: (name, head) => {
-              this.store.dispatch({ type: 'ui/attentionMode', mode: 'heatmap' });
-              this.selectHead(head);
-              this.store.post({ type: 'goToHook', name });
-            },
-          }, ctx),
+          step.predictions ? predictionsView(step.predictions, step.view.rowLabels) : null,
+          tensorView(step, step.view, ctx, {
+            on: s.logCounts,
+            toggle: (on) => this.store.dispatch({ type: 'ui/logCounts', on }),
+          }),
         ];
-      }
-      return [step.predictions ? predictionsView(step.predictions, step.view.rowLabels) : null, tensorView(step, step.view, ctx, { on: s.logCounts, toggle: (on) => this.store.dispatch({ type: 'ui/logCounts', on }) })];
-    });
+      },
+    );
     this.renderParams(s);
   }
 

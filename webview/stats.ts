@@ -151,7 +151,10 @@ export function headOnly(view: AttentionView, head: number): AttentionView {
  * looks at one key), and the mean weight on the query's own position, the position before it and
  * the first position (an attention sink). Masked entries count as weight 0.
  */
-export function headSummary(view: AttentionView, head: number): { entropy: number; self: number; previous: number; first: number } {
+export function headSummary(
+  view: AttentionView,
+  head: number,
+): { entropy: number; self: number; previous: number; first: number } {
   const { queries: Q, keys: K } = view;
   const base = head * Q * K;
   let entropy = 0;
@@ -167,7 +170,8 @@ export function headSummary(view: AttentionView, head: number): { entropy: numbe
       if (w > 0) hq -= w * Math.log(w);
     }
     entropy += hq;
-    const at = (k: number) => (k >= 0 && k < K && !isMaskedEntry(view, head, q, k) ? view.data[base + q * K + k] : 0);
+    const at = (k: number) =>
+      k >= 0 && k < K && !isMaskedEntry(view, head, q, k) ? view.data[base + q * K + k] : 0;
     first += at(0);
     // Self and previous only mean something when queries and keys are the same positions.
     if (Q === K) {
@@ -179,5 +183,10 @@ export function headSummary(view: AttentionView, head: number): { entropy: numbe
       }
     }
   }
-  return { entropy: entropy / Q, self: selfN ? self / selfN : NaN, previous: prevN ? previous / prevN : NaN, first: first / Q };
+  return {
+    entropy: entropy / Q,
+    self: selfN ? self / selfN : NaN,
+    previous: prevN ? previous / prevN : NaN,
+    first: first / Q,
+  };
 }

@@ -76,5 +76,9 @@ export function byteLabel(token: string | undefined): string | undefined {
   if (fallback) return `\\x${fallback[1].toUpperCase()}`;
   const bytes = byteLevelBytes(token);
   if (!bytes) return undefined;
-  return bytes.map((b) => (b >= 32 && b < 127 ? String.fromCharCode(b) : `\\x${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+  return bytes
+    .map((b) =>
+      b >= 32 && b < 127 ? String.fromCharCode(b) : `\\x${b.toString(16).toUpperCase().padStart(2, '0')}`,
+    )
+    .join('');
 }

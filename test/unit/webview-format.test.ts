@@ -87,7 +87,18 @@ test('visibleToken escapes other control characters as \\xNN', async () => {
 
 test('ordinal suffixes for the stride caption', async () => {
   const { ordinal } = await import('../../webview/components/tensor-view');
-  assert.deepEqual([1, 2, 3, 4, 11, 12, 13, 21, 22, 101].map(ordinal), ['1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st', '22nd', '101st']);
+  assert.deepEqual([1, 2, 3, 4, 11, 12, 13, 21, 22, 101].map(ordinal), [
+    '1st',
+    '2nd',
+    '3rd',
+    '4th',
+    '11th',
+    '12th',
+    '13th',
+    '21st',
+    '22nd',
+    '101st',
+  ]);
 });
 
 test('prediction probabilities as percentages, tiny ones as <0.1%', async () => {

@@ -166,7 +166,9 @@ test('the overview is kept until a new model message; modes and log counts are U
   let s = reduce(initialState(), { type: 'model', model, steps: [] });
   assert.equal(s.attentionMode, 'heatmap');
   s = reduce(s, { type: 'ui/attentionMode', mode: 'overview' });
-  const overview = { layers: [{ name: 'blocks.0.attn.hook_pattern', heads: 1, rows: 1, cols: 1, data: Float32Array.of(1) }] };
+  const overview = {
+    layers: [{ name: 'blocks.0.attn.hook_pattern', heads: 1, rows: 1, cols: 1, data: Float32Array.of(1) }],
+  };
   s = reduce(s, { type: 'overview', overview });
   assert.equal(s.overview, overview);
   s = reduce(s, { type: 'step', step: attentionStep(5, 4) });
@@ -186,5 +188,9 @@ test('the attention mode is kept in the saved panel state (heatmap, the default,
   const saved = toPanelState(s);
   assert.equal(saved.attentionMode, 'lines');
   assert.equal(initialState(restorePanelState(saved)).attentionMode, 'lines');
-  assert.equal(restorePanelState({ ...saved, attentionMode: 'bogus' }), undefined, 'a malformed saved state is dropped');
+  assert.equal(
+    restorePanelState({ ...saved, attentionMode: 'bogus' }),
+    undefined,
+    'a malformed saved state is dropped',
+  );
 });

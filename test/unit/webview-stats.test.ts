@@ -84,7 +84,16 @@ test('headSummary: entropy, self, previous and first-token weight of one head', 
   // 2 heads, 3 × 3, causal. Head 0 looks at the previous token (query 0 at itself); head 1 spreads evenly.
   const d = [1, 0, 0, 1, 0, 0, 0, 1, 0, /* head 1 */ 1, 0, 0, 0.5, 0.5, 0, 1 / 3, 1 / 3, 1 / 3];
   const mask = Uint8Array.from([1, 0, 0, 1, 1, 0, 1, 1, 1]);
-  const view = { kind: 'attention' as const, heads: 2, queries: 3, keys: 3, data: Float32Array.from(d), mask, queryLabels: ['a', 'b', 'c'], keyLabels: ['a', 'b', 'c'] };
+  const view = {
+    kind: 'attention' as const,
+    heads: 2,
+    queries: 3,
+    keys: 3,
+    data: Float32Array.from(d),
+    mask,
+    queryLabels: ['a', 'b', 'c'],
+    keyLabels: ['a', 'b', 'c'],
+  };
   const h0 = headSummary(view, 0);
   assert.ok(Math.abs(h0.entropy) < 1e-9, 'one key per query');
   assert.ok(Math.abs(h0.previous - 1) < 1e-9);
@@ -95,7 +104,11 @@ test('headSummary: entropy, self, previous and first-token weight of one head', 
   assert.ok(Math.abs(h1.previous - (0.5 + 1 / 3) / 2) < 1e-6);
   // Stats of one head see only that head's values.
   const s1 = attentionStats(headOnly(view, 1));
-  assert.equal(s1.histogram.counts.reduce((a, b) => a + b, 0), 6, 'the 6 unmasked entries of one head');
+  assert.equal(
+    s1.histogram.counts.reduce((a, b) => a + b, 0),
+    6,
+    'the 6 unmasked entries of one head',
+  );
   assert.ok(Math.abs(s1.mean - 3 / 6) < 1e-6);
 });
 

@@ -34,14 +34,23 @@ export function headLines(view: AttentionView, head: number, min = MIN_WEIGHT): 
   return lines;
 }
 
-export function attentionLines(view: AttentionView, head: number, theme: ThemeColors, width: number): HTMLElement {
+export function attentionLines(
+  view: AttentionView,
+  head: number,
+  theme: ThemeColors,
+  width: number,
+): HTMLElement {
   const rowH = lineRowHeight(Math.max(view.queries, view.keys));
   const height = Math.max(view.queries, view.keys) * rowH + 8;
   const cssWidth = Math.max(360, Math.min(width, 900));
   const dpr = pixelRatio();
   const canvas = h('canvas', {
     class: 'attention-lines-canvas',
-    attrs: { role: 'img', 'aria-label': `Line view of head ${head}: ${view.queries} query tokens to ${view.keys} key tokens`, 'data-testid': 'attention-lines' },
+    attrs: {
+      role: 'img',
+      'aria-label': `Line view of head ${head}: ${view.queries} query tokens to ${view.keys} key tokens`,
+      'data-testid': 'attention-lines',
+    },
   });
   canvas.width = Math.round(cssWidth * dpr);
   canvas.height = Math.round(height * dpr);
@@ -77,8 +86,22 @@ export function attentionLines(view: AttentionView, head: number, theme: ThemeCo
       g.fillStyle = strong ? cssRgb(light ? [0, 0, 0] : [255, 255, 255]) : ink;
       g.fillText(text.length > 14 ? `${text.slice(0, 13)}…` : text, x, yy);
     };
-    for (let q = 0; q < view.queries; q++) label(visibleToken(view.queryLabels[q] ?? `#${q}`), x0 - 8, y(q), 'right', focus?.side === 'query' && focus.index === q);
-    for (let k = 0; k < view.keys; k++) label(visibleToken(view.keyLabels[k] ?? `#${k}`), x1 + 8, y(k), 'left', focus?.side === 'key' && focus.index === k);
+    for (let q = 0; q < view.queries; q++)
+      label(
+        visibleToken(view.queryLabels[q] ?? `#${q}`),
+        x0 - 8,
+        y(q),
+        'right',
+        focus?.side === 'query' && focus.index === q,
+      );
+    for (let k = 0; k < view.keys; k++)
+      label(
+        visibleToken(view.keyLabels[k] ?? `#${k}`),
+        x1 + 8,
+        y(k),
+        'left',
+        focus?.side === 'key' && focus.index === k,
+      );
   };
   draw();
 
@@ -99,11 +122,21 @@ export function attentionLines(view: AttentionView, head: number, theme: ThemeCo
     focused = key;
     const mine = lines.filter(([q, k]) => (side === 'query' ? q : k) === row).sort((a, b) => b[2] - a[2]);
     const token = side === 'query' ? view.queryLabels[row] : view.keyLabels[row];
-    showTooltip(e.clientX, e.clientY, [
-      `${side} “${token ?? row}” (${row}) · head ${head}`,
-      ...mine.slice(0, 5).map(([q, k, w]) => (side === 'query' ? `→ “${view.keyLabels[k] ?? k}” (${k}) ${formatValue(w, 3)}` : `← “${view.queryLabels[q] ?? q}” (${q}) ${formatValue(w, 3)}`)),
-      mine.length === 0 ? 'no weight above 0.02' : '',
-    ].filter(Boolean));
+    showTooltip(
+      e.clientX,
+      e.clientY,
+      [
+        `${side} “${token ?? row}” (${row}) · head ${head}`,
+        ...mine
+          .slice(0, 5)
+          .map(([q, k, w]) =>
+            side === 'query'
+              ? `→ “${view.keyLabels[k] ?? k}” (${k}) ${formatValue(w, 3)}`
+              : `← “${view.queryLabels[q] ?? q}” (${q}) ${formatValue(w, 3)}`,
+          ),
+        mine.length === 0 ? 'no weight above 0.02' : '',
+      ].filter(Boolean),
+    );
   });
   canvas.addEventListener('mouseleave', () => {
     focused = undefined;
@@ -113,7 +146,12 @@ export function attentionLines(view: AttentionView, head: number, theme: ThemeCo
   return h(
     'div',
     { class: 'attention-lines' },
-    h('div', { class: 'attention-lines-axes', attrs: { 'aria-hidden': 'true' } }, h('span', { text: 'queries (attending)' }), h('span', { text: 'keys (attended to)' })),
+    h(
+      'div',
+      { class: 'attention-lines-axes', attrs: { 'aria-hidden': 'true' } },
+      h('span', { text: 'queries (attending)' }),
+      h('span', { text: 'keys (attended to)' }),
+    ),
     canvas,
   );
 }

@@ -78,7 +78,10 @@ export function attentionOverview(
           colorOf: scale.color,
           cellWidth: cell,
           cellHeight: cell,
-          describe: (c) => [`${layer.name} · head ${head}`, `mean weight ${formatValue(c.value)} in this block`],
+          describe: (c) => [
+            `${layer.name} · head ${head}`,
+            `mean weight ${formatValue(c.value)} in this block`,
+          ],
           ariaLabel: `Head ${head} of ${layer.name}`,
         }),
       );
@@ -92,7 +95,14 @@ export function attentionOverview(
   });
   return h(
     'div',
-    { class: 'attention-overview', attrs: { 'data-testid': 'attention-overview', role: 'group', 'aria-label': `${overview.layers.length} layers × ${heads} heads` } },
+    {
+      class: 'attention-overview',
+      attrs: {
+        'data-testid': 'attention-overview',
+        role: 'group',
+        'aria-label': `${overview.layers.length} layers × ${heads} heads`,
+      },
+    },
     header,
     ...rows,
   );

@@ -76,13 +76,22 @@ export interface AttentionChoices {
  * 8 px, where the canvas is scaled; whole pixels above), at most 44 px; pooled only when a cell
  * would be under one device pixel.
  */
-export function mainCells(queries: number, keys: number, width: number, dpr = 1): { cell: number; rows: number; cols: number } {
+export function mainCells(
+  queries: number,
+  keys: number,
+  width: number,
+  dpr = 1,
+): { cell: number; rows: number; cols: number } {
   const exact = Math.min(44, width / Math.max(1, keys));
   // Whole pixels once cells are large enough to have gaps between them (no uneven gap lines).
   const cell = exact >= 8 ? Math.floor(exact) : exact;
   if (cell * dpr >= 1) return { cell, rows: queries, cols: keys };
   const factor = Math.ceil(keys / Math.max(1, Math.floor(width * dpr)));
-  return { cell: (width / Math.ceil(keys / factor)), rows: Math.ceil(queries / factor), cols: Math.ceil(keys / factor) };
+  return {
+    cell: width / Math.ceil(keys / factor),
+    rows: Math.ceil(queries / factor),
+    cols: Math.ceil(keys / factor),
+  };
 }
 
 export function attentionView(
@@ -128,8 +137,19 @@ export function attentionView(
   } else if (choices.mode === 'overview') {
     const patterns = sequentialScale(ctx.theme, 0, 1);
     body = choices.overview
-      ? attentionOverview(choices.overview, patterns, ctx.theme, twoColumns ? ctx.width - sideW - 32 : ctx.width, { name: step.name, head }, choices.onOpen)
-      : h('p', { class: 'hint', text: 'Computing every attention pattern…', attrs: { 'data-testid': 'overview-pending' } });
+      ? attentionOverview(
+          choices.overview,
+          patterns,
+          ctx.theme,
+          twoColumns ? ctx.width - sideW - 32 : ctx.width,
+          { name: step.name, head },
+          choices.onOpen,
+        )
+      : h('p', {
+          class: 'hint',
+          text: 'Computing every attention pattern…',
+          attrs: { 'data-testid': 'overview-pending' },
+        });
   } else {
     const fit = mainCells(view.queries, view.keys, mainWidth, pixelRatio());
     body = heatmap({
@@ -156,7 +176,11 @@ export function attentionView(
   const modes = segmented(
     [
       { id: 'heatmap', label: 'Heatmap' },
-      { id: 'lines', label: 'Lines', disabled: kind !== 'pattern' ? 'The line view draws weights: step to the pattern' : undefined },
+      {
+        id: 'lines',
+        label: 'Lines',
+        disabled: kind !== 'pattern' ? 'The line view draws weights: step to the pattern' : undefined,
+      },
       { id: 'overview', label: 'Layers × heads' },
     ],
     choices.mode,
@@ -170,7 +194,10 @@ export function attentionView(
       { class: 'attention-toolbar' },
       h('h3', {
         class: 'section-title',
-        text: choices.mode === 'overview' ? 'Every layer and head · patterns' : `Head ${head}${layer !== undefined ? ` of layer ${layer}` : ''} · ${kind === 'scores' ? 'scores' : 'pattern'}`,
+        text:
+          choices.mode === 'overview'
+            ? 'Every layer and head · patterns'
+            : `Head ${head}${layer !== undefined ? ` of layer ${layer}` : ''} · ${kind === 'scores' ? 'scores' : 'pattern'}`,
       }),
       modes,
     ),
@@ -247,19 +274,32 @@ function headFacts(view: AttentionView, head: number): HTMLElement {
   const item = (name: string, value: number, title: string) =>
     Number.isNaN(value)
       ? null
-      : h('div', { class: 'stat' }, h('dt', { text: name, attrs: { title } }), h('dd', { text: formatValue(value, 3), attrs: { title } }));
+      : h(
+          'div',
+          { class: 'stat' },
+          h('dt', { text: name, attrs: { title } }),
+          h('dd', { text: formatValue(value, 3), attrs: { title } }),
+        );
   return h(
     'dl',
     { class: 'stats head-facts', attrs: { 'aria-label': `What head ${head} attends to` } },
     item('entropy', f.entropy, 'Mean over queries of −Σ w·ln w, in nats (0: each query looks at one key)'),
     item('→ self', f.self, 'Mean weight on the query’s own position'),
-    item('→ previous', f.previous, 'Mean weight on the position just before the query (a previous-token head is near 1)'),
+    item(
+      '→ previous',
+      f.previous,
+      'Mean weight on the position just before the query (a previous-token head is near 1)',
+    ),
     item('→ first', f.first, 'Mean weight on position 0 (an attention sink is near 1)'),
   );
 }
 
 /** A small row of toggle buttons (one pressed). */
-function segmented(options: { id: string; label: string; disabled?: string }[], current: string, onPick: (id: string) => void): HTMLElement {
+function segmented(
+  options: { id: string; label: string; disabled?: string }[],
+  current: string,
+  onPick: (id: string) => void,
+): HTMLElement {
   return h(
     'div',
     { class: 'segmented', attrs: { role: 'group', 'aria-label': 'Attention view' } },
@@ -267,7 +307,13 @@ function segmented(options: { id: string; label: string; disabled?: string }[], 
       h('button', {
         class: `segmented-button${o.id === current ? ' selected' : ''}`,
         text: o.label,
-        attrs: { type: 'button', 'aria-pressed': o.id === current ? 'true' : 'false', disabled: o.disabled !== undefined, title: o.disabled, 'data-mode': o.id },
+        attrs: {
+          type: 'button',
+          'aria-pressed': o.id === current ? 'true' : 'false',
+          disabled: o.disabled !== undefined,
+          title: o.disabled,
+          'data-mode': o.id,
+        },
         on: { click: () => onPick(o.id) },
       }),
     ),

@@ -16,7 +16,12 @@ export function shortPath(path: string): string {
   return parts.slice(-2).join('/') || path;
 }
 
-function chipsOf(tokens: readonly string[], ids: readonly number[] | undefined, from: number, label: string): HTMLElement {
+function chipsOf(
+  tokens: readonly string[],
+  ids: readonly number[] | undefined,
+  from: number,
+  label: string,
+): HTMLElement {
   return h(
     'ol',
     { class: 'tokens', attrs: { 'aria-label': label, start: from + 1 } },
@@ -48,7 +53,8 @@ function tokenChips(
   return h('div', { class: 'tokens-all' }, list, rest);
 }
 
-const countOf = (tokens: readonly string[]) => `${thousands(tokens.length)} ${tokens.length === 1 ? 'token' : 'tokens'}`;
+const countOf = (tokens: readonly string[]) =>
+  `${thousands(tokens.length)} ${tokens.length === 1 ? 'token' : 'tokens'}`;
 
 export function modelHeader(model: ModelInfo): HTMLElement {
   const title = h(
@@ -92,7 +98,11 @@ export function modelHeader(model: ModelInfo): HTMLElement {
   const tokens = h(
     'div',
     { class: 'model-tokens' },
-    h('span', { class: 'fact-name', text: `${model.decoderTokens ? 'encoder input' : 'input'} · ${countOf(model.tokens)}`, attrs: { 'data-testid': 'token-count' } }),
+    h('span', {
+      class: 'fact-name',
+      text: `${model.decoderTokens ? 'encoder input' : 'input'} · ${countOf(model.tokens)}`,
+      attrs: { 'data-testid': 'token-count' },
+    }),
     tokenChips(model.tokens, model.ids, 'Input tokens'),
   );
   if (model.decoderTokens) {

@@ -41,7 +41,10 @@ function nextList(predictions: Predictions, after: string): HTMLElement {
     bar.style.width = `${(p.prob / best) * 100}%`;
     return h(
       'li',
-      { class: 'prediction-row', attrs: { 'data-testid': 'prediction', 'data-token': p.token, title: describe(p) } },
+      {
+        class: 'prediction-row',
+        attrs: { 'data-testid': 'prediction', 'data-token': p.token, title: describe(p) },
+      },
       h('span', { class: 'prediction-rank', text: String(i + 1) }),
       h('span', { class: 'token prediction-token', text: visibleToken(p.token) }),
       h('span', { class: 'prediction-track' }, bar),
@@ -62,7 +65,14 @@ function nextList(predictions: Predictions, after: string): HTMLElement {
       h('span', { class: 'prediction-prob', text: 'p' }),
       h('span', { class: 'prediction-logit', text: 'logit' }),
     ),
-    h('ol', { class: 'prediction-list', attrs: { 'aria-label': `Top ${top.length} next tokens`, 'data-testid': 'next-predictions' } }, ...rows),
+    h(
+      'ol',
+      {
+        class: 'prediction-list',
+        attrs: { 'aria-label': `Top ${top.length} next tokens`, 'data-testid': 'next-predictions' },
+      },
+      ...rows,
+    ),
   );
 }
 
@@ -85,8 +95,20 @@ function positionTable(predictions: Predictions, tokens: readonly string[]): HTM
       'tr',
       { attrs: { 'data-position': t } },
       h('td', { class: 'num', text: String(t) }),
-      h('td', {}, h('span', { class: 'token', text: visibleToken(tokens[t] ?? `#${t}`), attrs: { title: `“${tokens[t] ?? ''}” · position ${t}` } })),
-      h('td', { class: 'prediction-chips' }, ...pos.top.slice(0, TABLE_TOP).map((p) => chip(p, next !== undefined && p.id === next.id))),
+      h(
+        'td',
+        {},
+        h('span', {
+          class: 'token',
+          text: visibleToken(tokens[t] ?? `#${t}`),
+          attrs: { title: `“${tokens[t] ?? ''}” · position ${t}` },
+        }),
+      ),
+      h(
+        'td',
+        { class: 'prediction-chips' },
+        ...pos.top.slice(0, TABLE_TOP).map((p) => chip(p, next !== undefined && p.id === next.id)),
+      ),
       h('td', {}, next ? chip(next, next.rank === 1) : h('span', { class: 'hint', text: '—' })),
       h('td', { class: 'num', text: next ? thousands(next.rank) : '' }),
       h('td', { class: 'num', text: next ? formatProb(next.prob) : '' }),
@@ -96,7 +118,12 @@ function positionTable(predictions: Predictions, tokens: readonly string[]): HTM
   return h(
     'div',
     { class: 'prediction-table-wrap' },
-    h('table', { class: 'prediction-table', attrs: { 'data-testid': 'prediction-table' } }, h('thead', {}, head), h('tbody', {}, ...rows)),
+    h(
+      'table',
+      { class: 'prediction-table', attrs: { 'data-testid': 'prediction-table' } },
+      h('thead', {}, head),
+      h('tbody', {}, ...rows),
+    ),
   );
 }
 
@@ -112,6 +139,11 @@ export function predictionsView(predictions: Predictions, tokens: readonly strin
     'section',
     { class: 'predictions-view', attrs: { 'aria-label': 'Predictions', 'data-testid': 'predictions' } },
     h('p', { class: 'view-caption', text: summary.join(' · '), attrs: { 'data-testid': 'mean-loss' } }),
-    h('div', { class: 'prediction-columns' }, nextList(predictions, last), positionTable(predictions, tokens)),
+    h(
+      'div',
+      { class: 'prediction-columns' },
+      nextList(predictions, last),
+      positionTable(predictions, tokens),
+    ),
   );
 }

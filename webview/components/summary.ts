@@ -101,7 +101,9 @@ export function histogramView(
     h(
       'figcaption',
       { class: 'histogram-caption' },
-      h('span', { text: `${title} (${thousands(total)} values, ${histogram.counts.length} bins${log?.on ? ', log counts' : ''})` }),
+      h('span', {
+        text: `${title} (${thousands(total)} values, ${histogram.counts.length} bins${log?.on ? ', log counts' : ''})`,
+      }),
       log
         ? h(
             'label',

@@ -78,7 +78,8 @@ export function tensorView(
       r1 - r0 > 1 ? range(cell.rows, 'positions') : `“${view.rowLabels[r0] ?? r0}” · position ${r0}`;
     const cols =
       c1 - c0 > 1 ? `${view.colName} ${feature(c0)}–${feature(c1 - 1)}` : `${view.colName} ${feature(c0)}`;
-    const vocab = c1 - c0 === 1 && view.colLabels?.[c0] !== undefined ? [`token “${view.colLabels[c0]}”`] : [];
+    const vocab =
+      c1 - c0 === 1 && view.colLabels?.[c0] !== undefined ? [`token “${view.colLabels[c0]}”`] : [];
     const lines = [token, cols, ...vocab, `value ${formatValue(cell.value)}`];
     if (r1 - r0 > 1 || c1 - c0 > 1) lines.push('largest magnitude in this block');
     return lines;

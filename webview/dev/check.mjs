@@ -49,7 +49,10 @@ test('attention (real tiny-llama): fills the main column, line view, layers × h
   await heatmap.waitFor();
   const canvas = await heatmap.locator('canvas').boundingBox();
   const toolbar = await page.locator('.attention-toolbar').boundingBox();
-  assert.ok(canvas.width >= toolbar.width - 120, `the heatmap (${canvas.width} px) takes the main column (${toolbar.width} px)`);
+  assert.ok(
+    canvas.width >= toolbar.width - 120,
+    `the heatmap (${canvas.width} px) takes the main column (${toolbar.width} px)`,
+  );
   assert.match(await text(page, 'head-stats'), /^Head 0$/);
   await page.locator('[data-mode="lines"]').click();
   await page.getByTestId('attention-lines').waitFor();
@@ -57,13 +60,19 @@ test('attention (real tiny-llama): fills the main column, line view, layers × h
   await page.getByTestId('attention-overview').waitFor();
   const tiles = page.getByTestId('overview-tile');
   assert.equal(await tiles.count(), 12, '3 layers × 4 heads');
-  await page.locator('[data-testid="overview-tile"][data-hook="blocks.1.attn.hook_pattern"][data-head="3"]').click();
+  await page
+    .locator('[data-testid="overview-tile"][data-hook="blocks.1.attn.hook_pattern"][data-head="3"]')
+    .click();
   await page.waitForFunction(
     () => document.querySelector('[data-testid="step-name"]')?.textContent === 'blocks.1.attn.hook_pattern',
   );
-  await page.waitForFunction(() => document.querySelector('[data-testid="attention-heatmap"]')?.getAttribute('data-head') === '3');
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="attention-heatmap"]')?.getAttribute('data-head') === '3',
+  );
   await page.getByTestId('log-counts').check();
-  await page.waitForFunction(() => /log counts\)/.test(document.querySelector('.histogram-caption')?.textContent ?? ''));
+  await page.waitForFunction(() =>
+    /log counts\)/.test(document.querySelector('.histogram-caption')?.textContent ?? ''),
+  );
   await page.close();
 });
 

@@ -381,7 +381,8 @@ function onMessage(m: FromWebview): void {
     if (m.command === 'stepBack') return realGo(realAt - 1);
   }
   if (real && m.type === 'goToStep') return realGo(real.indices.indexOf(m.index));
-  if (real && m.type === 'goToHook') return realGo(real.indices.findIndex((i) => real.steps[i].name === m.name));
+  if (real && m.type === 'goToHook')
+    return realGo(real.indices.findIndex((i) => real.steps[i].name === m.name));
   if (real && m.type === 'requestOverview') return send({ type: 'overview', overview: real.overview() }, 50);
   switch (m.type) {
     case 'ready':

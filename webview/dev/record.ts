@@ -11,7 +11,9 @@ import type { StepInfo } from '../../src/protocol';
 
 const out = 'out/webview-dev';
 const config = resolve('examples/tiny-llama/config.json');
-const text = process.env.TI_RECORD_TEXT ?? 'And God said, Let there be light: and there was light. And God saw the light, that it was good: and God divided the light from the darkness.';
+const text =
+  process.env.TI_RECORD_TEXT ??
+  'And God said, Let there be light: and there was light. And God saw the light, that it was good: and God divided the light from the darkness.';
 const control = { cancelled: () => false, progress: () => {} };
 
 const session = new Session();
@@ -20,10 +22,16 @@ const plain = (step: StepInfo) => {
   const view = step.view;
   return {
     ...step,
-    view: { ...view, data: Array.from(view.data, (v) => (Number.isFinite(v) ? +v.toPrecision(5) : v)), ...(view.kind === 'attention' && view.mask ? { mask: Array.from(view.mask) } : {}) },
+    view: {
+      ...view,
+      data: Array.from(view.data, (v) => (Number.isFinite(v) ? +v.toPrecision(5) : v)),
+      ...(view.kind === 'attention' && view.mask ? { mask: Array.from(view.mask) } : {}),
+    },
   };
 };
-const wanted = loaded.steps.map((s, i) => ({ s, i })).filter(({ s }) => s.name === 'logits' || s.name.endsWith('.hook_pattern'));
+const wanted = loaded.steps
+  .map((s, i) => ({ s, i }))
+  .filter(({ s }) => s.name === 'logits' || s.name.endsWith('.hook_pattern'));
 const steps: Record<number, unknown> = {};
 for (const { i } of wanted) {
   const moved = session.move({ to: 'index', index: i }, control) as Moved;
@@ -31,5 +39,8 @@ for (const { i } of wanted) {
 }
 mkdirSync(out, { recursive: true });
 const model = { ...loaded.model, configPath: '/work/examples/tiny-llama/config.json' };
-writeFileSync(join(out, 'recorded.js'), `window.__TI_RECORDED__ = ${JSON.stringify({ model, steps: loaded.steps, recorded: steps })};\n`);
+writeFileSync(
+  join(out, 'recorded.js'),
+  `window.__TI_RECORDED__ = ${JSON.stringify({ model, steps: loaded.steps, recorded: steps })};\n`,
+);
 console.log(`recorded ${Object.keys(steps).length} steps of ${config}`);

@@ -24,7 +24,10 @@ export const recorded = raw && {
   overview(): AttentionOverview {
     const layers = this.indices
       .map((i) => this.step(i))
-      .filter((st): st is StepInfo => st !== undefined && st.name.endsWith('hook_pattern') && st.view.kind === 'attention')
+      .filter(
+        (st): st is StepInfo =>
+          st !== undefined && st.name.endsWith('hook_pattern') && st.view.kind === 'attention',
+      )
       .map((st) => {
         const v = st.view as Extract<StepInfo['view'], { kind: 'attention' }>;
         return { name: st.name, heads: v.heads, rows: v.queries, cols: v.keys, data: v.data };
