@@ -22,6 +22,9 @@ export interface ModelInfo {
   decoderTokens?: string[];
   /** Input ids as given. */
   ids: number[];
+  /** The text the input was tokenized from, when it was given as text. */
+  text?: string;
+  decoderText?: string;
   decoderIds?: number[];
   /** Parameters allocated by the engine. */
   parameterCount: number;
@@ -56,6 +59,34 @@ export interface MatrixView {
   rowLabels: string[];
   /** What the columns are: 'd_model', 'd_mlp', 'head × d_head', 'd_vocab'. */
   colName: string;
+  /** The decoded token of each shown column, for d_vocab columns when there is a tokenizer. */
+  colLabels?: string[];
+}
+
+/** One candidate next token at a position. */
+export interface Prediction {
+  id: number;
+  /** Decoded token (or the id as text without a tokenizer). */
+  token: string;
+  /** Softmax probability over the whole vocabulary. */
+  prob: number;
+  logit: number;
+}
+
+/** What the logits predict, per position of batch element 0. */
+export interface Predictions {
+  /** Candidates listed per position. */
+  k: number;
+  vocab: number;
+  positions: {
+    /** Most likely first. */
+    top: Prediction[];
+    /** The token that actually comes next in the input: its rank (1 = top), probability and −log p. */
+    next?: Prediction & { rank: number; loss: number };
+  }[];
+  /** Mean cross-entropy over the positions with a next token, and how many there were. */
+  meanLoss?: number;
+  scored?: number;
 }
 
 /** Attention scores or patterns of one layer: all heads, query × key, batch element 0. */
@@ -74,6 +105,20 @@ export interface AttentionView {
   pooled?: { queries: number; keys: number; queryTile: number; keyTile: number };
 }
 
+/** Every attention pattern of the pass at once (layers × heads), each head pooled to a small grid. */
+export interface AttentionOverview {
+  layers: {
+    /** The pattern's hook, e.g. `blocks.3.attn.hook_pattern` (clicking a head goes there). */
+    name: string;
+    heads: number;
+    /** Pooled grid of each head: rows (queries) × cols (keys), the mean of each block. */
+    rows: number;
+    cols: number;
+    /** heads × rows × cols, row-major. */
+    data: Float32Array;
+  }[];
+}
+
 export interface StepInfo {
   /** Position in the forward pass (0-based). */
   index: number;
@@ -90,6 +135,8 @@ export interface StepInfo {
   explanation: string;
   view: MatrixView | AttentionView;
   stats: TensorStats;
+  /** At the logits step: the top-k next tokens per position, and the loss on the input. */
+  predictions?: Predictions;
 }
 
 /** One row of the parameter breakdown. */
@@ -116,6 +163,8 @@ export interface PanelState {
   stepIndex?: number;
   selectedHead?: number;
   tab?: 'step' | 'params';
+  /** How attention is drawn: a head's heatmap, its lines, or every layer × head. */
+  attentionMode?: 'heatmap' | 'lines' | 'overview';
 }
 
 export type ToWebview =
@@ -126,7 +175,10 @@ export type ToWebview =
   | { type: 'step'; step: StepInfo }
   | { type: 'beforeFirstStep'; computed: number; done: boolean }
   | { type: 'params'; params: ParamsInfo }
-  | { type: 'showTab'; tab: 'step' | 'params' };
+  | { type: 'showTab'; tab: 'step' | 'params' }
+  /** Select a head of the attention view (the sidebar's head nodes). */
+  | { type: 'selectHead'; head: number }
+  | { type: 'overview'; overview: AttentionOverview };
 
 export type WebviewCommand = 'stepForward' | 'stepBack' | 'runToEnd' | 'reset' | 'setInput' | 'exportTensor';
 const WEBVIEW_COMMANDS: readonly WebviewCommand[] = ['stepForward', 'stepBack', 'runToEnd', 'reset', 'setInput', 'exportTensor'];
@@ -137,7 +189,9 @@ export type FromWebview =
   | { type: 'goToStep'; index: number }
   | { type: 'goToHook'; name: string }
   | { type: 'selectHead'; head: number }
-  | { type: 'showTab'; tab: 'step' | 'params' };
+  | { type: 'showTab'; tab: 'step' | 'params' }
+  /** Ask for the layers × heads overview of every attention pattern. */
+  | { type: 'requestOverview' };
 
 /** Validate an untrusted message from the webview; undefined for anything malformed or unknown. */
 export function parseFromWebview(msg: unknown): FromWebview | undefined {
@@ -157,6 +211,8 @@ export function parseFromWebview(msg: unknown): FromWebview | undefined {
       return isIndex(m.head) ? { type: 'selectHead', head: m.head } : undefined;
     case 'showTab':
       return m.tab === 'step' || m.tab === 'params' ? { type: 'showTab', tab: m.tab } : undefined;
+    case 'requestOverview':
+      return { type: 'requestOverview' };
     default:
       return undefined;
   }
@@ -173,6 +229,7 @@ function isPanelState(v: unknown): v is PanelState {
     (s.configPath === undefined || typeof s.configPath === 'string') &&
     (s.stepIndex === undefined || isIndex(s.stepIndex)) &&
     (s.selectedHead === undefined || isIndex(s.selectedHead)) &&
-    (s.tab === undefined || s.tab === 'step' || s.tab === 'params')
+    (s.tab === undefined || s.tab === 'step' || s.tab === 'params') &&
+    (s.attentionMode === undefined || s.attentionMode === 'heatmap' || s.attentionMode === 'lines' || s.attentionMode === 'overview')
   );
 }

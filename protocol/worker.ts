@@ -1,5 +1,5 @@
 import type { Place } from './place';
-import type { ModelInfo, ParamsInfo, StepInfo } from './webview';
+import type { AttentionOverview, ModelInfo, ParamsInfo, StepInfo } from './webview';
 import type { ModelNode } from './tree';
 import type { AnalysisReply, AnalysisRequest } from './analyses';
 
@@ -83,6 +83,20 @@ export interface Params {
   params: ParamsInfo;
 }
 
+export interface Tokenized {
+  kind: 'tokenized';
+  ids: number[];
+  /** The decoded text of each token. */
+  tokens: string[];
+}
+
+export interface Overview {
+  kind: 'overview';
+  overview: AttentionOverview;
+  /** Every step: the overview computed the whole pass. */
+  steps: StepSummary[];
+}
+
 /**
  * Every request the host may send, by kind: its fields and the reply it is answered with. The request
  * union and the reply of each kind are derived from this one map, never listed twice.
@@ -96,6 +110,10 @@ export interface WorkerRequests {
   params: { request: { configPath?: string }; reply: Params };
   /** An analysis of the loaded model on the current input (engine/analyses/views.ts). */
   analyse: { request: { request: AnalysisRequest }; reply: AnalysisReply };
+  /** Every attention pattern of the pass, each head pooled to at most `size` × `size` (computes the whole pass). */
+  attentionOverview: { request: { size?: number }; reply: Overview };
+  /** Text through the loaded model's tokenizer (for the live token count while the user types). */
+  tokenize: { request: { text: string }; reply: Tokenized };
   /** Ends the worker abruptly (exit code 70): lets tests check that a crash is reported and recovered from. */
   crashForTest: { request: object; reply: never };
 }

@@ -46,7 +46,7 @@ export function activate(context: vscode.ExtensionContext): TestApi {
     memoryBudget: Math.max(16, budgetMb) * 1024 * 1024,
     heapMb: Math.max(512, 2 * budgetMb),
   });
-  const inspector = new Inspector(context.extensionUri, client, log);
+  const inspector = new Inspector(context.extensionUri, client, log, context.workspaceState);
   const tree = new ModelTreeProvider(inspector);
   const config = registerConfigFeatures(context, log);
   const serializer: vscode.WebviewPanelSerializer = {

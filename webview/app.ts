@@ -8,6 +8,7 @@ import { attentionView } from './components/attention-view';
 import { modelHeader } from './components/header';
 import { paramTable } from './components/param-table';
 import { busyState, emptyState, errorState } from './components/states';
+import { predictionsView } from './components/predictions-view';
 import { positionText, stepper } from './components/stepper';
 import { tensorView } from './components/tensor-view';
 import { hideTooltip } from './components/tooltip';
@@ -25,6 +26,8 @@ const TABS = [
 export class App {
   private theme: ThemeColors = readTheme();
   private width = 0;
+  /** The model the overview was last asked for (a new model message clears the overview). */
+  private overviewAsked: unknown;
   private readonly progress = new Section(h('div', { class: 'progress-slot' }));
   private readonly placeholder = new Section(h('main', { class: 'placeholder-slot' }));
   private readonly header = new Section(h('div', { class: 'header-slot' }));
@@ -148,17 +151,55 @@ export class App {
         : positionText(s.position);
       return stepper(s, (m) => this.store.post(m));
     });
-    this.view.update([s.step, s.selectedHead, this.theme, this.width], () => {
-      hideTooltip(); // its canvas is about to go
-      const step = s.step;
-      if (!step) return [];
-      const ctx = { theme: this.theme, width: this.width };
-      return [
-        step.view.kind === 'attention'
-          ? attentionView(step, step.view, s.selectedHead, ctx, this.selectHead)
-          : tensorView(step, step.view, ctx),
-      ];
-    });
+    // The overview needs every pattern of the pass: ask the host once per input.
+    if (
+      s.step?.view.kind === 'attention' &&
+      s.attentionMode === 'overview' &&
+      !s.overview &&
+      this.overviewAsked !== s.model
+    ) {
+      this.overviewAsked = s.model;
+      this.store.post({ type: 'requestOverview' });
+    }
+    this.view.update(
+      [s.step, s.selectedHead, s.attentionMode, s.logCounts, s.overview, this.theme, this.width],
+      () => {
+        hideTooltip(); // its canvas is about to go
+        const step = s.step;
+        if (!step) return [];
+        const ctx = { theme: this.theme, width: this.width };
+        if (step.view.kind === 'attention') {
+          return [
+            attentionView(
+              step,
+              step.view,
+              {
+                selectedHead: s.selectedHead,
+                mode: s.attentionMode,
+                logCounts: s.logCounts,
+                onSelectHead: this.selectHead,
+                onMode: (mode) => this.store.dispatch({ type: 'ui/attentionMode', mode }),
+                onLogCounts: (on) => this.store.dispatch({ type: 'ui/logCounts', on }),
+                overview: s.overview,
+                onOpen: (name, head) => {
+                  this.store.dispatch({ type: 'ui/attentionMode', mode: 'heatmap' });
+                  this.selectHead(head);
+                  this.store.post({ type: 'goToHook', name });
+                },
+              },
+              ctx,
+            ),
+          ];
+        }
+        return [
+          step.predictions ? predictionsView(step.predictions, step.view.rowLabels) : null,
+          tensorView(step, step.view, ctx, {
+            on: s.logCounts,
+            toggle: (on) => this.store.dispatch({ type: 'ui/logCounts', on }),
+          }),
+        ];
+      },
+    );
     this.renderParams(s);
   }
 

@@ -225,3 +225,8 @@ export function luminance([r, g, b]: Rgb): number {
   };
   return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
 }
+
+/** The stripes of masked cells: the theme's disabled color halfway to the neutral, lighter than any data. */
+export function maskStripeColor(theme: ThemeColors): Rgb {
+  return blend(theme.masked, 0.5, theme.neutral);
+}

@@ -107,6 +107,13 @@ export function formatPosition(index: number, computed: number, done: boolean): 
  */
 export function visibleToken(token: string): string {
   if (token === '') return '∅';
-  const shown = token.replace(/\r?\n/g, '↵').replace(/\t/g, '→');
+  const shown = token
+    .replace(/\r?\n/g, '↵')
+    .replace(/\t/g, '→')
+    // Other control characters (a byte token decoded on its own) as \xNN escapes.
+    .replace(/./gsu, (c) => {
+      const code = c.charCodeAt(0);
+      return code < 0x20 || code === 0x7f ? `\\x${code.toString(16).padStart(2, '0')}` : c;
+    });
   return shown.replace(/^ +| +$/g, (spaces) => '␣'.repeat(spaces.length));
 }

@@ -126,7 +126,7 @@ export interface RasterOptions {
 }
 
 /** Period of the hatching of masked cells, in device pixels. */
-export const HATCH_PERIOD = 6;
+export const HATCH_PERIOD = 8;
 
 /** Fill an RGBA buffer of (cols·cellWidth) × (rows·cellHeight) pixels, one cell color per block. */
 export function rasterize(o: RasterOptions): {
@@ -160,7 +160,7 @@ export function rasterize(o: RasterOptions): {
         if (!rowMasked[c]) continue;
         const x1 = (c + 1) * o.cellWidth - (gap ? 1 : 0);
         for (let x = c * o.cellWidth; x < x1; x++) {
-          if ((x + y) % HATCH_PERIOD < 2) words[line + x] = o.maskStripe ?? 0;
+          if ((x + y) % HATCH_PERIOD < 1) words[line + x] = o.maskStripe ?? 0;
         }
       }
     }

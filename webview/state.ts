@@ -10,6 +10,7 @@ import {
   type ModelInfo,
   type PanelState,
   type ParamsInfo,
+  type AttentionOverview,
   type StepInfo,
   type ToWebview,
 } from '../protocol/webview';
@@ -32,12 +33,24 @@ export interface ViewState {
   params?: ParamsInfo;
   tab: Tab;
   selectedHead: number;
+  attentionMode: AttentionMode;
+  /** Every attention pattern (layers × heads), once the host sent it for this input. */
+  overview?: AttentionOverview;
+  /** Histograms count on a log scale (so a few large values next to many zeros both show). */
+  logCounts: boolean;
   /** Config path the restored PanelState was saved for, kept until the host sends a model. */
   restoredConfigPath?: string;
 }
 
 /** Actions that start in the panel itself. */
-export type UiAction = { type: 'ui/selectHead'; head: number } | { type: 'ui/selectTab'; tab: Tab };
+/** How the attention step is drawn: the heatmap of a head, its lines, or every layer × head at once. */
+export type AttentionMode = NonNullable<PanelState['attentionMode']>;
+
+export type UiAction =
+  | { type: 'ui/selectHead'; head: number }
+  | { type: 'ui/selectTab'; tab: Tab }
+  | { type: 'ui/attentionMode'; mode: AttentionMode }
+  | { type: 'ui/logCounts'; on: boolean };
 
 export type Action = ToWebview | UiAction;
 
@@ -47,6 +60,8 @@ export function initialState(saved?: PanelState): ViewState {
     position: { index: -1, computed: 0, done: false },
     tab: saved?.tab ?? 'step',
     selectedHead: saved?.selectedHead ?? 0,
+    attentionMode: saved?.attentionMode ?? 'heatmap',
+    logCounts: false,
     restoredConfigPath: saved?.configPath,
   };
 }
@@ -87,6 +102,7 @@ export function reduce(state: ViewState, action: Action): ViewState {
         step: undefined,
         position: { index: -1, computed: 0, done: false },
         params: sameModel ? state.params : undefined,
+        overview: undefined,
         selectedHead: sameModel ? state.selectedHead : 0,
         restoredConfigPath: undefined,
       };
@@ -118,6 +134,13 @@ export function reduce(state: ViewState, action: Action): ViewState {
     case 'showTab':
     case 'ui/selectTab':
       return state.tab === action.tab ? state : { ...state, tab: action.tab };
+    case 'overview':
+      return { ...state, busy: undefined, overview: action.overview };
+    case 'ui/attentionMode':
+      return state.attentionMode === action.mode ? state : { ...state, attentionMode: action.mode };
+    case 'ui/logCounts':
+      return state.logCounts === action.on ? state : { ...state, logCounts: action.on };
+    case 'selectHead':
     case 'ui/selectHead': {
       const head = clampHead(action.head, headCount(state));
       return state.selectedHead === head ? state : { ...state, selectedHead: head };
@@ -130,6 +153,7 @@ export function reduce(state: ViewState, action: Action): ViewState {
 /** The restorable part of the view. */
 export function toPanelState(state: ViewState): PanelState {
   const panel: PanelState = { tab: state.tab, selectedHead: state.selectedHead };
+  if (state.attentionMode !== 'heatmap') panel.attentionMode = state.attentionMode;
   const configPath = state.model?.configPath ?? state.restoredConfigPath;
   if (configPath !== undefined) panel.configPath = configPath;
   if (state.step) panel.stepIndex = state.step.index;
@@ -142,7 +166,8 @@ export function samePanelState(a: PanelState | undefined, b: PanelState): boolea
     a.configPath === b.configPath &&
     a.stepIndex === b.stepIndex &&
     a.selectedHead === b.selectedHead &&
-    a.tab === b.tab
+    a.tab === b.tab &&
+    a.attentionMode === b.attentionMode
   );
 }
 
@@ -155,6 +180,8 @@ const TO_WEBVIEW_TYPES = new Set<string>([
   'beforeFirstStep',
   'params',
   'showTab',
+  'selectHead',
+  'overview',
 ]);
 
 /** A light guard on incoming messages: the host is trusted, but the window also sees other messages. */
@@ -221,6 +248,6 @@ export class Store {
     this.dispatch(action);
     if (this.current === before) return;
     if (action.type === 'ui/selectHead') this.post({ type: 'selectHead', head: this.current.selectedHead });
-    else this.post({ type: 'showTab', tab: action.tab });
+    else if (action.type === 'ui/selectTab') this.post({ type: 'showTab', tab: action.tab });
   }
 }

@@ -105,10 +105,13 @@ export function histogramLayout(
   histogram: { edges: number[]; counts: number[] },
   width: number,
   height: number,
+  log = false,
 ): HistogramBar[] {
   const n = Math.min(histogram.counts.length, histogram.edges.length - 1);
   if (n <= 0) return [];
-  const top = Math.max(1, ...histogram.counts.slice(0, n));
+  // On the log scale a bar's height is log(1 + count): one value still shows beside a million.
+  const size = (c: number) => (log ? Math.log1p(c) : c);
+  const top = Math.max(size(1), ...histogram.counts.slice(0, n).map(size));
   const step = width / n;
   const gap = step >= 4 ? 1 : 0;
   const bars: HistogramBar[] = [];
@@ -119,7 +122,7 @@ export function histogramLayout(
     bars.push({
       x,
       width: Math.max(1, next - x - gap),
-      height: count > 0 ? Math.max(1, Math.round((count / top) * height)) : 0,
+      height: count > 0 ? Math.max(1, Math.round((size(count) / top) * height)) : 0,
       from: histogram.edges[i],
       to: histogram.edges[i + 1],
       count,
@@ -135,4 +138,55 @@ export function barAt(bars: readonly HistogramBar[], x: number): number | undefi
     if (x >= bars[i].x && x < next) return i;
   }
   return undefined;
+}
+
+/** One head of an attention view as a view of its own (no copy: `data` is a subarray). */
+export function headOnly(view: AttentionView, head: number): AttentionView {
+  const size = view.queries * view.keys;
+  return { ...view, heads: 1, data: view.data.subarray(head * size, (head + 1) * size) };
+}
+
+/**
+ * What a pattern head does, averaged over its queries: entropy of each query's weights (nats; 0 =
+ * looks at one key), and the mean weight on the query's own position, the position before it and
+ * the first position (an attention sink). Masked entries count as weight 0.
+ */
+export function headSummary(
+  view: AttentionView,
+  head: number,
+): { entropy: number; self: number; previous: number; first: number } {
+  const { queries: Q, keys: K } = view;
+  const base = head * Q * K;
+  let entropy = 0;
+  let self = 0;
+  let previous = 0;
+  let first = 0;
+  let selfN = 0;
+  let prevN = 0;
+  for (let q = 0; q < Q; q++) {
+    let hq = 0;
+    for (let k = 0; k < K; k++) {
+      const w = isMaskedEntry(view, head, q, k) ? 0 : view.data[base + q * K + k];
+      if (w > 0) hq -= w * Math.log(w);
+    }
+    entropy += hq;
+    const at = (k: number) =>
+      k >= 0 && k < K && !isMaskedEntry(view, head, q, k) ? view.data[base + q * K + k] : 0;
+    first += at(0);
+    // Self and previous only mean something when queries and keys are the same positions.
+    if (Q === K) {
+      self += at(q);
+      selfN++;
+      if (q > 0) {
+        previous += at(q - 1);
+        prevN++;
+      }
+    }
+  }
+  return {
+    entropy: entropy / Q,
+    self: selfN ? self / selfN : NaN,
+    previous: prevN ? previous / prevN : NaN,
+    first: first / Q,
+  };
 }

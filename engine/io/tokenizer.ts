@@ -52,7 +52,44 @@ export function loadTokenizer(configPath: string): TextTokenizer | undefined {
     },
     label(id: number) {
       const text = timed(() => tok.decode([id], { skip_special_tokens: false }), file);
-      return text.length > 0 ? text : (tok.id_to_token(id) ?? String(id));
+      if (text.length === 0) return tok.id_to_token(id) ?? String(id);
+      // A token that is part of a multi-byte character decodes to U+FFFD alone: show its bytes.
+      return text.includes('\ufffd') ? (byteLabel(tok.id_to_token(id)) ?? text) : text;
     },
   };
+}
+
+/** GPT-2's byte-level alphabet: the printable character standing for each byte, inverted. */
+let byteOfChar: Map<string, number> | undefined;
+function byteLevelBytes(token: string): number[] | undefined {
+  if (!byteOfChar) {
+    byteOfChar = new Map();
+    const direct = (b: number) => (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
+    let extra = 0;
+    for (let b = 0; b < 256; b++) byteOfChar.set(String.fromCharCode(direct(b) ? b : 256 + extra++), b);
+  }
+  const bytes: number[] = [];
+  for (const c of token) {
+    const b = byteOfChar.get(c);
+    if (b === undefined) return undefined;
+    bytes.push(b);
+  }
+  return bytes;
+}
+
+/**
+ * A partial-character token's bytes, visibly: `<0xE2>` (SentencePiece byte fallback) or a byte-level
+ * BPE token ("Ã" = 0xC3) as `\xE2`-style escapes, printable ASCII kept. Undefined if it is neither.
+ */
+export function byteLabel(token: string | undefined): string | undefined {
+  if (token === undefined) return undefined;
+  const fallback = /^<0x([0-9A-Fa-f]{2})>$/.exec(token);
+  if (fallback) return `\\x${fallback[1].toUpperCase()}`;
+  const bytes = byteLevelBytes(token);
+  if (!bytes) return undefined;
+  return bytes
+    .map((b) =>
+      b >= 32 && b < 127 ? String.fromCharCode(b) : `\\x${b.toString(16).toUpperCase().padStart(2, '0')}`,
+    )
+    .join('');
 }

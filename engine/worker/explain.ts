@@ -1,4 +1,5 @@
 import { gateActivation, type ModelSpec } from '../model/spec';
+import { walkTree, type ModelNode } from './tree';
 import { hookKind, type HookKind } from '../trace/hooks';
 import type { Breadcrumb } from '../../protocol/webview';
 
@@ -73,8 +74,21 @@ export function breadcrumb(name: string, architecture: ModelSpec['architecture']
 }
 
 /** One sentence on what the step computes, for this model's variant. */
-export function explain(name: string, spec: ModelSpec): string {
+/**
+ * Which terms the loaded model really has, so formulas show only those (no "+ b_Q" without a bias),
+ * and what the family calls its output head. Without it (no model), every term is shown.
+ */
+export interface ExplainTerms {
+  qkvBias: boolean;
+  outBias: boolean;
+  mlpBias: boolean;
+  /** The output head's name in the family's weights: `lm_head`, `fc_out`, `cls.predictions.decoder`. */
+  head: string;
+}
+
+export function explain(name: string, spec: ModelSpec, terms?: ExplainTerms): string {
   const kind = hookKind(name);
+  const b = (term: string, has: boolean | undefined) => (has === false ? '' : ` + ${term}`);
   const cross = name.includes('.cross_attn.');
   const pre = spec.placement === 'pre';
   const normWord = spec.norm.kind === 'layernorm' ? 'LayerNorm' : spec.norm.kind === 'rmsnorm' ? 'RMSNorm' : 'ScaleNorm';
@@ -109,11 +123,11 @@ export function explain(name: string, spec: ModelSpec): string {
         ? `${normWord} over d_model: (x − mean)/√(var + ${spec.norm.eps}) · γ${spec.norm.bias ? ' + β' : ''}, with the biased variance (as torch.nn.LayerNorm)${pre ? ', applied to the sublayer\'s input (pre-norm)' : ', applied to x + sublayer(x) (post-norm)'}.`
         : `${normWord} over d_model${pre ? ', applied to the sublayer\'s input (pre-norm)' : ', applied after the residual add (post-norm)'}.`;
     case 'hook_q':
-      return `Queries: x·W_Qᵀ + b_Q, split into ${spec.numHeads} heads of d_head = d_model / num_heads = ${spec.headDim}${cross ? ' (from the decoder stream)' : ''}.`;
+      return `Queries: x·W_Qᵀ${b('b_Q', terms?.qkvBias)}, split into ${spec.numHeads} heads of d_head = d_model / num_heads = ${spec.headDim}${cross ? ' (from the decoder stream)' : ''}.`;
     case 'hook_k':
-      return `Keys: x·W_Kᵀ + b_K, split into heads${cross ? ', computed from the encoder output (cross-attention)' : ''}.`;
+      return `Keys: x·W_Kᵀ${b('b_K', terms?.qkvBias)}, split into heads${cross ? ', computed from the encoder output (cross-attention)' : ''}.`;
     case 'hook_v':
-      return `Values: x·W_Vᵀ + b_V, split into heads${cross ? ', computed from the encoder output (cross-attention)' : ''}.`;
+      return `Values: x·W_Vᵀ${b('b_V', terms?.qkvBias)}, split into heads${cross ? ', computed from the encoder output (cross-attention)' : ''}.`;
     case 'hook_rot_q':
     case 'hook_rot_k':
       return `${kind === 'hook_rot_q' ? 'Queries' : 'Keys'} after the rotary position embedding: ${ropeSentence(spec)}`;
@@ -133,19 +147,19 @@ export function explain(name: string, spec: ModelSpec): string {
       return 'Mixture of experts: the weight each routed expert\'s output gets per token; zero for experts not among the top k (shared experts are always applied).';
     case 'hook_attn_out':
     case 'hook_cross_attn_out':
-      return `The heads concatenated (head × d_head = d_model) and projected by W_O (+ b_O): what ${kind === 'hook_cross_attn_out' ? 'cross-attention' : 'attention'} adds to the residual stream.`;
+      return `The heads concatenated (head × d_head = d_model) and projected by W_O${terms?.outBias === false ? '' : terms ? ' + b_O' : ' (+ b_O)'}: what ${kind === 'hook_cross_attn_out' ? 'cross-attention' : 'attention'} adds to the residual stream.`;
     case 'hook_pre':
       if (spec.ffn !== 'mlp') return `The gate projection gate(x) of the ${gatedName(spec)} feed-forward, d_model = ${spec.dModel} → d_ff = ${spec.dFF}, before its activation.`;
-      return `First feed-forward layer, x·W_1ᵀ + b_1, from d_model = ${spec.dModel} up to d_ff = ${spec.dFF}, before the activation.`;
+      return `First feed-forward layer, x·W_1ᵀ${b('b_1', terms?.mlpBias)}, from d_model = ${spec.dModel} up to d_ff = ${spec.dFF}, before the activation.`;
     case 'hook_pre_linear':
       return 'The linear (ungated) half of a gated feed-forward layer, multiplied elementwise by the activated gate.';
     case 'hook_post':
       if (spec.ffn !== 'mlp') return `${gatedName(spec)}: ${activationFormula(gateActivation(spec))} of the gate, multiplied elementwise by up(x).`;
       return `The activation ${activationFormula(spec.activation)} applied elementwise to the first feed-forward layer's output.`;
     case 'hook_mlp_out':
-      return `Second feed-forward layer, h·W_2ᵀ + b_2, back from d_ff = ${spec.dFF} to d_model: what the MLP adds to the residual stream.`;
+      return `Second feed-forward layer, h·W_2ᵀ${b('b_2', terms?.mlpBias)}, back from d_ff = ${spec.dFF} to d_model: what the MLP adds to the residual stream.`;
     case 'logits':
-      return `Output projection to the vocabulary (fc_out${spec.tieEmbeddings ? ', tied to the token embedding' : ''}): unnormalised scores per position; softmax over d_vocab gives ${spec.architecture === 'encoder' ? 'a distribution over tokens at each position' : 'the next-token distribution at each position'}.`;
+      return `Output projection to the vocabulary (${terms?.head ?? (spec.family === 'native' ? 'fc_out' : 'lm_head')}${spec.tieEmbeddings ? ', tied to the token embedding' : ''}): unnormalised scores per position; softmax over d_vocab gives ${spec.architecture === 'encoder' ? 'a distribution over tokens at each position' : 'the next-token distribution at each position'}.`;
     default:
       return `The tensor recorded at ${kind}.`;
   }
@@ -197,4 +211,28 @@ function activationFormula(act: ModelSpec['activation']): string {
     case 'identity':
       return 'identity (no activation)';
   }
+}
+
+/** The terms a model has, from its tree's tensors (the one description of what was allocated). */
+export function explainTerms(tree: ModelNode, family: string): ExplainTerms {
+  let attention: ModelNode | undefined;
+  let mlp: ModelNode | undefined;
+  let head: ModelNode | undefined;
+  for (const { node } of walkTree(tree)) {
+    if (!attention && node.kind === 'attention') attention = node;
+    if (!mlp && node.kind === 'mlp') mlp = node;
+    if (!head && node.kind === 'lm_head') head = node;
+  }
+  // A bias is a rank-1 tensor that is not a norm's weight (MLA and QK-norm keep norms inside attention).
+  const biases = (n: ModelNode | undefined) => (n?.tensors ?? []).filter((t) => t.shape.length === 1 && !/norm/i.test(t.name));
+  const out = /(o_proj|out_proj|linear_out|c_proj|attention\.output\.dense|\.o|W_O)\.?(bias)?$/;
+  const attnBiases = biases(attention);
+  const weight = head?.tensors[0]?.name;
+  const headName = family === 'native' ? 'fc_out' : weight && !/embed|wte|shared/.test(weight) ? weight.replace(/\.weight$/, '') : 'lm_head';
+  return {
+    qkvBias: attnBiases.some((t) => !out.test(t.name.replace(/\.bias$/, ''))),
+    outBias: attnBiases.some((t) => out.test(t.name.replace(/\.bias$/, ''))),
+    mlpBias: biases(mlp).length > 0,
+    head: headName,
+  };
 }

@@ -6,8 +6,9 @@ import { Stepper } from '../trace/stepper';
 import type { Step } from '../trace/step';
 import { isAttentionHook } from '../trace/hooks';
 import type { ModelInfo, ParamsInfo, StepInfo } from '../../protocol/webview';
-import { attentionView, matrixView, type Reduced } from './views';
-import { breadcrumb, explain } from './explain';
+import { attentionView, matrixView, poolHeads, type Reduced } from './views';
+import { nextTokenTargets, predictionsView } from './predictions';
+import { breadcrumb, explain, explainTerms, type ExplainTerms } from './explain';
 import { encodeNpy, encodeTensorJson } from './export';
 import { modelTree, type ModelNode } from './tree';
 import { paramsInfo } from './params';
@@ -16,7 +17,7 @@ import { checkBudget } from './budget';
 import { isTracePath } from '../tracefile/reader';
 import { replayTrace } from '../tracefile/replay';
 import { absentHookError, openTrace, traceModelInfo, type OpenedTrace } from '../tracefile/session';
-import type { InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Position, StepSummary, WorkerReply, WorkerRequest } from '../../protocol/worker';
+import type { InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Overview, Position, StepSummary, Tokenized, WorkerReply, WorkerRequest } from '../../protocol/worker';
 import { analysisView } from '../analyses/views';
 
 /** How a long request checks for cancellation and reports progress (between steps). */
@@ -57,8 +58,12 @@ export class Session {
   readonly memoryBudget: number;
   private loaded: LoadedModel | undefined;
   private input: InputIds | undefined;
+  /** The text each side was tokenized from, when the input was given as text. */
+  private inputText: { text?: string; decoderText?: string } = {};
   private stepper: Stepper | undefined;
   private tree: ModelNode | undefined;
+  /** The terms this model's formulas have (biases, the head's name), from its tree. */
+  private terms: ExplainTerms | undefined;
   /** Set when the session walks a recorded trace instead of computing. */
   private traced: OpenedTrace | undefined;
 
@@ -89,6 +94,12 @@ export class Session {
         const input = this.input!;
         return analysisView(loaded, { ids: [input.ids], decoderIds: input.decoderIds && [input.decoderIds] }, req.request);
       }
+      case 'tokenize':
+        return { reply: this.tokenize(req.text), transfer: [] };
+      case 'attentionOverview': {
+        const reply = this.attentionOverview(req.size, control);
+        return { reply, transfer: reply.overview.layers.map((l) => l.data.buffer as ArrayBuffer) };
+      }
       case 'crashForTest':
         throw new Error('crashForTest is handled by the worker entry');
     }
@@ -110,7 +121,9 @@ export class Session {
     checkInput(chosen, limits);
     this.loaded = loaded;
     this.input = chosen;
+    this.inputText = input ? textOf(input) : defaultText(chosen, loaded);
     this.tree = modelTree(loaded.model);
+    this.terms = explainTerms(this.tree, loaded.spec.family);
     this.restart();
     this.precomputeIfCheap(control);
     return { kind: 'loaded', model: this.modelInfo(), steps: this.stepSummaries(), tree: this.tree, limits, position: this.position() };
@@ -137,6 +150,7 @@ export class Session {
     checkBudget(loaded.spec, ids, this.memoryBudget);
     checkInput(ids, limits);
     this.input = ids;
+    this.inputText = textOf(input);
     this.restart();
     this.precomputeIfCheap(control);
     return { kind: 'loaded', model: this.modelInfo(), steps: this.stepSummaries(), tree: this.tree as ModelNode, limits, position: this.position() };
@@ -193,6 +207,24 @@ export class Session {
     if (s.steps.length !== before) reply.steps = this.stepSummaries();
     if (cancelled) reply.cancelled = true;
     return reply;
+  }
+
+  /** Text → ids and decoded tokens with the loaded model's tokenizer (no limit applied: the host shows it). */
+  tokenize(text: string): Tokenized {
+    const loaded = this.require();
+    if (!loaded.tokenizer) throw new InspectorError('this model has no tokenizer.json beside its config: give token ids', { file: loaded.configPath });
+    const { ids } = loaded.tokenizer.encode(text);
+    return { kind: 'tokenized', ids, tokens: ids.map((id) => loaded.tokenizer!.label(id)) };
+  }
+
+  /** Every `hook_pattern` of the pass (computing the rest of it first), each head pooled small. */
+  attentionOverview(size: number | undefined, control: Control): Overview {
+    const s = this.requireStepper();
+    if (!this.computeUntil(() => false, control)) throw new InspectorError('cancelled before the whole pass was computed');
+    const layers = s.steps
+      .filter((step) => step.name.endsWith('.hook_pattern') && step.tensor.rank === 4)
+      .map((step) => ({ name: step.name, ...poolHeads(step.tensor, size) }));
+    return { kind: 'overview', overview: { layers }, steps: this.stepSummaries() };
   }
 
   exportCurrent(format: 'npy' | 'json'): { kind: 'exported'; name: string; shape: number[]; bytes: Uint8Array } {
@@ -278,16 +310,33 @@ export class Session {
       breadcrumb: breadcrumb(step.name, spec.architecture),
       dims: [...step.dims],
       shape: [...step.tensor.shape],
-      explanation: explain(step.name, spec),
+      explanation: explain(step.name, spec, this.terms),
       view: reduced.view,
       stats: reduced.stats,
+      ...(step.name === 'logits' && step.dims[step.dims.length - 1] === 'd_vocab' ? { predictions: this.predictions(step) } : {}),
     };
+  }
+
+  /** Top-k per position; the targets are the next input token (decoder side for encoder-decoders). */
+  private predictions(step: Step) {
+    const { spec, tokenizer } = this.require();
+    const input = this.input as InputIds;
+    const label = (id: number) => (tokenizer ? tokenizer.label(id) : String(id));
+    const side = spec.architecture === 'encoder-decoder' ? (input.decoderIds ?? []) : input.ids;
+    // An encoder (masked LM) predicts each position's own token, not the next one: no loss is claimed.
+    const targets = spec.architecture === 'encoder' ? [] : nextTokenTargets(side);
+    return predictionsView(step.tensor, label, targets);
   }
 
   private reduce(step: Step): Reduced {
     const { queries, keys, rows } = this.positionLabels(step.name);
     if (isAttentionHook(step.name)) return attentionView(step.tensor, step.mask, queries, keys);
-    return matrixView(step.tensor, step.dims, rows);
+    const reduced = matrixView(step.tensor, step.dims, rows);
+    const tokenizer = this.require().tokenizer;
+    if (tokenizer && reduced.view.kind === 'matrix' && step.dims[step.dims.length - 1] === 'd_vocab') {
+      reduced.view.colLabels = reduced.view.colIndex.map((id) => tokenizer.label(id));
+    }
+    return reduced;
   }
 
   /** Token labels along each position axis of a step: decoder-side steps use the decoder tokens. */
@@ -321,6 +370,7 @@ export class Session {
       tokens: input.ids.map(label),
       ...(input.decoderIds ? { decoderTokens: input.decoderIds.map(label), decoderIds: [...input.decoderIds] } : {}),
       ids: [...input.ids],
+      ...this.inputText,
       parameterCount: model.parameterCount(),
       unusedWeights: [...model.unusedWeights],
       computedBuffers: [...model.computedBuffers],
@@ -378,6 +428,17 @@ export function resolveInput(loaded: LoadedModel, input: InputRequest): InputIds
   if (!ids) throw new InspectorError('input: give token ids or text');
   const decoderIds = side(input.decoderIds, input.decoderText, 'decoder input');
   return decoderIds ? { ids, decoderIds } : { ids };
+}
+
+/** The text of each side of an input given as text. */
+function textOf(input: InputRequest): { text?: string; decoderText?: string } {
+  return { ...(input.text !== undefined ? { text: input.text } : {}), ...(input.decoderText !== undefined ? { decoderText: input.decoderText } : {}) };
+}
+
+/** DEFAULT_TEXT when the default input is its tokens. */
+function defaultText(input: InputIds, loaded: LoadedModel): { text?: string } {
+  const ids = loaded.tokenizer?.encode(DEFAULT_TEXT).ids;
+  return ids && ids.length === input.ids.length && ids.every((id, i) => id === input.ids[i]) ? { text: DEFAULT_TEXT } : {};
 }
 
 /** The same checks the host makes while the user types, repeated here because the worker trusts no one. */

@@ -197,3 +197,35 @@ export function pooledAttention(
 function labels(given: readonly string[], n: number): string[] {
   return given.length === n ? [...given] : Array.from({ length: n }, (_, i) => `#${i}`);
 }
+
+/** Heads of an overview are pooled to at most this many cells a side. */
+export const OVERVIEW_SIZE = 32;
+
+/**
+ * Attention pattern [batch, head, query, key] of batch element 0, each head pooled to at most
+ * `size` × `size` cells by the mean of each block (masked entries count as the 0 they are).
+ */
+export function poolHeads(tensor: Tensor, size = OVERVIEW_SIZE): { heads: number; rows: number; cols: number; data: Float32Array } {
+  const [, heads, Q, K] = tensor.shape as [number, number, number, number];
+  const fq = Math.ceil(Q / size);
+  const fk = Math.ceil(K / size);
+  const rows = Math.ceil(Q / fq);
+  const cols = Math.ceil(K / fk);
+  const data = new Float32Array(heads * rows * cols);
+  for (let h = 0; h < heads; h++) {
+    for (let q = 0; q < Q; q++) {
+      const r = Math.floor(q / fq);
+      const src = (h * Q + q) * K;
+      const dst = (h * rows + r) * cols;
+      for (let k = 0; k < K; k++) {
+        const v = tensor.data[src + k];
+        if (Number.isFinite(v)) data[dst + Math.floor(k / fk)] += v;
+      }
+    }
+    for (let r = 0; r < rows; r++) {
+      const nq = Math.min(fq, Q - r * fq);
+      for (let c = 0; c < cols; c++) data[(h * rows + r) * cols + c] /= nq * Math.min(fk, K - c * fk);
+    }
+  }
+  return { heads, rows, cols, data };
+}

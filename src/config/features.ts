@@ -8,6 +8,7 @@ import { configKind, type ConfigKind } from './recognise';
 import { keyAtOffset, spanOfKey, syntaxErrors, type Span } from './locate';
 import { analyze, keyFacts, totalLine, type AnalysisInput } from './facts';
 import { describeKey } from './keys';
+import { configProblems, mergeProblems } from './checks';
 import { isReadableFile } from '../uris';
 
 /** Diagnostics wait for typing to pause this long. */
@@ -28,7 +29,7 @@ const SELECTOR: vscode.DocumentSelector = [
 /** The analysis of one version of a document: numbers, or the error that stopped it. */
 type Result =
   | { kind: ConfigKind; input: AnalysisInput; analysis: Analysis }
-  | { kind: ConfigKind; error: { message: string; key?: string }; syntax?: { span: Span; message: string }[] };
+  | { kind: ConfigKind; error: { message: string; key?: string }; syntax?: { span: Span; message: string }[]; json?: JsonValue };
 
 /**
  * Hovers, a CodeLens and diagnostics for `*.transformer.json` and Hugging Face `config.json`, all from
@@ -140,7 +141,15 @@ function analyseDocument(doc: vscode.TextDocument): Result | undefined {
     return { kind, input, analysis: analyze(input) };
   } catch (e) {
     if (!isInspectorError(e)) return { kind, error: { message: `internal error in the analysis: ${e instanceof Error ? e.message : String(e)}` } };
-    return { kind, error: { message: e.message, ...(e.place.key ? { key: e.place.key } : {}) } };
+    return { kind, error: { message: e.message, ...(e.place.key ? { key: e.place.key } : {}) }, json: safeParse(text, file) };
+  }
+}
+
+function safeParse(text: string, file: string): JsonValue | undefined {
+  try {
+    return parseJsonText(text, file);
+  } catch {
+    return undefined;
   }
 }
 
@@ -169,7 +178,6 @@ function toDiagnostics(doc: vscode.TextDocument, r: Result): vscode.Diagnostic[]
     return d;
   };
   if (r.syntax) return r.syntax.map((s) => make(s.span, s.message, vscode.DiagnosticSeverity.Error));
-  const span = r.error.key ? spanOfKey(text, r.error.key) : undefined;
   // A native config is ours to judge; a Hugging Face config may be fine for transformers even when
   // the analysis cannot read it (an unknown family is only information).
   const severity =
@@ -178,7 +186,17 @@ function toDiagnostics(doc: vscode.TextDocument, r: Result): vscode.Diagnostic[]
       : /is not one the analysis knows/.test(r.error.message)
         ? vscode.DiagnosticSeverity.Information
         : vscode.DiagnosticSeverity.Warning;
-  return [make(span, r.error.message, severity, r.error.key)];
+  // Every problem at once, each on its key, the other keys of a conflict as related locations.
+  const problems = mergeProblems(r.json !== undefined ? configProblems(r.json) : [], r.error);
+  return problems.map((p) => {
+    const d = make(p.key ? spanOfKey(text, p.key) : undefined, p.message, severity, p.key || undefined);
+    const related = p.related.flatMap((k) => {
+      const at = spanOfKey(text, k);
+      return at ? [new vscode.DiagnosticRelatedInformation(new vscode.Location(doc.uri, range(at)), `'${k}' is part of this conflict`)] : [];
+    });
+    if (related.length) d.relatedInformation = related;
+    return d;
+  });
 }
 
 /** Escape what would change Markdown's reading (not `_`: underscores inside words are no emphasis). */

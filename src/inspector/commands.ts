@@ -7,7 +7,7 @@ import { isTracePath } from '../../engine/tracefile/reader';
 import type { InputRequest } from '../../protocol/worker';
 import { COMMAND } from '../ids';
 import { configKind } from '../config/recognise';
-import { formatIds, parseInput } from './input';
+import { countLine, formatIds, parseInput } from './input';
 import { isReadableFile, uriForPath } from '../uris';
 import type { Inspector } from './inspector';
 
@@ -91,51 +91,87 @@ async function setInputCommand(inspector: Inspector, idsArg: unknown, decoderArg
   const current = inspector.state.model;
   const encDec = limits.architecture === 'encoder-decoder';
   const tokenizer = limits.tokenizer !== undefined;
-  const sideLimits = (vocabSize: number) => ({ vocabSize, maxLen: limits.maxLen, tokenizer });
+  // No length limit while parsing: an over-long input is counted and offered a truncation instead.
+  const sideLimits = (vocabSize: number) => ({ vocabSize, maxLen: Number.MAX_SAFE_INTEGER, tokenizer });
   const prompt = (vocabSize: number) =>
     tokenizer
-      ? `Text (tokenized with ${path.basename(limits.tokenizer ?? '')}), or token ids separated by commas (0 … ${vocabSize - 1}); at most ${limits.maxLen} tokens.`
-      : `Token ids separated by commas (0 … ${vocabSize - 1}, at most ${limits.maxLen}). There is no tokenizer.json beside this config, so text is not accepted.`;
+      ? `Text (tokenized with ${path.basename(limits.tokenizer ?? '')}), or token ids separated by commas (0 … ${vocabSize - 1}); this model takes at most ${limits.maxLen} tokens.`
+      : `Token ids separated by commas (0 … ${vocabSize - 1}); this model takes at most ${limits.maxLen} tokens. There is no tokenizer.json beside this config, so text is not accepted.`;
   type Side = { ids: number[] } | { text: string };
-  const ask = async (what: string, value: string, vocabSize: number): Promise<Side | undefined> => {
-    const text = await vscode.window.showInputBox({
-      title: `Transformer Inspector: Set ${what}`,
-      prompt: prompt(vocabSize),
-      value,
-      ignoreFocusOut: true,
-      validateInput: (t) => {
-        const r = parseInput(t, sideLimits(vocabSize));
-        return 'error' in r ? r.error : undefined;
-      },
-    });
-    if (text === undefined) return undefined;
-    const r = parseInput(text, sideLimits(vocabSize));
-    return 'error' in r ? undefined : r;
+  /** The ids of what was typed: as given, or through the engine's tokenizer. */
+  const idsOf = async (r: Side): Promise<number[] | undefined> => ('ids' in r ? r.ids : (await inspector.tokenize(r.text))?.ids);
+  const ask = async (what: string, first: string, vocabSize: number): Promise<Side | undefined> => {
+    let value = first;
+    for (;;) {
+      const text = await vscode.window.showInputBox({
+        title: `Transformer Inspector: Set ${what}`,
+        prompt: prompt(vocabSize),
+        value,
+        ignoreFocusOut: true,
+        validateInput: async (t) => {
+          const r = parseInput(t, sideLimits(vocabSize));
+          if ('error' in r) return r.error;
+          const tokens = 'ids' in r ? r.ids.map(String) : (await inspector.tokenize(r.text))?.tokens;
+          return tokens ? countMessage(tokens, limits.maxLen) : undefined;
+        },
+      });
+      if (text === undefined) return undefined;
+      const r = parseInput(text, sideLimits(vocabSize));
+      if ('error' in r) return undefined;
+      const ids = await idsOf(r);
+      if (!ids || ids.length <= limits.maxLen) return r;
+      // The offer, in the same quick input: nothing has run yet and the text is not lost.
+      const choice = await vscode.window.showQuickPick(
+        [
+          { label: `Truncate to the first ${limits.maxLen} tokens`, description: `drops the last ${ids.length - limits.maxLen}`, cut: true },
+          { label: 'Edit the input again', description: 'back to the text as typed', cut: false },
+        ],
+        { title: `Transformer Inspector: the input is ${ids.length} tokens; this model takes at most ${limits.maxLen}`, ignoreFocusOut: true },
+      );
+      if (!choice) return undefined;
+      if (choice.cut) return { ids: ids.slice(0, limits.maxLen) };
+      value = text; // the text is kept: back to the box
+    }
   };
-  const given = (arg: unknown, vocabSize: number, what: string): Side | undefined => {
+  const given = async (arg: unknown, vocabSize: number, what: string): Promise<Side | undefined> => {
     const r = parseInput(Array.isArray(arg) ? arg.join(',') : String(arg), sideLimits(vocabSize));
     if ('error' in r) {
       void vscode.window.showErrorMessage(`Transformer Inspector: ${what}: ${r.error}`);
       return undefined;
     }
+    const ids = await idsOf(r);
+    if (ids && ids.length > limits.maxLen) {
+      void vscode.window.showErrorMessage(`Transformer Inspector: ${what}: ${ids.length} tokens; this model takes at most ${limits.maxLen}.`);
+      return undefined;
+    }
     return r;
   };
-  const shown = (ids: readonly number[] | undefined) => formatIds(ids ?? []);
-  const main = idsArg !== undefined ? given(idsArg, limits.vocabSize, 'input') : await ask(encDec ? 'Encoder Input' : 'Input', shown(current?.ids), limits.vocabSize);
+  /** The box starts with the current input: its text when it was given as text, else its ids. */
+  const shown = (text: string | undefined, ids: readonly number[] | undefined) => text ?? formatIds(ids ?? []);
+  const main =
+    idsArg !== undefined
+      ? await given(idsArg, limits.vocabSize, 'input')
+      : await ask(encDec ? 'Encoder Input' : 'Input', shown(current?.text, current?.ids), limits.vocabSize);
   if (!main) return;
   const input: InputRequest = 'ids' in main ? { ids: main.ids } : { text: main.text };
   if (encDec) {
     const dec =
       idsArg !== undefined
         ? decoderArg !== undefined
-          ? given(decoderArg, limits.decoderVocabSize, 'decoder input')
+          ? await given(decoderArg, limits.decoderVocabSize, 'decoder input')
           : current?.decoderIds && { ids: current.decoderIds }
-        : await ask('Decoder Input', shown(current?.decoderIds), limits.decoderVocabSize);
+        : await ask('Decoder Input', shown(current?.decoderText, current?.decoderIds), limits.decoderVocabSize);
     if (!dec) return;
     if ('ids' in dec) input.decoderIds = dec.ids;
     else input.decoderText = dec.text;
   }
   await inspector.setInput(input);
+}
+
+/** The input box's line under the text, as a warning when the input is too long. */
+function countMessage(tokens: readonly string[], maxLen: number): vscode.InputBoxValidationMessage {
+  const { message, over } = countLine(tokens, maxLen);
+  return { message, severity: over ? vscode.InputBoxValidationSeverity.Warning : vscode.InputBoxValidationSeverity.Info };
 }
 
 async function exportCommand(inspector: Inspector, target: unknown): Promise<vscode.Uri | undefined> {

@@ -4,6 +4,8 @@
  * gets a message saying to give ids.) Pure: used for the input box's live validation.
  */
 
+import { visibleToken } from '../../webview/format';
+
 export interface IdLimits {
   vocabSize: number;
   maxLen: number;
@@ -47,4 +49,19 @@ export function formatIds(ids: readonly number[]): string {
 
 function truncate(s: string): string {
   return s.length > 20 ? `${s.slice(0, 20)}…` : s;
+}
+
+/** Tokens listed under the input box. */
+const SHOWN_TOKENS = 40;
+
+/**
+ * The line under the input box while the user types: the token count against the model's limit,
+ * then the tokens, escaped as the panel shows them (spaces at the ends "␣", newlines "↵").
+ */
+export function countLine(tokens: readonly string[], maxLen: number): { message: string; over: boolean } {
+  const shown = tokens.slice(0, SHOWN_TOKENS).map(visibleToken).join(' ');
+  const more = tokens.length > SHOWN_TOKENS ? ` … (+${tokens.length - SHOWN_TOKENS})` : '';
+  const over = tokens.length > maxLen;
+  const count = `${tokens.length} ${tokens.length === 1 ? 'token' : 'tokens'} of at most ${maxLen}`;
+  return { message: `${count}${over ? ' — too many: Enter offers to truncate' : ''}: ${shown}${more}`, over };
 }

@@ -3,12 +3,13 @@ import * as vscode from 'vscode';
 import { isHfConfigName, isNativeConfigPath } from '../config/recognise';
 import { isRegularFile } from '../../engine/io/guarded';
 import { EngineError, type EngineClient } from '../engine/client';
-import type { InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Position, StepSummary, WorkerRequest } from '../../protocol/worker';
+import type { InputLimits, InputRequest, Loaded, Move, Moved, Position, StepSummary, Tokenized, WorkerRequest } from '../../protocol/worker';
 import type { ModelNode } from '../../protocol/tree';
-import type { FromWebview, ModelInfo, PanelState, ParamsInfo, ToWebview } from '../../protocol/webview';
+import type { AttentionOverview, FromWebview, ModelInfo, PanelState, ParamsInfo, ToWebview } from '../../protocol/webview';
 import { InspectorPanel } from '../panel/panel';
 import { COMMAND, CONTEXT } from '../ids';
 import type { Log } from '../log';
+import { isRemembered, memoryKey, type Remembered } from './memory';
 
 /** Work that takes longer than this gets a cancellable progress notification and a busy panel. */
 const PROGRESS_DELAY_MS = 400;
@@ -43,8 +44,10 @@ export class Inspector implements vscode.Disposable {
   private loaded: { model: ModelInfo; tree: ModelNode; limits: InputLimits } | undefined;
   private steps: StepSummary[] = [];
   private position: Position | undefined;
-  private input: InputIds | undefined;
+  /** The input to load with: as the user gave it (text or ids), so the box shows it again. */
+  private input: InputRequest | undefined;
   private params: ParamsInfo | undefined;
+  private overview: AttentionOverview | undefined;
   private failure: { message: string; where?: string } | undefined;
   /** The worker was restarted: the model must be loaded again before the next request. */
   private stale = false;
@@ -58,6 +61,8 @@ export class Inspector implements vscode.Disposable {
     private readonly extensionUri: vscode.Uri,
     private readonly client: EngineClient,
     private readonly log: Log,
+    /** Where the input and step of each config are kept across reopen and reload (workspaceState). */
+    private readonly memory?: vscode.Memento,
   ) {
     this.disposables.push(
       this.changed,
@@ -111,10 +116,12 @@ export class Inspector implements vscode.Disposable {
         this.input = undefined;
         this.params = undefined;
       }
+      const remembered = this.remembered(configPath);
+      if (!this.input && remembered?.input) this.input = remembered.input;
       this.configPath = configPath;
       if (restore?.tab) this.tab = restore.tab;
       (this.panel as InspectorPanel).title = `Inspector: ${path.basename(configPath)}`;
-      await this.load(restore?.stepIndex);
+      await this.load(restore?.stepIndex ?? remembered?.stepIndex);
     });
   }
 
@@ -132,13 +139,25 @@ export class Inspector implements vscode.Disposable {
   setInput(input: InputRequest): Promise<void> {
     return this.enqueue(async () => {
       if (!(await this.ensureModel())) return;
+      const at = this.position?.kind === 'step' ? this.position.step.name : undefined;
       try {
         const r = await this.track('Setting the input', { kind: 'setInput', input });
         this.applyLoaded(r);
+        // The stepper stays at the hook it was on: the same pass, over the new tokens.
+        if (at) this.applyMoved(await this.track(`Computing up to ${at}`, { kind: 'move', move: { to: 'hook', name: at } }));
       } catch (e) {
-        this.fail(e);
+        this.fail(e, 'the input'); // an input the model refuses is not the config's fault
       }
     });
+  }
+
+  /**
+   * Text through the loaded model's tokenizer, for the input box while the user types. Not queued
+   * behind other operations (the worker answers in order anyway); undefined when there is no model.
+   */
+  async tokenize(text: string): Promise<Tokenized | undefined> {
+    if (!this.loaded?.limits.tokenizer || this.stale) return undefined;
+    return this.client.request({ kind: 'tokenize', text });
   }
 
   move(move: Move): Promise<void> {
@@ -151,6 +170,18 @@ export class Inspector implements vscode.Disposable {
         this.fail(e);
       }
     });
+  }
+
+  /**
+   * Show a step in the panel from outside it (the sidebar): the Step tab, at that hook, and at a
+   * head when one is named.
+   */
+  showStep(move: Move, head?: number): Promise<void> {
+    this.tab = 'step';
+    this.panel?.reveal();
+    this.post({ type: 'showTab', tab: 'step' });
+    if (head !== undefined) this.post({ type: 'selectHead', head });
+    return this.move(move);
   }
 
   /** Write the current step's whole tensor to `target` (.npy unless it ends in .json). */
@@ -213,6 +244,8 @@ export class Inspector implements vscode.Disposable {
         return this.move({ to: 'index', index: msg.index });
       case 'goToHook':
         return this.move({ to: 'hook', name: msg.name });
+      case 'requestOverview':
+        return this.enqueue(() => this.sendOverview());
       case 'selectHead':
         return; // the webview keeps the selected head in its own saved state
       case 'showTab':
@@ -233,6 +266,7 @@ export class Inspector implements vscode.Disposable {
       this.postPosition();
     }
     if (this.params) this.post({ type: 'params', params: this.params });
+    if (this.overview && this.loaded) this.post({ type: 'overview', overview: this.overview });
     if (this.failure) this.post({ type: 'error', ...this.failure });
     else if (!this.loaded) this.post({ type: 'busy', message: `Loading ${path.basename(this.configPath)}…` });
     if (this.tab === 'params') this.post({ type: 'showTab', tab: 'params' });
@@ -253,6 +287,7 @@ export class Inspector implements vscode.Disposable {
       this.loaded = undefined;
       this.position = undefined;
       this.steps = [];
+      this.input = undefined; // kept in the workspace state for the next open
       this.params = undefined;
       this.failure = undefined;
       this.tab = 'step';
@@ -336,14 +371,19 @@ export class Inspector implements vscode.Disposable {
   }
 
   private applyLoaded(r: Loaded): void {
+    this.overview = undefined;
     this.loaded = { model: r.model, tree: r.tree, limits: r.limits };
     this.steps = r.steps;
     this.position = r.position;
-    this.input = { ids: r.model.ids, ...(r.model.decoderIds ? { decoderIds: r.model.decoderIds } : {}) };
+    this.input = {
+      ...(r.model.text !== undefined ? { text: r.model.text } : { ids: r.model.ids }),
+      ...(r.model.decoderText !== undefined ? { decoderText: r.model.decoderText } : r.model.decoderIds ? { decoderIds: r.model.decoderIds } : {}),
+    };
     this.failure = undefined;
     this.stale = false;
     this.post({ type: 'model', model: r.model, steps: r.steps });
     this.postPosition();
+    this.remember();
     this.fireChanged();
   }
 
@@ -356,8 +396,29 @@ export class Inspector implements vscode.Disposable {
     this.position = r.position;
     this.failure = undefined;
     this.postPosition();
+    this.remember();
     if (r.cancelled) void vscode.window.showInformationMessage('Transformer Inspector: stopped; the steps computed so far are kept.');
     this.fireChanged();
+  }
+
+  /** Every attention pattern at once (computing the whole pass); kept until the input changes. */
+  private async sendOverview(): Promise<void> {
+    if (!(await this.ensureModel())) return;
+    try {
+      if (!this.overview) {
+        const r = await this.track('Computing every attention pattern', { kind: 'attentionOverview' });
+        this.overview = r.overview;
+        if (r.steps.length !== this.steps.length && this.loaded) {
+          this.steps = r.steps;
+          this.post({ type: 'model', model: this.loaded.model, steps: r.steps });
+          this.postPosition();
+          this.fireChanged();
+        }
+      }
+      this.post({ type: 'overview', overview: this.overview });
+    } catch (e) {
+      this.fail(e);
+    }
   }
 
   /** The breakdown comes from the config analysis: it exists even when the model cannot run. */
@@ -408,14 +469,14 @@ export class Inspector implements vscode.Disposable {
     }
   }
 
-  private fail(e: unknown): void {
+  private fail(e: unknown, what?: string): void {
     if (!(e instanceof EngineError)) {
       this.log.error(`unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       this.failure = { message: `internal error: ${e instanceof Error ? e.message : String(e)}` };
       this.post({ type: 'error', message: this.failure.message });
       return;
     }
-    const where = [this.configPath && path.basename(this.configPath), e.failure?.place?.key && `key '${e.failure.place.key}'`, e.failure?.place?.tensor && `tensor '${e.failure.place.tensor}'`]
+    const where = [what ?? (this.configPath && path.basename(this.configPath)), e.failure?.place?.key && `key '${e.failure.place.key}'`, e.failure?.place?.tensor && `tensor '${e.failure.place.tensor}'`]
       .filter(Boolean)
       .join(', ');
     this.failure = { message: e.message, ...(where ? { where } : {}) };
@@ -457,6 +518,18 @@ export class Inspector implements vscode.Disposable {
       () => undefined,
     );
     return next;
+  }
+
+  /** Keep this config's input and step for the next time it is opened (also after a reload). */
+  private remember(): void {
+    if (!this.memory || !this.configPath || !this.input) return;
+    const saved: Remembered = { input: this.input, ...(this.position?.kind === 'step' ? { stepIndex: this.position.step.index } : {}) };
+    void this.memory.update(memoryKey(this.configPath), saved);
+  }
+
+  private remembered(configPath: string): Remembered | undefined {
+    const raw = this.memory?.get<unknown>(memoryKey(configPath));
+    return isRemembered(raw) ? raw : undefined;
   }
 
   private fireChanged(): void {

@@ -63,8 +63,16 @@ export class InspectorPanel implements vscode.Disposable {
     if (!this.disposed) this.webviewPanel.title = title;
   }
 
+  /**
+   * Show the panel without taking focus, always beside the config editor: where it is, unless it
+   * shares the active editor's group (then it would cover the config), in which case it moves beside.
+   */
   reveal(): void {
-    if (!this.disposed) this.webviewPanel.reveal(undefined, true);
+    if (this.disposed) return;
+    const editor = vscode.window.activeTextEditor?.viewColumn;
+    const here = this.webviewPanel.viewColumn;
+    const covers = editor !== undefined && here !== undefined && here === editor;
+    this.webviewPanel.reveal(covers ? vscode.ViewColumn.Beside : undefined, true);
   }
 
   post(msg: ToWebview): void {

@@ -57,7 +57,7 @@ export class ModelTreeProvider implements vscode.TreeDataProvider<ModelNode>, vs
     const params = node.parameters > 0 || node.kind !== 'head' ? `${node.parameters.toLocaleString('en-US')} params` : '';
     item.description = [isCurrent ? `◀ ${this.inspector.state.stepName?.split('.').pop() ?? ''}` : '', node.detail, params].filter(Boolean).join(' · ');
     item.iconPath = isCurrent ? new vscode.ThemeIcon('debug-stackframe', new vscode.ThemeColor('debugIcon.stepOverForeground')) : new vscode.ThemeIcon(ICON[node.kind]);
-    item.tooltip = tooltip(node, isCurrent ? this.inspector.state.stepName : undefined);
+    item.tooltip = tooltip(node, isCurrent ? this.inspector.state.stepName : undefined, String(item.description ?? ''));
     item.contextValue = node.reveal ? `node.${node.kind}.steppable` : `node.${node.kind}`;
     if (node.reveal && this.inspector.state.modelLoaded) {
       item.command = { command: INTERNAL_COMMAND.revealNode, title: 'Show This Step', arguments: [node.id] };
@@ -109,7 +109,8 @@ export class ModelTreeProvider implements vscode.TreeDataProvider<ModelNode>, vs
     if (typeof id !== 'string' || !this.tree) return;
     for (const { node } of walkTree(this.tree)) {
       if (node.id === id && node.reveal) {
-        await this.inspector.move(node.reveal);
+        // The panel follows: its Step tab, at this module's step, at the head for a head node.
+        await this.inspector.showStep(node.reveal, headOf(node));
         return;
       }
     }
@@ -121,9 +122,17 @@ export class ModelTreeProvider implements vscode.TreeDataProvider<ModelNode>, vs
   }
 }
 
-function tooltip(node: ModelNode, step: string | undefined): vscode.MarkdownString {
+/** The head index of a head node (`blocks.0.attn#head1` → 1). */
+export function headOf(node: ModelNode): number | undefined {
+  const m = node.kind === 'head' ? /#head(\d+)$/.exec(node.id) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Everything the row says (its description can be cut off in a narrow sidebar), and more. */
+function tooltip(node: ModelNode, step: string | undefined, description: string): vscode.MarkdownString {
   const md = new vscode.MarkdownString();
   md.appendMarkdown(`**${escape(node.label)}** — ${escape(node.detail)}\n\n`);
+  if (description && description !== node.detail) md.appendMarkdown(`${escape(description)}\n\n`);
   md.appendMarkdown(`${node.parameters.toLocaleString('en-US')} parameters${node.kind === 'head' ? ' of its own (its slices are counted in the attention)' : ''}\n\n`);
   if (node.note) md.appendMarkdown(`${escape(node.note)}\n\n`);
   for (const t of node.tensors) md.appendMarkdown(`- \`${t.name}\` [${t.shape.join(', ')}]\n`);

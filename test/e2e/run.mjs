@@ -18,6 +18,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -157,6 +158,7 @@ const cleanup = onShutdown(async () => {
   await browser?.close().catch(() => {});
   await server?.stop();
   rmSync(tmp, { recursive: true, force: true, maxRetries: 3 });
+  rmSync(join(WORKSPACE, '.e2e-tmp'), { recursive: true, force: true });
 });
 
 async function newWorkbenchPage({ development }) {
@@ -387,6 +389,211 @@ test(
     }
   },
   { needs: ['stepping forward reaches an attention pattern drawn for every head, query and key'] },
+);
+
+// ---- what a researcher opens the inspector for (tiny-llama and a long-context decoder) ----------
+const LLAMA_REL = 'tiny-llama/config.json';
+/** A small native decoder that takes 256 tokens, written for the test (removed afterwards). */
+const LONG_DIR = join(WORKSPACE, '.e2e-tmp');
+const LONG_REL = '.e2e-tmp/long.transformer.json';
+const TOKEN_COUNT = (frame) => frame.locator('[data-testid="token-count"]').first();
+
+/** Set Input… through the palette: type `text` into the input box and accept it. */
+async function setInput(page, text, { accept = true } = {}) {
+  await runCommand(page, titleOf('transformerInspector.setInput'), { timeout: 45_000 });
+  const box = page.locator('.quick-input-widget input').first();
+  await box.waitFor({ state: 'visible' });
+  await box.fill(text);
+  if (accept) await page.keyboard.press('Enter');
+  return box;
+}
+
+/** Opens a config and the inspector on it; returns the webview's frame. */
+async function openConfig(page, rel) {
+  await runCommand(page, 'View: Close All Editors').catch(() => {});
+  await openFile(page, rel);
+  await runCommand(page, titleOf('transformerInspector.open'), { timeout: 45_000 });
+  const frame = webviewFrame(page);
+  await poll(async () => (await TOKEN_COUNT(frame).count()) > 0, {
+    timeout: 60_000,
+    what: `the inspector on ${rel}`,
+  });
+  return frame;
+}
+
+const stepNameOf = (frame) =>
+  frame
+    .locator('[data-testid="step-name"]')
+    .first()
+    .innerText({ timeout: 1_000 })
+    .catch(() => '');
+
+test(
+  'tiny-llama: the logits step shows the top predictions with decoded tokens (" unto" after "And God said")',
+  async () => {
+    const frame = await openConfig(devPage, LLAMA_REL);
+    await setInput(devPage, 'And God said');
+    await poll(async () => /\b4 tokens\b/.test(await TOKEN_COUNT(frame).innerText()), {
+      timeout: 30_000,
+      what: 'the 4 tokens of "<s>And God said"',
+    });
+    await runCommand(devPage, titleOf('transformerInspector.runToEnd'));
+    const top = frame.locator('[data-testid="prediction"]').first();
+    await top.waitFor({ state: 'visible', timeout: 30_000 });
+    const token = await top.getAttribute('data-token');
+    if (token !== ' unto')
+      throw new Error(
+        `the top prediction after "And God said" is ${JSON.stringify(token)}, expected " unto"`,
+      );
+    const rows = await frame.locator('[data-testid="prediction"]').count();
+    const loss = await frame.locator('[data-testid="mean-loss"]').innerText();
+    if (!/mean loss \d+\.\d+ nats over 3 next tokens/.test(loss))
+      throw new Error(`mean loss caption: '${loss}'`);
+    console.log(`  # top ${rows}: ${JSON.stringify(token)} first; ${loss}`);
+  },
+  { needs: ['the inspector opens from the command palette on the tutorial config'], timeout: 180_000 },
+);
+
+test(
+  'Set Input… keeps the stepper at the same step',
+  async () => {
+    const frame = webviewFrame(devPage);
+    const before = (await stepNameOf(frame)).trim();
+    if (before !== 'logits') throw new Error(`expected to start at logits, at '${before}'`);
+    await setInput(devPage, 'In the beginning God created the heaven');
+    await poll(async () => !/\b4 tokens\b/.test(await TOKEN_COUNT(frame).innerText()), {
+      timeout: 30_000,
+      what: 'the new input',
+    });
+    await poll(async () => (await stepNameOf(frame)).trim() === 'logits', {
+      timeout: 30_000,
+      what: 'the stepper to stay at logits',
+    });
+  },
+  {
+    needs: [
+      'tiny-llama: the logits step shows the top predictions with decoded tokens (" unto" after "And God said")',
+    ],
+    timeout: 120_000,
+  },
+);
+
+test(
+  'an over-long input shows its token count against the limit and offers to truncate before running',
+  async () => {
+    const frame = webviewFrame(devPage);
+    const box = await setInput(devPage, 'And God said, Let there be light. '.repeat(20), { accept: false });
+    const message = devPage.locator('.quick-input-widget .quick-input-message').first();
+    await poll(
+      async () => /\d+ tokens of at most 128 — too many/.test(await message.innerText().catch(() => '')),
+      {
+        timeout: 20_000,
+        what: 'the live token count under the input box',
+      },
+    );
+    const said = await message.innerText();
+    await box.press('Enter');
+    const offer = devPage
+      .locator('.quick-input-widget .monaco-list-row[aria-label^="Truncate to the first 128 tokens"]')
+      .first();
+    await offer.waitFor({ state: 'visible', timeout: 20_000 });
+    const title = await devPage
+      .locator('.quick-input-widget .quick-input-title')
+      .first()
+      .innerText()
+      .catch(() => '');
+    if (!/the input is \d+ tokens; this model takes at most 128/.test(title))
+      throw new Error(`the offer's title: '${title}'`);
+    await offer.click();
+    await poll(async () => /\b128 tokens\b/.test(await TOKEN_COUNT(frame).innerText()), {
+      timeout: 30_000,
+      what: 'the truncated 128-token input',
+    });
+    console.log(`  # ${said.split(':')[0]}; ${title}; truncated to 128`);
+  },
+  { needs: ['Set Input… keeps the stepper at the same step'], timeout: 120_000 },
+);
+
+test(
+  'a 200-token input: every token reachable, labels on hover, the main heatmap fills the panel width',
+  async () => {
+    mkdirSync(LONG_DIR, { recursive: true });
+    const long = {
+      architecture: 'decoder',
+      vocab_size: 256,
+      d_model: 32,
+      num_heads: 4,
+      d_ff: 64,
+      num_layers: 2,
+      max_len: 256,
+      dropout: 0,
+    };
+    writeFileSync(join(LONG_DIR, 'long.transformer.json'), JSON.stringify(long, null, 2));
+    const frame = await openConfig(devPage, LONG_REL);
+    await setInput(devPage, Array.from({ length: 200 }, (_, i) => String((i * 7) % 256)).join(', '));
+    await poll(async () => /\b200 tokens\b/.test(await TOKEN_COUNT(frame).innerText()), {
+      timeout: 30_000,
+      what: 'the 200-token input',
+    });
+    await frame.locator('select.tk-select').first().selectOption('blocks.0.attn.hook_pattern');
+    const heatmap = frame.locator('[data-testid="attention-heatmap"]').first();
+    await heatmap.waitFor({ state: 'visible', timeout: 30_000 });
+    const canvas = await heatmap.locator('canvas').boundingBox();
+    const column = await frame.locator('.attention-main').first().boundingBox();
+    if (canvas.width < column.width * 0.8)
+      throw new Error(`the heatmap is ${canvas.width} px in a ${column.width} px column`);
+    // Every token: the chips past the first ones open from "+N more".
+    await frame.locator('[data-testid="tokens-more"] summary').click();
+    const chips = await frame.locator('.model-tokens .token').count();
+    if (chips !== 200) throw new Error(`${chips} token chips, expected 200`);
+    // A label on hover for any cell: the last query meets the last key.
+    await devPage.mouse.move(0, 0);
+    await heatmap.locator('canvas').hover({ position: { x: canvas.width - 1, y: canvas.height - 1 } });
+    const tip = frame.locator('.tooltip').first();
+    await poll(async () => /query .*\(199\)/.test(await tip.innerText().catch(() => '')), {
+      what: 'the hover label of query 199',
+    });
+    console.log(
+      `  # heatmap ${Math.round(canvas.width)} px of ${Math.round(column.width)} px; ${chips} chips; hover: ${(await tip.innerText()).split('\n')[0]}`,
+    );
+  },
+  { needs: ['the inspector opens from the command palette on the tutorial config'], timeout: 180_000 },
+);
+
+test(
+  'the sidebar: clicking a head switches the panel to the Step tab at that head',
+  async () => {
+    const frame = webviewFrame(devPage);
+    await selectTab(frame, 'params');
+    await runCommand(devPage, 'View: Show Transformer Inspector').catch(() =>
+      runCommand(devPage, 'Transformer Inspector: Focus on Model View'),
+    );
+    const row = devPage.locator('.monaco-list-row', { hasText: 'Head 2' }).first();
+    await row.waitFor({ state: 'visible', timeout: 20_000 });
+    await row.click();
+    await poll(async () => (await frame.locator('#tab-step').getAttribute('aria-selected')) === 'true', {
+      timeout: 20_000,
+      what: 'the Step tab',
+    });
+    await poll(
+      async () =>
+        (await frame
+          .locator('[data-testid="attention-heatmap"]')
+          .first()
+          .getAttribute('data-head')
+          .catch(() => '')) === '2',
+      {
+        timeout: 20_000,
+        what: 'head 2 enlarged',
+      },
+    );
+  },
+  {
+    needs: [
+      'a 200-token input: every token reachable, labels on hover, the main heatmap fills the panel width',
+    ],
+    timeout: 120_000,
+  },
 );
 
 test(

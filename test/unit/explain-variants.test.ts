@@ -30,3 +30,28 @@ test("a Hugging Face gated MLP is named by its gate's activation: Gemma's is GeG
   const exact = hfSpec(JSON.stringify({ model_type: 'gemma', ...tiny, hidden_activation: 'gelu' }));
   assert.match(explain('blocks.0.mlp.hook_post', exact), /^GeGLU \(exact GELU gate\).*erf/);
 });
+
+test('formulas show only the terms the model has; the output head has the family’s name', async () => {
+  const { resolve } = await import('node:path');
+  const { Session } = await import('../../engine/worker/session');
+  const control = { cancelled: () => false, progress: () => {} };
+  const explanation = (config: string, hook: string) => {
+    const s = new Session();
+    s.load(resolve(__dirname, '..', '..', config), undefined, 'auto', control);
+    const m = s.move({ to: 'hook', name: hook }, control);
+    return m.position.kind === 'step' ? m.position.step.explanation : '';
+  };
+  // Llama: no attention or MLP bias, lm_head.
+  assert.match(explanation('examples/tiny-llama/config.json', 'blocks.0.attn.hook_q'), /^Queries: x·W_Qᵀ, split/);
+  assert.doesNotMatch(explanation('examples/tiny-llama/config.json', 'blocks.0.attn.hook_v'), /b_V/);
+  assert.match(explanation('examples/tiny-llama/config.json', 'logits'), /\(lm_head\)/);
+  assert.doesNotMatch(explanation('examples/tiny-llama/config.json', 'logits'), /fc_out/);
+  // The tutorial: every bias, fc_out.
+  assert.match(explanation('examples/tutorial/tutorial.transformer.json', 'blocks.0.attn.hook_q'), /x·W_Qᵀ \+ b_Q/);
+  assert.match(explanation('examples/tutorial/tutorial.transformer.json', 'blocks.0.hook_attn_out'), /W_O \+ b_O/);
+  assert.match(explanation('examples/tutorial/tutorial.transformer.json', 'blocks.0.mlp.hook_pre'), /x·W_1ᵀ \+ b_1/);
+  assert.match(explanation('examples/tutorial/tutorial.transformer.json', 'logits'), /\(fc_out/);
+  // Qwen2: biases on q, k, v but not on o_proj.
+  assert.match(explanation('test/fixtures/hf/qwen2/config.json', 'blocks.0.attn.hook_k'), /x·W_Kᵀ \+ b_K/);
+  assert.doesNotMatch(explanation('test/fixtures/hf/qwen2/config.json', 'blocks.0.hook_attn_out'), /b_O/);
+});

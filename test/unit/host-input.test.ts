@@ -22,3 +22,28 @@ test('text goes to the tokenizer only when there is one', () => {
   assert.match((parseInput('hello', { ...limits, tokenizer: false }) as { error: string }).error, /no tokenizer/);
   assert.ok('error' in parseInput('   ', { ...limits, tokenizer: true }));
 });
+
+test('countLine: the count against the limit, the tokens escaped, a warning past the limit', async () => {
+  const { countLine } = await import('../../src/inspector/input');
+  const ok = countLine(['And', ' God', ' said', '\n'], 8);
+  assert.equal(ok.over, false);
+  assert.equal(ok.message, '4 tokens of at most 8: And ␣God ␣said ↵');
+  const long = countLine(Array.from({ length: 50 }, (_, i) => `t${i}`), 45);
+  assert.equal(long.over, true);
+  assert.match(long.message, /^50 tokens of at most 45 — too many: Enter offers to truncate: t0 t1 /);
+  assert.match(long.message, /t39 … \(\+10\)$/);
+  assert.equal(countLine(['x'], 1).message, '1 token of at most 1: x');
+});
+
+test('kept input and step per config: well-formed entries only (the workspace state outlives versions)', async () => {
+  const { isRemembered, memoryKey } = await import('../../src/inspector/memory');
+  assert.equal(isRemembered({ input: { text: 'And God said' }, stepIndex: 12 }), true);
+  assert.equal(isRemembered({ input: { ids: [1, 2, 3], decoderIds: [4] } }), true);
+  assert.equal(isRemembered({ input: {} }), false, 'neither ids nor text');
+  assert.equal(isRemembered({ input: { ids: [1, -2] } }), false);
+  assert.equal(isRemembered({ input: { text: 3 } }), false);
+  assert.equal(isRemembered({ input: { text: 'x' }, stepIndex: 1.5 }), false);
+  assert.equal(isRemembered('x'), false);
+  assert.equal(isRemembered(undefined), false);
+  assert.notEqual(memoryKey('/a/config.json'), memoryKey('/b/config.json'));
+});

@@ -43,3 +43,16 @@ test('no tokenizer.json: undefined; a broken one: a clear error naming the file'
     (e: unknown) => e instanceof InspectorError && e.describe().includes('tokenizer.json'),
   );
 });
+
+test('a token that is part of a multi-byte character is labelled by its bytes, visibly', async () => {
+  const { loadTokenizer, byteLabel } = await import('../../engine/io/tokenizer');
+  const { resolve } = await import('node:path');
+  const tok = loadTokenizer(resolve(__dirname, '..', '..', 'examples', 'tiny-llama', 'config.json'))!;
+  const labels = tok.encode('café — naïve').ids.map((id) => tok.label(id));
+  assert.ok(!labels.some((l) => l.includes('\ufffd')), labels.join(' '));
+  assert.deepEqual(labels.filter((l) => l.startsWith('\\x')), ['\\xC3', '\\xA9', '\\xE2', '\\x80', '\\x94', '\\xC3', '\\xAF']);
+  assert.equal(byteLabel('<0xe2>'), '\\xE2', 'SentencePiece byte fallback');
+  assert.equal(byteLabel('Ã'), '\\xC3', 'GPT-2 byte-level alphabet');
+  assert.equal(byteLabel('Ġ'), ' ');
+  assert.equal(byteLabel('日'), undefined);
+});

@@ -86,3 +86,22 @@ test('finite range skips −∞, NaN and friends; short config paths', () => {
   assert.equal(shortPath('C:\\models\\gpt2\\config.json'), 'gpt2/config.json');
   assert.equal(shortPath('config.json'), 'config.json');
 });
+
+test('attention layout: the side column follows the panel, tiles per row follow the heads, the main heatmap fills its width', async () => {
+  const { sideWidth, tilesPerRow, mainCells } = await import('../../webview/components/attention-view');
+  assert.equal(sideWidth(800), 340);
+  assert.equal(sideWidth(1400), 420);
+  assert.equal(sideWidth(3000), 480);
+  assert.deepEqual([1, 4, 5, 12, 16, 32].map(tilesPerRow), [2, 2, 3, 3, 4, 4]);
+  // 124 tokens in 700 px: fractional cells that fill the width, no pooling.
+  const fit = mainCells(124, 124, 700);
+  assert.equal(fit.cols, 124);
+  assert.ok(Math.abs(fit.cell * fit.cols - 700) < 1e-9);
+  // 30 tokens in 700 px: whole pixels (23), so gaps between cells stay even.
+  assert.equal(mainCells(30, 30, 700).cell, 23);
+  // 8 tokens: capped at 44 px cells.
+  assert.equal(mainCells(8, 8, 700).cell, 44);
+  // 2000 keys in 500 px at dpr 1: pooled so that a cell keeps at least a device pixel.
+  const pooled = mainCells(2000, 2000, 500, 1);
+  assert.ok(pooled.cols <= 500 && pooled.cell >= 1);
+});

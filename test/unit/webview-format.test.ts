@@ -76,3 +76,35 @@ test('tokens as labels make edge whitespace visible', async () => {
   assert.equal(visibleToken('\t1'), '→1');
   assert.equal(visibleToken(''), '∅');
 });
+
+test('visibleToken escapes other control characters as \\xNN', async () => {
+  const { visibleToken } = await import('../../webview/format');
+  assert.equal(visibleToken('\u0000'), '\\x00');
+  assert.equal(visibleToken('a\u001bb'), 'a\\x1bb');
+  assert.equal(visibleToken('\u007f'), '\\x7f');
+  assert.equal(visibleToken('é'), 'é');
+});
+
+test('ordinal suffixes for the stride caption', async () => {
+  const { ordinal } = await import('../../webview/components/tensor-view');
+  assert.deepEqual([1, 2, 3, 4, 11, 12, 13, 21, 22, 101].map(ordinal), [
+    '1st',
+    '2nd',
+    '3rd',
+    '4th',
+    '11th',
+    '12th',
+    '13th',
+    '21st',
+    '22nd',
+    '101st',
+  ]);
+});
+
+test('prediction probabilities as percentages, tiny ones as <0.1%', async () => {
+  const { formatProb } = await import('../../webview/components/predictions-view');
+  assert.equal(formatProb(0.4123), '41.2%');
+  assert.equal(formatProb(1), '100.0%');
+  assert.equal(formatProb(0.00005), '<0.1%');
+  assert.equal(formatProb(0), '0%');
+});

@@ -146,3 +146,51 @@ test('only protocol messages are taken from the window', () => {
   assert.ok(!isToWebview(null));
   assert.ok(!isToWebview('step'));
 });
+
+test('the host selects a head (the sidebar): kept until the attention step arrives, then clamped', () => {
+  let s = reduce(initialState(), { type: 'model', model, steps: [] });
+  s = reduce(s, { type: 'step', step: matrixStep(1) });
+  s = reduce(s, { type: 'showTab', tab: 'params' });
+  s = reduce(s, { type: 'showTab', tab: 'step' });
+  s = reduce(s, { type: 'selectHead', head: 2 });
+  assert.equal(s.tab, 'step');
+  assert.equal(s.selectedHead, 2);
+  s = reduce(s, { type: 'step', step: attentionStep(5, 4) });
+  assert.equal(s.selectedHead, 2);
+  s = reduce(s, { type: 'selectHead', head: 7 });
+  assert.equal(s.selectedHead, 3, 'clamped to the heads of the step shown');
+  assert.equal(isToWebview({ type: 'selectHead', head: 1 }), true);
+});
+
+test('the overview is kept until a new model message; modes and log counts are UI choices', () => {
+  let s = reduce(initialState(), { type: 'model', model, steps: [] });
+  assert.equal(s.attentionMode, 'heatmap');
+  s = reduce(s, { type: 'ui/attentionMode', mode: 'overview' });
+  const overview = {
+    layers: [{ name: 'blocks.0.attn.hook_pattern', heads: 1, rows: 1, cols: 1, data: Float32Array.of(1) }],
+  };
+  s = reduce(s, { type: 'overview', overview });
+  assert.equal(s.overview, overview);
+  s = reduce(s, { type: 'step', step: attentionStep(5, 4) });
+  assert.equal(s.overview, overview, 'stepping keeps it');
+  s = reduce(s, { type: 'model', model, steps: [] });
+  assert.equal(s.overview, undefined, 'a new input needs a new overview');
+  assert.equal(s.attentionMode, 'overview');
+  s = reduce(s, { type: 'ui/logCounts', on: true });
+  assert.equal(s.logCounts, true);
+  assert.equal(reduce(s, { type: 'ui/logCounts', on: true }), s);
+});
+
+test('the attention mode is kept in the saved panel state (heatmap, the default, is left out)', () => {
+  let s = reduce(initialState(), { type: 'model', model, steps: [] });
+  assert.equal(toPanelState(s).attentionMode, undefined);
+  s = reduce(s, { type: 'ui/attentionMode', mode: 'lines' });
+  const saved = toPanelState(s);
+  assert.equal(saved.attentionMode, 'lines');
+  assert.equal(initialState(restorePanelState(saved)).attentionMode, 'lines');
+  assert.equal(
+    restorePanelState({ ...saved, attentionMode: 'bogus' }),
+    undefined,
+    'a malformed saved state is dropped',
+  );
+});

@@ -78,3 +78,47 @@ test('histogram layout: bars fill the width, tallest fills the height, non-empty
   assert.ok(dense.every((b) => b.width >= 1));
   assert.deepEqual(histogramLayout({ edges: [0], counts: [] }, 100, 10), []);
 });
+
+test('headSummary: entropy, self, previous and first-token weight of one head', async () => {
+  const { headSummary, headOnly, attentionStats } = await import('../../webview/stats');
+  // 2 heads, 3 × 3, causal. Head 0 looks at the previous token (query 0 at itself); head 1 spreads evenly.
+  const d = [1, 0, 0, 1, 0, 0, 0, 1, 0, /* head 1 */ 1, 0, 0, 0.5, 0.5, 0, 1 / 3, 1 / 3, 1 / 3];
+  const mask = Uint8Array.from([1, 0, 0, 1, 1, 0, 1, 1, 1]);
+  const view = {
+    kind: 'attention' as const,
+    heads: 2,
+    queries: 3,
+    keys: 3,
+    data: Float32Array.from(d),
+    mask,
+    queryLabels: ['a', 'b', 'c'],
+    keyLabels: ['a', 'b', 'c'],
+  };
+  const h0 = headSummary(view, 0);
+  assert.ok(Math.abs(h0.entropy) < 1e-9, 'one key per query');
+  assert.ok(Math.abs(h0.previous - 1) < 1e-9);
+  assert.ok(Math.abs(h0.self - 1 / 3) < 1e-9);
+  assert.ok(Math.abs(h0.first - 2 / 3) < 1e-9);
+  const h1 = headSummary(view, 1);
+  assert.ok(Math.abs(h1.entropy - (0 + Math.log(2) + Math.log(3)) / 3) < 1e-6);
+  assert.ok(Math.abs(h1.previous - (0.5 + 1 / 3) / 2) < 1e-6);
+  // Stats of one head see only that head's values.
+  const s1 = attentionStats(headOnly(view, 1));
+  assert.equal(
+    s1.histogram.counts.reduce((a, b) => a + b, 0),
+    6,
+    'the 6 unmasked entries of one head',
+  );
+  assert.ok(Math.abs(s1.mean - 3 / 6) < 1e-6);
+});
+
+test('histogram bars on a log scale keep a single value visible beside a huge bin', async () => {
+  const { histogramLayout } = await import('../../webview/stats');
+  const hist = { edges: [0, 1, 2], counts: [1_000_000, 1] };
+  const linear = histogramLayout(hist, 100, 100);
+  const log = histogramLayout(hist, 100, 100, true);
+  assert.equal(linear[1].height, 1, 'linear: the single value is the minimum 1 px');
+  assert.equal(log[0].height, 100);
+  assert.equal(log[1].height, Math.round((Math.log1p(1) / Math.log1p(1e6)) * 100));
+  assert.ok(log[1].height > 1);
+});

@@ -5,13 +5,16 @@
  * sequential 0–1 scale; scores (`hook_attn_scores`) a diverging scale over the unmasked entries
  * only, so the −1e9 mask fill is drawn as masked rather than as the scale's minimum.
  */
-import type { AttentionView, StepInfo, TensorStats } from '../../protocol/webview';
+import type { AttentionOverview, AttentionView, StepInfo, TensorStats } from '../../protocol/webview';
+import { attentionOverview } from './attention-overview';
 import { divergingScale, sequentialScale, symmetricExtent, type ColorScale } from '../color';
-import { h } from '../dom';
-import { formatValue } from '../format';
+import { h, pixelRatio } from '../dom';
+import { formatValue, visibleToken } from '../format';
 import { gridMove } from '../keyboard';
 import { fitCells, poolMaxAbs, type Grid } from '../raster';
-import { attentionStats, hasMasked, isMaskedEntry } from '../stats';
+import { attentionStats, hasMasked, headOnly, headSummary, isMaskedEntry } from '../stats';
+import type { AttentionMode } from '../state';
+import { attentionLines } from './attention-lines';
 import { heatmap, type HoveredCell } from './heatmap';
 import { legend } from './legend';
 import { histogramView, statsList } from './summary';
@@ -42,25 +45,78 @@ function headGrid(view: AttentionView, head: number, maxRows: number, maxCols: n
   return poolMaxAbs(values, view.queries, view.keys, maxRows, maxCols, headMask(view, head));
 }
 
-const TILE = 84;
+/** Width of the side column (head tiles, statistics): 340 px, growing with wide panels up to 480 px. */
+export function sideWidth(panel: number): number {
+  return Math.round(Math.max(340, Math.min(480, panel * 0.3)));
+}
+
+/** Head tiles per row of the side column: 2 up to 4 heads, 3 up to 12, then 4. */
+export function tilesPerRow(heads: number): number {
+  return heads <= 4 ? 2 : heads <= 12 ? 3 : 4;
+}
+/** Room left of and above the enlarged heatmap for the token labels. */
+const LABEL_ROOM = 96;
+
+/** What the attention view shows and where it sends the user's choices. */
+export interface AttentionChoices {
+  selectedHead: number;
+  mode: AttentionMode;
+  logCounts: boolean;
+  onSelectHead: (head: number) => void;
+  onMode: (mode: AttentionMode) => void;
+  onLogCounts: (on: boolean) => void;
+  /** Every pattern of the pass, once the host sent it (the overview mode asks for it). */
+  overview?: AttentionOverview;
+  /** Open a layer's pattern at a head (from the overview). */
+  onOpen: (name: string, head: number) => void;
+}
+
+/**
+ * The enlarged heatmap's cell size: the whole main column, square cells (fractional CSS px under
+ * 8 px, where the canvas is scaled; whole pixels above), at most 44 px; pooled only when a cell
+ * would be under one device pixel.
+ */
+export function mainCells(
+  queries: number,
+  keys: number,
+  width: number,
+  dpr = 1,
+): { cell: number; rows: number; cols: number } {
+  const exact = Math.min(44, width / Math.max(1, keys));
+  // Whole pixels once cells are large enough to have gaps between them (no uneven gap lines).
+  const cell = exact >= 8 ? Math.floor(exact) : exact;
+  if (cell * dpr >= 1) return { cell, rows: queries, cols: keys };
+  const factor = Math.ceil(keys / Math.max(1, Math.floor(width * dpr)));
+  return {
+    cell: width / Math.ceil(keys / factor),
+    rows: Math.ceil(queries / factor),
+    cols: Math.ceil(keys / factor),
+  };
+}
 
 export function attentionView(
   step: StepInfo,
   view: AttentionView,
-  selectedHead: number,
+  choices: AttentionChoices,
   ctx: ViewContext,
-  onSelectHead: (head: number) => void,
 ): HTMLElement {
-  const stats = attentionStats(view);
-  const kind = attentionKind(step, stats);
+  const allStats = attentionStats(view);
+  const kind = attentionKind(step, allStats);
   const scale: ColorScale =
     kind === 'scores'
-      ? divergingScale(ctx.theme, symmetricExtent(stats.min, stats.max))
+      ? divergingScale(ctx.theme, symmetricExtent(allStats.min, allStats.max))
       : sequentialScale(ctx.theme, 0, 1);
   const masked = hasMasked(view);
-  const head = Math.min(Math.max(0, selectedHead), view.heads - 1);
+  const head = Math.min(Math.max(0, choices.selectedHead), view.heads - 1);
+  const stats = attentionStats(headOnly(view, head));
   const layer = /blocks\.(\d+)/.exec(step.name)?.[1];
   const what = kind === 'scores' ? 'score' : 'weight';
+  const twoColumns = ctx.width >= 720;
+  const sideW = sideWidth(ctx.width);
+  // Room for the row labels: as wide as the longest one needs (about 7 px a character), at most LABEL_ROOM.
+  const longest = view.queryLabels.reduce((m, l) => Math.max(m, visibleToken(l).length), 1);
+  const labelRoom = Math.min(LABEL_ROOM, longest * 7 + 20);
+  const mainWidth = Math.max(160, (twoColumns ? ctx.width - sideW - 32 : ctx.width) - labelRoom);
 
   const describe =
     (h: number) =>
@@ -75,56 +131,92 @@ export function attentionView(
       ];
     };
 
-  // The enlarged head.
-  const mainWidth = Math.max(160, ctx.width - 2 * (TILE + 16) - 120);
-  const fit = fitCells(view.queries, view.keys, {
-    maxWidth: mainWidth,
-    maxHeight: 480,
-    maxCell: 44,
-    square: true,
-  });
-  const grid = headGrid(view, head, fit.rows, fit.cols);
-  const enlarged = heatmap({
-    grid,
-    theme: ctx.theme,
-    colorOf: scale.color,
-    cellWidth: fit.cellWidth,
-    cellHeight: fit.cellHeight,
-    rowLabels: view.queryLabels,
-    colLabels: view.keyLabels,
-    rowAxis: 'query',
-    colAxis: 'key',
-    describe: describe(head),
-    ariaLabel: `Attention ${kind} of head ${head}: ${view.queries} queries by ${view.keys} keys`,
-    attrs: {
-      'data-testid': 'attention-heatmap',
-      'data-heads': view.heads,
-      'data-queries': view.queries,
-      'data-keys': view.keys,
-      'data-head': head,
-    },
-  });
+  let body: HTMLElement;
+  if (choices.mode === 'lines' && kind === 'pattern') {
+    body = attentionLines(view, head, ctx.theme, twoColumns ? ctx.width - sideW - 32 : ctx.width);
+  } else if (choices.mode === 'overview') {
+    const patterns = sequentialScale(ctx.theme, 0, 1);
+    body = choices.overview
+      ? attentionOverview(
+          choices.overview,
+          patterns,
+          ctx.theme,
+          twoColumns ? ctx.width - sideW - 32 : ctx.width,
+          { name: step.name, head },
+          choices.onOpen,
+        )
+      : h('p', {
+          class: 'hint',
+          text: 'Computing every attention pattern…',
+          attrs: { 'data-testid': 'overview-pending' },
+        });
+  } else {
+    const fit = mainCells(view.queries, view.keys, mainWidth, pixelRatio());
+    body = heatmap({
+      grid: headGrid(view, head, fit.rows, fit.cols),
+      theme: ctx.theme,
+      colorOf: scale.color,
+      cellWidth: fit.cell,
+      cellHeight: fit.cell,
+      rowLabels: view.queryLabels,
+      colLabels: view.keyLabels,
+      rowAxis: 'query',
+      colAxis: 'key',
+      describe: describe(head),
+      ariaLabel: `Attention ${kind} of head ${head}: ${view.queries} queries by ${view.keys} keys`,
+      attrs: {
+        'data-testid': 'attention-heatmap',
+        'data-heads': view.heads,
+        'data-queries': view.queries,
+        'data-keys': view.keys,
+        'data-head': head,
+      },
+    });
+  }
+  const modes = segmented(
+    [
+      { id: 'heatmap', label: 'Heatmap' },
+      {
+        id: 'lines',
+        label: 'Lines',
+        disabled: kind !== 'pattern' ? 'The line view draws weights: step to the pattern' : undefined,
+      },
+      { id: 'overview', label: 'Layers × heads' },
+    ],
+    choices.mode,
+    (m) => choices.onMode(m as AttentionMode),
+  );
   const main = h(
     'div',
     { class: 'attention-main' },
-    h('h3', {
-      class: 'section-title',
-      text: `Head ${head}${layer !== undefined ? ` of layer ${layer}` : ''} · ${kind === 'scores' ? 'scores' : 'pattern'}`,
-    }),
-    enlarged,
+    h(
+      'div',
+      { class: 'attention-toolbar' },
+      h('h3', {
+        class: 'section-title',
+        text:
+          choices.mode === 'overview'
+            ? 'Every layer and head · patterns'
+            : `Head ${head}${layer !== undefined ? ` of layer ${layer}` : ''} · ${kind === 'scores' ? 'scores' : 'pattern'}`,
+      }),
+      modes,
+    ),
+    body,
     legend({
       scale,
       theme: ctx.theme,
-      min: stats.min,
-      max: stats.max,
+      min: allStats.min,
+      max: allStats.max,
       masked,
       label: kind === 'scores' ? 'score' : 'attention weight',
     }),
   );
 
-  // Small multiples of every head.
+  // Small multiples of every head, as large as the side column allows.
+  const perRow = tilesPerRow(view.heads);
+  const tile = Math.max(64, Math.floor((sideW - (perRow - 1) * 8) / perRow) - 12);
   const tiles = Array.from({ length: view.heads }, (_, i) =>
-    headTile(view, i, i === head, scale, ctx, describe(i), onSelectHead),
+    headTile(view, i, i === head, scale, ctx, describe(i), choices.onSelectHead, tile),
   );
   const tileGrid = h(
     'div',
@@ -145,27 +237,86 @@ export function attentionView(
     tiles[next].focus();
   });
 
+  const facts = kind === 'pattern' ? headFacts(view, head) : null;
   const side = h(
     'div',
-    { class: 'view-side' },
+    { class: 'view-side attention-side' },
     h('h3', { class: 'section-title', text: `All heads${layer !== undefined ? ` of layer ${layer}` : ''}` }),
     h('p', { class: 'hint', text: 'Click or press Enter on a head to enlarge it.' }),
     tileGrid,
-    h('h3', { class: 'section-title', text: 'Statistics' }),
-    statsList(stats, masked ? 'Over all heads, leaving out masked entries.' : 'Over all heads.'),
+    h('h3', { class: 'section-title', text: `Head ${head}`, attrs: { 'data-testid': 'head-stats' } }),
+    statsList(stats, masked ? `Over head ${head}, leaving out masked entries.` : `Over head ${head}.`),
+    facts,
     histogramView(
       stats.histogram,
       scale,
       ctx.theme,
-      kind === 'scores' ? 'Distribution of scores' : 'Distribution of weights',
+      kind === 'scores' ? `Scores of head ${head}` : `Weights of head ${head}`,
+      { on: choices.logCounts, toggle: choices.onLogCounts },
     ),
   );
-  const caption = `${view.heads} heads × ${view.queries} queries × ${view.keys} keys${masked ? ' · hatched cells are masked out' : ''}`;
+  side.style.flexBasis = `${sideW}px`;
+  side.style.width = `${sideW}px`;
+  side.style.maxWidth = `${sideW}px`;
+  tileGrid.style.maxWidth = `${sideW}px`;
+  const caption = `${view.heads} heads × ${view.queries} queries × ${view.keys} keys${masked ? ' · faint stripes mark masked-out cells' : ''}`;
   return h(
     'section',
     { class: 'attention-view', attrs: { 'aria-label': 'Attention' } },
     h('p', { class: 'view-caption', text: caption }),
-    h('div', { class: 'view-columns' }, main, side),
+    h('div', { class: `view-columns${twoColumns ? ' two' : ''}` }, main, side),
+  );
+}
+
+/** What the head does, for patterns: entropy, and weight on itself, the previous and the first token. */
+function headFacts(view: AttentionView, head: number): HTMLElement {
+  const f = headSummary(view, head);
+  const item = (name: string, value: number, title: string) =>
+    Number.isNaN(value)
+      ? null
+      : h(
+          'div',
+          { class: 'stat' },
+          h('dt', { text: name, attrs: { title } }),
+          h('dd', { text: formatValue(value, 3), attrs: { title } }),
+        );
+  return h(
+    'dl',
+    { class: 'stats head-facts', attrs: { 'aria-label': `What head ${head} attends to` } },
+    item('entropy', f.entropy, 'Mean over queries of −Σ w·ln w, in nats (0: each query looks at one key)'),
+    item('→ self', f.self, 'Mean weight on the query’s own position'),
+    item(
+      '→ previous',
+      f.previous,
+      'Mean weight on the position just before the query (a previous-token head is near 1)',
+    ),
+    item('→ first', f.first, 'Mean weight on position 0 (an attention sink is near 1)'),
+  );
+}
+
+/** A small row of toggle buttons (one pressed). */
+function segmented(
+  options: { id: string; label: string; disabled?: string }[],
+  current: string,
+  onPick: (id: string) => void,
+): HTMLElement {
+  return h(
+    'div',
+    { class: 'segmented', attrs: { role: 'group', 'aria-label': 'Attention view' } },
+    ...options.map((o) =>
+      h('button', {
+        class: `segmented-button${o.id === current ? ' selected' : ''}`,
+        text: o.label,
+        attrs: {
+          type: 'button',
+          'aria-pressed': o.id === current ? 'true' : 'false',
+          disabled: o.disabled !== undefined,
+          title: o.disabled,
+          'data-mode': o.id,
+        },
+        on: { click: () => onPick(o.id) },
+      }),
+    ),
   );
 }
 
@@ -177,11 +328,12 @@ function headTile(
   ctx: ViewContext,
   describe: (cell: HoveredCell) => string[],
   onSelect: (head: number) => void,
+  size: number,
 ): HTMLButtonElement {
   const fit = fitCells(view.queries, view.keys, {
-    maxWidth: TILE,
-    maxHeight: TILE,
-    maxCell: 16,
+    maxWidth: size,
+    maxHeight: size,
+    maxCell: 24,
     square: true,
   });
   const map = heatmap({

@@ -16,27 +16,45 @@ export function shortPath(path: string): string {
   return parts.slice(-2).join('/') || path;
 }
 
+function chipsOf(
+  tokens: readonly string[],
+  ids: readonly number[] | undefined,
+  from: number,
+  label: string,
+): HTMLElement {
+  return h(
+    'ol',
+    { class: 'tokens', attrs: { 'aria-label': label, start: from + 1 } },
+    ...tokens.map((t, j) => {
+      const i = from + j;
+      return h('li', {
+        class: 'token',
+        text: visibleToken(t),
+        attrs: { title: `“${t}” · position ${i}${ids?.[i] !== undefined ? ` · id ${ids[i]}` : ''}` },
+      });
+    }),
+  );
+}
+
+/** The first MAX_TOKENS chips, the rest behind a "+N more" disclosure (every token stays reachable). */
 function tokenChips(
   tokens: readonly string[],
   ids: readonly number[] | undefined,
   label: string,
 ): HTMLElement {
-  const shown = tokens.slice(0, MAX_TOKENS);
-  const list = h(
-    'ol',
-    { class: 'tokens', attrs: { 'aria-label': label } },
-    ...shown.map((t, i) =>
-      h('li', {
-        class: 'token',
-        text: visibleToken(t),
-        attrs: { title: `“${t}” · position ${i}${ids?.[i] !== undefined ? ` · id ${ids[i]}` : ''}` },
-      }),
-    ),
+  const list = chipsOf(tokens.slice(0, MAX_TOKENS), ids, 0, label);
+  if (tokens.length <= MAX_TOKENS) return list;
+  const rest = h(
+    'details',
+    { class: 'tokens-rest', attrs: { 'data-testid': 'tokens-more' } },
+    h('summary', { class: 'token-more', text: `+${thousands(tokens.length - MAX_TOKENS)} more` }),
+    chipsOf(tokens.slice(MAX_TOKENS), ids, MAX_TOKENS, `${label} from position ${MAX_TOKENS}`),
   );
-  if (tokens.length > MAX_TOKENS)
-    list.append(h('li', { class: 'token-more', text: `+${thousands(tokens.length - MAX_TOKENS)} more` }));
-  return list;
+  return h('div', { class: 'tokens-all' }, list, rest);
 }
+
+const countOf = (tokens: readonly string[]) =>
+  `${thousands(tokens.length)} ${tokens.length === 1 ? 'token' : 'tokens'}`;
 
 export function modelHeader(model: ModelInfo): HTMLElement {
   const title = h(
@@ -80,12 +98,16 @@ export function modelHeader(model: ModelInfo): HTMLElement {
   const tokens = h(
     'div',
     { class: 'model-tokens' },
-    h('span', { class: 'fact-name', text: model.decoderTokens ? 'encoder input' : 'input' }),
+    h('span', {
+      class: 'fact-name',
+      text: `${model.decoderTokens ? 'encoder input' : 'input'} · ${countOf(model.tokens)}`,
+      attrs: { 'data-testid': 'token-count' },
+    }),
     tokenChips(model.tokens, model.ids, 'Input tokens'),
   );
   if (model.decoderTokens) {
     tokens.append(
-      h('span', { class: 'fact-name', text: 'decoder input' }),
+      h('span', { class: 'fact-name', text: `decoder input · ${countOf(model.decoderTokens)}` }),
       tokenChips(model.decoderTokens, model.decoderIds, 'Decoder input tokens'),
     );
   }

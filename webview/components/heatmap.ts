@@ -3,7 +3,7 @@
  * a hover tooltip. Shared by the tensor view and the attention view. The matrix arrives already
  * pooled to what fits (`Grid`); all pixels are written into one ImageData.
  */
-import { pack, type ThemeColors } from '../color';
+import { maskStripeColor, pack, type ThemeColors } from '../color';
 import { h, paint, pixelRatio } from '../dom';
 import { visibleToken } from '../format';
 import { cellAt, labelStride, rasterize, type Grid } from '../raster';
@@ -44,6 +44,9 @@ export interface HeatmapProps {
   className?: string;
 }
 
+/** Token labels (11 px) need this many px each: every token is labelled once cells are this size. */
+const LABEL_PITCH = 12;
+
 /** Approximate width of a label in CSS px at the panel's small font. */
 const labelWidth = (text: string) => text.length * 7 + 8;
 
@@ -71,7 +74,7 @@ export function heatmap(p: HeatmapProps): HTMLElement {
     cellHeight: devH,
     colorOf: (i) => p.colorOf(grid.data[i]),
     isMasked: masked ? (i) => masked[i] === 1 : undefined,
-    maskStripe: pack(theme.masked),
+    maskStripe: pack(maskStripeColor(theme)),
     maskBase: pack(theme.neutral),
     gapColor: pack(theme.background),
     gapMinCell: Math.round(14 * dpr),
@@ -125,7 +128,7 @@ export function heatmap(p: HeatmapProps): HTMLElement {
     const rotate = grid.colBands.some(
       (c, j) => j < grid.cols && labelWidth(visibleToken(p.colLabels![c] ?? '')) > p.cellWidth,
     );
-    const slots = labelSlots(grid.cols, p.cellWidth, rotate ? 16 : 24);
+    const slots = labelSlots(grid.cols, p.cellWidth, rotate ? LABEL_PITCH : 24);
     const top = h('div', {
       class: `heatmap-col-labels${rotate ? ' rotated' : ''}`,
       attrs: { 'aria-hidden': 'true' },
@@ -144,7 +147,7 @@ export function heatmap(p: HeatmapProps): HTMLElement {
   const left = h('div', { class: 'heatmap-row-labels', attrs: { 'aria-hidden': 'true' } });
   left.style.height = `${cssHeight}px`;
   if (p.rowLabels) {
-    for (const { index, span } of labelSlots(grid.rows, p.cellHeight, 14)) {
+    for (const { index, span } of labelSlots(grid.rows, p.cellHeight, LABEL_PITCH)) {
       const source = grid.rowBands[index];
       const text = visibleToken(p.rowLabels[source] ?? String(source));
       const slot = h('div', {
@@ -154,7 +157,7 @@ export function heatmap(p: HeatmapProps): HTMLElement {
       });
       slot.style.height = `${span * p.cellHeight}px`;
       // One label per row when rows are tall enough (centred on its row), else on the first row of its span.
-      slot.style.lineHeight = `${Math.max(p.cellHeight, 14)}px`;
+      slot.style.lineHeight = `${Math.max(p.cellHeight, LABEL_PITCH)}px`;
       left.append(slot);
     }
   }

@@ -2,7 +2,7 @@
  * The color legend under a heatmap: a gradient bar over the data's range with min, 0 and max marked,
  * and a "masked out" swatch when some cells are masked.
  */
-import { pack, type ColorScale, type ThemeColors } from '../color';
+import { maskStripeColor, pack, type ColorScale, type ThemeColors } from '../color';
 import { h, paint, pixelRatio } from '../dom';
 import { formatValue } from '../format';
 import { rasterize } from '../raster';
@@ -83,7 +83,7 @@ export function maskedSwatch(theme: ThemeColors): HTMLElement {
     cellHeight: side,
     colorOf: () => 0,
     isMasked: () => true,
-    maskStripe: pack(theme.masked),
+    maskStripe: pack(maskStripeColor(theme)),
     maskBase: pack(theme.neutral),
   });
   const canvas = h('canvas', { class: 'legend-swatch', attrs: { 'aria-hidden': 'true' } });

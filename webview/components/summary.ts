@@ -41,6 +41,8 @@ export function histogramView(
   scale: ColorScale,
   theme: ThemeColors,
   title = 'Distribution of values',
+  /** Counts on a log scale, with a switch to change it (the caller re-renders). */
+  log?: { on: boolean; toggle: (on: boolean) => void },
 ): HTMLElement {
   const dpr = pixelRatio();
   const w = Math.round(WIDTH * dpr);
@@ -48,7 +50,7 @@ export function histogramView(
   const strip = Math.round(STRIP * dpr);
   const gap = Math.round(2 * dpr);
   const hgt = plotHeight + gap + strip;
-  const bars = histogramLayout(histogram, w, plotHeight);
+  const bars = histogramLayout(histogram, w, plotHeight, log?.on ?? false);
   const pixels = new Uint8ClampedArray(w * hgt * 4);
   const words = new Uint32Array(pixels.buffer);
   const ink = pack(theme.ink);
@@ -96,7 +98,24 @@ export function histogramView(
   return h(
     'figure',
     { class: 'histogram' },
-    h('figcaption', { text: `${title} (${thousands(total)} values, ${histogram.counts.length} bins)` }),
+    h(
+      'figcaption',
+      { class: 'histogram-caption' },
+      h('span', {
+        text: `${title} (${thousands(total)} values, ${histogram.counts.length} bins${log?.on ? ', log counts' : ''})`,
+      }),
+      log
+        ? h(
+            'label',
+            { class: 'histogram-log' },
+            h('input', {
+              attrs: { type: 'checkbox', checked: log.on, 'data-testid': 'log-counts' },
+              on: { change: (e) => log.toggle((e.target as HTMLInputElement).checked) },
+            }),
+            'log counts',
+          )
+        : null,
+    ),
     plot,
     axis,
   );

@@ -41,7 +41,12 @@ export function finiteRange(data: ArrayLike<number>): { min: number; max: number
 const range = ([a, b]: [number, number], name: string) =>
   b - a > 1 ? `${name} ${a}–${b - 1}` : `${name} ${a}`;
 
-export function tensorView(step: StepInfo, view: MatrixView, ctx: ViewContext): HTMLElement {
+export function tensorView(
+  step: StepInfo,
+  view: MatrixView,
+  ctx: ViewContext,
+  log?: { on: boolean; toggle: (on: boolean) => void },
+): HTMLElement {
   const { min, max } = finiteRange(view.data);
   const scale = divergingScale(ctx.theme, symmetricExtent(min, max));
   const fit = fitCells(view.rows, view.cols, {
@@ -73,7 +78,9 @@ export function tensorView(step: StepInfo, view: MatrixView, ctx: ViewContext): 
       r1 - r0 > 1 ? range(cell.rows, 'positions') : `“${view.rowLabels[r0] ?? r0}” · position ${r0}`;
     const cols =
       c1 - c0 > 1 ? `${view.colName} ${feature(c0)}–${feature(c1 - 1)}` : `${view.colName} ${feature(c0)}`;
-    const lines = [token, cols, `value ${formatValue(cell.value)}`];
+    const vocab =
+      c1 - c0 === 1 && view.colLabels?.[c0] !== undefined ? [`token “${view.colLabels[c0]}”`] : [];
+    const lines = [token, cols, ...vocab, `value ${formatValue(cell.value)}`];
     if (r1 - r0 > 1 || c1 - c0 > 1) lines.push('largest magnitude in this block');
     return lines;
   };
@@ -97,7 +104,7 @@ export function tensorView(step: StepInfo, view: MatrixView, ctx: ViewContext): 
   if (view.fullCols > view.cols) {
     const stride = view.colIndex.length > 1 ? view.colIndex[1] - view.colIndex[0] : 1;
     notes.push(
-      `showing ${thousands(view.cols)} of ${thousands(view.fullCols)} columns${stride > 1 ? ` (every ${stride}th)` : ''}`,
+      `showing ${thousands(view.cols)} of ${thousands(view.fullCols)} columns${stride > 1 ? ` (every ${ordinal(stride)} column, from ${view.colName} 0)` : ''}`,
     );
   }
   if (pooled) notes.push(`pooled to ${grid.rows} × ${grid.cols} cells, keeping the largest magnitude`);
@@ -121,7 +128,7 @@ export function tensorView(step: StepInfo, view: MatrixView, ctx: ViewContext): 
       step.stats,
       view.fullCols > view.cols ? 'Over the whole tensor; the heatmap shows the strided columns.' : undefined,
     ),
-    histogramView(step.stats.histogram, scale, ctx.theme),
+    histogramView(step.stats.histogram, scale, ctx.theme, undefined, log),
   );
   return h(
     'section',
@@ -129,6 +136,13 @@ export function tensorView(step: StepInfo, view: MatrixView, ctx: ViewContext): 
     h('p', { class: 'view-caption', text: notes.join(' · ') }),
     h('div', { class: 'view-columns' }, matrix, side),
   );
+}
+
+/** 2 → "2nd", 3 → "3rd", 11 → "11th". */
+export function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
+  return `${n}${suffix}`;
 }
 
 /** L2 norm of each token as a bar aligned with the heatmap's rows. */

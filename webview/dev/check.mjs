@@ -23,6 +23,59 @@ async function open(scenario, theme = 'dark', context) {
 
 const text = (page, testid) => page.getByTestId(testid).first().textContent();
 
+test('logits step (real tiny-llama output): predictions with decoded tokens, loss per position and the mean', async () => {
+  const page = await open('llama');
+  await page.getByTestId('predictions').waitFor();
+  const rows = page.getByTestId('prediction');
+  assert.equal(await rows.count(), 10, 'top 10 for the last position');
+  assert.ok((await rows.first().getAttribute('data-token')).length > 0, 'decoded, not an id');
+  assert.match(await text(page, 'mean-loss'), /mean loss \d+\.\d{3} nats over \d+ next tokens/);
+  const table = page.getByTestId('prediction-table');
+  const positions = await page.evaluate(() => window.__TI_RECORDED__.model.ids.length);
+  assert.equal(await table.locator('tbody tr').count(), positions);
+  assert.match(await page.locator('.view-caption').nth(1).textContent(), /every 2nd column/);
+  // Every input token is reachable: the chips past the first 32 open from "+N more".
+  const more = page.getByTestId('tokens-more');
+  assert.ok(positions > 32, 'the recorded input is longer than the chips shown at first');
+  await more.locator('summary').click();
+  assert.equal(await page.locator('.model-tokens .token').count(), positions);
+  assert.ok(await page.locator('.model-tokens .token').last().isVisible());
+  await page.close();
+});
+
+test('attention (real tiny-llama): fills the main column, line view, layers × heads overview opens a head', async () => {
+  const page = await open('llama-attention');
+  const heatmap = page.getByTestId('attention-heatmap');
+  await heatmap.waitFor();
+  const canvas = await heatmap.locator('canvas').boundingBox();
+  const toolbar = await page.locator('.attention-toolbar').boundingBox();
+  assert.ok(
+    canvas.width >= toolbar.width - 120,
+    `the heatmap (${canvas.width} px) takes the main column (${toolbar.width} px)`,
+  );
+  assert.match(await text(page, 'head-stats'), /^Head 0$/);
+  await page.locator('[data-mode="lines"]').click();
+  await page.getByTestId('attention-lines').waitFor();
+  await page.locator('[data-mode="overview"]').click();
+  await page.getByTestId('attention-overview').waitFor();
+  const tiles = page.getByTestId('overview-tile');
+  assert.equal(await tiles.count(), 12, '3 layers × 4 heads');
+  await page
+    .locator('[data-testid="overview-tile"][data-hook="blocks.1.attn.hook_pattern"][data-head="3"]')
+    .click();
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="step-name"]')?.textContent === 'blocks.1.attn.hook_pattern',
+  );
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="attention-heatmap"]')?.getAttribute('data-head') === '3',
+  );
+  await page.getByTestId('log-counts').check();
+  await page.waitForFunction(() =>
+    /log counts\)/.test(document.querySelector('.histogram-caption')?.textContent ?? ''),
+  );
+  await page.close();
+});
+
 test('tensor step: hook name, heatmap size, seeded badge, keyboard stepping', async () => {
   const page = await open('tensor');
   await page.getByTestId('step-name').waitFor();

@@ -5,6 +5,7 @@
  * 4 heads of 5 × 5 causal attention) and a parameter table.
  *   index.html?theme=light|dark|hc&scenario=tensor|attention|scores|params|gpt2|empty|error|busy|banner|wide|heads
  */
+import { recorded } from './recorded';
 import type { FromWebview, ModelInfo, PanelState, ParamsInfo, StepInfo, ToWebview } from '../../protocol/webview';
 import { computeStats } from '../stats';
 import { THEMES } from './themes';
@@ -323,7 +324,22 @@ const goTo = (i: number) => {
   sendStep();
 };
 
+/** The recorded tiny-llama steps (real engine output), for the `llama*` scenarios. */
+const real = scenario.startsWith('llama') ? recorded : undefined;
+let realAt = 0;
+const realGo = (k: number): void => {
+  if (!real) return;
+  realAt = Math.max(0, Math.min(real.indices.length - 1, k));
+  const step = real.step(real.indices[realAt]);
+  if (step) send({ type: 'step', step });
+};
+
 function start(saved?: PanelState): void {
+  if (real) {
+    send({ type: 'model', model: real.model, steps: real.steps });
+    const logits = real.indices.length - 1;
+    return realGo(scenario === 'llama' ? logits : Math.max(0, logits - 1));
+  }
   if (scenario === 'empty') return send({ type: 'empty', message: 'No model is open.' });
   if (scenario === 'error')
     return send({
@@ -360,6 +376,14 @@ function start(saved?: PanelState): void {
 
 function onMessage(m: FromWebview): void {
   console.log('webview → host', JSON.stringify(m));
+  if (real && m.type === 'command') {
+    if (m.command === 'stepForward' || m.command === 'runToEnd') return realGo(realAt + 1);
+    if (m.command === 'stepBack') return realGo(realAt - 1);
+  }
+  if (real && m.type === 'goToStep') return realGo(real.indices.indexOf(m.index));
+  if (real && m.type === 'goToHook')
+    return realGo(real.indices.findIndex((i) => real.steps[i].name === m.name));
+  if (real && m.type === 'requestOverview') return send({ type: 'overview', overview: real.overview() }, 50);
   switch (m.type) {
     case 'ready':
       return start(m.state);

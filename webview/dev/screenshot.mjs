@@ -1,7 +1,7 @@
 // Screenshots of the webview dev harness in headless Chromium, for looking at the panel without
 // VS Code: out/webview-dev/screenshots/<scenario>-<theme>.png. Fails on any console error (CSP too).
 //   node webview/dev/screenshot.mjs [scenario,scenario…] [theme,theme…]
-//   env: WIDTH (1100), DPR (1), HOVER (a selector to hover before the shot), SUFFIX
+//   env: WIDTH (1100), DPR (1), CLICK (a selector to click first), SELECTOR (shoot only this element), HOVER (a selector to hover before the shot), SUFFIX
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { root, startHarness, watchProblems } from './harness.mjs';
@@ -24,13 +24,18 @@ for (const theme of themes) {
     watchProblems(page, `${scenario}/${theme}`, problems);
     await page.goto(harness.url(scenario, theme));
     await page.waitForTimeout(300);
+    if (process.env.CLICK) {
+      await page.locator(process.env.CLICK).first().click();
+      await page.waitForTimeout(200);
+    }
     if (process.env.HOVER) {
       const box = await page.locator(process.env.HOVER).first().boundingBox();
       if (box) await page.mouse.move(box.x + box.width * 0.55, box.y + box.height * 0.7);
       await page.waitForTimeout(100);
     }
     const file = join(root, 'screenshots', `${scenario}-${theme}${process.env.SUFFIX ?? ''}.png`);
-    await page.screenshot({ path: file, fullPage: true });
+    if (process.env.SELECTOR) await page.locator(process.env.SELECTOR).first().screenshot({ path: file });
+    else await page.screenshot({ path: file, fullPage: true });
     console.log(file);
     await page.close();
   }

@@ -160,7 +160,7 @@ export function headGeometry(
   if (o.kvHeads > o.heads)
     c.fail(o.kvKey, `'${o.kvKey}' (${o.kvHeads}) must be ≤ ${o.headsKey} (${o.heads})`);
   if (o.heads % o.kvHeads !== 0) {
-    c.fail(o.kvKey, `'${o.kvKey}' (${o.kvHeads}) must divide ${o.headsKey} (${o.heads})`);
+    c.fail(o.kvKey, `'${o.kvKey}' (${o.kvHeads}) must divide '${o.headsKey}' (${o.heads})`);
   }
   if (o.headDimKey && (c.has(o.headDimKey) || o.headDimDefault !== undefined))
     return c.int(o.headDimKey, o.headDimDefault ?? 1);

@@ -1,0 +1,45 @@
+/**
+ * Real engine output for the dev harness (written by webview/dev/record.ts into recorded.js, which
+ * index.html loads before the fake host): scenarios `llama` (the logits step with predictions) and
+ * `llama-attention` (an attention pattern) play these steps instead of the synthetic ones.
+ */
+import type { AttentionOverview, ModelInfo, StepInfo } from '../../protocol/webview';
+
+interface Recorded {
+  model: ModelInfo;
+  steps: { name: string; shape: number[] }[];
+  recorded: Record<string, StepInfo & { view: { data: number[]; mask?: number[] } }>;
+}
+
+const raw = (window as unknown as { __TI_RECORDED__?: Recorded }).__TI_RECORDED__;
+
+export const recorded = raw && {
+  model: raw.model,
+  steps: raw.steps,
+  /** Indices of the recorded steps, in order. */
+  indices: Object.keys(raw.recorded)
+    .map(Number)
+    .sort((a, b) => a - b),
+  /** The recorded patterns, unpooled (they are small), as the engine's overview message. */
+  overview(): AttentionOverview {
+    const layers = this.indices
+      .map((i) => this.step(i))
+      .filter(
+        (st): st is StepInfo =>
+          st !== undefined && st.name.endsWith('hook_pattern') && st.view.kind === 'attention',
+      )
+      .map((st) => {
+        const v = st.view as Extract<StepInfo['view'], { kind: 'attention' }>;
+        return { name: st.name, heads: v.heads, rows: v.queries, cols: v.keys, data: v.data };
+      });
+    return { layers };
+  },
+  step(index: number): StepInfo | undefined {
+    const s = raw.recorded[String(index)];
+    if (!s) return undefined;
+    const view = s.view as unknown as { kind: string; data: number[]; mask?: number[] };
+    const data = Float32Array.from(view.data);
+    const mask = view.mask ? Uint8Array.from(view.mask) : undefined;
+    return { ...s, view: { ...(s.view as object), data, ...(mask ? { mask } : {}) } } as StepInfo;
+  },
+};
