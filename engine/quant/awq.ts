@@ -1,0 +1,149 @@
+import { matmulKernel } from '../kernels';
+import { quantizeRtn, dequantize, checkGrid, type GridOptions, type QuantizedWeight } from './rtn';
+
+/**
+ * AWQ (Lin et al. 2023), following the authors' reference (mit-han-lab/llm-awq, `auto_scale.py` and
+ * `auto_clip.py`):
+ * - s_X = mean |x| per input channel over the calibration tokens; for α = 0, 1/20, …, 19/20:
+ *   s = max(s_X^α, 1e-4), s ← s/√(max s · min s); Ŵ = Q(W·diag(s))·diag(s)⁻¹; keep the α whose output
+ *   mean squared error over the layers that share this input (q/k/v, gate/up) is smallest.
+ * - Clipping: per output row and group, the range ±max|w|·(1 − i/20), i = 0…9, that minimises the group's
+ *   output error on (up to 512 of) the scaled inputs X·diag(s)⁻¹. The reference skips q and k here.
+ * The codes quantize W·diag(s); s is kept as the layer's input scale (folded into the preceding norm or
+ * linear in a checkpoint), so ŵ = Q(W·diag(s))/s.
+ */
+export interface AwqResult {
+  alpha: number;
+  inputScale: Float32Array;
+  weights: QuantizedWeight[];
+}
+
+const N_GRID = 20;
+
+/** Mean |x| per input channel, x [M, K]. */
+export function activationScale(x: Float32Array, M: number, K: number): Float64Array {
+  const s = new Float64Array(K);
+  for (let m = 0; m < M; m++) for (let k = 0; k < K; k++) s[k] += Math.abs(x[m * K + k]);
+  for (let k = 0; k < K; k++) s[k] /= M;
+  return s;
+}
+
+function scaled(w: Float32Array, N: number, K: number, s: Float32Array): Float32Array {
+  const out = new Float32Array(N * K);
+  for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) out[n * K + k] = w[n * K + k] * s[k];
+  return out;
+}
+
+function outputs(x: Float32Array, M: number, K: number, w: Float32Array, N: number): Float32Array {
+  const y = new Float32Array(M * N);
+  matmulKernel().matmulBT(y, x, w, M, N, K);
+  return y;
+}
+
+/** Search α for the layers reading x [M, K]; weights are [N_i, K]. */
+export function awqSearchScale(x: Float32Array, M: number, K: number, weights: { w: Float32Array; N: number }[], grid: GridOptions): { alpha: number; scale: Float32Array } {
+  const sX = activationScale(x, M, K);
+  const ref = weights.map(({ w, N }) => outputs(x, M, K, w, N));
+  let best = { alpha: 0, scale: new Float32Array(K).fill(1), loss: Infinity };
+  for (let r = 0; r < N_GRID; r++) {
+    const alpha = r / N_GRID;
+    const s = new Float32Array(K);
+    let max = -Infinity;
+    let min = Infinity;
+    for (let k = 0; k < K; k++) {
+      s[k] = Math.max(Math.pow(sX[k], alpha), 1e-4);
+      max = Math.max(max, s[k]);
+      min = Math.min(min, s[k]);
+    }
+    const norm = Math.sqrt(max * min);
+    for (let k = 0; k < K; k++) s[k] /= norm;
+    let se = 0;
+    let count = 0;
+    weights.forEach(({ w, N }, i) => {
+      const qw = { ...quantizeRtn(scaled(w, N, K, s), N, K, grid), inputScale: s };
+      const y = outputs(x, M, K, dequantize(qw), N);
+      const y0 = ref[i];
+      for (let j = 0; j < y.length; j++) se += (y0[j] - y[j]) ** 2;
+      count += y.length;
+    });
+    const loss = se / count;
+    if (loss < best.loss) best = { alpha, scale: s, loss };
+  }
+  return { alpha: best.alpha, scale: best.scale };
+}
+
+/**
+ * The clipping search on ws = W·diag(s) [N, K] with xs = X·diag(s)⁻¹ [M, K]: returns ws clipped to the
+ * best range per (row, group).
+ */
+export function awqClip(ws: Float32Array, N: number, K: number, xs: Float32Array, M: number, grid: GridOptions, maxTokens = 512): Float32Array {
+  const g = checkGrid(grid, K);
+  const G = K / g;
+  const step = Math.max(1, Math.floor(M / maxTokens));
+  const rows: number[] = [];
+  for (let m = 0; m < M; m += step) rows.push(m);
+  const out = Float32Array.from(ws);
+  const piece = new Float32Array(g);
+  const cand = new Float32Array(g);
+  for (let n = 0; n < N; n++) {
+    for (let j = 0; j < G; j++) {
+      const off = n * K + j * g;
+      let orgMax = 0;
+      for (let t = 0; t < g; t++) {
+        piece[t] = ws[off + t];
+        orgMax = Math.max(orgMax, Math.abs(piece[t]));
+      }
+      let bestErr = 1e9;
+      let bestMax = orgMax;
+      for (let i = 0; i < N_GRID / 2; i++) {
+        const maxVal = Math.fround(orgMax * (1 - i / N_GRID));
+        for (let t = 0; t < g; t++) cand[t] = Math.min(Math.max(piece[t], -maxVal), maxVal);
+        const q = dequantize(quantizeRtn(cand, 1, g, { ...grid, group: g }));
+        let err = 0;
+        for (const m of rows) {
+          let y0 = 0;
+          let y = 0;
+          for (let t = 0; t < g; t++) {
+            const xv = xs[m * K + j * g + t];
+            y0 += xv * piece[t];
+            y += xv * q[t];
+          }
+          err += (y - y0) ** 2;
+        }
+        err /= rows.length;
+        if (err < bestErr) {
+          bestErr = err;
+          bestMax = maxVal;
+        }
+      }
+      for (let t = 0; t < g; t++) out[off + t] = Math.min(Math.max(piece[t], -bestMax), bestMax);
+    }
+  }
+  return out;
+}
+
+/** AWQ for the layers sharing one input: scale search, then (unless `clip` is false or the layer is q/k) clipping. */
+export function awqQuantize(
+  x: Float32Array,
+  M: number,
+  K: number,
+  layers: { name: string; w: Float32Array; N: number }[],
+  grid: GridOptions,
+  clip = true,
+): AwqResult {
+  for (const l of layers) checkGrid(grid, K, l.name);
+  const { alpha, scale } = awqSearchScale(x, M, K, layers, grid);
+  let xs: Float32Array | undefined;
+  const weights = layers.map(({ name, w, N }) => {
+    let ws = scaled(w, N, K, scale);
+    if (clip && !/(^|\.)(q_|k_|query|key|Wqkv)/.test(name.split('.').pop() ?? '')) {
+      if (!xs) {
+        xs = new Float32Array(M * K);
+        for (let m = 0; m < M; m++) for (let k = 0; k < K; k++) xs[m * K + k] = x[m * K + k] / scale[k];
+      }
+      ws = awqClip(ws, N, K, xs, M, grid);
+    }
+    return { ...quantizeRtn(ws, N, K, grid, name), inputScale: scale };
+  });
+  return { alpha, inputScale: scale, weights };
+}
