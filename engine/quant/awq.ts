@@ -96,7 +96,7 @@ export function awqClip(ws: Float32Array, N: number, K: number, xs: Float32Array
       let bestErr = 1e9;
       let bestMax = orgMax;
       for (let i = 0; i < N_GRID / 2; i++) {
-        const maxVal = Math.fround(orgMax * (1 - i / N_GRID));
+        const maxVal = Math.fround(orgMax * Math.fround(1 - i / N_GRID)); // torch: a float32 tensor times a float32 scalar
         for (let t = 0; t < g; t++) cand[t] = Math.min(Math.max(piece[t], -maxVal), maxVal);
         const q = dequantize(quantizeRtn(cand, 1, g, { ...grid, group: g }));
         let err = 0;
