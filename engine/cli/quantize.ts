@@ -9,17 +9,19 @@ import { quantizeModel, QUANT_METHODS, type QuantMethod, type QuantOptions, type
 import { compareLogits, type EndToEnd } from '../quant/metrics';
 import { CALIBRATION_SAMPLE } from '../quant/sample-text';
 import { parseIdList, parsePositiveInt } from './args';
+import { writeGptqCheckpoint } from '../quant/write-checkpoint';
 
 export const QUANTIZE_USAGE = `usage: transformer-inspector quantize PATH --method ${QUANT_METHODS.join('|')} [--bits B] [--group G] [--sym]
          [--per-tensor] [--threshold 6.0] [--act-order] [--no-clip]
          [--calib-text "…" | --calib-file F | --calib-ids 5,7;9,2] [--eval-text "…" | --eval-file F | --eval-ids …]
-         [--json] [--seeded]
+         [--json] [--seeded] [--out DIR]
   Quantizes every linear layer (not embeddings, norms or lm_head) and reports, per layer, ‖W−Ŵ‖/‖W‖ and the
   calibration output error ‖XW−XŴ‖/‖XW‖; end to end on the evaluation text: perplexity fp vs quantized, mean
   KL of the next-token distributions, top-1 agreement, and the weight bytes.
   Text files hold one sequence per line. Calibration lines are joined into windows of up to 128 tokens;
   evaluation lines are scored one by one. Without calibration input, a bundled KJV sample is used; without
-  evaluation input, the calibration text is scored.`;
+  evaluation input, the calibration text is scored.
+  --out DIR writes the quantized model as a Hugging Face folder in AutoGPTQ's layout (rtn or gptq; 2, 4, 8 bits).`;
 
 export interface QuantizeReport extends EndToEnd {
   method: QuantMethod;
@@ -147,6 +149,7 @@ export function runQuantize(argv: string[], out: (s: string) => void = console.l
       'eval-ids': { type: 'string' },
       json: { type: 'boolean' },
       seeded: { type: 'boolean' },
+      out: { type: 'string' },
     },
   });
   if (positionals.length !== 1) throw new InspectorError(`quantize takes one PATH\n${QUANTIZE_USAGE}`);
@@ -154,7 +157,11 @@ export function runQuantize(argv: string[], out: (s: string) => void = console.l
   const loaded = loadModel(positionals[0], { weights: values.seeded ? 'seeded' : 'auto' });
   const calib = sequencesFrom(loaded, values, 'calib') ?? tokenizeLines(loaded, CALIBRATION_SAMPLE, 'the bundled calibration sample');
   const evalSeqs = sequencesFrom(loaded, values, 'eval') ?? calib;
-  const { report } = quantizeAndMeasure(loaded, opts, calib, evalSeqs);
+  if (values.out !== undefined && opts.method !== 'gptq' && opts.method !== 'rtn') {
+    throw new InspectorError(`--out writes GPTQ-layout checkpoints of --method gptq or rtn; ${opts.method} is not written yet`);
+  }
+  const { report, quantized } = quantizeAndMeasure(loaded, opts, calib, evalSeqs);
+  const written = values.out !== undefined ? writeGptqCheckpoint(values.out, loaded, quantized) : [];
   if (values.json) {
     out(JSON.stringify(report, null, 1));
     return 0;
@@ -173,5 +180,6 @@ export function runQuantize(argv: string[], out: (s: string) => void = console.l
   out(`perplexity  fp ${fmt(report.perplexity_fp)} → quantized ${fmt(report.perplexity_q)}`);
   out(`KL mean     ${fmt(report.kl_mean, 6)} nats; top-1 agreement ${(report.top1_agreement * 100).toFixed(2)}%`);
   out(`weights     ${report.weights_bytes_fp.toLocaleString('en-US')} bytes fp32 → ${report.weights_bytes.toLocaleString('en-US')} bytes`);
+  if (written.length) out(`wrote       ${written.join(', ')}`);
   return 0;
 }

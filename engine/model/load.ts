@@ -11,6 +11,7 @@ import { isObject, parseJsonText } from '../config/json';
 import { analyzeConfig } from '../analysis';
 import type { TransformerModel } from './transformer';
 import { loadTokenizer, type TextTokenizer } from '../io/tokenizer';
+import { quantizedSource } from '../quant/hf-quantized';
 
 export const NATIVE_SUFFIX = '.transformer.json';
 
@@ -120,7 +121,8 @@ export function loadModel(p: string, opts: { seed?: number; weights?: 'auto' | '
   checkRunnable(configPath, opts.maxParameters);
   if (opts.seed !== undefined) spec = { ...spec, seed: opts.seed };
   const weightsPath = opts.weights === 'seeded' ? undefined : findWeights(configPath);
-  const source: WeightSource | undefined = weightsPath ? openWeights(weightsPath) : undefined;
+  // GPTQ/AWQ folders (a quantization_config in config.json) are dequantized as they are read.
+  const source: WeightSource | undefined = weightsPath ? quantizedSource(configPath, readText(configPath, 'config'), openWeights(weightsPath)) : undefined;
   const model = configPath.endsWith(NATIVE_SUFFIX)
     ? buildNativeModel(spec, source)
     : buildHfModel(readText(configPath, 'config'), configPath, spec, source);

@@ -367,6 +367,96 @@ def end_to_end(fp_logits, q_logits, evals):
             "kl_mean": kl / count, "top1_agreement": agree / count, "eval_tokens": int(count)}
 
 
+# ------------------------------------------------------------------ checkpoint folders (AutoGPTQ, AutoAWQ)
+
+
+def pack_gptq(q, zeros, bits):
+    """auto_gptq QuantLinear.pack (v1 format): q [N, K], zeros [N, G] -> qweight [K*b/32, N], qzeros [G, N*b/32]."""
+    per = 32 // bits
+    intweight = q.t().to(torch.int64)  # [K, N]
+    K, N = intweight.shape
+    qweight = torch.zeros(K // per, N, dtype=torch.int64)
+    for row in range(K // per):
+        for j in range(per):
+            qweight[row] |= intweight[row * per + j] << (bits * j)
+    z = (zeros.t().to(torch.int64) - 1) & ((1 << bits) - 1)  # [G, N], stored minus one
+    G = z.shape[0]
+    qzeros = torch.zeros(G, N // per, dtype=torch.int64)
+    for col in range(N // per):
+        for j in range(per):
+            qzeros[:, col] |= z[:, col * per + j] << (bits * j)
+    as_i32 = lambda t: ((t + 2**31) % 2**32 - 2**31).to(torch.int32)  # noqa: E731
+    return as_i32(qweight), as_i32(qzeros)
+
+
+AWQ_ORDER = [0, 2, 4, 6, 1, 3, 5, 7]
+
+
+def pack_awq(q, zeros, bits=4):
+    """AutoAWQ WQLinear_GEMM.from_linear: q [N, K] -> qweight [K, N/8]; zeros [N, G] -> qzeros [G, N/8]."""
+    per = 32 // bits
+    def pack(intweight):  # [R, N]
+        R, N = intweight.shape
+        out = torch.zeros(R, N // per, dtype=torch.int64)
+        for col in range(N // per):
+            for i in range(per):
+                out[:, col] |= intweight[:, col * per + AWQ_ORDER[i]] << (i * bits)
+        return ((out + 2**31) % 2**32 - 2**31).to(torch.int32)
+    return pack(q.t().to(torch.int64)), pack(zeros.t().to(torch.int64))
+
+
+def write_folder(name, model, codes, qconfig, packer, evals):
+    """A folder with config.json (+ quantization_config), model.safetensors in the packing, the tokenizer,
+    and expected.safetensors: each dequantized weight and the logits of LlamaForCausalLM run on them."""
+    import shutil
+    d = os.path.join(OUT, name)
+    os.makedirs(d, exist_ok=True)
+    cfg = json.load(open(os.path.join(MODEL, "config.json")))
+    cfg["quantization_config"] = qconfig
+    json.dump(cfg, open(os.path.join(d, "config.json"), "w"), indent=2)
+    for f in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(os.path.join(MODEL, f), os.path.join(d, f))
+    sd = {k: v.clone().contiguous() for k, v in model.state_dict().items()}
+    expected = {}
+    for layer, c in codes.items():
+        del sd[layer + ".weight"]
+        scales16 = c["scales"].to(torch.float16)
+        deq = (scales16.float()[:, c["g_idx"]] * (c["q"] - c["zeros"][:, c["g_idx"]])).float()
+        expected[layer + ".weight"] = deq.contiguous()
+        model.get_submodule(layer).weight.data.copy_(deq)
+        packed = packer(c)
+        sd.update({layer + "." + k: v.contiguous() for k, v in packed.items()})
+        sd[layer + ".scales"] = scales16.t().contiguous()
+    save_file(sd, os.path.join(d, "model.safetensors"), metadata={"format": "pt"})
+    with torch.no_grad():
+        for i, e in enumerate(evals):
+            expected[f"logits.{i}"] = model(torch.tensor([e])).logits[0].contiguous()
+    save_file(expected, os.path.join(d, "expected.safetensors"))
+
+
+def folders(calib, evals):
+    # AutoGPTQ: 4-bit, groups of 16, desc_act (act-order) so that g_idx is a permutation of groups.
+    model = LlamaForCausalLM.from_pretrained(MODEL, attn_implementation="eager", dtype=torch.float32).eval()
+    _, codes = quantize_model(model, calib, {"method": "gptq", "bits": 4, "group": 16, "actOrder": True})
+    model = LlamaForCausalLM.from_pretrained(MODEL, attn_implementation="eager", dtype=torch.float32).eval()
+    def gptq_packer(c):
+        qweight, qzeros = pack_gptq(c["q"], c["zeros"], 4)
+        return {"qweight": qweight, "qzeros": qzeros, "g_idx": c["g_idx"].to(torch.int32)}
+    write_folder("gptq-llama", model, codes, {"quant_method": "gptq", "bits": 4, "group_size": 16, "desc_act": True, "sym": False,
+                                              "damp_percent": 0.01, "static_groups": False, "true_sequential": True,
+                                              "checkpoint_format": "gptq"}, gptq_packer, evals)
+    # AutoAWQ GEMM: 4-bit, groups of 16, zero points. The codes are RTN's (s = 1: nothing to fold), which
+    # exercises the packing and the dequantization; AWQ's scales live in the preceding ops.
+    model = LlamaForCausalLM.from_pretrained(MODEL, attn_implementation="eager", dtype=torch.float32).eval()
+    _, codes = quantize_model(model, calib, {"method": "rtn", "bits": 4, "group": 16})
+    model = LlamaForCausalLM.from_pretrained(MODEL, attn_implementation="eager", dtype=torch.float32).eval()
+    def awq_packer(c):
+        qweight, qzeros = pack_awq(c["q"], c["zeros"])
+        return {"qweight": qweight, "qzeros": qzeros}
+    write_folder("awq-llama", model, codes, {"quant_method": "awq", "bits": 4, "group_size": 16, "zero_point": True,
+                                             "version": "gemm"}, awq_packer, evals)
+
+
 def main():
     torch.manual_seed(0)
     g = torch.Generator().manual_seed(12)
@@ -401,6 +491,7 @@ def main():
     with open(os.path.join(OUT, "golden.json"), "w") as f:
         json.dump(fixture, f, indent=1)
     save_file(tensors, os.path.join(OUT, "golden.safetensors"), metadata={"source": "tools/golden/gen_quant.py"})
+    folders(calib, evals)
 
 
 if __name__ == "__main__":
