@@ -12,6 +12,7 @@ import { analyzeConfig } from '../analysis';
 import type { TransformerModel } from './transformer';
 import { loadTokenizer, type TextTokenizer } from '../io/tokenizer';
 import { quantizedSource } from '../quant/hf-quantized';
+import { loadGgufModel } from '../io/gguf-model';
 
 export const NATIVE_SUFFIX = '.transformer.json';
 
@@ -116,6 +117,7 @@ export function checkRunnable(configPath: string, maxParameters = MAX_RUN_PARAME
 }
 
 export function loadModel(p: string, opts: { seed?: number; weights?: 'auto' | 'seeded'; maxParameters?: number } = {}): LoadedModel {
+  if (p.endsWith('.gguf')) return loadGgufModel(p, opts);
   const configPath = findConfig(p);
   let spec = readConfigSpec(configPath);
   checkRunnable(configPath, opts.maxParameters);

@@ -1,0 +1,84 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { GgufFile } from '../../engine/io/gguf';
+import { loadModel } from '../../engine/model/load';
+import { runTrace } from '../../engine/trace/step';
+import { SafetensorsFile } from '../../engine/io/safetensors';
+import { InspectorError } from '../../engine/errors';
+import { assertClose } from '../helpers/close';
+
+/**
+ * GGUF files written by tools/golden/gen_gguf.py with llama.cpp's `gguf` package: the engine's dequantized
+ * tensors equal gguf.quants.dequantize bit for bit (sha256 of the float32 bytes), and the model's logits
+ * equal Hugging Face's LlamaForCausalLM on the dequantized weights. K-quants: random valid blocks.
+ */
+const DIR = path.resolve(__dirname, '..', 'fixtures', 'quant', 'gguf');
+const expected = JSON.parse(fs.readFileSync(path.join(DIR, 'expected.json'), 'utf8')) as {
+  input_ids: number[][];
+  files: Record<string, { sha256: Record<string, string> }>;
+};
+
+const logitsRef = SafetensorsFile.open(path.join(DIR, 'expected-logits.safetensors'));
+const sha = (a: Float32Array) => crypto.createHash('sha256').update(Buffer.from(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
+
+for (const [file, ref] of Object.entries(expected.files)) {
+  test(`GGUF ${file}: every tensor dequantizes as gguf.quants does, logits as PyTorch`, () => {
+    const g = GgufFile.open(path.join(DIR, file));
+    assert.equal(g.metadata.get('general.architecture'), 'llama');
+    assert.equal(g.tensors.size, Object.keys(ref.sha256).length);
+    for (const [name, hash] of Object.entries(ref.sha256)) assert.equal(sha(g.read(name).data), hash, name);
+    const loaded = loadModel(path.join(DIR, file));
+    assert.equal(loaded.spec.family, 'llama');
+    assert.deepEqual(loaded.model.unusedWeights, []);
+    const logits = runTrace(loaded.model.forward({ ids: expected.input_ids })).result;
+    assertClose(logits.data, logitsRef.read(file).data, 1e-5, `${file} logits`);
+  });
+}
+
+test('GGUF K-quants (and every block type) on random valid blocks equal gguf.quants.dequantize bit for bit', () => {
+  const g = GgufFile.open(path.join(DIR, 'kquants.gguf'));
+  const ref = SafetensorsFile.open(path.join(DIR, 'kquants-expected.safetensors'));
+  for (const type of ['Q4_K', 'Q5_K', 'Q6_K', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0']) {
+    const name = `random.${type}`;
+    assert.equal(g.tensors.get(name)?.type, type);
+    const got = g.read(name);
+    const want = ref.read(name);
+    assert.deepEqual(got.shape, want.shape, name);
+    const differ = got.data.findIndex((v, i) => !Object.is(v, want.data[i]));
+    assert.equal(differ, -1, `${name}[${differ}]: ${got.data[differ]} vs ${want.data[differ]}`);
+  }
+});
+
+function withBytes(edit: (b: Buffer) => Buffer, pattern: RegExp): void {
+  const src = fs.readFileSync(path.join(DIR, 'llama-Q8_0.gguf'));
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ti-gguf-')), 'bad.gguf');
+  fs.writeFileSync(file, edit(Buffer.from(src)));
+  try {
+    assert.throws(() => GgufFile.open(file), (e: unknown) => e instanceof InspectorError && pattern.test(e.describe()), String(pattern));
+  } finally {
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  }
+}
+
+/** Byte position of a tensor's info record (its name's length prefix) in the header. */
+function infoAt(b: Buffer, name: string): number {
+  return b.indexOf(Buffer.from(name, 'utf8')) - 8;
+}
+
+test('bad GGUF input is a named error: unknown type, truncated data, lying offsets, bad magic, truncated header', () => {
+  const name = 'blk.0.attn_q.weight';
+  // The type field follows name, n_dims (u32) and n_dims × u64 dims.
+  const typeAt = (b: Buffer) => infoAt(b, name) + 8 + name.length + 4 + 2 * 8;
+  withBytes((b) => (b.writeUInt32LE(19, typeAt(b)), b), /tensor 'blk\.0\.attn_q\.weight': ggml type 19 is not supported/);
+  withBytes((b) => b.subarray(0, b.length - 100), /tensor '[^']+': .* needs bytes .* but the file has \d+ \(truncated, or a wrong offset\)/);
+  withBytes((b) => (b.writeBigUInt64LE(0n, typeAt(b) + 4), b), /data overlaps tensor .* \(offsets lie\)|data overlaps/);
+  withBytes((b) => (b.writeBigUInt64LE(1n << 40n, typeAt(b) + 4), b), /tensor 'blk\.0\.attn_q\.weight': Q8_0 \[32, 32\] needs bytes .*\(truncated, or a wrong offset\)/);
+  withBytes((b) => (b.writeBigUInt64LE(3n, typeAt(b) + 4), b), /data offset 3 is not a multiple of the alignment 32/);
+  withBytes((b) => (b.write('GGML', 0, 'latin1'), b), /not a GGUF file/);
+  withBytes((b) => b.subarray(0, 200), /the file ends inside the header/);
+  withBytes((b) => (b.writeUInt32LE(7, 4), b), /GGUF version 7 is not supported/);
+});
