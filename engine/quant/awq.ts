@@ -1,5 +1,4 @@
-import { matmulKernel } from '../kernels';
-import { quantizeRtn, dequantize, checkGrid, type GridOptions, type QuantizedWeight } from './rtn';
+import { quantizeRtn, dequantize, checkGrid, findParams, quantizeValue, type GridOptions, type QuantizedWeight } from './rtn';
 
 /**
  * AWQ (Lin et al. 2023), following the authors' reference (mit-han-lab/llm-awq, `auto_scale.py` and
@@ -34,16 +33,31 @@ function scaled(w: Float32Array, N: number, K: number, s: Float32Array): Float32
   return out;
 }
 
-function outputs(x: Float32Array, M: number, K: number, w: Float32Array, N: number): Float32Array {
-  const y = new Float32Array(M * N);
-  matmulKernel().matmulBT(y, x, w, M, N, K);
-  return y;
+
+/** XᵀX [K, K] in float64 (x [M, K]). */
+function gram(x: Float32Array, M: number, K: number): Float64Array {
+  const G = new Float64Array(K * K);
+  for (let m = 0; m < M; m++) {
+    const xo = m * K;
+    for (let i = 0; i < K; i++) {
+      const xi = x[xo + i];
+      if (xi === 0) continue;
+      for (let j = 0; j <= i; j++) G[i * K + j] += xi * x[xo + j];
+    }
+  }
+  for (let i = 0; i < K; i++) for (let j = 0; j < i; j++) G[j * K + i] = G[i * K + j];
+  return G;
 }
 
-/** Search α for the layers reading x [M, K]; weights are [N_i, K]. */
+/**
+ * Search α for the layers reading x [M, K]; weights are [N_i, K]. The loss is the outputs' mean squared
+ * error Σ‖X(W − Ŵ)ᵀ‖²/(M·N), computed as Σ_n d_n·XᵀX·d_nᵀ with d = W − Ŵ: the same number as the reference's
+ * `(org_out - out).pow(2).mean()`, at K² instead of M·K per output channel.
+ */
 export function awqSearchScale(x: Float32Array, M: number, K: number, weights: { w: Float32Array; N: number }[], grid: GridOptions): { alpha: number; scale: Float32Array } {
   const sX = activationScale(x, M, K);
-  const ref = weights.map(({ w, N }) => outputs(x, M, K, w, N));
+  const G = gram(x, M, K);
+  const d = new Float64Array(K);
   let best = { alpha: 0, scale: new Float32Array(K).fill(1), loss: Infinity };
   for (let r = 0; r < N_GRID; r++) {
     const alpha = r / N_GRID;
@@ -59,13 +73,22 @@ export function awqSearchScale(x: Float32Array, M: number, K: number, weights: {
     for (let k = 0; k < K; k++) s[k] /= norm;
     let se = 0;
     let count = 0;
-    weights.forEach(({ w, N }, i) => {
-      const qw = { ...quantizeRtn(scaled(w, N, K, s), N, K, grid), inputScale: s };
-      const y = outputs(x, M, K, dequantize(qw), N);
-      const y0 = ref[i];
-      for (let j = 0; j < y.length; j++) se += (y0[j] - y[j]) ** 2;
-      count += y.length;
-    });
+    for (const { w, N } of weights) {
+      const deq = dequantize({ ...quantizeRtn(scaled(w, N, K, s), N, K, grid), inputScale: s });
+      for (let n = 0; n < N; n++) {
+        for (let k = 0; k < K; k++) d[k] = w[n * K + k] - deq[n * K + k];
+        let e = 0;
+        for (let i = 0; i < K; i++) {
+          // G is symmetric: dᵀGd = Σ_i d_i (G_ii d_i + 2 Σ_{j<i} G_ij d_j).
+          let v = 0;
+          const gi = i * K;
+          for (let j = 0; j < i; j++) v += G[gi + j] * d[j];
+          e += d[i] * (G[gi + i] * d[i] + 2 * v);
+        }
+        se += e;
+      }
+      count += M * N;
+    }
     const loss = se / count;
     if (loss < best.loss) best = { alpha, scale: s, loss };
   }
@@ -80,14 +103,31 @@ export function awqClip(ws: Float32Array, N: number, K: number, xs: Float32Array
   const g = checkGrid(grid, K);
   const G = K / g;
   const step = Math.max(1, Math.floor(M / maxTokens));
-  const rows: number[] = [];
-  for (let m = 0; m < M; m += step) rows.push(m);
+  let count = 0;
+  // Per group j, the Gram matrix of its sampled inputs [g, g]: a group output's squared error over the
+  // tokens is dᵀ·Gj·d with d = w − q (the reference sums (x·q − x·w)² token by token: the same number).
+  const grams = new Float64Array(G * g * g);
+  for (let m = 0; m < M; m += step) {
+    count++;
+    for (let j = 0; j < G; j++) {
+      const xo = m * K + j * g;
+      const go = j * g * g;
+      for (let a = 0; a < g; a++) {
+        const xa = xs[xo + a];
+        for (let b = 0; b <= a; b++) grams[go + a * g + b] += xa * xs[xo + b];
+      }
+    }
+  }
+  for (let j = 0; j < G; j++) for (let a = 0; a < g; a++) for (let b = 0; b < a; b++) grams[j * g * g + b * g + a] = grams[j * g * g + a * g + b];
   const out = Float32Array.from(ws);
   const piece = new Float32Array(g);
   const cand = new Float32Array(g);
+  const d = new Float64Array(g);
+  const maxq = 2 ** grid.bits - 1;
   for (let n = 0; n < N; n++) {
     for (let j = 0; j < G; j++) {
       const off = n * K + j * g;
+      const go = j * g * g;
       let orgMax = 0;
       for (let t = 0; t < g; t++) {
         piece[t] = ws[off + t];
@@ -98,19 +138,15 @@ export function awqClip(ws: Float32Array, N: number, K: number, xs: Float32Array
       for (let i = 0; i < N_GRID / 2; i++) {
         const maxVal = Math.fround(orgMax * Math.fround(1 - i / N_GRID)); // torch: a float32 tensor times a float32 scalar
         for (let t = 0; t < g; t++) cand[t] = Math.min(Math.max(piece[t], -maxVal), maxVal);
-        const q = dequantize(quantizeRtn(cand, 1, g, { ...grid, group: g }));
+        const { scale, zero } = findParams(cand, 0, g, maxq, grid.sym);
+        for (let t = 0; t < g; t++) d[t] = Math.fround(scale * (quantizeValue(cand[t], scale, zero, maxq) - zero)) - piece[t];
         let err = 0;
-        for (const m of rows) {
-          let y0 = 0;
-          let y = 0;
-          for (let t = 0; t < g; t++) {
-            const xv = xs[m * K + j * g + t];
-            y0 += xv * piece[t];
-            y += xv * q[t];
-          }
-          err += (y - y0) ** 2;
+        for (let a = 0; a < g; a++) {
+          let v = 0;
+          for (let b = 0; b < g; b++) v += grams[go + a * g + b] * d[b];
+          err += d[a] * v;
         }
-        err /= rows.length;
+        err /= count;
         if (err < bestErr) {
           bestErr = err;
           bestMax = maxVal;

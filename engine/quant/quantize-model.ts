@@ -85,7 +85,9 @@ export function quantizeModel(model: TransformerModel, calib: ModelInput, opts: 
   const sequences = calib.ids.length;
   const calibTokens = calib.ids.reduce((n, r) => n + r.length, 0);
   if (calibTokens === 0) throw new InspectorError('the calibration input has no tokens');
-  const groups = discoverOrder(model, linears, calib);
+  // The call order and shared inputs do not depend on the length: find them on a short probe.
+  const probe: ModelInput = { ids: [calib.ids[0].slice(0, 8)], decoderIds: calib.decoderIds && [calib.decoderIds[0].slice(0, 8)] };
+  const groups = discoverOrder(model, linears, probe);
   const groupOf = new Map<Linear, NamedLinear[]>();
   for (const g of groups) for (const nl of g) groupOf.set(nl.linear, g);
 
