@@ -30,6 +30,8 @@ export interface QuantizeReport extends EndToEnd {
   sym: boolean;
   calib_tokens: number;
   layers: QuantizedModel['layers'];
+  /** Linears the calibration input never reached (left in float). */
+  unreached: string[];
   weights_bytes: number;
   weights_bytes_fp: number;
 }
@@ -93,6 +95,7 @@ export function quantizeAndMeasure(loaded: LoadedModel, opts: QuantOptions, cali
     sym: opts.sym ?? false,
     calib_tokens: quantized.calib_tokens,
     layers: quantized.layers,
+    unreached: quantized.unreached,
     ...end,
     weights_bytes: quantized.weights_bytes,
     weights_bytes_fp: quantized.weights_bytes_fp,
@@ -176,6 +179,7 @@ export function runQuantize(argv: string[], out: (s: string) => void = console.l
     const extra = l.outlier_dims ? `outlier dims ${l.outlier_dims.length ? l.outlier_dims.join(',') : 'none'}` : l.alpha !== undefined ? `α = ${l.alpha}` : '';
     out(`  ${l.name.padEnd(width)}  ${fmt(l.weight_rel_error, 5).padStart(10)}  ${fmt(l.output_rel_error, 5).padStart(13)}  ${extra}`);
   }
+  if (report.unreached.length) out(`  not reached by the calibration input (left in float): ${report.unreached.join(', ')}`);
   out('');
   out(`perplexity  fp ${fmt(report.perplexity_fp)} → quantized ${fmt(report.perplexity_q)}`);
   out(`KL mean     ${fmt(report.kl_mean, 6)} nats; top-1 agreement ${(report.top1_agreement * 100).toFixed(2)}%`);

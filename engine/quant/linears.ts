@@ -1,38 +1,43 @@
 import { Linear } from '../nn/linear';
-import type { Tensor } from '../tensor';
+import { Tensor } from '../tensor';
 import type { TransformerModel, ModelInput } from '../model/transformer';
 import { runTrace } from '../trace/step';
 
-/** A linear layer of the model with the weight name it was loaded under (`model.layers.0.self_attn.q_proj`). */
+/**
+ * A linear layer of the model, named by the weight it was loaded as (`model.layers.0.self_attn.q_proj`), or,
+ * when its weight is a derived copy (GPT-2's transposed Conv1D, the q/k/v slices of `c_attn`), by its module's
+ * hook path and field (`blocks.0.attn.q`).
+ */
 export interface NamedLinear {
   readonly name: string;
   readonly linear: Linear;
+  /** The weight is a parameter tensor itself (so a checkpoint can store it under `name.weight`). */
+  readonly isParameter: boolean;
 }
 
-/**
- * Every Linear reachable from the model, named by its weight's key in `model.parameters`. The vocabulary
- * projection (lm_head, often the embedding itself) is left out, as AutoGPTQ and AutoAWQ leave it out.
- */
+/** Every Linear reachable from the model except the vocabulary projection (lm_head, often the embedding), as AutoGPTQ and AutoAWQ leave it. */
 export function findLinears(model: TransformerModel): NamedLinear[] {
   const nameOf = new Map<Tensor, string>();
   for (const [name, t] of model.parameters) nameOf.set(t, name.endsWith('.weight') ? name.slice(0, -'.weight'.length) : name);
   const found: NamedLinear[] = [];
-  const seen = new Set<unknown>();
-  const visit = (v: unknown, depth: number): void => {
-    if (v === null || typeof v !== 'object' || seen.has(v) || depth > 12) return;
+  const seen = new Set<unknown>([model.lmHead]);
+  const visit = (v: unknown, where: string, depth: number): void => {
+    if (v === null || typeof v !== 'object' || seen.has(v) || depth > 16) return;
     seen.add(v);
     if (v instanceof Linear) {
       const name = nameOf.get(v.weight);
-      if (name !== undefined && v !== model.lmHead) found.push({ name, linear: v });
+      found.push(name !== undefined ? { name, linear: v, isParameter: true } : { name: where, linear: v, isParameter: false });
       return;
     }
-    if (ArrayBuffer.isView(v) || v instanceof Map) return;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) visit(child, depth + 1);
+    if (ArrayBuffer.isView(v) || v instanceof Map || v instanceof Tensor) return;
+    const own = (v as { path?: unknown }).path;
+    const base = typeof own === 'string' && own ? own : where;
+    const entries = Array.isArray(v) ? v.map((c, i) => [String(i), c] as const) : Object.entries(v);
+    for (const [key, child] of entries) visit(child, typeof own === 'string' && own ? `${base}.${key}` : base ? `${base}.${key}` : key, depth + 1);
   };
-  seen.add(model.lmHead);
-  visit(model.main, 0);
-  visit(model.decoder, 0);
-  visit(model.headExtras, 0);
+  visit(model.main, '', 0);
+  visit(model.decoder, 'decoder', 0);
+  visit(model.headExtras, 'head', 0);
   return found;
 }
 

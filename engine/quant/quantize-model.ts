@@ -52,6 +52,10 @@ export interface QuantizedModel {
   layers: LayerQuantReport[];
   /** The codes of each weight-only-quantized linear, by layer name. */
   codes: Map<string, QuantizedWeight>;
+  /** Linears the calibration input never reached (e.g. MoE experts no token was routed to): left in float. */
+  unreached: string[];
+  /** Layers whose weight is a derived copy, not a parameter tensor (no checkpoint layout for them). */
+  derived: string[];
   calib_tokens: number;
   weights_bytes: number;
   weights_bytes_fp: number;
@@ -155,6 +159,8 @@ export function quantizeModel(model: TransformerModel, calib: ModelInput, opts: 
     options: opts,
     layers,
     codes,
+    derived: linears.filter((l) => !l.isParameter).map((l) => l.name),
+    unreached: linears.filter((l) => !done.has(l.linear)).map((l) => l.name),
     calib_tokens: calibTokens,
     weights_bytes: weightBytes(model, linears, codes, opts.method === 'llm-int8'),
     weights_bytes_fp: [...model.parameters.values()].reduce((n, t) => n + 4 * t.size, 0),
@@ -175,15 +181,18 @@ function int8Forward(linear: Linear, threshold: number): LinearForward {
   };
 }
 
-/** Bytes of every parameter once: quantized linears in their stored form, the rest as fp32. */
+/**
+ * Bytes of every parameter once, with the quantized linears in their stored form: the fp32 total minus the
+ * linears' float weights plus their stored size (the linears' weights partition their parameters' elements,
+ * also where they are derived copies, like GPT-2's q/k/v slices of c_attn).
+ */
 function weightBytes(model: TransformerModel, linears: readonly NamedLinear[], codes: Map<string, QuantizedWeight>, int8Rows: boolean): number {
-  const quantized = new Map<Tensor, number>();
+  let bytes = 0;
+  for (const t of model.parameters.values()) bytes += 4 * t.size;
   for (const { name, linear } of linears) {
     const qw = codes.get(name);
-    if (qw) quantized.set(linear.weight, storedBytes(qw));
-    else if (int8Rows) quantized.set(linear.weight, linear.weight.size + 4 * linear.outFeatures);
+    if (!qw && !int8Rows) continue;
+    bytes += (qw ? storedBytes(qw) : linear.weight.size + 4 * linear.outFeatures) - 4 * linear.weight.size;
   }
-  let bytes = 0;
-  for (const t of model.parameters.values()) bytes += quantized.get(t) ?? 4 * t.size;
   return bytes;
 }

@@ -83,6 +83,9 @@ export function writeGptqCheckpoint(dir: string, loaded: LoadedModel, quantized:
   if (!path.basename(loaded.configPath).startsWith('config.json') || loaded.configPath.endsWith('.transformer.json')) {
     throw new InspectorError('--out writes a Hugging Face folder: the model must come from a config.json', { file: loaded.configPath });
   }
+  if (quantized.derived.length) {
+    throw new InspectorError(`--out needs every linear's weight as a tensor of the checkpoint; ${quantized.derived.slice(0, 3).join(', ')} are derived (transposed or sliced) copies`, { file: loaded.configPath });
+  }
   const config = parseJsonText(fs.readFileSync(loaded.configPath, 'utf8'), loaded.configPath);
   if (!isObject(config)) throw new InspectorError('config.json must be an object', { file: loaded.configPath });
   const tensors = new Map<string, RawTensor>();

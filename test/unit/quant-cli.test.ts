@@ -80,3 +80,20 @@ test('quantizeModel checks the grid against every layer before changing any weig
   for (const [k, t] of model.parameters) assert.deepEqual(t.data, before.get(k), k);
   assert.equal(findLinears(model).length, 14);
 });
+
+test('any family: GPT-2’s transposed/sliced Conv1D linears are found by hook path, quantized and restored', () => {
+  const { model } = loadModel(path.resolve(__dirname, '..', 'fixtures', 'hf', 'gpt2'));
+  const linears = findLinears(model);
+  assert.deepEqual(linears.slice(0, 4).map((l) => l.name), ['blocks.0.attn.q', 'blocks.0.attn.k', 'blocks.0.attn.v', 'blocks.0.attn.out']);
+  assert.ok(linears.every((l) => !l.isParameter));
+  const before = linears.map((l) => Float32Array.from(l.linear.weight.data));
+  const q = quantizeModel(model, { ids: [[5, 7, 9, 11, 13, 15]] }, { method: 'rtn', bits: 4 });
+  assert.equal(q.layers.length, linears.length);
+  assert.deepEqual(q.unreached, []);
+  assert.equal(q.derived.length, linears.length);
+  const linearElements = linears.reduce((n, l) => n + l.linear.weight.size, 0);
+  const stored = [...q.codes.values()].reduce((n, c) => n + c.rows * c.columns / 2 + 2 * c.rows + c.rows / 2, 0);
+  assert.equal(q.weights_bytes, q.weights_bytes_fp - 4 * linearElements + stored);
+  q.restore();
+  linears.forEach((l, i) => assert.deepEqual(l.linear.weight.data, before[i], l.name));
+});
