@@ -5,6 +5,7 @@ import { buildHfModel, hfSpec } from '../model/hf';
 import type { LoadedModel } from '../model/load';
 import { GgufFile } from './gguf';
 import { GgufWeights, ggufLlamaConfig } from './gguf-llama';
+import { ggufTokenizer } from './gguf-tokenizer';
 
 /** Models larger than this are refused before their tensors are dequantized (as loadModel refuses them). */
 const MAX_RUN_PARAMETERS = 1_500_000_000;
@@ -22,5 +23,5 @@ export function loadGgufModel(file: string, opts: { seed?: number; maxParameters
   let spec = hfSpec(text, file);
   if (opts.seed !== undefined) spec = { ...spec, seed: opts.seed };
   const model = buildHfModel(text, file, spec, new GgufWeights(gguf, config));
-  return { configPath: file, weightsPath: file, spec, model };
+  return { configPath: file, weightsPath: file, spec, model, tokenizer: ggufTokenizer(gguf).tokenizer };
 }

@@ -9,6 +9,7 @@ import { loadModel } from '../../engine/model/load';
 import { runTrace } from '../../engine/trace/step';
 import { SafetensorsFile } from '../../engine/io/safetensors';
 import { InspectorError } from '../../engine/errors';
+import { loadTokenizer } from '../../engine/io/tokenizer';
 import { assertClose } from '../helpers/close';
 
 /**
@@ -81,4 +82,16 @@ test('bad GGUF input is a named error: unknown type, truncated data, lying offse
   withBytes((b) => (b.write('GGML', 0, 'latin1'), b), /not a GGUF file/);
   withBytes((b) => b.subarray(0, 200), /the file ends inside the header/);
   withBytes((b) => (b.writeUInt32LE(7, 4), b), /GGUF version 7 is not supported/);
+});
+
+test('a GGUF’s byte-level BPE (tokenizer.ggml.model gpt2) tokenizes as the tokenizer.json it came from', () => {
+  const fromGguf = loadModel(path.join(DIR, 'llama-Q8_0.gguf')).tokenizer;
+  assert.ok(fromGguf, 'tokenizer from the GGUF metadata');
+  const reference = loadTokenizer(path.resolve(__dirname, '..', 'fixtures', 'hf', 'gpt2', 'config.json'))!;
+  for (const text of ['a bat ate the rat', 'The cat sat on the mat.', '  two  spaces, and\nnewlines', 'Ünïcödé ✓ <|endoftext|> end']) {
+    assert.deepEqual(fromGguf.encode(text), reference.encode(text), JSON.stringify(text));
+  }
+  assert.equal(fromGguf.label(reference.encode(' the').ids[0]), ' the');
+  // Files without tokenizer metadata run on ids.
+  assert.equal(loadModel(path.join(DIR, 'llama-F16.gguf')).tokenizer, undefined);
 });

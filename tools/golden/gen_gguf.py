@@ -5,9 +5,10 @@
     /work/venv/bin/python tools/golden/gen_gguf.py
 
 - test/fixtures/quant/gguf/llama-<TYPE>.gguf: the golden tiny Llama (test/fixtures/hf/llama) with its 2-D
-  weights in TYPE (F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0; quantized by gguf.quants.quantize) and its norms in
-  F32, under llama.cpp's tensor names, Q/K rows permuted as convert_hf_to_gguf.py's LlamaModel.permute does,
-  llama.* metadata as the converter writes it.
+  weights in TYPE (F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0; quantized by gguf.quants.quantize), its norms in F32,
+  under llama.cpp's tensor names, Q/K rows permuted as convert_hf_to_gguf.py's LlamaModel.permute does,
+  llama.* metadata as the converter writes it. The Q8_0 file also carries the gpt2 fixture's byte-level BPE
+  as tokenizer.ggml.* metadata (model gpt2, tokens, merges, token types).
 - test/fixtures/quant/gguf/expected.json: per file, the sha256 of every tensor's gguf.quants.dequantize
   output (float32 little-endian bytes) and the logits of Hugging Face's LlamaForCausalLM run on the
   dequantized (un-permuted) weights for the golden input (in expected-logits.safetensors).
@@ -86,6 +87,17 @@ def main():
         w.add_vocab_size(cfg["vocab_size"])
         w.add_bos_token_id(cfg["bos_token_id"])
         w.add_eos_token_id(cfg["eos_token_id"])
+        if tname == "Q8_0":
+            # A byte-level BPE tokenizer as convert_hf_to_gguf.py writes it (model gpt2): the gpt2 fixture's.
+            tj = json.load(open(os.path.join(ROOT, "test", "fixtures", "hf", "gpt2", "tokenizer.json")))
+            vocab = tj["model"]["vocab"]
+            toks = [t for t, _ in sorted(vocab.items(), key=lambda kv: kv[1])]
+            special = {a["id"] for a in tj["added_tokens"] if a["special"]}
+            w.add_tokenizer_model("gpt2")
+            w.add_token_list(toks)
+            w.add_token_merges(tj["model"]["merges"])
+            w.add_token_types([3 if i in special else 1 for i in range(len(toks))])
+            w.add_add_bos_token(False)
         hashes, deq_sd = {}, {}
         for hf, t in sd.items():
             a = t.float().numpy()
