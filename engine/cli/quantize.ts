@@ -9,7 +9,7 @@ import { quantizeModel, QUANT_METHODS, type QuantMethod, type QuantOptions, type
 import { compareLogits, type EndToEnd } from '../quant/metrics';
 import { CALIBRATION_SAMPLE } from '../quant/sample-text';
 import { parseIdList, parsePositiveInt } from './args';
-import { writeGptqCheckpoint } from '../quant/write-checkpoint';
+import { writeQuantizedCheckpoint } from '../quant/write-checkpoint';
 
 export const QUANTIZE_USAGE = `usage: transformer-inspector quantize PATH --method ${QUANT_METHODS.join('|')} [--bits B] [--group G] [--sym]
          [--per-tensor] [--threshold 6.0] [--act-order] [--no-clip]
@@ -21,7 +21,8 @@ export const QUANTIZE_USAGE = `usage: transformer-inspector quantize PATH --meth
   Text files hold one sequence per line. Calibration lines are joined into windows of up to 128 tokens;
   evaluation lines are scored one by one. Without calibration input, a bundled KJV sample is used; without
   evaluation input, the calibration text is scored.
-  --out DIR writes the quantized model as a Hugging Face folder in AutoGPTQ's layout (rtn or gptq; 2, 4, 8 bits).`;
+  --out DIR writes the quantized model as a Hugging Face folder: AutoGPTQ's layout for rtn/gptq (2, 4, 8 bits),
+  AutoAWQ's GEMM layout for awq (4 bits; then only the layers reading a norm's output are scaled, s folded into it).`;
 
 export interface QuantizeReport extends EndToEnd {
   method: QuantMethod;
@@ -160,11 +161,13 @@ export function runQuantize(argv: string[], out: (s: string) => void = console.l
   const loaded = loadModel(positionals[0], { weights: values.seeded ? 'seeded' : 'auto' });
   const calib = sequencesFrom(loaded, values, 'calib') ?? tokenizeLines(loaded, CALIBRATION_SAMPLE, 'the bundled calibration sample');
   const evalSeqs = sequencesFrom(loaded, values, 'eval') ?? calib;
-  if (values.out !== undefined && opts.method !== 'gptq' && opts.method !== 'rtn') {
-    throw new InspectorError(`--out writes GPTQ-layout checkpoints of --method gptq or rtn; ${opts.method} is not written yet`);
+  if (values.out !== undefined && opts.method !== 'gptq' && opts.method !== 'rtn' && opts.method !== 'awq') {
+    throw new InspectorError(`--out writes checkpoints of --method gptq, rtn or awq; ${opts.method} is not written`);
   }
+  // A checkpoint can only carry AWQ scales that fold into a norm.
+  if (values.out !== undefined && opts.method === 'awq') opts.foldableOnly = true;
   const { report, quantized } = quantizeAndMeasure(loaded, opts, calib, evalSeqs);
-  const written = values.out !== undefined ? writeGptqCheckpoint(values.out, loaded, quantized) : [];
+  const written = values.out !== undefined ? writeQuantizedCheckpoint(values.out, loaded, quantized) : [];
   if (values.json) {
     out(JSON.stringify(report, null, 1));
     return 0;

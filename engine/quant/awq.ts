@@ -54,12 +54,12 @@ function gram(x: Float32Array, M: number, K: number): Float64Array {
  * error Σ‖X(W − Ŵ)ᵀ‖²/(M·N), computed as Σ_n d_n·XᵀX·d_nᵀ with d = W − Ŵ: the same number as the reference's
  * `(org_out - out).pow(2).mean()`, at K² instead of M·K per output channel.
  */
-export function awqSearchScale(x: Float32Array, M: number, K: number, weights: { w: Float32Array; N: number }[], grid: GridOptions): { alpha: number; scale: Float32Array } {
+export function awqSearchScale(x: Float32Array, M: number, K: number, weights: { w: Float32Array; N: number }[], grid: GridOptions, gridPoints = N_GRID): { alpha: number; scale: Float32Array } {
   const sX = activationScale(x, M, K);
   const G = gram(x, M, K);
   const d = new Float64Array(K);
   let best = { alpha: 0, scale: new Float32Array(K).fill(1), loss: Infinity };
-  for (let r = 0; r < N_GRID; r++) {
+  for (let r = 0; r < gridPoints; r++) {
     const alpha = r / N_GRID;
     const s = new Float32Array(K);
     let max = -Infinity;
@@ -158,7 +158,11 @@ export function awqClip(ws: Float32Array, N: number, K: number, xs: Float32Array
   return out;
 }
 
-/** AWQ for the layers sharing one input: scale search, then (unless `clip` is false or the layer is q/k) clipping. */
+/**
+ * AWQ for the layers sharing one input: scale search (unless `scaleSearch` is false: s = 1, as for layers
+ * whose scale could not be folded into a checkpoint), then (unless `clip` is false or the layer is q/k)
+ * clipping.
+ */
 export function awqQuantize(
   x: Float32Array,
   M: number,
@@ -166,9 +170,10 @@ export function awqQuantize(
   layers: { name: string; w: Float32Array; N: number }[],
   grid: GridOptions,
   clip = true,
+  scaleSearch = true,
 ): AwqResult {
   for (const l of layers) checkGrid(grid, K, l.name);
-  const { alpha, scale } = awqSearchScale(x, M, K, layers, grid);
+  const { alpha, scale } = awqSearchScale(x, M, K, layers, grid, scaleSearch ? N_GRID : 1);
   let xs: Float32Array | undefined;
   const weights = layers.map(({ name, w, N }) => {
     let ws = scaled(w, N, K, scale);

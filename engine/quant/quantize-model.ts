@@ -2,7 +2,6 @@ import { InspectorError } from '../errors';
 import type { Linear } from '../nn/linear';
 import { Tensor } from '../tensor';
 import type { ModelInput, TransformerModel } from '../model/transformer';
-import { runTrace } from '../trace/step';
 import { findLinears, discoverOrder, interceptForward, type NamedLinear, type LinearForward } from './linears';
 import { quantizeRtn, quantizeAbsmaxInt8, dequantize, storedBytes, checkGrid, type QuantizedWeight } from './rtn';
 import { gptqQuantize, hessian } from './gptq';
@@ -31,6 +30,21 @@ export interface QuantOptions {
   percdamp?: number;
   /** AWQ: run the clipping search (true). */
   clip?: boolean;
+  /**
+   * AWQ: scale only the layers that read a norm's output (q/k/v, gate/up in pre-norm blocks), so that a
+   * checkpoint can fold 1/s into that norm; the others get the clipping search alone (s = 1).
+   */
+  foldableOnly?: boolean;
+}
+
+/** An AWQ scale folded into the norm whose output the scaled layers read: the norm's gain becomes g/s. */
+export interface NormFold {
+  /** Parameter names of the norm's gain (and bias). */
+  weight: string;
+  bias?: string;
+  gainOffset: 0 | 1;
+  scale: Float32Array;
+  layers: string[];
 }
 
 export interface LayerQuantReport {
@@ -54,6 +68,8 @@ export interface QuantizedModel {
   codes: Map<string, QuantizedWeight>;
   /** Linears the calibration input never reached (e.g. MoE experts no token was routed to): left in float. */
   unreached: string[];
+  /** AWQ: the scales that fold into a preceding norm, one per group of layers sharing its output. */
+  folds: NormFold[];
   /** Layers whose weight is a derived copy, not a parameter tensor (no checkpoint layout for them). */
   derived: string[];
   calib_tokens: number;
@@ -98,6 +114,7 @@ export function quantizeModel(model: TransformerModel, calib: ModelInput, opts: 
   const fp = new Map<Linear, Float32Array>();
   for (const { linear } of linears) fp.set(linear, Float32Array.from(linear.weight.data));
   const layers: LayerQuantReport[] = [];
+  const folds: NormFold[] = [];
   const codes = new Map<string, QuantizedWeight>();
   const done = new Set<Linear>();
   const grid = { bits: opts.bits, group: opts.group, sym: opts.sym ?? false };
@@ -108,7 +125,12 @@ export function quantizeModel(model: TransformerModel, calib: ModelInput, opts: 
     const M = x.size / K;
     const X = x.data;
     const H = opts.method === 'gptq' ? hessian(X, M, K, sequences) : undefined;
-    const awq = opts.method === 'awq' ? awqQuantize(X, M, K, group.map((l) => ({ name: l.name, w: fp.get(l.linear)!, N: l.linear.outFeatures })), grid, opts.clip ?? true) : undefined;
+    const norm = normOutputs.get(x);
+    const awq =
+      opts.method === 'awq'
+        ? awqQuantize(X, M, K, group.map((l) => ({ name: l.name, w: fp.get(l.linear)!, N: l.linear.outFeatures })), grid, opts.clip ?? true, !opts.foldableOnly || norm !== undefined)
+        : undefined;
+    if (awq && norm && awq.alpha !== 0) folds.push({ ...norm, scale: awq.inputScale, layers: group.map((l) => l.name) });
     group.forEach((nl, i) => {
       const { linear, name } = nl;
       const N = linear.outFeatures;
@@ -147,8 +169,15 @@ export function quantizeModel(model: TransformerModel, calib: ModelInput, opts: 
       return int8 ? int8Forward(nl.linear, threshold)(x) : original(x);
     }),
   );
+  // The tensors the pre-norm blocks' norms produce, so AWQ knows which scales a checkpoint can fold.
+  const normOutputs = new Map<Tensor, Omit<NormFold, 'scale' | 'layers'>>();
+  const norms = preNorms(model);
   try {
-    runTrace(model.forward(calib));
+    const trace = model.forward(calib);
+    for (let r = trace.next(); !r.done; r = trace.next()) {
+      const n = norms.get(r.value.name);
+      if (n) normOutputs.set(r.value.tensor, n);
+    }
   } finally {
     for (const u of undo) u();
   }
@@ -159,6 +188,7 @@ export function quantizeModel(model: TransformerModel, calib: ModelInput, opts: 
     options: opts,
     layers,
     codes,
+    folds,
     derived: linears.filter((l) => !l.isParameter).map((l) => l.name),
     unreached: linears.filter((l) => !done.has(l.linear)).map((l) => l.name),
     calib_tokens: calibTokens,
@@ -169,6 +199,27 @@ export function quantizeModel(model: TransformerModel, calib: ModelInput, opts: 
       for (const [linear, w] of fp) linear.weight.data.set(w);
     },
   };
+}
+
+/** The norms of pre-norm blocks by the hook that records their output (`blocks.0.ln1.hook_normalized`). */
+function preNorms(model: TransformerModel): Map<string, Omit<NormFold, 'scale' | 'layers'>> {
+  const nameOf = new Map<Tensor, string>();
+  for (const [name, t] of model.parameters) nameOf.set(t, name);
+  const out = new Map<string, Omit<NormFold, 'scale' | 'layers'>>();
+  for (const side of [model.main, model.decoder]) {
+    for (const block of side?.stack.blocks ?? []) {
+      if (block.placement !== 'pre') continue;
+      block.sublayers.forEach((s, i) => {
+        const norm = s.norm as { weight?: Tensor; bias?: Tensor; spec: { kind: string; gainOffset?: 0 | 1 } };
+        if (norm.spec.kind === 'scalenorm' || !norm.weight) return;
+        const weight = nameOf.get(norm.weight);
+        if (weight === undefined) return;
+        const bias = norm.bias ? nameOf.get(norm.bias) : undefined;
+        out.set(`${block.path}.ln${i + 1}.hook_normalized`, { weight, bias, gainOffset: norm.spec.gainOffset ?? 0 });
+      });
+    }
+  }
+  return out;
 }
 
 /** The LLM.int8() forward of one linear: y [..., N] from x [..., K]. */

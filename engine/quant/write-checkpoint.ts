@@ -4,13 +4,14 @@ import { InspectorError } from '../errors';
 import { isObject, parseJsonText } from '../config/json';
 import type { LoadedModel } from '../model/load';
 import type { QuantizedModel } from './quantize-model';
-import { packGptq } from './packing';
+import { packAwq, packGptq } from './packing';
 
 /**
- * `quantize … --out DIR`: a Hugging Face folder in AutoGPTQ's layout (config.json with a
- * `quantization_config` of quant_method gptq, checkpoint_format gptq; model.safetensors with
- * X.qweight/X.qzeros/X.scales/X.g_idx for every quantized linear and the other tensors as float32),
- * plus the tokenizer files. Scales are stored in fp16, as AutoGPTQ stores them.
+ * `quantize … --out DIR`: a Hugging Face folder with the tokenizer files and a config.json whose
+ * `quantization_config` names the layout. RTN and GPTQ: AutoGPTQ's (quant_method gptq, checkpoint_format
+ * gptq; X.qweight/X.qzeros/X.scales/X.g_idx). AWQ: AutoAWQ's GEMM layout (X.qweight/X.qzeros/X.scales), with
+ * each scale s folded into the norm before the layers it scales (the norm's gain divided by s), as AutoAWQ
+ * ships its checkpoints. Scales are fp16, as both store them; every other tensor is float32.
  */
 interface RawTensor {
   dtype: 'F32' | 'F16' | 'I32';
@@ -75,12 +76,12 @@ export function encodeRawSafetensors(tensors: Map<string, RawTensor>, metadata: 
   return Buffer.concat([len, head, ...[...tensors.values()].map((t) => t.bytes)]);
 }
 
-export function writeGptqCheckpoint(dir: string, loaded: LoadedModel, quantized: QuantizedModel): string[] {
+export function writeQuantizedCheckpoint(dir: string, loaded: LoadedModel, quantized: QuantizedModel): string[] {
   const { method, bits, group, sym, actOrder, percdamp } = quantized.options;
-  if (method !== 'gptq' && method !== 'rtn') {
-    throw new InspectorError(`--out writes GPTQ-layout checkpoints of --method gptq or rtn; ${method} is not written yet`);
+  if (method !== 'gptq' && method !== 'rtn' && method !== 'awq') {
+    throw new InspectorError(`--out writes checkpoints of --method gptq, rtn (AutoGPTQ layout) or awq (AutoAWQ layout); ${method} is not written`);
   }
-  if (!path.basename(loaded.configPath).startsWith('config.json') || loaded.configPath.endsWith('.transformer.json')) {
+  if (path.basename(loaded.configPath) !== 'config.json') {
     throw new InspectorError('--out writes a Hugging Face folder: the model must come from a config.json', { file: loaded.configPath });
   }
   if (quantized.derived.length) {
@@ -89,35 +90,56 @@ export function writeGptqCheckpoint(dir: string, loaded: LoadedModel, quantized:
   const config = parseJsonText(fs.readFileSync(loaded.configPath, 'utf8'), loaded.configPath);
   if (!isObject(config)) throw new InspectorError('config.json must be an object', { file: loaded.configPath });
   const tensors = new Map<string, RawTensor>();
-  const quantizedWeights = new Set<string>();
+  const replaced = new Set<string>();
+  // AWQ: every layer's s must fold into the norm before it (quantize with foldableOnly).
+  const folded = new Set(quantized.folds.flatMap((f) => f.layers));
   for (const [layer, qw] of quantized.codes) {
-    const p = packGptq(qw, `${layer}.weight`);
-    const G = qw.groups;
     const N = qw.rows;
-    tensors.set(`${layer}.qweight`, i32(p.qweight, [p.qweight.length / N, N]));
-    tensors.set(`${layer}.qzeros`, i32(p.qzeros, [G, p.qzeros.length / G]));
-    tensors.set(`${layer}.scales`, f16(p.scales, [G, N]));
-    tensors.set(`${layer}.g_idx`, i32(p.gIdx, [qw.columns]));
-    quantizedWeights.add(`${layer}.weight`);
+    const G = qw.groups;
+    if (method === 'awq') {
+      if (qw.inputScale && !folded.has(layer) && qw.inputScale.some((v) => v !== 1)) {
+        throw new InspectorError(`the AWQ scale of ${layer} has no preceding norm to fold into; quantize with foldable scales only`, { tensor: `${layer}.weight` });
+      }
+      const p = packAwq(qw, `${layer}.weight`);
+      tensors.set(`${layer}.qweight`, i32(p.qweight, [qw.columns, p.qweight.length / qw.columns]));
+      tensors.set(`${layer}.qzeros`, i32(p.qzeros, [G, p.qzeros.length / G]));
+      tensors.set(`${layer}.scales`, f16(p.scales, [G, N]));
+    } else {
+      const p = packGptq(qw, `${layer}.weight`);
+      tensors.set(`${layer}.qweight`, i32(p.qweight, [p.qweight.length / N, N]));
+      tensors.set(`${layer}.qzeros`, i32(p.qzeros, [G, p.qzeros.length / G]));
+      tensors.set(`${layer}.scales`, f16(p.scales, [G, N]));
+      tensors.set(`${layer}.g_idx`, i32(p.gIdx, [qw.columns]));
+    }
+    replaced.add(`${layer}.weight`);
   }
-  for (const [name, t] of loaded.model.parameters) if (!quantizedWeights.has(name)) tensors.set(name, f32(t.data, [...t.shape]));
-  const out = {
-    ...config,
-    quantization_config: {
-      quant_method: 'gptq',
-      bits,
-      group_size: group ?? -1,
-      desc_act: actOrder === true,
-      sym: sym === true,
-      damp_percent: percdamp ?? 0.01,
-      static_groups: false,
-      true_sequential: true,
-      checkpoint_format: 'gptq',
-    },
-  };
+  const foldedParams = new Map<string, Float32Array>();
+  for (const f of quantized.folds) {
+    const g = loaded.model.parameters.get(f.weight)!.data;
+    // The norm computes x̂·(gainOffset + g); dividing that product by s: g' = (gainOffset + g)/s − gainOffset.
+    foldedParams.set(f.weight, Float32Array.from(g, (v, k) => (f.gainOffset + v) / f.scale[k] - f.gainOffset));
+    if (f.bias) foldedParams.set(f.bias, Float32Array.from(loaded.model.parameters.get(f.bias)!.data, (v, k) => v / f.scale[k]));
+  }
+  for (const [name, t] of loaded.model.parameters) {
+    if (!replaced.has(name)) tensors.set(name, f32(foldedParams.get(name) ?? t.data, [...t.shape]));
+  }
+  const quantizationConfig =
+    method === 'awq'
+      ? { quant_method: 'awq', bits, group_size: group ?? -1, zero_point: true, version: 'gemm' }
+      : {
+          quant_method: 'gptq',
+          bits,
+          group_size: group ?? -1,
+          desc_act: actOrder === true,
+          sym: sym === true,
+          damp_percent: percdamp ?? 0.01,
+          static_groups: false,
+          true_sequential: true,
+          checkpoint_format: 'gptq',
+        };
   fs.mkdirSync(dir, { recursive: true });
   const written = [path.join(dir, 'config.json'), path.join(dir, 'model.safetensors')];
-  fs.writeFileSync(written[0], JSON.stringify(out, null, 2) + '\n');
+  fs.writeFileSync(written[0], JSON.stringify({ ...config, quantization_config: quantizationConfig }, null, 2) + '\n');
   fs.writeFileSync(written[1], encodeRawSafetensors(tensors, { format: 'pt', source: 'transformer-inspector quantize' }));
   for (const f of ['tokenizer.json', 'tokenizer_config.json']) {
     const from = path.join(path.dirname(loaded.configPath), f);

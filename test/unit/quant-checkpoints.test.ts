@@ -7,7 +7,7 @@ import { loadModel } from '../../engine/model/load';
 import { runTrace } from '../../engine/trace/step';
 import { SafetensorsFile, halfToFloat } from '../../engine/io/safetensors';
 import { quantizeModel } from '../../engine/quant/quantize-model';
-import { writeGptqCheckpoint, floatToHalf } from '../../engine/quant/write-checkpoint';
+import { writeQuantizedCheckpoint, floatToHalf } from '../../engine/quant/write-checkpoint';
 import { packAwq, unpackAwq, packGptq, unpackGptq } from '../../engine/quant/packing';
 import { quantizeRtn } from '../../engine/quant/rtn';
 import { InspectorError } from '../../engine/errors';
@@ -61,7 +61,7 @@ test('--out writes an AutoGPTQ folder that loads back to the same codes (scales 
   try {
     const loaded = loadModel(LLAMA);
     const q = quantizeModel(loaded.model, { ids: golden.calib_ids }, { method: 'gptq', bits: 4, group: 16, actOrder: true });
-    writeGptqCheckpoint(dir, loaded, q);
+    writeQuantizedCheckpoint(dir, loaded, q);
     const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { quantization_config: Record<string, unknown> };
     assert.deepEqual(
       { m: cfg.quantization_config.quant_method, b: cfg.quantization_config.bits, g: cfg.quantization_config.group_size, d: cfg.quantization_config.desc_act },
@@ -84,6 +84,45 @@ test('--out writes an AutoGPTQ folder that loads back to the same codes (scales 
     const a = runTrace(loaded.model.forward({ ids: [golden.eval_ids[0]] })).result;
     const b = runTrace(back.model.forward({ ids: [golden.eval_ids[0]] })).result;
     assertClose(b.data, a.data, 1e-2, 'logits with fp16 scales');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--out for AWQ writes AutoAWQ’s GEMM layout with s folded into the norms; it loads back to the same model', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-awq-'));
+  try {
+    const loaded = loadModel(LLAMA);
+    const norm0 = Float32Array.from(loaded.model.parameters.get('model.layers.0.input_layernorm.weight')!.data);
+    const q = quantizeModel(loaded.model, { ids: golden.calib_ids }, { method: 'awq', bits: 4, group: 16, foldableOnly: true });
+    // Only q/k/v and gate/up (they read a norm's output) are scaled; o_proj and down_proj keep s = 1.
+    for (const l of q.layers) {
+      const scaled = /(q_proj|k_proj|v_proj|gate_proj|up_proj)$/.test(l.name);
+      if (!scaled) assert.equal(l.alpha, 0, l.name);
+    }
+    assert.ok(q.folds.length > 0, 'some scales fold');
+    assert.ok(q.folds.every((f) => /(input_layernorm|post_attention_layernorm)\.weight$/.test(f.weight)));
+    writeQuantizedCheckpoint(dir, loaded, q);
+    const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { quantization_config: Record<string, unknown> };
+    assert.equal(cfg.quantization_config.quant_method, 'awq');
+    assert.equal(cfg.quantization_config.version, 'gemm');
+    const back = loadModel(dir);
+    assert.deepEqual(back.model.unusedWeights, []);
+    const fold0 = q.folds.find((f) => f.weight === 'model.layers.0.input_layernorm.weight');
+    if (fold0) assertClose(back.model.parameters.get(fold0.weight)!.data, Float32Array.from(norm0, (v, k) => v / fold0.scale[k]), 1e-6, 'folded norm');
+    for (const [layer, qw] of q.codes) {
+      const w = back.model.parameters.get(`${layer}.weight`)!.data;
+      for (let n = 0; n < qw.rows; n++) {
+        for (let k = 0; k < qw.columns; k++) {
+          const j = n * qw.groups + qw.gIdx[k];
+          assert.equal(w[n * qw.columns + k], Math.fround(halfToFloat(floatToHalf(qw.scales[j])) * (qw.q[n * qw.columns + k] - qw.zeros[j])), `${layer}[${n}, ${k}]`);
+        }
+      }
+    }
+    // The folded checkpoint computes what the engine's AWQ model computes (up to the fp16 scales).
+    const a = runTrace(loaded.model.forward({ ids: [golden.eval_ids[0]] })).result;
+    const b = runTrace(back.model.forward({ ids: [golden.eval_ids[0]] })).result;
+    assertClose(b.data, a.data, 1e-2, 'logits');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
