@@ -130,10 +130,8 @@ export function parseQuantOptions(values: Record<string, string | boolean | unde
   };
 }
 
-const fmt = (v: number, d = 4) => (Number.isFinite(v) ? v.toFixed(d) : String(v));
-
-export function runQuantize(argv: string[], out: (s: string) => void = console.log): number {
-  const { values, positionals } = parseArgs({
+function parseQuantizeArgs(argv: string[]) {
+  return parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
@@ -156,6 +154,22 @@ export function runQuantize(argv: string[], out: (s: string) => void = console.l
       out: { type: 'string' },
     },
   });
+}
+
+const fmt = (v: number, d = 4) => (Number.isFinite(v) ? v.toFixed(d) : String(v));
+
+export function runQuantize(argv: string[], out: (s: string) => void = console.log): number {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    out(QUANTIZE_USAGE);
+    return 0;
+  }
+  let parsed;
+  try {
+    parsed = parseQuantizeArgs(argv);
+  } catch (e) {
+    throw new InspectorError(`${(e as Error).message}\n${QUANTIZE_USAGE}`);
+  }
+  const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new InspectorError(`quantize takes one PATH\n${QUANTIZE_USAGE}`);
   const opts = parseQuantOptions(values);
   const loaded = loadModel(positionals[0], { weights: values.seeded ? 'seeded' : 'auto' });
