@@ -10,17 +10,19 @@ import { compareLogits, type EndToEnd } from '../quant/metrics';
 import { CALIBRATION_SAMPLE } from '../quant/sample-text';
 import { parseIdList, parsePositiveInt } from './args';
 import { writeQuantizedCheckpoint } from '../quant/write-checkpoint';
+import { compareHooks } from '../quant/compare-trace';
 
 export const QUANTIZE_USAGE = `usage: transformer-inspector quantize PATH --method ${QUANT_METHODS.join('|')} [--bits B] [--group G] [--sym]
          [--per-tensor] [--threshold 6.0] [--act-order] [--no-clip]
          [--calib-text "…" | --calib-file F | --calib-ids 5,7;9,2] [--eval-text "…" | --eval-file F | --eval-ids …]
-         [--json] [--seeded] [--out DIR]
+         [--json] [--seeded] [--out DIR] [--hooks]
   Quantizes every linear layer (not embeddings, norms or lm_head) and reports, per layer, ‖W−Ŵ‖/‖W‖ and the
   calibration output error ‖XW−XŴ‖/‖XW‖; end to end on the evaluation text: perplexity fp vs quantized, mean
   KL of the next-token distributions, top-1 agreement, and the weight bytes.
   Text files hold one sequence per line. Calibration lines are joined into windows of up to 128 tokens;
   evaluation lines are scored one by one. Without calibration input, a bundled KJV sample is used; without
   evaluation input, the calibration text is scored.
+  --hooks compares every hook's activation of the first evaluation sequence, float vs quantized (‖a−â‖/‖a‖).
   --out DIR writes the quantized model as a Hugging Face folder: AutoGPTQ's layout for rtn/gptq (2, 4, 8 bits),
   AutoAWQ's GEMM layout for awq (4 bits; then only the layers reading a norm's output are scaled, s folded into it).`;
 
@@ -152,6 +154,7 @@ function parseQuantizeArgs(argv: string[]) {
       json: { type: 'boolean' },
       seeded: { type: 'boolean' },
       out: { type: 'string' },
+      hooks: { type: 'boolean' },
     },
   });
 }
@@ -182,8 +185,9 @@ export function runQuantize(argv: string[], out: (s: string) => void = console.l
   if (values.out !== undefined && opts.method === 'awq') opts.foldableOnly = true;
   const { report, quantized } = quantizeAndMeasure(loaded, opts, calib, evalSeqs);
   const written = values.out !== undefined ? writeQuantizedCheckpoint(values.out, loaded, quantized) : [];
+  const hooks = values.hooks ? compareHooks(loaded.model, quantized, input(loaded, [evalSeqs[0]])).map((h) => ({ name: h.name, rel_error: h.rel_error })) : undefined;
   if (values.json) {
-    out(JSON.stringify(report, null, 1));
+    out(JSON.stringify(hooks ? { ...report, hooks } : report, null, 1));
     return 0;
   }
   out(`model       ${loaded.configPath}`);
@@ -201,6 +205,12 @@ export function runQuantize(argv: string[], out: (s: string) => void = console.l
   out(`perplexity  fp ${fmt(report.perplexity_fp)} → quantized ${fmt(report.perplexity_q)}`);
   out(`KL mean     ${fmt(report.kl_mean, 6)} nats; top-1 agreement ${(report.top1_agreement * 100).toFixed(2)}%`);
   out(`weights     ${report.weights_bytes_fp.toLocaleString('en-US')} bytes fp32 → ${report.weights_bytes.toLocaleString('en-US')} bytes`);
+  if (hooks) {
+    out('');
+    out('activations of the first evaluation sequence, ‖a−â‖/‖a‖');
+    const w = Math.max(...hooks.map((h) => h.name.length));
+    for (const h of hooks) out(`  ${h.name.padEnd(w)}  ${fmt(h.rel_error, 6)}`);
+  }
   if (written.length) out(`wrote       ${written.join(', ')}`);
   return 0;
 }

@@ -77,6 +77,8 @@ export interface QuantizedModel {
   weights_bytes_fp: number;
   /** Put the float weights and forwards back. */
   restore(): void;
+  /** Switch to the quantized model again after restore(). */
+  apply(): void;
 }
 
 /** Check the options against the model before anything is computed. */
@@ -182,8 +184,15 @@ export function quantizeModel(model: TransformerModel, calib: ModelInput, opts: 
     for (const u of undo) u();
   }
   // LLM.int8(): the calibration interceptors are gone; install the int8 forwards for what follows.
-  const installed: (() => void)[] = [];
-  if (int8) for (const nl of linears) installed.push(interceptForward(nl.linear, () => int8Forward(nl.linear, threshold)));
+  let installed: (() => void)[] = [];
+  const installInt8 = () => {
+    if (int8) installed = linears.map((nl) => interceptForward(nl.linear, () => int8Forward(nl.linear, threshold)));
+  };
+  installInt8();
+  // The quantized weights, to switch between the float and the quantized model.
+  const quantizedWeights = new Map<Linear, Float32Array>();
+  for (const { linear } of linears) if (done.has(linear) && !int8) quantizedWeights.set(linear, Float32Array.from(linear.weight.data));
+  let isQuantized = true;
   return {
     options: opts,
     layers,
@@ -195,8 +204,17 @@ export function quantizeModel(model: TransformerModel, calib: ModelInput, opts: 
     weights_bytes: weightBytes(model, linears, codes, opts.method === 'llm-int8'),
     weights_bytes_fp: [...model.parameters.values()].reduce((n, t) => n + 4 * t.size, 0),
     restore() {
+      if (!isQuantized) return;
       for (const u of installed) u();
+      installed = [];
       for (const [linear, w] of fp) linear.weight.data.set(w);
+      isQuantized = false;
+    },
+    apply() {
+      if (isQuantized) return;
+      for (const [linear, w] of quantizedWeights) linear.weight.data.set(w);
+      installInt8();
+      isQuantized = true;
     },
   };
 }

@@ -6,6 +6,8 @@ import { loadModel } from '../../engine/model/load';
 import { quantizeModel } from '../../engine/quant/quantize-model';
 import { findLinears } from '../../engine/quant/linears';
 import { InspectorError } from '../../engine/errors';
+import { runTrace } from '../../engine/trace/step';
+import { compareHooks } from '../../engine/quant/compare-trace';
 
 const LLAMA = path.resolve(__dirname, '..', 'fixtures', 'hf', 'llama');
 const CALIB = '5,7,9,11,13,15,17,19;20,22,24,26,28,30,32,34';
@@ -96,4 +98,28 @@ test('any family: GPT-2’s transposed/sliced Conv1D linears are found by hook p
   assert.equal(q.weights_bytes, q.weights_bytes_fp - 4 * linearElements + stored);
   q.restore();
   linears.forEach((l, i) => assert.deepEqual(l.linear.weight.data, before[i], l.name));
+});
+
+test('quantize --hooks: every hook of the float and the quantized forward, with the error entering at the first quantized layer', () => {
+  const r = JSON.parse(run([LLAMA, '--method', 'rtn', '--bits', '3', '--calib-ids', CALIB, '--eval-ids', '1,37,62,35,63,34,57', '--hooks', '--json'])) as { hooks: { name: string; rel_error: number }[] };
+  const err = new Map(r.hooks.map((h) => [h.name, h.rel_error]));
+  assert.equal(err.get('hook_embed'), 0, 'embeddings stay float');
+  assert.equal(err.get('blocks.0.ln1.hook_normalized'), 0, 'before the first linear nothing differs');
+  assert.ok(err.get('blocks.0.attn.hook_q')! > 0.01, 'q_proj is the first quantized layer');
+  assert.ok(err.get('logits')! > 0);
+  assert.equal(r.hooks.at(-1)!.name, 'logits');
+});
+
+test('compareHooks leaves the model quantized, and restore()/apply() switch between the two', () => {
+  const { model } = loadModel(LLAMA);
+  const q = quantizeModel(model, { ids: [[5, 7, 9, 11, 13, 15, 17, 19]] }, { method: 'llm-int8', bits: 8, threshold: 1 });
+  const input = { ids: [[1, 37, 62, 35]] };
+  const quantizedLogits = runTrace(model.forward(input)).result.data;
+  const hooks = compareHooks(model, q, input);
+  assert.deepEqual(hooks.at(-1)!.quantized.tensor.data, quantizedLogits);
+  assert.deepEqual(runTrace(model.forward(input)).result.data, quantizedLogits);
+  q.restore();
+  assert.deepEqual(runTrace(model.forward(input)).result.data, hooks.at(-1)!.fp.tensor.data);
+  q.apply();
+  assert.deepEqual(runTrace(model.forward(input)).result.data, quantizedLogits);
 });
