@@ -3,12 +3,14 @@ import { runForward, FORWARD_USAGE } from './cli/forward';
 import { runBench } from './cli/bench';
 import { runParams } from './cli/params';
 import { runQuantize } from './cli/quantize';
+import { runGguf } from './cli/gguf';
 
 const USAGE = `Transformer Inspector CLI
 
   transformer-inspector forward PATH --ids 5,77,13 [--decoder-ids …] [--token-type-ids …] [--seed N] [--dump OUT.safetensors]
   transformer-inspector params PATH [--json] [--dtype bf16] [--context N] [--batch B]
   transformer-inspector bench [--quick]
+  transformer-inspector gguf FILE.gguf [--json] [--tensors]
   transformer-inspector quantize PATH --method int8|rtn|llm-int8|gptq|awq [--bits B] [--group G] [--sym] [--json] (see quantize --help)
 
 ${FORWARD_USAGE}`;
@@ -24,6 +26,8 @@ async function main(argv: string[]): Promise<number> {
       return runBench(rest);
     case 'quantize':
       return runQuantize(rest);
+    case 'gguf':
+      return runGguf(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -10,6 +10,7 @@ import { runTrace } from '../../engine/trace/step';
 import { SafetensorsFile } from '../../engine/io/safetensors';
 import { InspectorError } from '../../engine/errors';
 import { loadTokenizer } from '../../engine/io/tokenizer';
+import { runGguf } from '../../engine/cli/gguf';
 import { assertClose } from '../helpers/close';
 
 /**
@@ -94,4 +95,20 @@ test('a GGUF’s byte-level BPE (tokenizer.ggml.model gpt2) tokenizes as the tok
   assert.equal(fromGguf.label(reference.encode(' the').ids[0]), ' the');
   // Files without tokenizer metadata run on ids.
   assert.equal(loadModel(path.join(DIR, 'llama-F16.gguf')).tokenizer, undefined);
+});
+
+test('gguf CLI: metadata readable (arrays summarised), tensors by type with bytes and bits per weight', () => {
+  const lines: string[] = [];
+  assert.equal(runGguf([path.join(DIR, 'llama-Q8_0.gguf'), '--json', '--tensors'], (s) => lines.push(s)), 0);
+  const s = JSON.parse(lines.join('\n')) as { parameters: number; types: Record<string, { tensors: number; parameters: number; bytes: number }>; metadata: Record<string, string>; tensors: { name: string; type: string; shape: number[] }[] };
+  assert.equal(s.parameters, 26784, 'the golden llama’s parameter count');
+  assert.deepEqual(s.types.Q8_0, { tensors: 16, parameters: 26624, bytes: (26624 / 32) * 34 });
+  assert.equal(s.types.F32.tensors, 5);
+  assert.equal(s.metadata['general.architecture'], '"llama"');
+  assert.match(s.metadata['tokenizer.ggml.tokens'], /^\[128 items: "!", /);
+  assert.deepEqual(s.tensors.find((t) => t.name === 'blk.0.ffn_down.weight'), { name: 'blk.0.ffn_down.weight', type: 'Q8_0', shape: [32, 64] });
+  const text: string[] = [];
+  runGguf([path.join(DIR, 'llama-Q4_0.gguf')], (l) => text.push(l));
+  assert.ok(text.some((l) => /Q4_0 +16 tensors .* \(4\.50 bits\/weight\)/.test(l)));
+  assert.throws(() => runGguf([path.join(DIR, 'llama-Q4_0.gguf'), '--bogus']), /unknown option --bogus/);
 });
