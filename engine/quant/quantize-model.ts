@@ -81,6 +81,9 @@ export interface QuantizedModel {
   apply(): void;
 }
 
+/** The widest layer input GPTQ and AWQ accept (a float64 K × K matrix of 0.5 GB). */
+export const MAX_HESSIAN_WIDTH = 8192;
+
 /** Check the options against the model before anything is computed. */
 export function checkOptions(opts: QuantOptions, linears: readonly NamedLinear[]): void {
   if (!(QUANT_METHODS as readonly string[]).includes(opts.method)) {
@@ -91,6 +94,14 @@ export function checkOptions(opts: QuantOptions, linears: readonly NamedLinear[]
   }
   if (opts.method !== 'int8' && opts.method !== 'llm-int8') {
     for (const l of linears) checkGrid({ bits: opts.bits, group: opts.group, sym: opts.sym ?? false }, l.linear.inFeatures, `${l.name}.weight`);
+  }
+  if (opts.method === 'gptq' || opts.method === 'awq') {
+    // H = 2XXᵀ (GPTQ) and XᵀX (AWQ) are K × K float64 matrices, and GPTQ factors H in O(K³).
+    const wide = linears.find((l) => l.linear.inFeatures > MAX_HESSIAN_WIDTH);
+    if (wide) {
+      const gb = (8 * wide.linear.inFeatures ** 2) / 1e9;
+      throw new InspectorError(`${opts.method.toUpperCase()} needs a ${wide.linear.inFeatures} × ${wide.linear.inFeatures} matrix (${gb.toFixed(1)} GB) for this layer; the inspector runs it on layers up to ${MAX_HESSIAN_WIDTH} inputs wide (rtn works on any)`, { tensor: `${wide.name}.weight` });
+    }
   }
   if (opts.threshold !== undefined && !(opts.threshold >= 0)) throw new InspectorError(`the LLM.int8() threshold must be ≥ 0, got ${opts.threshold}`);
   if (linears.length === 0) throw new InspectorError('this model has no linear layers to quantize');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { runQuantize, calibrationWindows } from '../../engine/cli/quantize';
 import { loadModel } from '../../engine/model/load';
-import { quantizeModel } from '../../engine/quant/quantize-model';
+import { quantizeModel, checkOptions, MAX_HESSIAN_WIDTH } from '../../engine/quant/quantize-model';
 import { findLinears } from '../../engine/quant/linears';
 import { InspectorError } from '../../engine/errors';
 import { runTrace } from '../../engine/trace/step';
@@ -122,4 +122,13 @@ test('compareHooks leaves the model quantized, and restore()/apply() switch betw
   assert.deepEqual(runTrace(model.forward(input)).result.data, hooks.at(-1)!.fp.tensor.data);
   q.apply();
   assert.deepEqual(runTrace(model.forward(input)).result.data, quantizedLogits);
+});
+
+test('GPTQ and AWQ refuse, by name, a layer too wide for a K × K matrix; RTN takes it', () => {
+  const { model } = loadModel(LLAMA);
+  const wide = findLinears(model).map((l) => ({ ...l, linear: { ...l.linear, inFeatures: l.name.endsWith('down_proj') ? MAX_HESSIAN_WIDTH + 1 : l.linear.inFeatures } as typeof l.linear }));
+  for (const method of ['gptq', 'awq'] as const) {
+    assert.throws(() => checkOptions({ method, bits: 4 }, wide), (e: unknown) => e instanceof InspectorError && /tensor 'model\.layers\.0\.mlp\.down_proj\.weight': .* needs a 8193 × 8193 matrix \(0\.5 GB\)/.test(e.describe()));
+  }
+  assert.doesNotThrow(() => checkOptions({ method: 'rtn', bits: 4 }, wide.map((l) => ({ ...l, linear: { ...l.linear, inFeatures: 8193 * 4 } as typeof l.linear }))));
 });
