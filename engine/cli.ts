@@ -9,6 +9,8 @@ import { runHeads } from './cli/heads';
 import { runAblate } from './cli/ablate';
 import { runPatch } from './cli/patch';
 import { runCompare } from './cli/compare';
+import { runQuantize } from './cli/quantize';
+import { runGguf } from './cli/gguf';
 
 const USAGE = `Transformer Inspector CLI
 
@@ -22,6 +24,8 @@ ${FORWARD_USAGE}
   transformer-inspector ablate PATH (--ids … | --text …) [--heads 2.1,3.0] [--mlp 1] [--layers 0] [--mean] [--json]
   transformer-inspector patch PATH --clean "…" --corrupted "…" --target TOKEN --versus TOKEN [--what resid|heads|mlp] [--json]
   transformer-inspector compare PATH (--ids … | --text …) [--with PATH2] [--with-ids … | --with-text …] [--hook NAME] [--json]
+  transformer-inspector gguf FILE.gguf [--json] [--tensors]
+  transformer-inspector quantize PATH --method int8|rtn|llm-int8|gptq|awq [--bits B] [--group G] [--sym] [--json] (see quantize --help)
 
 ${TRACE_USAGE}
 
@@ -50,6 +54,10 @@ async function main(argv: string[]): Promise<number> {
       return runPatch(rest);
     case 'compare':
       return runCompare(rest);
+    case 'quantize':
+      return runQuantize(rest);
+    case 'gguf':
+      return runGguf(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { EngineClient } from './engine/client';
 import { Inspector, type InspectorState } from './inspector/inspector';
 import { registerCommands } from './inspector/commands';
+import { registerQuantizeCommand } from './quantize/command';
 import { ModelTreeProvider } from './sidebar/modelTree';
 import { registerConfigFeatures, type ConfigFeatures } from './config/features';
 import { createLog } from './log';
@@ -63,6 +64,7 @@ export function activate(context: vscode.ExtensionContext): TestApi {
     inspector,
     tree,
     ...registerCommands(inspector),
+    registerQuantizeCommand(context),
     vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, serializer),
   );
   openOnStartup(log);

@@ -16,6 +16,8 @@ import { describeModel, type ModelDescription } from './describe';
 import type { TransformerModel } from './transformer';
 import { loadTokenizer, type TextTokenizer } from '../io/tokenizer';
 import { exists, readTextGuarded, type FileKind } from '../io/guarded';
+import { quantizedSource } from '../quant/hf-quantized';
+import { loadGgufModel } from '../io/gguf-model';
 
 export const NATIVE_SUFFIX = '.transformer.json';
 
@@ -138,7 +140,7 @@ export function checkRunnable(configPath: string, maxParameters = MAX_RUN_PARAME
   refuseIfTooLarge(analysis.params.total, configPath, maxParameters);
 }
 
-function refuseIfTooLarge(total: bigint, configPath: string, maxParameters: number): void {
+export function refuseIfTooLarge(total: bigint, configPath: string, maxParameters: number): void {
   const limit = BigInt(maxParameters);
   if (total > limit) {
     const gb = (Number(limit * 4n) / 1e9).toFixed(1);
@@ -176,15 +178,20 @@ export function describeConfigFile(configPath: string): ModelDescription {
  * weights by the names the description lists.
  */
 export function loadModel(p: string, opts: LoadOptions = {}): LoadedModel {
+  if (p.endsWith('.gguf')) return loadGgufModel(p, opts);
   const configPath = findConfig(p);
-  const description = describeConfigFile(configPath);
+  const configText = readText(configPath, 'config');
+  const description = describeModel(parseConfigText(configText, configPath), { file: configPath, native: configPath.endsWith(NATIVE_SUFFIX) });
   const spec = opts.seed !== undefined ? { ...description.spec, seed: opts.seed } : description.spec;
   const weightsPath = opts.weights === 'seeded' ? undefined : findWeights(configPath);
   const files = weightsPath ? openWeights(weightsPath) : undefined;
-  const streaming = files && chooseStreaming(files, opts.memoryBudget);
+  // GPTQ/AWQ folders (a quantization_config in config.json) are dequantized as they are read; plain
+  // weights larger than the budget are streamed layer by layer.
+  const quantized = files && quantizedSource(configPath, configText, files);
+  const streaming = files && quantized === files ? chooseStreaming(files, opts.memoryBudget) : undefined;
   // A streamed model holds a layer at a time: the size limit is for models held whole.
   if (!streaming) refuseIfTooLarge(countParams(description.arch).total, configPath, opts.maxParameters ?? MAX_RUN_PARAMETERS);
-  const source: WeightSource | undefined = streaming ?? files;
+  const source: WeightSource | undefined = streaming ?? quantized;
   const model = description.build(spec, source);
   return { configPath, weightsPath, spec, model, tokenizer: loadTokenizer(configPath), ...(streaming ? { streaming } : {}) };
 }
