@@ -3,6 +3,7 @@ import { InspectorError } from '../errors';
 import { loadModel } from '../model/load';
 import { runTrace } from '../trace/step';
 import * as fs from 'node:fs';
+import { loadJsonFile } from '../config/json';
 import { writeTrace } from '../tracefile/writer';
 import type { TraceInput } from '../tracefile/manifest';
 import { shapeToString, type Tensor } from '../tensor';
@@ -111,7 +112,7 @@ export function runForward(argv: string[], out: (s: string) => void = console.lo
     for (const s of steps) tensors.set(s.name, s.tensor);
     tensors.set('logits', logits);
     try {
-      const config = JSON.parse(fs.readFileSync(loaded.configPath, 'utf8')) as Record<string, unknown>;
+      const config = loadJsonFile(loaded.configPath, 'config') as Record<string, unknown>;
       const labels = (rows: number[][]) => rows.map((r) => r.map((id) => tokenizer!.label(id)));
       const input: TraceInput = { ids, ...(tokenizer ? { tokens: labels(ids) } : {}) };
       if (decoderIds) Object.assign(input, { decoder_ids: decoderIds }, tokenizer ? { decoder_tokens: labels(decoderIds) } : {});

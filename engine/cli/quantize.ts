@@ -1,4 +1,4 @@
-import * as fs from 'node:fs';
+import { readTextGuarded } from '../io/guarded';
 import { parseArgs } from 'node:util';
 import { InspectorError } from '../errors';
 import { loadModel, type LoadedModel } from '../model/load';
@@ -58,7 +58,7 @@ export function calibrationWindows(seqs: number[][], maxLen: number): number[][]
 
 function readFile(file: string, flag: string): string {
   try {
-    return fs.readFileSync(file, 'utf8');
+    return readTextGuarded(file, 'text');
   } catch (e) {
     throw new InspectorError(`${flag}: cannot read the file: ${(e as Error).message}`, { file });
   }

@@ -1,4 +1,4 @@
-import * as fs from 'node:fs';
+import { readGuarded } from './guarded';
 import { InspectorError } from '../errors';
 import { Tensor, shapeToString } from '../tensor';
 import { ggmlTypeName, byteSize, dequantizeInto, BLOCK, type GgmlTypeName } from './ggml-quants';
@@ -105,13 +105,7 @@ export class GgufFile {
   ) {}
 
   static open(path: string): GgufFile {
-    let buf: Buffer;
-    try {
-      buf = fs.readFileSync(path);
-    } catch (e) {
-      throw new InspectorError(`cannot read GGUF file: ${(e as Error).message}`, { file: path });
-    }
-    return GgufFile.parse(buf, path);
+    return GgufFile.parse(readGuarded(path, 'gguf'), path);
   }
 
   static parse(buf: Buffer, file: string): GgufFile {

@@ -18,6 +18,10 @@ export const FILE_LIMITS = {
   tokenizer: 128 * 1024 * 1024,
   /** tokenizer_config.json (special tokens, chat templates). */
   tokenizerConfig: 16 * 1024 * 1024,
+  /** A text file of calibration or evaluation text (quantize --calib-file / --eval-file). */
+  text: 64 * 1024 * 1024,
+  /** A .gguf file, read whole (the small llama-family files the inspector runs). */
+  gguf: 2 * 1024 * 1024 * 1024 - 1,
   /** A safetensors file: its header is capped separately; the data is read in byte ranges. */
   weights: Number.MAX_SAFE_INTEGER,
 } as const;
@@ -28,6 +32,8 @@ const WHAT: Record<FileKind, string> = {
   index: 'shard index',
   tokenizer: 'tokenizer',
   tokenizerConfig: 'tokenizer config',
+  text: 'text file',
+  gguf: 'GGUF file',
   weights: 'weights file',
 };
 

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InspectorError } from '../errors';
-import { isObject, parseJsonText } from '../config/json';
+import { isObject, loadJsonFile } from '../config/json';
 import type { LoadedModel } from '../model/load';
 import type { QuantizedModel } from './quantize-model';
 import { packAwq, packGptq } from './packing';
@@ -87,7 +87,7 @@ export function writeQuantizedCheckpoint(dir: string, loaded: LoadedModel, quant
   if (quantized.derived.length) {
     throw new InspectorError(`--out needs every linear's weight as a tensor of the checkpoint; ${quantized.derived.slice(0, 3).join(', ')} are derived (transposed or sliced) copies`, { file: loaded.configPath });
   }
-  const config = parseJsonText(fs.readFileSync(loaded.configPath, 'utf8'), loaded.configPath);
+  const config = loadJsonFile(loaded.configPath, 'config');
   if (!isObject(config)) throw new InspectorError('config.json must be an object', { file: loaded.configPath });
   const tensors = new Map<string, RawTensor>();
   const replaced = new Set<string>();
