@@ -7,7 +7,8 @@ const USAGE = `Transformer Inspector CLI
 
   transformer-inspector forward PATH --ids 5,77,13 [--decoder-ids …] [--token-type-ids …] [--seed N] [--dump OUT.safetensors]
   transformer-inspector params PATH [--json] [--dtype bf16] [--context N] [--batch B]
-  transformer-inspector bench [--quick]
+  transformer-inspector bench [--quick] [--kernel=NAME] [--threads N]
+  transformer-inspector bench --model PATH (--ids … | --text …) [--threads N] [--runs R] [--json]
 
 ${FORWARD_USAGE}`;
 

@@ -6,6 +6,7 @@ import { fillUniform } from '../model/rng';
 import { Tensor } from '../tensor';
 import { flashAttention, scaledDotProductAttention } from '../nn/attention';
 import { materialize } from '../nn/mask';
+import { runModelBench } from './bench-model';
 
 /**
  * `bench`: matmul GFLOP/s on transformer-sized shapes and the time of one forward pass of a
@@ -13,6 +14,7 @@ import { materialize } from '../nn/mask';
  * A baseline to compare kernels by, not a gate.
  */
 export function runBench(argv: string[], out: (s: string) => void = console.log): number {
+  if (argv.some((a) => a === '--model' || a.startsWith('--model='))) return runModelBench(argv, out);
   const quick = argv.includes('--quick');
   const kernelArg = argv.find((a) => a.startsWith('--kernel='));
   if (kernelArg) useMatmul(kernelArg.slice('--kernel='.length));

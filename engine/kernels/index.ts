@@ -29,3 +29,16 @@ export function matmulKernelNames(): string[] {
 
 registerMatmul(referenceMatmul);
 registerMatmul(blockedMatmul);
+
+let threads = 1;
+
+/** Set the kernel threads (default: the machine's available parallelism); returns the count in use. */
+export function setKernelThreads(n?: number): number {
+  threads = Math.max(1, n ?? 1);
+  return threads;
+}
+
+/** The active kernels in one line, for bench output. */
+export function kernelDescription(): string {
+  return active.name;
+}
