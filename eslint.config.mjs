@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.tools/**', 'out/**', 'test-results/**', '**/*.py'] },
+  { ignores: ['dist/**', 'node_modules/**', '.tools/**', 'out/**', 'test-results/**', '**/*.py', 'engine/kernels/asm/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

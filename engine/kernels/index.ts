@@ -1,11 +1,24 @@
+import * as os from 'node:os';
 import type { MatmulKernel } from './types';
 import { referenceMatmul } from './reference';
 import { blockedMatmul } from './blocked';
+import { findWasmBinaries, WasmKernels } from './wasm';
 
 export type { MatmulKernel } from './types';
 
 const registry = new Map<string, MatmulKernel>();
-let active: MatmulKernel = blockedMatmul;
+/** The chosen kernel; undefined = the default (WebAssembly SIMD when built, else the blocked TypeScript one). */
+let active: MatmulKernel | undefined;
+/** The WebAssembly kernels: undefined = not looked for yet, null = not built / not supported here. */
+let wasm: WasmKernels | null | undefined;
+let threads = defaultThreads();
+
+/** Kernel threads by default: the machine's available parallelism (TRANSFORMER_INSPECTOR_THREADS overrides). */
+export function defaultThreads(): number {
+  const env = Number(process.env.TRANSFORMER_INSPECTOR_THREADS);
+  if (Number.isInteger(env) && env > 0) return env;
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
 
 /** Register a matmul implementation under its name; a duplicate name is a programming error. */
 export function registerMatmul(kernel: MatmulKernel): void {
@@ -13,32 +26,47 @@ export function registerMatmul(kernel: MatmulKernel): void {
   registry.set(kernel.name, kernel);
 }
 
+/** The WebAssembly SIMD kernels with their thread pool, created on first use; undefined if not built. */
+export function wasmKernels(): WasmKernels | undefined {
+  if (wasm === undefined) {
+    const bin = process.env.TRANSFORMER_INSPECTOR_NO_WASM ? undefined : findWasmBinaries();
+    wasm = bin ? new WasmKernels(bin, threads) : null;
+    if (wasm) registerMatmul(wasm);
+  }
+  return wasm ?? undefined;
+}
+
 export function useMatmul(name: string): void {
+  wasmKernels();
   const k = registry.get(name);
   if (!k) throw new Error(`no matmul kernel named '${name}' (have: ${[...registry.keys()].join(', ')})`);
   active = k;
 }
 
 export function matmulKernel(): MatmulKernel {
-  return active;
+  return (active ??= wasmKernels() ?? blockedMatmul);
 }
 
 export function matmulKernelNames(): string[] {
+  wasmKernels();
   return [...registry.keys()];
 }
 
-registerMatmul(referenceMatmul);
-registerMatmul(blockedMatmul);
-
-let threads = 1;
-
-/** Set the kernel threads (default: the machine's available parallelism); returns the count in use. */
+/** Set the kernel threads (undefined: the default); returns the count in use. */
 export function setKernelThreads(n?: number): number {
-  threads = Math.max(1, n ?? 1);
+  threads = Math.max(1, n ?? defaultThreads());
+  if (wasm) wasm.pool.resize(threads);
+  return threads;
+}
+
+export function kernelThreads(): number {
   return threads;
 }
 
 /** The active kernels in one line, for bench output. */
 export function kernelDescription(): string {
-  return active.name;
+  return matmulKernel().name;
 }
+
+registerMatmul(referenceMatmul);
+registerMatmul(blockedMatmul);

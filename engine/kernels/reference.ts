@@ -49,6 +49,10 @@ export const referenceMatmul: MatmulKernel = {
     }
   },
 
+  linear(out, x, weight, M, N, K, bias) {
+    referenceMatmul.matmulBT(out, x, weight, M, N, K, bias);
+  },
+
   matmul(out, a, b, M, N, K) {
     // i-k-j order (contiguous rows of b); each output row accumulates in a float64 scratch row
     // allocated once per call, so precision matches the dot-product form.

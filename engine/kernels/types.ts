@@ -15,6 +15,19 @@ export interface MatmulKernel {
     K: number,
     bias?: Float32Array,
   ): void;
+  /**
+   * out[M, N] = x[M, K] · weightᵀ (+ bias): matmulBT where `weight` is a parameter that stays the same
+   * between calls, so a kernel may keep a packed copy of it (built once per tensor, never per call).
+   */
+  linear(
+    out: Float32Array,
+    x: Float32Array,
+    weight: Float32Array,
+    M: number,
+    N: number,
+    K: number,
+    bias?: Float32Array,
+  ): void;
   /** out[M, N] = a[M, K] · b[K, N]. */
   matmul(out: Float32Array, a: Float32Array, b: Float32Array, M: number, N: number, K: number): void;
 }

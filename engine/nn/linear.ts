@@ -30,7 +30,7 @@ export class Linear {
     }
     const M = x.size / K;
     const out = new Tensor([...lead, N]);
-    matmulKernel().matmulBT(out.data, x.data, this.weight.data, M, N, K, this.bias?.data);
+    matmulKernel().linear(out.data, x.data, this.weight.data, M, N, K, this.bias?.data);
     return out;
   }
 }

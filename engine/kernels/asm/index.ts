@@ -1,0 +1,2 @@
+// AssemblyScript entry: every kernel the engine calls through engine/kernels/wasm.ts.
+export { pack_bt, pack_b, pack_a, gemm } from './gemm';

@@ -1,0 +1,170 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { MatmulKernel } from './types';
+import { KernelHeap } from './heap';
+import { ThreadPool } from './pool';
+
+/**
+ * The WebAssembly SIMD kernels (engine/kernels/asm, built by `npm run build` into dist/): one module
+ * instance on the calling thread plus a pool of helper threads over one shared memory. The relaxed-SIMD
+ * build is used when this runtime validates it (detected at load; never a flag), plain SIMD otherwise.
+ */
+
+/** Exported kernel functions the pool may run, in one table (the helpers look them up by index). */
+export const WASM_OPS = ['pack_bt', 'pack_b', 'pack_a', 'gemm', '__crash_for_test'] as const;
+export type WasmOp = (typeof WASM_OPS)[number];
+
+const MR = 6;
+const NR = 8;
+/** Below this many multiply-adds a matmul runs on the calling thread alone (waking helpers costs more). */
+const PARALLEL_MIN_MACS = 1 << 19;
+
+export interface WasmBinaries {
+  variant: 'relaxed-simd' | 'simd';
+  bytes: Uint8Array<ArrayBuffer>;
+  file: string;
+}
+
+/** The directories that may hold the built .wasm: beside the bundle (dist/), or dist/ from the sources. */
+function candidateDirs(): string[] {
+  return [__dirname, path.resolve(__dirname, '../../dist'), path.resolve(process.cwd(), 'dist')];
+}
+
+/** Find the built kernels, preferring relaxed SIMD when the runtime validates it. */
+export function findWasmBinaries(): WasmBinaries | undefined {
+  for (const dir of candidateDirs()) {
+    const relaxed = path.join(dir, 'kernels-relaxed.wasm');
+    const simd = path.join(dir, 'kernels-simd.wasm');
+    if (!fs.existsSync(simd)) continue;
+    if (fs.existsSync(relaxed)) {
+      const bytes = new Uint8Array(fs.readFileSync(relaxed));
+      if (WebAssembly.validate(bytes)) return { variant: 'relaxed-simd', bytes, file: relaxed };
+    }
+    const bytes = new Uint8Array(fs.readFileSync(simd));
+    if (WebAssembly.validate(bytes)) return { variant: 'simd', bytes, file: simd };
+  }
+  return undefined;
+}
+
+type Fn = (...a: number[]) => void;
+
+interface Panels {
+  at: number;
+  N: number;
+  K: number;
+}
+
+/** Matmul (and, through `ops`, every other hot op) in WebAssembly SIMD, split over the thread pool. */
+export class WasmKernels implements MatmulKernel {
+  readonly name: string;
+  readonly heap = new KernelHeap();
+  readonly pool: ThreadPool;
+  readonly variant: WasmBinaries['variant'];
+  private readonly fn: Record<WasmOp, Fn>;
+  private readonly panelCache = new WeakMap<Float32Array, Panels>();
+  private readonly freeOnCollect = new FinalizationRegistry<number>((at) => this.heap.release(at));
+
+  constructor(bin: WasmBinaries, threads: number) {
+    const module = new WebAssembly.Module(bin.bytes);
+    const instance = new WebAssembly.Instance(module, {
+      env: {
+        memory: this.heap.memory,
+        abort() {
+          throw new Error('kernel abort');
+        },
+      },
+    });
+    const ex = instance.exports as Record<string, unknown>;
+    this.fn = Object.fromEntries(WASM_OPS.map((o) => [o, ex[o] as Fn])) as Record<WasmOp, Fn>;
+    this.pool = new ThreadPool(module, this.heap.memory, ex, WASM_OPS, threads);
+    this.variant = bin.variant;
+    this.name = `wasm-${bin.variant}-6x8`;
+  }
+
+  get threads(): number {
+    return this.pool.threads;
+  }
+
+  /** Run an op on the pool when the work is big enough, else here. */
+  private run(op: WasmOp, args: number[], items: number, macs: number): void {
+    if (macs < PARALLEL_MIN_MACS || this.pool.threads === 1) this.fn[op](...args, 0, items);
+    else this.pool.run(op, args, items);
+  }
+
+  /** The packed panels of a weight, built on first use and kept until the weight is collected. */
+  private panelsOf(w: Float32Array, N: number, K: number): Panels {
+    const have = this.panelCache.get(w);
+    if (have && have.N === N && have.K === K) return have;
+    const panels = Math.ceil(N / NR);
+    const src = this.heap.put(w);
+    const at = this.heap.alloc(panels * K * NR * 4);
+    this.run('pack_bt', [at, src, N, K], panels, N * K * 8);
+    this.heap.release(src);
+    const p = { at, N, K };
+    this.panelCache.set(w, p);
+    this.freeOnCollect.register(w, at);
+    return p;
+  }
+
+  /** out = x · panels (+ bias) with x copied in and packed into row tiles. */
+  private gemmPanels(out: Float32Array, x: Float32Array, bPanels: number, M: number, N: number, K: number, bias?: Float32Array): void {
+    const heap = this.heap;
+    const tiles = Math.ceil(M / MR);
+    const panels = Math.ceil(N / NR);
+    const xAt = heap.put(x.length === M * K ? x : x.subarray(0, M * K));
+    const aAt = heap.alloc(tiles * MR * K * 4);
+    const cAt = heap.alloc(M * N * 4);
+    let biasAt = 0;
+    if (bias) {
+      biasAt = heap.alloc(panels * NR * 4);
+      heap.f32.fill(0, biasAt >> 2, (biasAt >> 2) + panels * NR);
+      heap.f32.set(bias, biasAt >> 2);
+    }
+    try {
+      this.run('pack_a', [aAt, xAt, M, K], tiles, M * K * 8);
+      this.run('gemm', [cAt, aAt, bPanels, biasAt, M, N, K], panels, M * N * K);
+      out.set(heap.view(cAt, M * N));
+    } finally {
+      heap.release(xAt);
+      heap.release(aAt);
+      heap.release(cAt);
+      if (biasAt) heap.release(biasAt);
+    }
+  }
+
+  linear(out: Float32Array, x: Float32Array, weight: Float32Array, M: number, N: number, K: number, bias?: Float32Array): void {
+    const p = this.panelsOf(weight, N, K);
+    this.gemmPanels(out, x, p.at, M, N, K, bias);
+  }
+
+  matmulBT(out: Float32Array, a: Float32Array, b: Float32Array, M: number, N: number, K: number, bias?: Float32Array): void {
+    const panels = Math.ceil(N / NR);
+    const src = this.heap.put(b.length === N * K ? b : b.subarray(0, N * K));
+    const at = this.heap.alloc(panels * K * NR * 4);
+    try {
+      this.run('pack_bt', [at, src, N, K], panels, N * K * 8);
+      this.gemmPanels(out, a, at, M, N, K, bias);
+    } finally {
+      this.heap.release(src);
+      this.heap.release(at);
+    }
+  }
+
+  matmul(out: Float32Array, a: Float32Array, b: Float32Array, M: number, N: number, K: number): void {
+    const panels = Math.ceil(N / NR);
+    const src = this.heap.put(b.length === N * K ? b : b.subarray(0, N * K));
+    const at = this.heap.alloc(panels * K * NR * 4);
+    try {
+      this.run('pack_b', [at, src, N, K], panels, N * K * 8);
+      this.gemmPanels(out, a, at, M, N, K);
+    } finally {
+      this.heap.release(src);
+      this.heap.release(at);
+    }
+  }
+
+  /** Make one helper thread fail on its next chunk (tests the report-and-replace path). */
+  crashOneThreadForTest(): void {
+    this.pool.run('__crash_for_test', [], this.pool.threads * 4, 1);
+  }
+}
