@@ -40,7 +40,9 @@ for (;;) {
   Atomics.wait(ctl, ${GEN}, gen);
   gen = Atomics.load(ctl, ${GEN});
   if (Atomics.load(ctl, ${STOP})) break;
+  const crashTest = ops[ctl[${OP}]] === '__crash_for_test';
   for (;;) {
+    if (crashTest && index !== 0) break;
     const c = Atomics.add(ctl, ${NEXT}, 1);
     const total = Atomics.load(ctl, ${TOTAL});
     if (c >= total) break;
@@ -50,7 +52,7 @@ for (;;) {
     a[n] = c * chunk;
     a[n + 1] = Math.min(items, (c + 1) * chunk);
     try {
-      if (ops[ctl[${OP}]] === '__crash_for_test') throw new Error('deliberate crash (test)');
+      if (crashTest) throw new Error('deliberate crash (test)');
       fns[ctl[${OP}]](...a);
     } catch (e) {
       port.postMessage(String((e && e.stack) || e));
@@ -141,7 +143,9 @@ export class ThreadPool {
     const total = Math.ceil(items / chunk);
     if (total === 0) return;
     const fn = this.fns[opi];
-    if (this.helpers.length === 0 || total === 1) {
+    const crashTest = op === '__crash_for_test';
+    if (crashTest && this.helpers.length === 0) throw new Error('thread pool: no helper thread to crash');
+    if (!crashTest && (this.helpers.length === 0 || total === 1)) {
       fn(...args, 0, items);
       return;
     }
@@ -160,6 +164,7 @@ export class ThreadPool {
     const a = [...args, 0, 0];
     let err: unknown;
     for (;;) {
+      if (crashTest) break; // only helper 1 takes part: the test needs a helper to fail
       const c = Atomics.add(ctl, NEXT, 1);
       if (c >= total) break;
       a[args.length] = c * chunk;
