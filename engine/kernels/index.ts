@@ -1,10 +1,10 @@
 import * as os from 'node:os';
-import type { MatmulKernel } from './types';
-import { referenceMatmul } from './reference';
+import type { MatmulKernel, RowKernels } from './types';
+import { referenceMatmul, referenceRows } from './reference';
 import { blockedMatmul } from './blocked';
 import { findWasmBinaries, WasmKernels } from './wasm';
 
-export type { MatmulKernel } from './types';
+export type { MatmulKernel, RowKernels } from './types';
 
 const registry = new Map<string, MatmulKernel>();
 /** The chosen kernel; undefined = the default (WebAssembly SIMD when built, else the blocked TypeScript one). */
@@ -45,6 +45,15 @@ export function useMatmul(name: string): void {
 
 export function matmulKernel(): MatmulKernel {
   return (active ??= wasmKernels() ?? blockedMatmul);
+}
+
+/**
+ * The row kernels (softmax, norms, activations) that go with the active matmul: the WebAssembly ones
+ * when the WebAssembly matmul is active, else the TypeScript reference.
+ */
+export function rowKernels(): RowKernels {
+  const mm = matmulKernel();
+  return mm === wasm ? (mm as WasmKernels) : referenceRows;
 }
 
 export function matmulKernelNames(): string[] {

@@ -1,3 +1,5 @@
+import type { Activation } from './ops';
+
 /**
  * The hot kernels, behind one small interface so a faster implementation
  * (blocked, SIMD, WebAssembly, threaded) can replace the reference one without touching layers.
@@ -30,4 +32,17 @@ export interface MatmulKernel {
   ): void;
   /** out[M, N] = a[M, K] · b[K, N]. */
   matmul(out: Float32Array, a: Float32Array, b: Float32Array, M: number, N: number, K: number): void;
+}
+
+/** The row-wise and element-wise hot ops: softmax, norms, activations. Same layouts as ops.ts. */
+export interface RowKernels {
+  readonly name: string;
+  /** Softmax over each row of x[rows, n], in place. */
+  softmaxRows(x: Float32Array, rows: number, n: number): void;
+  /** LayerNorm over rows of x[rows, n] into out (biased variance, as PyTorch). */
+  layerNormRows(out: Float32Array, x: Float32Array, rows: number, n: number, eps: number, gain: Float32Array | undefined, bias: Float32Array | undefined): void;
+  /** RMSNorm over rows: x / √(mean(x²) + eps) · (gainOffset + gain). */
+  rmsNormRows(out: Float32Array, x: Float32Array, rows: number, n: number, eps: number, gain: Float32Array | undefined, gainOffset: number): void;
+  /** out = act(x) element-wise (out may equal x). */
+  activateInto(out: Float32Array, x: Float32Array, kind: Activation): void;
 }

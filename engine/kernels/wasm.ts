@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { MatmulKernel } from './types';
+import type { MatmulKernel, RowKernels } from './types';
+import { referenceRows } from './reference';
+import type { Activation } from './ops';
 import { KernelHeap } from './heap';
 import { ThreadPool } from './pool';
 
@@ -11,8 +13,11 @@ import { ThreadPool } from './pool';
  */
 
 /** Exported kernel functions the pool may run, in one table (the helpers look them up by index). */
-export const WASM_OPS = ['pack_bt', 'pack_b', 'pack_a', 'gemm', '__crash_for_test'] as const;
+export const WASM_OPS = ['pack_bt', 'pack_b', 'pack_a', 'gemm', 'softmax_rows', 'layernorm_rows', 'rmsnorm_rows', 'activate', '__crash_for_test'] as const;
 export type WasmOp = (typeof WASM_OPS)[number];
+
+/** Activation codes of asm/rows.ts; kinds not listed run in the TypeScript reference. */
+const ACTIVATION_CODE: Partial<Record<Activation, number>> = { relu: 0, gelu_tanh: 1, silu: 2, sigmoid: 3, tanh: 4 };
 
 const MR = 6;
 const NR = 8;
@@ -55,7 +60,7 @@ interface Panels {
 }
 
 /** Matmul (and, through `ops`, every other hot op) in WebAssembly SIMD, split over the thread pool. */
-export class WasmKernels implements MatmulKernel {
+export class WasmKernels implements MatmulKernel, RowKernels {
   readonly name: string;
   readonly heap = new KernelHeap();
   readonly pool: ThreadPool;
@@ -161,6 +166,58 @@ export class WasmKernels implements MatmulKernel {
       this.heap.release(src);
       this.heap.release(at);
     }
+  }
+
+  /** x copied in, `body` run on the copy's address and an output address, the output copied to `out`. */
+  private rowwise(out: Float32Array, x: Float32Array, body: (xAt: number, oAt: number) => void): void {
+    const heap = this.heap;
+    const xAt = heap.put(x);
+    const oAt = out === x ? xAt : heap.alloc(x.byteLength);
+    try {
+      body(xAt, oAt);
+      out.set(heap.view(oAt, x.length));
+    } finally {
+      heap.release(xAt);
+      if (oAt !== xAt) heap.release(oAt);
+    }
+  }
+
+  /** A parameter vector copied in for one call (0 = absent). */
+  private vectorIn(v: Float32Array | undefined): number {
+    return v ? this.heap.put(v) : 0;
+  }
+
+  softmaxRows(x: Float32Array, rows: number, n: number): void {
+    this.rowwise(x, x, (xAt) => this.run('softmax_rows', [xAt, n], rows, rows * n * 8));
+  }
+
+  layerNormRows(out: Float32Array, x: Float32Array, rows: number, n: number, eps: number, gain: Float32Array | undefined, bias: Float32Array | undefined): void {
+    const g = this.vectorIn(gain);
+    const b = this.vectorIn(bias);
+    try {
+      this.rowwise(out, x.subarray(0, rows * n), (xAt, oAt) => this.run('layernorm_rows', [oAt, xAt, g, b, n, eps], rows, rows * n * 4));
+    } finally {
+      if (g) this.heap.release(g);
+      if (b) this.heap.release(b);
+    }
+  }
+
+  rmsNormRows(out: Float32Array, x: Float32Array, rows: number, n: number, eps: number, gain: Float32Array | undefined, gainOffset: number): void {
+    const g = this.vectorIn(gain);
+    try {
+      this.rowwise(out, x.subarray(0, rows * n), (xAt, oAt) => this.run('rmsnorm_rows', [oAt, xAt, g, n, eps, gainOffset], rows, rows * n * 4));
+    } finally {
+      if (g) this.heap.release(g);
+    }
+  }
+
+  activateInto(out: Float32Array, x: Float32Array, kind: Activation): void {
+    const code = ACTIVATION_CODE[kind];
+    if (code === undefined || kind === 'identity') {
+      referenceRows.activateInto(out, x, kind);
+      return;
+    }
+    this.rowwise(out, x, (xAt, oAt) => this.run('activate', [oAt, xAt, code], x.length, x.length * 16));
   }
 
   /** Make one helper thread fail on its next chunk (tests the report-and-replace path). */

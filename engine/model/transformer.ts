@@ -6,7 +6,8 @@ import { positionRows } from '../nn/positional';
 import type { MaskRule } from '../nn/mask';
 import type { Stack } from '../nn/block';
 import type { Norm } from '../nn/norm';
-import { activateInto, type Activation } from '../kernels/ops';
+import type { Activation } from '../kernels/ops';
+import { rowKernels } from '../kernels';
 import { hook, type Trace } from '../trace/step';
 import type { ModelSpec } from './spec';
 
@@ -74,7 +75,7 @@ export class TransformerModel {
     const t = this.headExtras.transform;
     if (t) {
       const d = t.dense.forward(x);
-      activateInto(d.data, d.data, t.act);
+      rowKernels().activateInto(d.data, d.data, t.act);
       x = t.norm.forward(d);
     }
     const logits = this.lmHead.forward(x);

@@ -1,6 +1,5 @@
 import { Tensor, swapAxes12 } from '../tensor';
-import { matmulKernel } from '../kernels';
-import { softmaxRows } from '../kernels/ops';
+import { matmulKernel, rowKernels } from '../kernels';
 import { Linear } from './linear';
 import { MASKED_FILL, allows, materialize, type AttentionMask, type MaskRule } from './mask';
 import { applyRope, type RopeSpec } from './rope';
@@ -63,7 +62,7 @@ export function scaledDotProductAttention(
     }
   }
   const probs = scores.clone();
-  softmaxRows(probs.data, B * H * Tq, Tk);
+  rowKernels().softmaxRows(probs.data, B * H * Tq, Tk);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const bh = b * H + h;

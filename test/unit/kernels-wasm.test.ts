@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
-import { referenceMatmul } from '../../engine/kernels/reference';
+import { referenceMatmul, referenceRows } from '../../engine/kernels/reference';
+import { ACTIVATIONS } from '../../engine/kernels/ops';
 import { findWasmBinaries, WasmKernels, type WasmBinaries } from '../../engine/kernels/wasm';
 import { matmulKernel } from '../../engine/kernels';
 import { fillUniform } from '../../engine/model/rng';
@@ -114,3 +115,49 @@ test('two threads are faster than one on a large matmul (a ratio measured in thi
   }
   assert.ok(best[1] < 0.9 * best[0], `2 threads ${best[1].toFixed(1)} ms vs 1 thread ${best[0].toFixed(1)} ms`);
 });
+
+const ROW_SHAPES: [number, number][] = [
+  [1, 1],
+  [3, 17],
+  [17, 3],
+  [1, 4099],
+  [4099, 3],
+  [37, 768],
+];
+
+for (const threads of [1, 2]) {
+  test(`WebAssembly softmax, LayerNorm, RMSNorm and activations (${threads} thread${threads > 1 ? 's' : ''}) equal the TypeScript reference`, () => {
+    const k = wasmWith(threads);
+    let seed = 100;
+    for (const [rows, n] of ROW_SHAPES) {
+      const x = fillUniform(new Float32Array(rows * n), 4, seed++);
+      const gain = fillUniform(new Float32Array(n), 1, seed++);
+      const bias = fillUniform(new Float32Array(n), 1, seed++);
+      const want = new Float32Array(rows * n);
+      const got = new Float32Array(rows * n);
+      want.set(x);
+      got.set(x);
+      referenceRows.softmaxRows(want, rows, n);
+      k.softmaxRows(got, rows, n);
+      assertClose(got, want, 1e-6, `softmax ${rows}×${n}`);
+      for (const [g, b] of [[gain, bias], [undefined, undefined], [gain, undefined]] as const) {
+        referenceRows.layerNormRows(want, x, rows, n, 1e-5, g, b);
+        k.layerNormRows(got, x, rows, n, 1e-5, g, b);
+        assertClose(got, want, 1e-6, `layernorm ${rows}×${n} gain ${!!g} bias ${!!b}`);
+      }
+      for (const [g, offset] of [[gain, 0], [gain, 1], [undefined, 0]] as const) {
+        referenceRows.rmsNormRows(want, x, rows, n, 1e-6, g, offset);
+        k.rmsNormRows(got, x, rows, n, 1e-6, g, offset);
+        assertClose(got, want, 1e-6, `rmsnorm ${rows}×${n} offset ${offset}`);
+      }
+      for (const kind of ACTIVATIONS) {
+        referenceRows.activateInto(want, x, kind);
+        k.activateInto(got, x, kind);
+        assertClose(got, want, 1e-6, `${kind} ${rows}×${n}`);
+        got.set(x);
+        k.activateInto(got, got, kind); // in place
+        assertClose(got, want, 1e-6, `${kind} ${rows}×${n} in place`);
+      }
+    }
+  });
+}

@@ -1,2 +1,3 @@
 // AssemblyScript entry: every kernel the engine calls through engine/kernels/wasm.ts.
 export { pack_bt, pack_b, pack_a, gemm } from './gemm';
+export { softmax_rows, layernorm_rows, rmsnorm_rows, activate } from './rows';
