@@ -2,21 +2,27 @@ import { isInspectorError } from './errors';
 import { runForward, FORWARD_USAGE } from './cli/forward';
 import { runBench } from './cli/bench';
 import { runParams } from './cli/params';
+import { runGenerate, GENERATE_USAGE } from './cli/generate';
 
 const USAGE = `Transformer Inspector CLI
 
   transformer-inspector forward PATH --ids 5,77,13 [--decoder-ids …] [--token-type-ids …] [--seed N] [--dump OUT.safetensors]
+  transformer-inspector generate PATH (--text "…" | --ids …) --max-new-tokens N [--threads N] [--top-k K --temperature T --seed S]
   transformer-inspector params PATH [--json] [--dtype bf16] [--context N] [--batch B]
   transformer-inspector bench [--quick] [--kernel=NAME] [--threads N]
   transformer-inspector bench --model PATH (--ids … | --text …) [--threads N] [--runs R] [--json]
 
-${FORWARD_USAGE}`;
+${FORWARD_USAGE}
+
+${GENERATE_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'forward':
       return runForward(rest);
+    case 'generate':
+      return runGenerate(rest);
     case 'params':
       return runParams(rest);
     case 'bench':

@@ -12,6 +12,8 @@ export interface TextTokenizer {
   encode(text: string): { ids: number[]; tokens: string[] };
   /** A readable label for one id (the decoded text, e.g. " the"; the token string if that is empty). */
   label(id: number): string;
+  /** The text of a sequence of ids (special tokens kept). */
+  decode(ids: number[]): string;
 }
 
 /** The tokenizer beside a config, or undefined when there is none. */
@@ -42,6 +44,9 @@ export function loadTokenizer(configPath: string): TextTokenizer | undefined {
     label(id: number) {
       const text = tok.decode([id], { skip_special_tokens: false });
       return text.length > 0 ? text : (tok.id_to_token(id) ?? String(id));
+    },
+    decode(ids: number[]) {
+      return tok.decode(ids, { skip_special_tokens: false });
     },
   };
 }
