@@ -1,10 +1,16 @@
+import { widenHalf, type HalfStorage } from './half';
+
 /**
- * A dense fp32 tensor: a row-major Float32Array and its shape.
- * Everything the engine computes is fp32; F16/BF16 weights are widened when read.
+ * A dense fp32 tensor: a row-major Float32Array and its shape. Everything the engine computes is fp32.
+ * A weight loaded from an F16/BF16 checkpoint may instead keep its 16-bit bits (`half`): the kernels read
+ * those directly, and `data` widens them to fp32 only when something asks for the values.
  */
 export class Tensor {
   readonly shape: readonly number[];
-  readonly data: Float32Array;
+  readonly size: number;
+  /** The 16-bit storage of a weight kept in its stored dtype. */
+  readonly half?: HalfStorage;
+  private f32?: Float32Array;
 
   constructor(shape: readonly number[], data?: Float32Array) {
     const n = numel(shape);
@@ -12,11 +18,29 @@ export class Tensor {
       throw new Error(`tensor data has ${data.length} elements but shape [${shape.join(', ')}] needs ${n}`);
     }
     this.shape = Object.freeze([...shape]);
-    this.data = data ?? new Float32Array(n);
+    this.size = n;
+    this.f32 = data ?? new Float32Array(n);
   }
 
-  get size(): number {
-    return this.data.length;
+  /** A tensor over 16-bit storage (a weight in its stored dtype); fp32 values appear on first `data` read. */
+  static fromHalf(shape: readonly number[], half: HalfStorage): Tensor {
+    const n = numel(shape);
+    if (half.bits.length !== n) throw new Error(`16-bit data has ${half.bits.length} elements but shape [${shape.join(', ')}] needs ${n}`);
+    const t = Object.create(Tensor.prototype) as { -readonly [K in keyof Tensor]: Tensor[K] };
+    t.shape = Object.freeze([...shape]);
+    t.size = n;
+    t.half = half;
+    return t as Tensor;
+  }
+
+  /** The fp32 values (widened once from the 16-bit storage, if that is what the tensor holds). */
+  get data(): Float32Array {
+    return (this.f32 ??= widenHalf(this.half!));
+  }
+
+  /** Bytes held now: the 16-bit storage, plus the fp32 values if they have been widened. */
+  get heldBytes(): number {
+    return (this.half?.bits.byteLength ?? 0) + (this.f32?.byteLength ?? 0);
   }
 
   get rank(): number {

@@ -61,6 +61,15 @@ export function matmulKernelNames(): string[] {
   return [...registry.keys()];
 }
 
+/**
+ * Where 16-bit weights are kept: the WebAssembly kernels' shared memory (so the kernels read them in
+ * place), or ordinary memory when those kernels are not in use.
+ */
+export function halfAllocator(): ((elements: number) => Uint16Array) | undefined {
+  const w = matmulKernel() === wasm ? wasm : undefined;
+  return w ? (n) => w.allocHalf(n) : undefined;
+}
+
 /** Set the kernel threads (undefined: the default); returns the count in use. */
 export function setKernelThreads(n?: number): number {
   threads = Math.max(1, n ?? defaultThreads());

@@ -4,7 +4,7 @@ import { Worker, MessageChannel, receiveMessageOnPort, type MessagePort } from '
  * A pool of kernel threads (worker_threads) that share one WebAssembly.Memory with the calling thread.
  * A task is one exported kernel function, its leading arguments, and `items` (panels, tiles, heads)
  * split into chunks; every thread, the caller included, claims chunks from one atomic counter and calls
- * `fn(...args, lo, hi)` on its share. The caller blocks (Atomics.wait) until every chunk is done, so the
+ * `fn(...args, lo, hi, slot)` on its share (slot: 0 for the caller, 1… for helpers, for per-thread scratch). The caller blocks (Atomics.wait) until every chunk is done, so the
  * engine's synchronous forward pass stays synchronous. A thread that throws (a trap, an abort) reports
  * its error, the task fails with it, and the thread is replaced.
  */
@@ -21,7 +21,9 @@ const ITEMS = 7;
 const CHUNK = 8;
 const READY = 9; // threads that have instantiated the module
 const STOP = 10;
-const CONTROL_WORDS = 16;
+const WORKED = 16; // WORKED + i: chunks helper i has run (evidence that the threads take part)
+const MAX_HELPERS = 240;
+const CONTROL_WORDS = WORKED + MAX_HELPERS;
 const MAX_ARGS = 16;
 const CLOSED = 1 << 30;
 
@@ -47,10 +49,11 @@ for (;;) {
     const total = Atomics.load(ctl, ${TOTAL});
     if (c >= total) break;
     const items = ctl[${ITEMS}], chunk = ctl[${CHUNK}], n = ctl[${NARGS}];
-    const a = new Array(n + 2);
+    const a = new Array(n + 3);
     for (let i = 0; i < n; i++) a[i] = arg[i];
     a[n] = c * chunk;
     a[n + 1] = Math.min(items, (c + 1) * chunk);
+    a[n + 2] = index + 1; // this thread's scratch slot (the caller's is 0)
     try {
       if (crashTest) throw new Error('deliberate crash (test)');
       fns[ctl[${OP}]](...a);
@@ -60,6 +63,7 @@ for (;;) {
       if (Atomics.add(ctl, ${DONE}, 1) + 1 === total) Atomics.notify(ctl, ${DONE});
       throw e;
     }
+    Atomics.add(ctl, ${WORKED} + index, 1);
     if (Atomics.add(ctl, ${DONE}, 1) + 1 === total) Atomics.notify(ctl, ${DONE});
   }
 }
@@ -100,7 +104,7 @@ export class ThreadPool {
 
   /** Grow or shrink to `threads` in all (the caller counts as one). */
   resize(threads: number): void {
-    const want = Math.max(1, Math.floor(threads)) - 1;
+    const want = Math.min(MAX_HELPERS, Math.max(1, Math.floor(threads)) - 1);
     while (this.helpers.length > want) {
       const h = this.helpers.pop()!;
       void h.worker.terminate();
@@ -146,7 +150,7 @@ export class ThreadPool {
     const crashTest = op === '__crash_for_test';
     if (crashTest && this.helpers.length === 0) throw new Error('thread pool: no helper thread to crash');
     if (!crashTest && (this.helpers.length === 0 || total === 1)) {
-      fn(...args, 0, items);
+      fn(...args, 0, items, 0);
       return;
     }
     const ctl = this.ctl;
@@ -161,7 +165,7 @@ export class ThreadPool {
     Atomics.store(ctl, NEXT, 0);
     Atomics.add(ctl, GEN, 1);
     Atomics.notify(ctl, GEN);
-    const a = [...args, 0, 0];
+    const a = [...args, 0, 0, 0]; // lo, hi, scratch slot 0
     let err: unknown;
     for (;;) {
       if (crashTest) break; // only helper 1 takes part: the test needs a helper to fail
@@ -195,6 +199,11 @@ export class ThreadPool {
       throw new Error(`kernel thread ${i + 1} of ${this.threads} failed in '${op}' and was replaced: ${String(msg).split('\n')[0]}`);
     }
     if (err) throw err;
+  }
+
+  /** Chunks each helper thread has run so far. */
+  chunksByHelper(): number[] {
+    return this.helpers.map((_, i) => Atomics.load(this.ctl, WORKED + i));
   }
 
   /** Stop every helper thread. */

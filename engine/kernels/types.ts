@@ -1,4 +1,5 @@
 import type { Activation } from './ops';
+import type { HalfStorage } from '../half';
 
 /**
  * The hot kernels, behind one small interface so a faster implementation
@@ -30,6 +31,11 @@ export interface MatmulKernel {
     K: number,
     bias?: Float32Array,
   ): void;
+  /**
+   * `linear` for a weight kept in its stored 16-bit dtype (bits [N, K]); a kernel without it gets the
+   * widened fp32 values through `linear`.
+   */
+  linearHalf?(out: Float32Array, x: Float32Array, weight: HalfStorage, M: number, N: number, K: number, bias?: Float32Array): void;
   /** out[M, N] = a[M, K] · b[K, N]. */
   matmul(out: Float32Array, a: Float32Array, b: Float32Array, M: number, N: number, K: number): void;
 }

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { MatmulKernel, RowKernels } from './types';
 import { referenceRows } from './reference';
 import type { Activation } from './ops';
+import type { HalfStorage } from '../half';
 import { KernelHeap } from './heap';
 import { ThreadPool } from './pool';
 
@@ -13,7 +14,7 @@ import { ThreadPool } from './pool';
  */
 
 /** Exported kernel functions the pool may run, in one table (the helpers look them up by index). */
-export const WASM_OPS = ['pack_bt', 'pack_b', 'pack_a', 'gemm', 'softmax_rows', 'layernorm_rows', 'rmsnorm_rows', 'activate', '__crash_for_test'] as const;
+export const WASM_OPS = ['pack_bt', 'pack_b', 'pack_a', 'gemm', 'gemm_half', 'softmax_rows', 'layernorm_rows', 'rmsnorm_rows', 'activate', '__crash_for_test'] as const;
 export type WasmOp = (typeof WASM_OPS)[number];
 
 /** Activation codes of asm/rows.ts; kinds not listed run in the TypeScript reference. */
@@ -21,6 +22,8 @@ const ACTIVATION_CODE: Partial<Record<Activation, number>> = { relu: 0, gelu_tan
 
 const MR = 6;
 const NR = 8;
+/** asm/gemm.ts's k-block: each thread's widening scratch is KC × 8 floats. */
+const KC = 256;
 /** Below this many multiply-adds a matmul runs on the calling thread alone (waking helpers costs more). */
 const PARALLEL_MIN_MACS = 1 << 19;
 
@@ -68,6 +71,11 @@ export class WasmKernels implements MatmulKernel, RowKernels {
   private readonly fn: Record<WasmOp, Fn>;
   private readonly panelCache = new WeakMap<Float32Array, Panels>();
   private readonly freeOnCollect = new FinalizationRegistry<number>((at) => this.heap.release(at));
+  /** 16-bit weights living in the shared memory, by their bits array: their address. */
+  private readonly halfAt = new WeakMap<Uint16Array, number>();
+  /** Per-thread scratch for widening 16-bit panels (slot · KC · 32 bytes each), sized on first use. */
+  private halfScratch = 0;
+  private halfScratchSlots = 0;
 
   constructor(bin: WasmBinaries, threads: number) {
     const module = new WebAssembly.Module(bin.bytes);
@@ -92,7 +100,7 @@ export class WasmKernels implements MatmulKernel, RowKernels {
 
   /** Run an op on the pool when the work is big enough, else here. */
   private run(op: WasmOp, args: number[], items: number, macs: number): void {
-    if (macs < PARALLEL_MIN_MACS || this.pool.threads === 1) this.fn[op](...args, 0, items);
+    if (macs < PARALLEL_MIN_MACS || this.pool.threads === 1) this.fn[op](...args, 0, items, 0);
     else this.pool.run(op, args, items);
   }
 
@@ -140,6 +148,57 @@ export class WasmKernels implements MatmulKernel, RowKernels {
   linear(out: Float32Array, x: Float32Array, weight: Float32Array, M: number, N: number, K: number, bias?: Float32Array): void {
     const p = this.panelsOf(weight, N, K);
     this.gemmPanels(out, x, p.at, M, N, K, bias);
+  }
+
+  /** Storage for a 16-bit weight in the shared memory (read straight from the file into it). */
+  allocHalf(elements: number): Uint16Array {
+    const at = this.heap.alloc(elements * 2);
+    const bits = new Uint16Array(this.heap.memory.buffer, at, elements);
+    this.halfAt.set(bits, at);
+    this.freeOnCollect.register(bits, at);
+    return bits;
+  }
+
+  /** out = x · Wᵀ (+ bias) for a 16-bit weight W [N, K], widened slice by slice inside the kernel. */
+  linearHalf(out: Float32Array, x: Float32Array, weight: HalfStorage, M: number, N: number, K: number, bias?: Float32Array): void {
+    let at = this.halfAt.get(weight.bits);
+    let copied = 0;
+    if (at === undefined) {
+      // Not in the shared memory (loaded before the kernels existed): a copy for this call.
+      copied = at = this.heap.alloc(weight.bits.byteLength);
+      new Uint16Array(this.heap.memory.buffer, at, weight.bits.length).set(weight.bits);
+    }
+    const slots = this.pool.threads + 1;
+    if (slots > this.halfScratchSlots) {
+      if (this.halfScratch) this.heap.release(this.halfScratch);
+      this.halfScratch = this.heap.alloc(slots * KC * NR * 4);
+      this.halfScratchSlots = slots;
+    }
+    const heap = this.heap;
+    const tiles = Math.ceil(M / MR);
+    const panels = Math.ceil(N / NR);
+    const xAt = heap.put(x.length === M * K ? x : x.subarray(0, M * K));
+    const aAt = heap.alloc(tiles * MR * K * 4);
+    const cAt = heap.alloc(M * N * 4);
+    let biasAt = 0;
+    if (bias) {
+      biasAt = heap.alloc(panels * NR * 4);
+      heap.f32.fill(0, biasAt >> 2, (biasAt >> 2) + panels * NR);
+      heap.f32.set(bias, biasAt >> 2);
+    }
+    try {
+      this.run('pack_a', [aAt, xAt, M, K], tiles, M * K * 8);
+      const args = [cAt, aAt, at, weight.dtype === 'BF16' ? 1 : 0, biasAt, this.halfScratch, M, N, K];
+      if (M * N * K < PARALLEL_MIN_MACS || this.pool.threads === 1) this.fn.gemm_half(...args, 0, panels, 0);
+      else this.pool.run('gemm_half', args, panels);
+      out.set(heap.view(cAt, M * N));
+    } finally {
+      heap.release(xAt);
+      heap.release(aAt);
+      heap.release(cAt);
+      if (biasAt) heap.release(biasAt);
+      if (copied) heap.release(copied);
+    }
   }
 
   matmulBT(out: Float32Array, a: Float32Array, b: Float32Array, M: number, N: number, K: number, bias?: Float32Array): void {

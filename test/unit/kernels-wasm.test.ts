@@ -6,7 +6,8 @@ import { referenceMatmul, referenceRows } from '../../engine/kernels/reference';
 import { ACTIVATIONS } from '../../engine/kernels/ops';
 import { findWasmBinaries, WasmKernels, type WasmBinaries } from '../../engine/kernels/wasm';
 import { matmulKernel } from '../../engine/kernels';
-import { fillUniform } from '../../engine/model/rng';
+import { fillUniform, mulberry32 } from '../../engine/model/rng';
+import { widenHalf, type HalfStorage } from '../../engine/half';
 import { assertClose } from '../helpers/close';
 
 /** The built kernels; builds them (scripts/build-wasm.mjs) when dist/ does not hold them yet. */
@@ -93,18 +94,21 @@ test('a crashed kernel thread is reported, replaced, and the pool computes corre
   assertClose(got, want, 1e-5, 'after the replacement');
 });
 
-test('two threads are faster than one on a large matmul (a ratio measured in this process)', (t) => {
-  if (os.availableParallelism() < 2) {
-    t.skip(`this machine has ${os.availableParallelism()} core: nothing to parallelise over`);
+test('two threads share a large matmul and are faster than one (a ratio measured in this process)', (t) => {
+  const cores = os.availableParallelism();
+  if (cores < 2) {
+    t.skip(`this machine has ${cores} core: nothing to parallelise over`);
     return;
   }
   const [M, N, K] = [256, 1536, 1024];
   const a = fillUniform(new Float32Array(M * K), 1, 3);
   const w = fillUniform(new Float32Array(N * K), 1, 4);
   const out = new Float32Array(M * N);
+  const two = wasmWith(2);
+  const before = two.pool.chunksByHelper()[0];
   const best = [Infinity, Infinity];
   // Interleaved, best of several: the machine may be shared, so compare the fastest run of each.
-  for (let r = 0; r < 6; r++) {
+  for (let r = 0; r < 8; r++) {
     for (const [i, threads] of [1, 2].entries()) {
       const k = wasmWith(threads);
       k.linear(out, a, w, M, N, K);
@@ -113,9 +117,17 @@ test('two threads are faster than one on a large matmul (a ratio measured in thi
       best[i] = Math.min(best[i], performance.now() - t0);
     }
   }
-  assert.ok(best[1] < 0.9 * best[0], `2 threads ${best[1].toFixed(1)} ms vs 1 thread ${best[0].toFixed(1)} ms`);
+  assert.ok(two.pool.chunksByHelper()[0] > before, 'the helper thread ran some of the chunks');
+  const ratio = best[1] / best[0];
+  const load = os.loadavg()[0];
+  t.diagnostic(`2 threads ${best[1].toFixed(1)} ms, 1 thread ${best[0].toFixed(1)} ms (ratio ${ratio.toFixed(2)}), load average ${load.toFixed(1)} on ${cores} cores`);
+  if (load > cores + 1 && ratio >= 0.9) {
+    // Every core is taken by other processes: a second thread has no core to run on. Said, not hidden.
+    t.skip(`the machine is saturated (load ${load.toFixed(1)} on ${cores} cores): 2 threads ${best[1].toFixed(1)} ms vs 1 thread ${best[0].toFixed(1)} ms`);
+    return;
+  }
+  assert.ok(ratio < 0.9, `2 threads ${best[1].toFixed(1)} ms vs 1 thread ${best[0].toFixed(1)} ms`);
 });
-
 const ROW_SHAPES: [number, number][] = [
   [1, 1],
   [3, 17],
@@ -161,3 +173,45 @@ for (const threads of [1, 2]) {
     }
   });
 }
+
+/** Random 16-bit weights: finite values of both signs, F16 subnormals included. */
+function randomHalf(dtype: 'F16' | 'BF16', n: number, seed: number, bits: Uint16Array = new Uint16Array(n)): HalfStorage {
+  const rand = mulberry32(seed);
+  for (let i = 0; i < n; i++) {
+    const sign = rand() < 0.5 ? 0x8000 : 0;
+    // F16: exponents 0 (subnormal) … 16 (values up to ~4); BF16: exponents around 1 (120 … 128).
+    bits[i] = dtype === 'F16' ? sign | (Math.floor(rand() * 17) << 10) | Math.floor(rand() * 1024) : sign | ((120 + Math.floor(rand() * 9)) << 7) | Math.floor(rand() * 128);
+  }
+  return { dtype, bits };
+}
+
+for (const threads of [1, 2]) {
+  test(`16-bit weights (F16, BF16) widened inside the kernel (${threads} thread${threads > 1 ? 's' : ''}) equal the reference on their fp32 values`, () => {
+    const k = wasmWith(threads);
+    let seed = 500;
+    for (const dtype of ['F16', 'BF16'] as const) {
+      for (const [M, N, K] of SHAPES) {
+        const x = fillUniform(new Float32Array(M * K), 1, seed++);
+        const bias = fillUniform(new Float32Array(N), 1, seed++);
+        const resident = randomHalf(dtype, N * K, seed++, k.allocHalf(N * K)); // read straight into kernel memory
+        const outside = { dtype, bits: new Uint16Array(resident.bits) }; // ordinary memory: copied per call
+        const want = new Float32Array(M * N);
+        const got = new Float32Array(M * N);
+        referenceMatmul.matmulBT(want, x, widenHalf(resident), M, N, K, bias);
+        k.linearHalf(got, x, resident, M, N, K, bias);
+        assertClose(got, want, 1e-5, `${dtype} ${M}×${N}×${K}`);
+        got.fill(0);
+        k.linearHalf(got, x, outside, M, N, K, bias);
+        assertClose(got, want, 1e-5, `${dtype} ${M}×${N}×${K} (not in kernel memory)`);
+      }
+    }
+  });
+}
+
+test('widenHalf decodes F16 specials and BF16 exactly', () => {
+  const f16 = widenHalf({ dtype: 'F16', bits: Uint16Array.from([0x0000, 0x8000, 0x0001, 0x03ff, 0x3c00, 0xc000, 0x7bff, 0x7c00, 0xfc00, 0x7e00]) });
+  assert.deepEqual([...f16.slice(0, 9)], [0, -0, 2 ** -24, 1023 * 2 ** -24, 1, -2, 65504, Infinity, -Infinity]);
+  assert.ok(Number.isNaN(f16[9]));
+  const bf16 = widenHalf({ dtype: 'BF16', bits: Uint16Array.from([0x3f80, 0xc040, 0x7f80]) });
+  assert.deepEqual([...bf16], [1, -3, Infinity]);
+});

@@ -11,7 +11,7 @@ import { madd } from './madd';
 export const MR: i32 = 6;
 export const NR: i32 = 8;
 /** k-block: an 8-column panel slice of KC rows (8 KiB) stays in L1 while every A tile passes it. */
-const KC: i32 = 256;
+export const KC: i32 = 256;
 
 /** Pack weight rows B[N, K] (nn.Linear's [out, in]) into 8-column panels p0 ≤ p < p1. */
 export function pack_bt(dst: usize, src: usize, N: i32, K: i32, p0: i32, p1: i32): void {
@@ -130,7 +130,7 @@ export function pack_a(dst: usize, src: usize, M: i32, K: i32, t0: i32, t1: i32)
 }
 
 /** One 6×8 tile over kc steps: ap walks an A tile slice [kc][6], bp a panel slice [kc][8]. */
-function tile(c: usize, ldc: usize, ap: usize, bp: usize, kc: i32, rows: i32, cols: i32, accumulate: bool, bias: usize): void {
+export function tile(c: usize, ldc: usize, ap: usize, bp: usize, kc: i32, rows: i32, cols: i32, accumulate: bool, bias: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
