@@ -6,6 +6,7 @@ import { SafetensorsFile } from '../io/safetensors';
 import type { ModelSpec } from './spec';
 import { FileWeights, type WeightSource } from './weights';
 import { buildNativeModel } from './native';
+import { checkFitsInMemory } from './fits';
 import { buildHfModel, hfSpec } from './hf';
 import { isObject, parseJsonText } from '../config/json';
 import { analyzeConfig } from '../analysis';
@@ -92,35 +93,27 @@ export function openWeights(weightsPath: string): FileWeights {
   return weights;
 }
 
-/** Models larger than this are analysed, not run: their fp32 weights would not fit the inspector's memory. */
-export const MAX_RUN_PARAMETERS = 1_500_000_000;
-
 /**
  * Refuse, before anything is allocated, a model too big to run here (a 600-billion-parameter config must
- * get a message, not an out-of-memory crash). The count comes from the config analysis: arithmetic only.
+ * get a message, not an out-of-memory crash): its weights as held in memory plus the trace budget must fit
+ * the memory available (engine/model/fits.ts). The count comes from the config analysis: arithmetic only.
  */
-export function checkRunnable(configPath: string, maxParameters = MAX_RUN_PARAMETERS): void {
+export function checkRunnable(configPath: string, weights?: FileWeights, available?: number): void {
   const analysis = analyzeConfig(parseJsonText(readText(configPath, 'config'), configPath), {
     file: configPath,
     native: configPath.endsWith(NATIVE_SUFFIX),
   });
-  const total = analysis.params.total;
-  if (total > BigInt(maxParameters)) {
-    const gb = Number(total * 4n) / 1e9;
-    throw new InspectorError(
-      `this model has ${total.toLocaleString('en-US')} parameters (${gb.toFixed(1)} GB of fp32 weights); the inspector runs models up to ${maxParameters.toLocaleString('en-US')} parameters — its size analysis (params) still works`,
-      { file: configPath },
-    );
-  }
+  checkFitsInMemory(configPath, analysis.params.total, weights, available);
 }
 
-export function loadModel(p: string, opts: { seed?: number; weights?: 'auto' | 'seeded'; maxParameters?: number } = {}): LoadedModel {
+export function loadModel(p: string, opts: { seed?: number; weights?: 'auto' | 'seeded'; availableBytes?: number } = {}): LoadedModel {
   const configPath = findConfig(p);
   let spec = readConfigSpec(configPath);
-  checkRunnable(configPath, opts.maxParameters);
   if (opts.seed !== undefined) spec = { ...spec, seed: opts.seed };
   const weightsPath = opts.weights === 'seeded' ? undefined : findWeights(configPath);
-  const source: WeightSource | undefined = weightsPath ? openWeights(weightsPath) : undefined;
+  const files = weightsPath ? openWeights(weightsPath) : undefined;
+  checkRunnable(configPath, files, opts.availableBytes);
+  const source: WeightSource | undefined = files;
   const model = configPath.endsWith(NATIVE_SUFFIX)
     ? buildNativeModel(spec, source)
     : buildHfModel(readText(configPath, 'config'), configPath, spec, source);

@@ -1,7 +1,8 @@
 import { InspectorError } from '../errors';
-import { findConfig, loadModel, type LoadedModel } from '../model/load';
+import { findConfig, findWeights, loadModel, openWeights, type LoadedModel } from '../model/load';
+import { checkFitsInMemory } from '../model/fits';
+import type { FileWeights } from '../model/weights';
 import { analyzeFile } from '../analysis/index';
-import { formatShort } from '../analysis/report';
 import { Stepper } from '../trace/stepper';
 import type { Step } from '../trace/step';
 import { isAttentionHook } from '../trace/hooks';
@@ -27,11 +28,6 @@ export const DEFAULT_INPUT_LENGTH = 8;
 /** With a tokenizer, the default input is this text (when it fits the vocabulary and max_len). */
 export const DEFAULT_TEXT = 'The quick brown fox jumps over the lazy dog';
 
-/**
- * Models with more parameters than this (by the config analysis) are not built: seeded or read,
- * their fp32 weights would need more than 1.6 GB in the worker. Their analysis is still shown.
- */
-export const MAX_RUN_PARAMETERS = 400_000_000n;
 
 /**
  * Forward passes computed on load when they are this cheap (about 2 · parameters · tokens
@@ -328,12 +324,15 @@ function checkSize(configPath: string): void {
   } catch {
     return; // the analysis cannot read it: building the model reports the problem
   }
-  if (total > MAX_RUN_PARAMETERS) {
-    throw new InspectorError(
-      `this model has ${formatShort(total)} parameters: too large to run in the inspector (at most ${formatShort(MAX_RUN_PARAMETERS)}, whose fp32 weights take 1.6 GB). The parameter breakdown, memory and KV cache are still shown.`,
-      { file: configPath },
-    );
+  const config = findConfig(configPath);
+  let weights: FileWeights | undefined;
+  try {
+    const w = findWeights(config);
+    weights = w ? openWeights(w) : undefined;
+  } catch {
+    weights = undefined; // a bad weights file is reported by the load itself
   }
+  checkFitsInMemory(configPath, total, weights);
 }
 
 /** The same checks the host makes while the user types, repeated here because the worker trusts no one. */
