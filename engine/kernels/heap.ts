@@ -117,12 +117,12 @@ export class KernelHeap {
   /** Copy a Float32Array in (returns its address). */
   put(src: Float32Array): number {
     const at = this.alloc(src.byteLength);
-    this.f32.set(src, at >> 2);
+    this.f32.set(src, at >>> 2);
     return at;
   }
 
   /** A view of `n` floats at `at` (valid until the memory grows). */
   view(at: number, n: number): Float32Array {
-    return this.f32.subarray(at >> 2, (at >> 2) + n);
+    return this.f32.subarray(at >>> 2, (at >>> 2) + n);
   }
 }

@@ -14,7 +14,7 @@ import { ThreadPool } from './pool';
  */
 
 /** Exported kernel functions the pool may run, in one table (the helpers look them up by index). */
-export const WASM_OPS = ['pack_bt', 'pack_b', 'pack_a', 'gemm', 'gemm_half', 'softmax_rows', 'layernorm_rows', 'rmsnorm_rows', 'activate', '__crash_for_test'] as const;
+export const WASM_OPS = ['pack_bt', 'pack_b', 'pack_a', 'gemm', 'gemm_half', 'gemv_half', 'softmax_rows', 'layernorm_rows', 'rmsnorm_rows', 'activate', '__crash_for_test'] as const;
 export type WasmOp = (typeof WASM_OPS)[number];
 
 /** Activation codes of asm/rows.ts; kinds not listed run in the TypeScript reference. */
@@ -22,6 +22,8 @@ const ACTIVATION_CODE: Partial<Record<Activation, number>> = { relu: 0, gelu_tan
 
 const MR = 6;
 const NR = 8;
+/** Up to this many rows a 16-bit linear runs as dot products along K (decoding), without packing. */
+const GEMV_MAX_ROWS = 4;
 /** asm/gemm.ts's k-block: each thread's widening scratch is KC × 8 floats. */
 const KC = 256;
 /** Below this many multiply-adds a matmul runs on the calling thread alone (waking helpers costs more). */
@@ -130,8 +132,8 @@ export class WasmKernels implements MatmulKernel, RowKernels {
     let biasAt = 0;
     if (bias) {
       biasAt = heap.alloc(panels * NR * 4);
-      heap.f32.fill(0, biasAt >> 2, (biasAt >> 2) + panels * NR);
-      heap.f32.set(bias, biasAt >> 2);
+      heap.f32.fill(0, biasAt >>> 2, (biasAt >>> 2) + panels * NR);
+      heap.f32.set(bias, biasAt >>> 2);
     }
     try {
       this.run('pack_a', [aAt, xAt, M, K], tiles, M * K * 8);
@@ -168,6 +170,11 @@ export class WasmKernels implements MatmulKernel, RowKernels {
       copied = at = this.heap.alloc(weight.bits.byteLength);
       new Uint16Array(this.heap.memory.buffer, at, weight.bits.length).set(weight.bits);
     }
+    if (M <= GEMV_MAX_ROWS) {
+      this.gemvHalf(out, x, at, weight.dtype === 'BF16' ? 1 : 0, M, N, K, bias);
+      if (copied) this.heap.release(copied);
+      return;
+    }
     const slots = this.pool.threads + 1;
     if (slots > this.halfScratchSlots) {
       if (this.halfScratch) this.heap.release(this.halfScratch);
@@ -183,8 +190,8 @@ export class WasmKernels implements MatmulKernel, RowKernels {
     let biasAt = 0;
     if (bias) {
       biasAt = heap.alloc(panels * NR * 4);
-      heap.f32.fill(0, biasAt >> 2, (biasAt >> 2) + panels * NR);
-      heap.f32.set(bias, biasAt >> 2);
+      heap.f32.fill(0, biasAt >>> 2, (biasAt >>> 2) + panels * NR);
+      heap.f32.set(bias, biasAt >>> 2);
     }
     try {
       this.run('pack_a', [aAt, xAt, M, K], tiles, M * K * 8);
@@ -198,6 +205,22 @@ export class WasmKernels implements MatmulKernel, RowKernels {
       heap.release(cAt);
       if (biasAt) heap.release(biasAt);
       if (copied) heap.release(copied);
+    }
+  }
+
+  /** Few rows against a 16-bit weight at `at`: one dot product per output, split by weight rows. */
+  private gemvHalf(out: Float32Array, x: Float32Array, at: number, bf16: number, M: number, N: number, K: number, bias?: Float32Array): void {
+    const heap = this.heap;
+    const xAt = heap.put(x.length === M * K ? x : x.subarray(0, M * K));
+    const cAt = heap.alloc(M * N * 4);
+    const biasAt = bias ? heap.put(bias) : 0;
+    try {
+      this.run('gemv_half', [cAt, xAt, at, bf16, biasAt, M, N, K], N, M * N * K);
+      out.set(heap.view(cAt, M * N));
+    } finally {
+      heap.release(xAt);
+      heap.release(cAt);
+      if (biasAt) heap.release(biasAt);
     }
   }
 
