@@ -1,10 +1,10 @@
 import * as os from 'node:os';
-import type { MatmulKernel, RowKernels } from './types';
+import type { AttentionKernel, MatmulKernel, RowKernels } from './types';
 import { referenceMatmul, referenceRows } from './reference';
 import { blockedMatmul } from './blocked';
 import { findWasmBinaries, WasmKernels } from './wasm';
 
-export type { MatmulKernel, RowKernels } from './types';
+export type { AttentionKernel, MatmulKernel, RowKernels } from './types';
 
 const registry = new Map<string, MatmulKernel>();
 /** The chosen kernel; undefined = the default (WebAssembly SIMD when built, else the blocked TypeScript one). */
@@ -54,6 +54,12 @@ export function matmulKernel(): MatmulKernel {
 export function rowKernels(): RowKernels {
   const mm = matmulKernel();
   return mm === wasm ? (mm as WasmKernels) : referenceRows;
+}
+
+/** A fused attention kernel to go with the active matmul (the WebAssembly one), or undefined: layers then compose matmuls. */
+export function attentionKernel(): AttentionKernel | undefined {
+  const mm = matmulKernel();
+  return mm === wasm ? (mm as WasmKernels) : undefined;
 }
 
 export function matmulKernelNames(): string[] {

@@ -24,7 +24,7 @@ const STOP = 10;
 const WORKED = 16; // WORKED + i: chunks helper i has run (evidence that the threads take part)
 const MAX_HELPERS = 240;
 const CONTROL_WORDS = WORKED + MAX_HELPERS;
-const MAX_ARGS = 16;
+const MAX_ARGS = 24;
 const CLOSED = 1 << 30;
 
 /** The helper thread's whole program (plain JS, run with `eval`, so it needs no bundled file). */

@@ -52,3 +52,18 @@ export interface RowKernels {
   /** out = act(x) element-wise (out may equal x). */
   activateInto(out: Float32Array, x: Float32Array, kind: Activation): void;
 }
+
+/**
+ * Scaled dot-product attention over every (batch, head), split by heads: scores = q·kᵀ·scale, masked
+ * (mask 0 → fill), probs = softmax(scores), out = probs·v; query head h reads KV head h / (H / H_kv).
+ *   q [B·H, Tq, dk], k [B·H_kv, Tk, dk], v [B·H_kv, Tk, dv] → scores, probs [B·H, Tq, Tk], out [B·H, Tq, dv]
+ *   mask [B, Tq, Tk], 1 = attend (undefined: everything).
+ */
+export interface AttentionKernel {
+  attention(
+    out: Float32Array, scores: Float32Array, probs: Float32Array,
+    q: Float32Array, k: Float32Array, v: Float32Array, mask: Uint8Array | undefined,
+    dims: { B: number; H: number; Hkv: number; Tq: number; Tk: number; dk: number; dv: number },
+    scale: number, fill: number,
+  ): void;
+}

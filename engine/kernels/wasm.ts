@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { MatmulKernel, RowKernels } from './types';
+import type { AttentionKernel, MatmulKernel, RowKernels } from './types';
 import { referenceRows } from './reference';
 import type { Activation } from './ops';
 import type { HalfStorage } from '../half';
@@ -14,7 +14,7 @@ import { ThreadPool } from './pool';
  */
 
 /** Exported kernel functions the pool may run, in one table (the helpers look them up by index). */
-export const WASM_OPS = ['pack_bt', 'pack_b', 'pack_a', 'gemm', 'gemm_half', 'gemv_half', 'softmax_rows', 'layernorm_rows', 'rmsnorm_rows', 'activate', '__crash_for_test'] as const;
+export const WASM_OPS = ['pack_bt', 'pack_b', 'pack_a', 'gemm', 'gemm_half', 'gemv_half', 'softmax_rows', 'layernorm_rows', 'rmsnorm_rows', 'activate', 'attention_heads', '__crash_for_test'] as const;
 export type WasmOp = (typeof WASM_OPS)[number];
 
 /** Activation codes of asm/rows.ts; kinds not listed run in the TypeScript reference. */
@@ -65,7 +65,7 @@ interface Panels {
 }
 
 /** Matmul (and, through `ops`, every other hot op) in WebAssembly SIMD, split over the thread pool. */
-export class WasmKernels implements MatmulKernel, RowKernels {
+export class WasmKernels implements MatmulKernel, RowKernels, AttentionKernel {
   readonly name: string;
   readonly heap = new KernelHeap();
   readonly pool: ThreadPool;
@@ -300,6 +300,37 @@ export class WasmKernels implements MatmulKernel, RowKernels {
       return;
     }
     this.rowwise(out, x, (xAt, oAt) => this.run('activate', [oAt, xAt, code], x.length, x.length * 16));
+  }
+
+  attention(
+    out: Float32Array, scores: Float32Array, probs: Float32Array,
+    q: Float32Array, k: Float32Array, v: Float32Array, mask: Uint8Array | undefined,
+    dims: { B: number; H: number; Hkv: number; Tq: number; Tk: number; dk: number; dv: number },
+    scale: number, fill: number,
+  ): void {
+    const { B, H, Hkv, Tq, Tk, dk, dv } = dims;
+    const heap = this.heap;
+    const qAt = heap.put(q);
+    const kAt = heap.put(k);
+    const vAt = heap.put(v);
+    const sAt = heap.alloc(B * H * Tq * Tk * 4);
+    const pAt = heap.alloc(B * H * Tq * Tk * 4);
+    const oAt = heap.alloc(B * H * Tq * dv * 4);
+    let mAt = 0;
+    if (mask) {
+      mAt = heap.alloc(mask.length);
+      new Uint8Array(heap.memory.buffer, mAt, mask.length).set(mask);
+    }
+    try {
+      const macs = B * H * Tq * Tk * (dk + dv);
+      this.run('attention_heads', [oAt, sAt, pAt, qAt, kAt, vAt, mAt, H, Hkv, Tq, Tk, dk, dv, scale, fill], B * H, macs);
+      scores.set(heap.view(sAt, scores.length));
+      probs.set(heap.view(pAt, probs.length));
+      out.set(heap.view(oAt, out.length));
+    } finally {
+      for (const at of [qAt, kAt, vAt, sAt, pAt, oAt]) heap.release(at);
+      if (mAt) heap.release(mAt);
+    }
   }
 
   /** Make one helper thread fail on its next chunk (tests the report-and-replace path). */

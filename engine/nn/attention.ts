@@ -1,5 +1,5 @@
 import { Tensor, swapAxes12 } from '../tensor';
-import { matmulKernel, rowKernels } from '../kernels';
+import { attentionKernel, matmulKernel, rowKernels } from '../kernels';
 import { Linear } from './linear';
 import { MASKED_FILL, allows, materialize, type AttentionMask, type MaskRule } from './mask';
 import { applyRope, type RopeSpec } from './rope';
@@ -48,6 +48,12 @@ export function scaledDotProductAttention(
   }
   const scores = new Tensor([B, H, Tq, Tk]);
   const output = new Tensor([B, H, Tq, dv]);
+  const fused = attentionKernel();
+  if (fused) {
+    const probs = new Tensor([B, H, Tq, Tk]);
+    fused.attention(output.data, scores.data, probs.data, q.data, k.data, v.data, mask?.data, { B, H, Hkv, Tq, Tk, dk, dv }, scale, MASKED_FILL);
+    return { output, probs, scores };
+  }
   const mm = matmulKernel();
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {

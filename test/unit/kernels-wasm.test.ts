@@ -5,7 +5,10 @@ import * as os from 'node:os';
 import { referenceMatmul, referenceRows } from '../../engine/kernels/reference';
 import { ACTIVATIONS } from '../../engine/kernels/ops';
 import { findWasmBinaries, WasmKernels, type WasmBinaries } from '../../engine/kernels/wasm';
-import { matmulKernel } from '../../engine/kernels';
+import { matmulKernel, useMatmul } from '../../engine/kernels';
+import { Tensor } from '../../engine/tensor';
+import { scaledDotProductAttention } from '../../engine/nn/attention';
+import { MASKED_FILL, materialize } from '../../engine/nn/mask';
 import { fillUniform, mulberry32 } from '../../engine/model/rng';
 import { widenHalf, type HalfStorage } from '../../engine/half';
 import { assertClose } from '../helpers/close';
@@ -215,3 +218,38 @@ test('widenHalf decodes F16 specials and BF16 exactly', () => {
   const bf16 = widenHalf({ dtype: 'BF16', bits: Uint16Array.from([0x3f80, 0xc040, 0x7f80]) });
   assert.deepEqual([...bf16], [1, -3, Infinity]);
 });
+
+for (const threads of [1, 2]) {
+  test(`WebAssembly attention by heads (${threads} thread${threads > 1 ? 's' : ''}) equals the composed TypeScript reference: GQA, masks, awkward sizes`, () => {
+    const k = wasmWith(threads);
+    const before = matmulKernel().name;
+    let seed = 900;
+    // [B, H, Hkv, Tq, Tk, dk, dv]
+    const cases: [number, number, number, number, number, number, number][] = [
+      [1, 1, 1, 1, 1, 1, 1],
+      [2, 4, 2, 3, 17, 5, 3],
+      [1, 3, 1, 17, 17, 8, 8],
+      [1, 2, 2, 1, 4099, 3, 17],
+      [2, 6, 3, 7, 9, 64, 64],
+    ];
+    for (const [B, H, Hkv, Tq, Tk, dk, dv] of cases) {
+      const mk = (shape: number[]) => new Tensor(shape, fillUniform(new Float32Array(shape.reduce((a, b) => a * b, 1)), 1, seed++));
+      const q = mk([B, H, Tq, dk]);
+      const kk = mk([B, Hkv, Tk, dk]);
+      const v = mk([B, Hkv, Tk, dv]);
+      for (const mask of [undefined, materialize([{ kind: 'causal' }, { kind: 'sliding_window', window: 2 }], B, Tq, Tk)]) {
+        useMatmul('ts-reference');
+        const want = scaledDotProductAttention(q, kk, v, mask, 0.3);
+        useMatmul(before);
+        const out = new Float32Array(want.output.size);
+        const scores = new Float32Array(want.scores.size);
+        const probs = new Float32Array(want.probs.size);
+        k.attention(out, scores, probs, q.data, kk.data, v.data, mask?.data, { B, H, Hkv, Tq, Tk, dk, dv }, 0.3, MASKED_FILL);
+        const what = `B ${B} H ${H}/${Hkv} Tq ${Tq} Tk ${Tk} dk ${dk} dv ${dv}${mask ? ' masked' : ''}`;
+        assertClose(scores, want.scores.data, 1e-5, `${what}: scores`);
+        assertClose(probs, want.probs.data, 1e-5, `${what}: probs`);
+        assertClose(out, want.output.data, 1e-5, `${what}: output`);
+      }
+    }
+  });
+}

@@ -2,3 +2,4 @@
 export { pack_bt, pack_b, pack_a, gemm } from './gemm';
 export { gemm_half, gemv_half } from './gemm_half';
 export { softmax_rows, layernorm_rows, rmsnorm_rows, activate } from './rows';
+export { attention_heads } from './attention';
