@@ -14,7 +14,7 @@ import { ThreadPool } from './pool';
  */
 
 /** Exported kernel functions the pool may run, in one table (the helpers look them up by index). */
-export const WASM_OPS = ['pack_bt', 'pack_b', 'pack_a', 'gemm', 'gemm_half', 'gemv_half', 'softmax_rows', 'layernorm_rows', 'rmsnorm_rows', 'activate', 'attention_heads', '__crash_for_test'] as const;
+export const WASM_OPS = ['pack_bt', 'pack_b', 'pack_a', 'gemm', 'gemm_rows', 'gemm_half', 'gemv_half', 'softmax_rows', 'layernorm_rows', 'rmsnorm_rows', 'activate', 'attention_heads', '__crash_for_test'] as const;
 export type WasmOp = (typeof WASM_OPS)[number];
 
 /** Activation codes of asm/rows.ts; kinds not listed run in the TypeScript reference. */
@@ -22,7 +22,7 @@ const ACTIVATION_CODE: Partial<Record<Activation, number>> = { relu: 0, gelu_tan
 
 const MR = 6;
 const NR = 8;
-/** Up to this many rows a 16-bit linear runs as dot products along K (decoding), without packing. */
+/** Up to this many rows a linear runs row by row (decoding): no packing of x, no 6-row tiles. */
 const GEMV_MAX_ROWS = 4;
 /** asm/gemm.ts's k-block: each thread's widening scratch is KC × 8 floats. */
 const KC = 256;
@@ -121,9 +121,29 @@ export class WasmKernels implements MatmulKernel, RowKernels, AttentionKernel {
     return p;
   }
 
-  /** out = x · panels (+ bias) with x copied in and packed into row tiles. */
+  /** out = x · panels (+ bias) with x copied in and packed into row tiles (or, for few rows, read in place). */
   private gemmPanels(out: Float32Array, x: Float32Array, bPanels: number, M: number, N: number, K: number, bias?: Float32Array): void {
     const heap = this.heap;
+    if (M <= GEMV_MAX_ROWS) {
+      const panels = Math.ceil(N / NR);
+      const xAt = heap.put(x.length === M * K ? x : x.subarray(0, M * K));
+      const cAt = heap.alloc(M * N * 4);
+      let biasAt = 0;
+      if (bias) {
+        biasAt = heap.alloc(panels * NR * 4);
+        heap.f32.fill(0, biasAt >>> 2, (biasAt >>> 2) + panels * NR);
+        heap.f32.set(bias, biasAt >>> 2);
+      }
+      try {
+        this.run('gemm_rows', [cAt, xAt, bPanels, biasAt, M, N, K], panels, M * N * K);
+        out.set(heap.view(cAt, M * N));
+      } finally {
+        heap.release(xAt);
+        heap.release(cAt);
+        if (biasAt) heap.release(biasAt);
+      }
+      return;
+    }
     const tiles = Math.ceil(M / MR);
     const panels = Math.ceil(N / NR);
     const xAt = heap.put(x.length === M * K ? x : x.subarray(0, M * K));

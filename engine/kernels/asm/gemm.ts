@@ -193,3 +193,29 @@ export function gemm(out: usize, aTiles: usize, bPanels: usize, bias: usize, M: 
     }
   }
 }
+
+/**
+ * Few rows (decoding): out[M, N] = x[M, K] · panels (+ bias) for panels p0 ≤ p < p1, one row at a time
+ * (x read in place, unpacked): per k two panel loads, one broadcast, two multiply-adds.
+ */
+export function gemm_rows(out: usize, x: usize, bPanels: usize, bias: usize, M: i32, N: i32, K: i32, p0: i32, p1: i32): void {
+  const ldc = <usize>N << 2;
+  for (let p = p0; p < p1; p++) {
+    const bp = bPanels + ((<usize>p * <usize>K) << 5);
+    const cols = min(NR, N - p * NR);
+    const pb = bias ? bias + (<usize>p << 5) : 0;
+    for (let m = 0; m < M; m++) {
+      const xm = x + <usize>m * (<usize>K << 2);
+      let c0 = f32x4.splat(0);
+      let c1 = f32x4.splat(0);
+      let b = bp;
+      for (let k = 0; k < K; k++) {
+        const s = v128.load32_splat(xm + (<usize>k << 2));
+        c0 = madd(s, v128.load(b), c0);
+        c1 = madd(s, v128.load(b, 16), c1);
+        b += 32;
+      }
+      storeRow(out + <usize>m * ldc + (<usize>p << 5), c0, c1, cols, false, pb);
+    }
+  }
+}
