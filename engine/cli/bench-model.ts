@@ -5,6 +5,7 @@ import { runTrace } from '../trace/step';
 import { parseIdList, parsePositiveInt } from './args';
 import { kernelDescription, setKernelThreads } from '../kernels';
 import { KVCache } from '../nn/kvcache';
+import { runTraceWithProgress, stderrProgress } from './progress';
 
 export const BENCH_MODEL_USAGE = `usage: transformer-inspector bench --model PATH (--ids 5,77,13 | --text "…") [--threads N] [--runs R] [--json]`;
 
@@ -63,9 +64,10 @@ export function runModelBench(argv: string[], out: (s: string) => void = console
     ids = [loaded.tokenizer.encode(values.text).ids];
   } else ids = parseIdList(values.ids!, '--ids');
   const { model } = loaded;
+  const progress = stderrProgress();
   const forwardMs = (input: number[][]): number => {
     const t = performance.now();
-    runTrace(model.forward({ ids: input }));
+    runTraceWithProgress(model.forward({ ids: input }), loaded.spec.numLayers, progress);
     return performance.now() - t;
   };
   forwardMs(ids); // warm-up: packs weight panels, compiles the hot paths

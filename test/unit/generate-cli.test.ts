@@ -5,6 +5,8 @@ import { runGenerate } from '../../engine/cli/generate';
 import { runModelBench } from '../../engine/cli/bench-model';
 import { generate } from '../../engine/model/generate';
 import { loadModel } from '../../engine/model/load';
+import { runTrace } from '../../engine/trace/step';
+import { runTraceWithProgress } from '../../engine/cli/progress';
 
 const HF = path.resolve(__dirname, '..', 'fixtures', 'hf');
 
@@ -43,4 +45,17 @@ test('bench --model --json reports the keys compare.sh and the issue name', () =
   assert.ok((r.forward_ms_median as number) > 0);
   assert.ok((r.decode_ms_per_token as number) > 0);
   assert.ok((r.peak_rss_bytes as number) > 1e6);
+});
+
+test('forward progress names each finished layer and records the same steps as runTrace', () => {
+  const { model, spec } = loadModel(path.join(HF, 'gpt2'));
+  const messages: string[] = [];
+  const withProgress = runTraceWithProgress(model.forward({ ids: [[1, 2, 3]] }), spec.numLayers, (m) => messages.push(m), 0);
+  const plain = runTrace(model.forward({ ids: [[1, 2, 3]] }));
+  assert.deepEqual(withProgress.steps.map((s) => s.name), plain.steps.map((s) => s.name));
+  assert.deepEqual(withProgress.result.data, plain.result.data);
+  assert.deepEqual(messages.map((m) => m.replace(/ \(.*\)$/, '')), ['layer 1 of 2', 'layer 2 of 2', '']);
+  const quiet: string[] = [];
+  runTraceWithProgress(model.forward({ ids: [[1, 2, 3]] }), spec.numLayers, (m) => quiet.push(m), 60_000);
+  assert.deepEqual(quiet, [], 'a short forward reports nothing');
 });
