@@ -81,7 +81,8 @@ export function activate(out: usize, x: usize, kind: i32, i0: i32, i1: i32): voi
   } else if (kind == GELU_TANH) {
     for (let i = i0; i < i1; i++) {
       const v = <f64>load<f32>(x + (<usize>i << 2));
-      store<f32>(out + (<usize>i << 2), <f32>(0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)))));
+      // 0.5·v·(1 + tanh(u)) = v / (1 + e^(−2u)): the same value, one exp instead of a tanh.
+      store<f32>(out + (<usize>i << 2), <f32>(v / (1 + Math.exp(-2 * SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)))));
     }
   } else if (kind == SILU) {
     for (let i = i0; i < i1; i++) {
