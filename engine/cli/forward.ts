@@ -5,9 +5,10 @@ import { runTrace } from '../trace/step';
 import { writeSafetensors } from '../io/safetensors';
 import { shapeToString, type Tensor } from '../tensor';
 import { parseIdList, parsePositiveInt } from './args';
+import { setKernelThreads } from '../kernels';
 
 export const FORWARD_USAGE = `usage: transformer-inspector forward PATH (--ids 5,77,13 | --text "…") [--decoder-ids 1,2 | --decoder-text "…"] [--token-type-ids 0,0,1]
-                                    [--mask 1,1,0] [--seed N] [--top K] [--dump OUT.safetensors]
+                                    [--mask 1,1,0] [--seed N] [--top K] [--dump OUT.safetensors] [--threads N]
   PATH is a *.transformer.json / config.json file or a folder holding one.
   Separate the sequences of a batch with ';' (e.g. --ids "5,7,9;5,7,0").`;
 
@@ -27,8 +28,10 @@ export function runForward(argv: string[], out: (s: string) => void = console.lo
       top: { type: 'string' },
       dump: { type: 'string' },
       seeded: { type: 'boolean' },
+      threads: { type: 'string' },
     },
   });
+  if (values.threads !== undefined) setKernelThreads(Math.max(1, parsePositiveInt(values.threads, '--threads', 1)));
   if (positionals.length !== 1) throw new InspectorError(`forward takes one PATH\n${FORWARD_USAGE}`);
   if (!values.ids && values.text === undefined) throw new InspectorError(`forward needs --ids or --text\n${FORWARD_USAGE}`);
   if (values.ids && values.text !== undefined) throw new InspectorError('give --ids or --text, not both');
