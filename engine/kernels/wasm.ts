@@ -121,6 +121,15 @@ export class WasmKernels implements MatmulKernel, RowKernels, AttentionKernel {
     return p;
   }
 
+  /** A bias copied in, zero-padded to whole panels (0 = no bias). */
+  private biasIn(bias: Float32Array | undefined, panels: number): number {
+    if (!bias) return 0;
+    const at = this.heap.alloc(panels * NR * 4);
+    this.heap.f32.fill(0, at >>> 2, (at >>> 2) + panels * NR);
+    this.heap.f32.set(bias, at >>> 2);
+    return at;
+  }
+
   /** out = x · panels (+ bias) with x copied in and packed into row tiles (or, for few rows, read in place). */
   private gemmPanels(out: Float32Array, x: Float32Array, bPanels: number, M: number, N: number, K: number, bias?: Float32Array): void {
     const heap = this.heap;
@@ -128,12 +137,7 @@ export class WasmKernels implements MatmulKernel, RowKernels, AttentionKernel {
       const panels = Math.ceil(N / NR);
       const xAt = heap.put(x.length === M * K ? x : x.subarray(0, M * K));
       const cAt = heap.alloc(M * N * 4);
-      let biasAt = 0;
-      if (bias) {
-        biasAt = heap.alloc(panels * NR * 4);
-        heap.f32.fill(0, biasAt >>> 2, (biasAt >>> 2) + panels * NR);
-        heap.f32.set(bias, biasAt >>> 2);
-      }
+      const biasAt = this.biasIn(bias, panels);
       try {
         this.run('gemm_rows', [cAt, xAt, bPanels, biasAt, M, N, K], panels, M * N * K);
         out.set(heap.view(cAt, M * N));
@@ -149,12 +153,7 @@ export class WasmKernels implements MatmulKernel, RowKernels, AttentionKernel {
     const xAt = heap.put(x.length === M * K ? x : x.subarray(0, M * K));
     const aAt = heap.alloc(tiles * MR * K * 4);
     const cAt = heap.alloc(M * N * 4);
-    let biasAt = 0;
-    if (bias) {
-      biasAt = heap.alloc(panels * NR * 4);
-      heap.f32.fill(0, biasAt >>> 2, (biasAt >>> 2) + panels * NR);
-      heap.f32.set(bias, biasAt >>> 2);
-    }
+    const biasAt = this.biasIn(bias, panels);
     try {
       this.run('pack_a', [aAt, xAt, M, K], tiles, M * K * 8);
       this.run('gemm', [cAt, aAt, bPanels, biasAt, M, N, K], panels, M * N * K);
@@ -207,12 +206,7 @@ export class WasmKernels implements MatmulKernel, RowKernels, AttentionKernel {
     const xAt = heap.put(x.length === M * K ? x : x.subarray(0, M * K));
     const aAt = heap.alloc(tiles * MR * K * 4);
     const cAt = heap.alloc(M * N * 4);
-    let biasAt = 0;
-    if (bias) {
-      biasAt = heap.alloc(panels * NR * 4);
-      heap.f32.fill(0, biasAt >>> 2, (biasAt >>> 2) + panels * NR);
-      heap.f32.set(bias, biasAt >>> 2);
-    }
+    const biasAt = this.biasIn(bias, panels);
     try {
       this.run('pack_a', [aAt, xAt, M, K], tiles, M * K * 8);
       const args = [cAt, aAt, at, weight.dtype === 'BF16' ? 1 : 0, biasAt, this.halfScratch, M, N, K];
