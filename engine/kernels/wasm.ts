@@ -20,9 +20,9 @@ export type WasmOp = (typeof WASM_OPS)[number];
 /** Activation codes of asm/rows.ts; kinds not listed run in the TypeScript reference. */
 const ACTIVATION_CODE: Partial<Record<Activation, number>> = { relu: 0, gelu_tanh: 1, silu: 2, sigmoid: 3, tanh: 4 };
 
-const MR = 6;
+const MR = 4;
 const NR = 8;
-/** Up to this many rows a linear runs row by row (decoding): no packing of x, no 6-row tiles. */
+/** Up to this many rows a linear runs row by row (decoding): no packing of x, no 4-row tiles. */
 const GEMV_MAX_ROWS = 4;
 /** asm/gemm.ts's k-block: each thread's widening scratch is KC × 8 floats. */
 const KC = 256;
@@ -93,7 +93,7 @@ export class WasmKernels implements MatmulKernel, RowKernels, AttentionKernel {
     this.fn = Object.fromEntries(WASM_OPS.map((o) => [o, ex[o] as Fn])) as Record<WasmOp, Fn>;
     this.pool = new ThreadPool(module, this.heap.memory, ex, WASM_OPS, threads);
     this.variant = bin.variant;
-    this.name = `wasm-${bin.variant}-6x8`;
+    this.name = `wasm-${bin.variant}-4x8`;
   }
 
   get threads(): number {

@@ -37,7 +37,7 @@ function wasmWith(threads: number): WasmKernels {
   return k;
 }
 
-// Awkward sizes: 1 (a single token), 3 and 17 (not multiples of the 6×8 tile), 4099 (past a k-block, odd).
+// Awkward sizes: 1 (a single token), 3 and 17 (not multiples of the 4×8 tile), 4099 (past a k-block, odd).
 const SHAPES: [number, number, number][] = [
   [1, 1, 1],
   [3, 17, 1],

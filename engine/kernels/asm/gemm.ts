@@ -1,14 +1,17 @@
 // AssemblyScript (compiled to WebAssembly SIMD by scripts/build.mjs; not TypeScript-checked).
 // out[M, N] = A[M, K] · B (+ bias[N]) with B packed into panels of NR = 8 columns and A packed into
-// tiles of MR = 6 rows, so the inner loop is 12 f32x4 accumulators (a 6×8 register tile) fed by two
-// panel loads and six broadcasts per k. All pointers are byte addresses into the shared memory; the
-// caller (engine/kernels/wasm.ts) allocates every buffer, nothing here allocates.
+// tiles of MR = 4 rows, so the inner loop is 8 f32x4 accumulators (a 4×8 register tile) fed by two
+// panel loads and four broadcasts per k. Four, not six: V8 hoists the broadcasts and needs a temporary
+// for each multiply before its add, so a 6×8 tile (12 accumulators) spilled four accumulators to the
+// stack on every k and a 5×8 tile two, on x64's 16 xmm registers; 4×8 keeps all in registers
+// (32 → 43 GFLOP/s per CPU-second at 128×768×768). All pointers are byte addresses into the shared
+// memory; the caller (engine/kernels/wasm.ts) allocates every buffer, nothing here allocates.
 //   B panels: [ceil(N/8)][K][8] floats (missing columns zero)
-//   A tiles:  [ceil(M/6)][K][6] floats (missing rows zero)
+//   A tiles:  [ceil(M/4)][K][4] floats (missing rows zero)
 
 import { madd } from './madd';
 
-export const MR: i32 = 6;
+export const MR: i32 = 4;
 export const NR: i32 = 8;
 /** k-block: an 8-column panel slice of KC rows (8 KiB) stays in L1 while every A tile passes it. */
 export const KC: i32 = 256;
@@ -65,28 +68,26 @@ export function pack_b(dst: usize, src: usize, N: i32, K: i32, p0: i32, p1: i32)
   }
 }
 
-/** Pack A[M, K] rows into 6-row tiles t0 ≤ t < t1 (the rows past M are zeros). */
+/** Pack A[M, K] rows into 4-row tiles t0 ≤ t < t1 (the rows past M are zeros). */
 export function pack_a(dst: usize, src: usize, M: i32, K: i32, t0: i32, t1: i32): void {
   const row = <usize>K << 2;
   for (let t = t0; t < t1; t++) {
-    const d = dst + <usize>t * <usize>K * 24;
+    const d = dst + <usize>t * <usize>K * 16;
     const i0 = t * MR;
     if (i0 + MR <= M) {
       const s = src + <usize>i0 * row;
       for (let k = 0; k < K; k++) {
-        const o = d + <usize>k * 24;
+        const o = d + <usize>k * 16;
         const sk = s + (<usize>k << 2);
         store<f32>(o, load<f32>(sk));
         store<f32>(o, load<f32>(sk + row), 4);
         store<f32>(o, load<f32>(sk + 2 * row), 8);
         store<f32>(o, load<f32>(sk + 3 * row), 12);
-        store<f32>(o, load<f32>(sk + 4 * row), 16);
-        store<f32>(o, load<f32>(sk + 5 * row), 20);
       }
       continue;
     }
     for (let k = 0; k < K; k++) {
-      const o = d + <usize>k * 24;
+      const o = d + <usize>k * 16;
       for (let r = 0; r < MR; r++) {
         const i = i0 + r;
         store<f32>(o + (r << 2), i < M ? load<f32>(src + <usize>i * row + (<usize>k << 2)) : 0);
@@ -129,14 +130,12 @@ export function pack_a(dst: usize, src: usize, M: i32, K: i32, t0: i32, t1: i32)
   }
 }
 
-/** One 6×8 tile over kc steps: ap walks an A tile slice [kc][6], bp a panel slice [kc][8]. */
+/** One 4×8 tile over kc steps: ap walks an A tile slice [kc][4], bp a panel slice [kc][8]. */
 export function tile(c: usize, ldc: usize, ap: usize, bp: usize, kc: i32, rows: i32, cols: i32, accumulate: bool, bias: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
-  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
   let a = ap;
   let b = bp;
   for (let k = 0; k < kc; k++) {
@@ -154,21 +153,13 @@ export function tile(c: usize, ldc: usize, ap: usize, bp: usize, kc: i32, rows: 
     x = v128.load32_splat(a, 12);
     c30 = madd(x, b0, c30);
     c31 = madd(x, b1, c31);
-    x = v128.load32_splat(a, 16);
-    c40 = madd(x, b0, c40);
-    c41 = madd(x, b1, c41);
-    x = v128.load32_splat(a, 20);
-    c50 = madd(x, b0, c50);
-    c51 = madd(x, b1, c51);
-    a += 24;
+    a += 16;
     b += 32;
   }
   storeRow(c, c00, c01, cols, accumulate, bias);
   if (rows > 1) storeRow(c + ldc, c10, c11, cols, accumulate, bias);
   if (rows > 2) storeRow(c + 2 * ldc, c20, c21, cols, accumulate, bias);
   if (rows > 3) storeRow(c + 3 * ldc, c30, c31, cols, accumulate, bias);
-  if (rows > 4) storeRow(c + 4 * ldc, c40, c41, cols, accumulate, bias);
-  if (rows > 5) storeRow(c + 5 * ldc, c50, c51, cols, accumulate, bias);
 }
 
 /**
@@ -186,7 +177,7 @@ export function gemm(out: usize, aTiles: usize, bPanels: usize, bias: usize, M: 
       const cols = min(NR, N - p * NR);
       const pb = last && bias ? bias + (<usize>p << 5) : 0;
       for (let t = 0; t < tiles; t++) {
-        const ap = aTiles + (<usize>t * <usize>K + k0) * 24;
+        const ap = aTiles + (<usize>t * <usize>K + k0) * 16;
         const rows = min(MR, M - t * MR);
         tile(out + <usize>t * MR * ldc + (<usize>p << 5), ldc, ap, bp, kc, rows, cols, k0 > 0, pb);
       }

@@ -1,7 +1,7 @@
 // AssemblyScript. out[M, N] = A · Bᵀ (+ bias) where B is a weight kept in its stored 16-bit dtype, rows
 // [N, K] as in the checkpoint (BF16 or F16 bits). Each thread widens one 8-column panel slice of KC
 // rows at a time into its own scratch (KC × 8 floats, at scratch + slot · KC · 32) and runs the same
-// 6×8 register tile as the fp32 path over it, so the weights stay 2 bytes each and nothing else is kept.
+// 4×8 register tile as the fp32 path over it, so the weights stay 2 bytes each and nothing else is kept.
 
 import { KC, MR, NR, tile } from './gemm';
 import { madd } from './madd';
@@ -49,7 +49,7 @@ export function gemm_half(out: usize, aTiles: usize, b16: usize, bf16: i32, bias
       widenSlice(mine, b16, N, K, p * NR, k0, kc, bf16 != 0);
       const pb = k0 + kc == K && bias ? bias + (<usize>p << 5) : 0;
       for (let t = 0; t < tiles; t++) {
-        const ap = aTiles + (<usize>t * <usize>K + k0) * 24;
+        const ap = aTiles + (<usize>t * <usize>K + k0) * 16;
         tile(out + <usize>t * MR * ldc + (<usize>p << 5), ldc, ap, mine, kc, min(MR, M - t * MR), cols, k0 > 0, pb);
       }
     }
