@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
 import { InspectorError } from '../errors';
 import { loadModel } from '../model/load';
-import { runTrace } from '../trace/step';
 import { writeSafetensors } from '../io/safetensors';
 import { shapeToString, type Tensor } from '../tensor';
 import { parseIdList, parsePositiveInt } from './args';
 import { setKernelThreads } from '../kernels';
+import { runTraceWithProgress, stderrProgress } from './progress';
 
 export const FORWARD_USAGE = `usage: transformer-inspector forward PATH (--ids 5,77,13 | --text "…") [--decoder-ids 1,2 | --decoder-text "…"] [--token-type-ids 0,0,1]
                                     [--mask 1,1,0] [--seed N] [--top K] [--dump OUT.safetensors] [--threads N]
@@ -50,7 +50,8 @@ export function runForward(argv: string[], out: (s: string) => void = console.lo
   const { model, spec, tokenizer } = loaded;
   const label = (id: number) => (tokenizer ? JSON.stringify(tokenizer.label(id)) : String(id));
   const t0 = performance.now();
-  const { steps, result: logits } = runTrace(model.forward({ ids, decoderIds, tokenTypeIds, attentionMask }));
+  const layers = spec.numLayers + (spec.architecture === 'encoder-decoder' ? spec.numDecoderLayers : 0);
+  const { steps, result: logits } = runTraceWithProgress(model.forward({ ids, decoderIds, tokenTypeIds, attentionMask }), layers, stderrProgress());
   const ms = performance.now() - t0;
 
   out(`config    ${loaded.configPath}`);
