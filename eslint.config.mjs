@@ -10,7 +10,7 @@ function layer(dir) {
 }
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.tools/**', 'out/**', 'test-results/**', '**/*.py'] },
+  { ignores: ['dist/**', 'node_modules/**', '.tools/**', 'out/**', 'test-results/**', '**/*.py', 'engine/kernels/asm/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -11,13 +11,15 @@ import { runPatch } from './cli/patch';
 import { runCompare } from './cli/compare';
 import { runQuantize } from './cli/quantize';
 import { runGguf } from './cli/gguf';
+import { runGenerate, GENERATE_USAGE } from './cli/generate';
 
 const USAGE = `Transformer Inspector CLI
 
 ${FORWARD_USAGE}
 
   transformer-inspector params PATH [--json] [--dtype bf16] [--context N] [--batch B]
-  transformer-inspector bench [--quick]
+  transformer-inspector bench [--quick] [--kernel=NAME] [--threads N]
+  transformer-inspector bench --model PATH (--ids … | --text …) [--threads N] [--runs R] [--json]
   transformer-inspector lens PATH (--ids … | --text …) [--target TOKEN] [--top K] [--json]
   transformer-inspector attribute PATH (--ids … | --text …) --target TOKEN [--versus TOKEN] [--position P] [--json]
   transformer-inspector heads PATH [--ids … | --text …] [--repeat-length N] [--repeat-seed S] [--json]
@@ -26,6 +28,8 @@ ${FORWARD_USAGE}
   transformer-inspector compare PATH (--ids … | --text …) [--with PATH2] [--with-ids … | --with-text …] [--hook NAME] [--json]
   transformer-inspector gguf FILE.gguf [--json] [--tensors]
   transformer-inspector quantize PATH --method int8|rtn|llm-int8|gptq|awq [--bits B] [--group G] [--sym] [--json] (see quantize --help)
+
+${GENERATE_USAGE}
 
 ${TRACE_USAGE}
 
@@ -36,6 +40,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'forward':
       return runForward(rest);
+    case 'generate':
+      return runGenerate(rest);
     case 'params':
       return runParams(rest);
     case 'trace':

@@ -1,12 +1,29 @@
+import { widenHalf, type HalfStorage } from './half';
+
 /**
- * A dense fp32 tensor: a row-major Float32Array and its shape.
- * Everything the engine computes is fp32; F16/BF16 weights are widened when read.
+ * A dense fp32 tensor: a row-major Float32Array and its shape. Everything the engine computes is fp32.
+ * Two kinds of weight hold their values lazily: a weight kept in its stored F16/BF16 dtype (`half`: the
+ * kernels read those bits directly, and `data` widens them to fp32 only when something asks for the
+ * values), and a streamed weight (a subclass whose `load` reads its layer from disk when first used).
  */
 export class Tensor {
   readonly shape: readonly number[];
   readonly size: number;
-  /** The values; undefined only in a subclass whose values are read when first used (a streamed weight). */
+  /** The 16-bit storage of a weight kept in its stored dtype (dropped once its fp32 values are written). */
+  get half(): HalfStorage | undefined {
+    return this.halfBits;
+  }
+  private halfBits?: HalfStorage;
+  /** The fp32 values; undefined while deferred (a streamed weight) or not yet widened (a 16-bit one). */
   protected values: Float32Array | undefined;
+
+  /**
+   * Values that come and go (a streamed weight, released and read again into a reused buffer): kernels
+   * must not keep packed copies of them, which would outlive the values and double the memory held.
+   */
+  get transient(): boolean {
+    return false;
+  }
 
   /** `deferred`: allocate nothing; the subclass's `load` supplies the values when `data` is first read. */
   constructor(shape: readonly number[], data?: Float32Array, deferred = false) {
@@ -19,13 +36,40 @@ export class Tensor {
     this.values = deferred ? undefined : (data ?? new Float32Array(n));
   }
 
-  get data(): Float32Array {
-    return this.values ?? this.load();
+  /** A tensor over 16-bit storage (a weight in its stored dtype); fp32 values appear on first `data` read. */
+  static fromHalf(shape: readonly number[], half: HalfStorage): Tensor {
+    const n = numel(shape);
+    if (half.bits.length !== n) throw new Error(`16-bit data has ${half.bits.length} elements but shape [${shape.join(', ')}] needs ${n}`);
+    const t = new Tensor(shape, undefined, true);
+    t.halfBits = half;
+    return t;
   }
 
-  /** Supplies deferred values (see StreamedTensor); a plain tensor always has its values. */
+  /** The fp32 values (widened once from the 16-bit storage, or loaded by a subclass, when first read). */
+  get data(): Float32Array {
+    return (this.values ??= this.load());
+  }
+
+  /** Supplies deferred values: a 16-bit tensor widens its bits; a streamed weight (subclass) reads them. */
   protected load(): Float32Array {
+    if (this.half) return widenHalf(this.half);
     throw new Error('tensor has no values');
+  }
+
+  /**
+   * The fp32 values are about to be written in place, and from then on they are the truth: a 16-bit
+   * storage is dropped so no kernel reads the old bits. (Packed copies are dropped by the kernels'
+   * `weightsChanged`, which calls this.)
+   */
+  keepFp32Only(): Float32Array {
+    const v = this.data;
+    this.halfBits = undefined;
+    return v;
+  }
+
+  /** Bytes held now: the 16-bit storage, plus the fp32 values if they have been widened or loaded. */
+  get heldBytes(): number {
+    return (this.half?.bits.byteLength ?? 0) + (this.values?.byteLength ?? 0);
   }
 
   get rank(): number {

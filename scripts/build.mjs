@@ -2,6 +2,7 @@
 // `node scripts/build.mjs [--watch] [--production]`
 import * as esbuild from 'esbuild';
 import { existsSync } from 'node:fs';
+import { buildWasm } from './build-wasm.mjs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -17,6 +18,7 @@ const entries = [
   { entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife' },
 ].filter((e) => existsSync(e.entryPoints[0]));
 
+const wasm = await buildWasm();
 const contexts = await Promise.all(entries.map((e) => esbuild.context({ ...common, ...e })));
 if (watch) {
   await Promise.all(contexts.map((c) => c.watch()));
@@ -24,5 +26,5 @@ if (watch) {
 } else {
   await Promise.all(contexts.map((c) => c.rebuild()));
   await Promise.all(contexts.map((c) => c.dispose()));
-  console.log(`built ${entries.map((e) => e.outfile).join(', ')}`);
+  console.log(`built ${[...entries.map((e) => e.outfile), ...wasm].join(', ')}`);
 }

@@ -7,7 +7,7 @@ import { registerQuantizeCommand } from './quantize/command';
 import { ModelTreeProvider } from './sidebar/modelTree';
 import { registerConfigFeatures, type ConfigFeatures } from './config/features';
 import { createLog } from './log';
-import { COMMAND, ENV_OPEN, SETTING, VIEW_TYPE } from './ids';
+import { COMMAND, ENV_OPEN, ENV_THREADS, SETTING, VIEW_TYPE } from './ids';
 import { parseFromWebview, type PanelState, type ToWebview } from '../protocol/webview';
 import type { ModelNode } from '../protocol/tree';
 
@@ -41,6 +41,7 @@ export interface TestApi {
 export function activate(context: vscode.ExtensionContext): TestApi {
   // Nothing heavy here: the worker starts on the first request, the model loads on "Open Inspector".
   const log = createLog();
+  applyThreadsSetting();
   // The engine runs in its own process: a crash or an out-of-memory there cannot take the host down.
   const budgetMb = vscode.workspace.getConfiguration(SETTING.section).get<number>(SETTING.memoryBudget) ?? 1024;
   const client = new EngineClient(path.join(context.extensionPath, 'dist', 'worker.js'), (line) => log.info(line), {
@@ -101,6 +102,15 @@ export function activate(context: vscode.ExtensionContext): TestApi {
 }
 
 export function deactivate(): void {}
+
+/**
+ * The `threads` setting, handed to the engine through its environment (inherited by the engine worker
+ * or process when it starts); 0 or unset leaves the engine's default, the available parallelism.
+ */
+function applyThreadsSetting(): void {
+  const n = vscode.workspace.getConfiguration(SETTING.section).get<number>(SETTING.threads) ?? 0;
+  if (Number.isInteger(n) && n > 0) process.env[ENV_THREADS] = String(n);
+}
 
 /** `TRANSFORMER_INSPECTOR_OPEN` (or the `openOnStartup` setting): a config to open right away. */
 function openOnStartup(log: vscode.LogOutputChannel): void {

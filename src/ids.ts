@@ -46,7 +46,11 @@ export const SETTING = {
   memoryBudget: 'memoryBudgetMB',
   section: 'transformerInspector',
   openOnStartup: 'openOnStartup',
+  threads: 'threads',
 } as const;
+
+/** The engine's kernel threads (engine/kernels reads it when its thread pool starts). */
+export const ENV_THREADS = 'TRANSFORMER_INSPECTOR_THREADS';
 
 /** A config path to open in the inspector when the extension activates (`npm start` sets it). */
 export const ENV_OPEN = 'TRANSFORMER_INSPECTOR_OPEN';

@@ -1,4 +1,5 @@
-import { matmulKernel, matmulKernelNames, useMatmul } from '../kernels';
+import { matmulKernel, matmulKernelNames, setKernelThreads, useMatmul } from '../kernels';
+import { parsePositiveInt } from './args';
 import { nativeSpecFromJson } from '../config/native';
 import { buildNativeModel } from '../model/native';
 import { runTrace } from '../trace/step';
@@ -6,6 +7,7 @@ import { fillUniform } from '../model/rng';
 import { Tensor } from '../tensor';
 import { flashAttention, scaledDotProductAttention } from '../nn/attention';
 import { materialize } from '../nn/mask';
+import { runModelBench } from './bench-model';
 
 /**
  * `bench`: matmul GFLOP/s on transformer-sized shapes and the time of one forward pass of a
@@ -13,13 +15,16 @@ import { materialize } from '../nn/mask';
  * A baseline to compare kernels by, not a gate.
  */
 export function runBench(argv: string[], out: (s: string) => void = console.log): number {
+  if (argv.some((a) => a === '--model' || a.startsWith('--model='))) return runModelBench(argv, out);
   const quick = argv.includes('--quick');
   const kernelArg = argv.find((a) => a.startsWith('--kernel='));
-  if (kernelArg) useMatmul(kernelArg.slice('--kernel='.length));
-  const mm = matmulKernel();
-  out(`matmul kernel: ${mm.name} (available: ${matmulKernelNames().join(', ')})`);
+  const threadsAt = argv.indexOf('--threads');
+  const threads = setKernelThreads(threadsAt >= 0 ? parsePositiveInt(argv[threadsAt + 1], '--threads', 1) : 1);
+  const names = kernelArg ? [kernelArg.slice('--kernel='.length)] : matmulKernelNames();
+  out(`matmul kernels: ${names.join(', ')}; ${threads} thread${threads === 1 ? '' : 's'} (--threads N); weights packed once (x·Wᵀ as nn.Linear runs it)`);
+  out('GFLOP/s from wall time, and per CPU-second (all threads\' CPU time: robust when the machine is shared)');
   out('');
-  out('shape (x·Wᵀ: M×K · (N×K)ᵀ)          what                         ms/op    GFLOP/s');
+  out('kernel            shape (x·Wᵀ: M×K · (N×K)ᵀ)     what                          ms/op   GFLOP/s   per CPU-s');
   const shapes: [number, number, number, string][] = [
     [128, 768, 768, 'attention projection'],
     [128, 3072, 768, 'FFN up (d_ff = 4·d_model)'],
@@ -27,20 +32,29 @@ export function runBench(argv: string[], out: (s: string) => void = console.log)
     [128, 128, 64, 'QKᵀ per head (T×d_head)'],
     [1, 768, 768, 'one token (decode step)'],
   ];
-  for (const [M, N, K, what] of quick ? shapes.slice(0, 2) : shapes) {
-    const a = fillUniform(new Float32Array(M * K), 1, 1);
-    const b = fillUniform(new Float32Array(N * K), 1, 2);
-    const o = new Float32Array(M * N);
-    const flops = 2 * M * N * K;
-    let reps = 0;
-    const t0 = performance.now();
-    do {
-      mm.matmulBT(o, a, b, M, N, K);
-      reps++;
-    } while (performance.now() - t0 < (quick ? 100 : 500));
-    const ms = (performance.now() - t0) / reps;
-    out(`${`${M}×${K} · (${N}×${K})ᵀ`.padEnd(36)} ${what.padEnd(28)} ${ms.toFixed(3).padStart(8)} ${(flops / ms / 1e6).toFixed(2).padStart(10)}`);
+  for (const name of names) {
+    useMatmul(name);
+    const mm = matmulKernel();
+    for (const [M, N, K, what] of quick ? shapes.slice(0, 2) : shapes) {
+      const a = fillUniform(new Float32Array(M * K), 1, 1);
+      const b = fillUniform(new Float32Array(N * K), 1, 2);
+      const o = new Float32Array(M * N);
+      const flops = 2 * M * N * K;
+      mm.linear(o, a, b, M, N, K); // packs the weight panels (kernels that keep them)
+      let reps = 0;
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      do {
+        mm.linear(o, a, b, M, N, K);
+        reps++;
+      } while (performance.now() - t0 < (quick ? 100 : 500));
+      const ms = (performance.now() - t0) / reps;
+      const c = process.cpuUsage(c0);
+      const cpuMs = (c.user + c.system) / 1000 / reps;
+      out(`${name.padEnd(17)} ${`${M}×${K} · (${N}×${K})ᵀ`.padEnd(30)} ${what.padEnd(28)} ${ms.toFixed(3).padStart(8)} ${(flops / ms / 1e6).toFixed(2).padStart(9)} ${(flops / cpuMs / 1e6).toFixed(2).padStart(11)}`);
+    }
   }
+  useMatmul(names.includes('ts-blocked-4x4') && names.length === 1 ? 'ts-blocked-4x4' : (names.find((n) => n.startsWith('wasm')) ?? names[names.length - 1]));
   out('');
   out('attention, one head, d_head 64, causal: plain (materialises T×T scores and probabilities) vs flash (tiled)');
   out('      T   plain ms   plain extra memory   flash ms   flash extra memory');

@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
 import { InspectorError } from '../errors';
 import { loadModel } from '../model/load';
-import { runTrace } from '../trace/step';
 import * as fs from 'node:fs';
 import { loadJsonFile } from '../config/json';
 import { writeTrace } from '../tracefile/writer';
@@ -13,9 +12,11 @@ import { checkBudget } from '../worker/budget';
 import { DEFAULT_MEMORY_BUDGET } from '../worker/failure';
 import { formatBytes, parseSize } from '../model/streaming';
 import * as path from 'node:path';
+import { setKernelThreads } from '../kernels';
+import { runTraceWithProgress, stderrProgress } from './progress';
 
 export const FORWARD_USAGE = `usage: transformer-inspector forward PATH (--ids 5,77,13 | --text "…") [--decoder-ids 1,2 | --decoder-text "…"] [--token-type-ids 0,0,1]
-                                    [--mask 1,1,0] [--seed N] [--top K] [--dump OUT.trace.safetensors] [--seeded]
+                                    [--mask 1,1,0] [--seed N] [--top K] [--dump OUT.trace.safetensors] [--seeded] [--threads N]
                                     [--memory-budget 150MB] [--trace-budget MB]
   PATH is a *.transformer.json / config.json file or a folder holding one.
   Separate the sequences of a batch with ';' (e.g. --ids "5,7,9;5,7,0"). Ids are non-negative integers,
@@ -42,6 +43,7 @@ export function runForward(argv: string[], out: (s: string) => void = console.lo
       seeded: { type: 'boolean' },
       'memory-budget': { type: 'string' },
       'trace-budget': { type: 'string' },
+      threads: { type: 'string' },
     },
   });
   if (positionals.length !== 1) throw new UsageError(`forward takes one PATH (got ${positionals.length})`);
@@ -57,6 +59,7 @@ export function runForward(argv: string[], out: (s: string) => void = console.lo
   const tokenTypeIds = values['token-type-ids'] !== undefined ? parseIdList(values['token-type-ids'], '--token-type-ids') : undefined;
   const attentionMask = values.mask !== undefined ? parseMask(values.mask, '--mask') : undefined;
   const top = parsePositiveInt(values.top, '--top', 5);
+  if (values.threads !== undefined) setKernelThreads(Math.max(1, parsePositiveInt(values.threads, '--threads', 1)));
   if (values.dump !== undefined) checkWritable(values.dump);
   const memoryBudget = values['memory-budget'] !== undefined ? parseSize(values['memory-budget']) : undefined;
   step('reading the model', positionals[0]);
@@ -86,7 +89,8 @@ export function runForward(argv: string[], out: (s: string) => void = console.lo
     out(`streaming ${formatBytes(bytes)} of fp32 weights exceed the ${formatBytes(streaming.budgetBytes)} budget: running one layer at a time, reading ${formatBytes(disk)} per pass (expect about ${Math.ceil(seconds)} s)`);
   }
   const t0 = performance.now();
-  const { steps, result: logits } = runTrace(model.forward({ ids, decoderIds, tokenTypeIds, attentionMask }));
+  const layers = spec.numLayers + (spec.architecture === 'encoder-decoder' ? spec.numDecoderLayers : 0);
+  const { steps, result: logits } = runTraceWithProgress(model.forward({ ids, decoderIds, tokenTypeIds, attentionMask }), layers, stderrProgress());
   const ms = performance.now() - t0;
 
   out(`config    ${loaded.configPath}`);

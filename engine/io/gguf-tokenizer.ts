@@ -1,7 +1,7 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import { InspectorError } from '../errors';
 import type { GgufFile } from './gguf';
-import type { TextTokenizer } from './tokenizer';
+import { textTokenizer, type TextTokenizer } from './tokenizer';
 
 /**
  * The tokenizer a GGUF carries in its metadata, as a Hugging Face tokenizer.json run by the same library
@@ -47,17 +47,5 @@ export function ggufTokenizer(g: GgufFile): { tokenizer?: TextTokenizer; reason?
   } catch (e) {
     throw new InspectorError(`the GGUF tokenizer metadata does not make a tokenizer: ${(e as Error).message}`, place);
   }
-  return {
-    tokenizer: {
-      file: g.path,
-      encode(text: string) {
-        const enc = tok.encode(text);
-        return { ids: enc.ids, tokens: enc.tokens };
-      },
-      label(id: number) {
-        const text = tok.decode([id], { skip_special_tokens: false });
-        return text.length > 0 ? text : (tok.id_to_token(id) ?? String(id));
-      },
-    },
-  };
+  return { tokenizer: textTokenizer(tok, g.path) };
 }

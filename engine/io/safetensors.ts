@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import type { HalfStorage } from '../half';
 import { Tensor, numel } from '../tensor';
 import { InspectorError } from '../errors';
 import { openGuarded } from './guarded';
@@ -108,6 +109,30 @@ export class SafetensorsFile {
       f.close();
     }
     return new Tensor(info.shape, decodeFloats(bytes, info.dtype));
+  }
+
+  /**
+   * Read an F16/BF16 tensor's raw bits, unwidened, into storage from `alloc` (e.g. the kernels' shared
+   * memory), so a 16-bit weight is read once, straight into the one place it is kept.
+   */
+  readHalf(name: string, alloc: (elements: number) => Uint16Array = (n) => new Uint16Array(n)): HalfStorage {
+    const info = this.tensors.get(name);
+    if (!info) throw new InspectorError(`no tensor named '${name}' in the file`, { file: this.path, tensor: name });
+    if (info.dtype !== 'F16' && info.dtype !== 'BF16') throw new Error(`readHalf: ${name} is ${info.dtype}`);
+    const bits = alloc((info.end - info.begin) / 2);
+    const bytes = new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength);
+    const fd = fs.openSync(this.path, 'r');
+    try {
+      let got = 0;
+      while (got < bytes.length) {
+        const n = fs.readSync(fd, bytes, got, Math.min(bytes.length - got, 1 << 30), info.begin + got);
+        if (n === 0) throw new InspectorError(`file ended after ${got} of ${bytes.length} bytes of this tensor`, { file: this.path, tensor: name });
+        got += n;
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    return { dtype: info.dtype, bits };
   }
 }
 

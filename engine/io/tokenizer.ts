@@ -14,6 +14,8 @@ export interface TextTokenizer {
   encode(text: string): { ids: number[]; tokens: string[] };
   /** A readable label for one id (the decoded text, e.g. " the"; the token string if that is empty). */
   label(id: number): string;
+  /** The text of a sequence of ids (special tokens kept). */
+  decode(ids: number[]): string;
 }
 
 /** The tokenizer beside a config, or undefined when there is none. Both files are guarded reads. */
@@ -40,6 +42,14 @@ export function loadTokenizer(configPath: string): TextTokenizer | undefined {
   } catch (e) {
     throw new InspectorError(`unsupported or malformed tokenizer: ${truncate((e as Error).message)}`, { file });
   }
+  return textTokenizer(tok, file);
+}
+
+/**
+ * A built tokenizer as the engine uses it, whatever it was read from (tokenizer.json, or the metadata of
+ * a GGUF file): time-limited encode and decode, length-capped input, readable labels.
+ */
+export function textTokenizer(tok: Tokenizer, file: string): TextTokenizer {
   const encodeTimed = (text: string) => {
     if (text.length > MAX_TEXT_CHARS) throw new InspectorError(`the input text is ${text.length} characters: at most ${MAX_TEXT_CHARS} are tokenized`, { file });
     return timed(() => tok.encode(text), file);
@@ -55,6 +65,9 @@ export function loadTokenizer(configPath: string): TextTokenizer | undefined {
       if (text.length === 0) return tok.id_to_token(id) ?? String(id);
       // A token that is part of a multi-byte character decodes to U+FFFD alone: show its bytes.
       return text.includes('\ufffd') ? (byteLabel(tok.id_to_token(id)) ?? text) : text;
+    },
+    decode(ids: number[]) {
+      return timed(() => tok.decode(ids, { skip_special_tokens: false }), file);
     },
   };
 }

@@ -69,5 +69,9 @@ export const blockedMatmul: MatmulKernel = {
     }
   },
 
+  linear(out, x, weight, M, N, K, bias) {
+    blockedMatmul.matmulBT(out, x, weight, M, N, K, bias);
+  },
+
   matmul: referenceMatmul.matmul,
 };

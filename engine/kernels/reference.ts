@@ -1,4 +1,5 @@
-import type { MatmulKernel } from './types';
+import type { MatmulKernel, RowKernels } from './types';
+import { activateInto, layerNormRows, rmsNormRows, softmaxRows } from './ops';
 
 /**
  * Plain TypeScript matmul: dot products accumulated in float64 (JavaScript numbers), stored as fp32.
@@ -49,6 +50,10 @@ export const referenceMatmul: MatmulKernel = {
     }
   },
 
+  linear(out, x, weight, M, N, K, bias) {
+    referenceMatmul.matmulBT(out, x, weight, M, N, K, bias);
+  },
+
   matmul(out, a, b, M, N, K) {
     // i-k-j order (contiguous rows of b); each output row accumulates in a float64 scratch row
     // allocated once per call, so precision matches the dot-product form.
@@ -66,4 +71,13 @@ export const referenceMatmul: MatmulKernel = {
       for (let j = 0; j < N; j++) out[oOff + j] = acc[j];
     }
   },
+};
+
+/** The TypeScript row kernels of ops.ts: the reference the WebAssembly ones are tested against. */
+export const referenceRows: RowKernels = {
+  name: 'ts-reference',
+  softmaxRows,
+  layerNormRows,
+  rmsNormRows,
+  activateInto,
 };

@@ -1,3 +1,6 @@
+import type { Activation } from './ops';
+import type { HalfStorage } from '../half';
+
 /**
  * The hot kernels, behind one small interface so a faster implementation
  * (blocked, SIMD, WebAssembly, threaded) can replace the reference one without touching layers.
@@ -15,6 +18,57 @@ export interface MatmulKernel {
     K: number,
     bias?: Float32Array,
   ): void;
+  /**
+   * out[M, N] = x[M, K] · weightᵀ (+ bias): matmulBT where `weight` is a parameter that stays the same
+   * between calls, so a kernel may keep a packed copy of it (built once per tensor, never per call).
+   */
+  linear(
+    out: Float32Array,
+    x: Float32Array,
+    weight: Float32Array,
+    M: number,
+    N: number,
+    K: number,
+    bias?: Float32Array,
+  ): void;
+  /**
+   * `linear` for a weight kept in its stored 16-bit dtype (bits [N, K]); a kernel without it gets the
+   * widened fp32 values through `linear`.
+   */
+  linearHalf?(out: Float32Array, x: Float32Array, weight: HalfStorage, M: number, N: number, K: number, bias?: Float32Array): void;
   /** out[M, N] = a[M, K] · b[K, N]. */
   matmul(out: Float32Array, a: Float32Array, b: Float32Array, M: number, N: number, K: number): void;
+  /**
+   * The values of `weight` changed in place (a quantized copy written back, an ablated slice, a streamed
+   * layer's buffer refilled): drop any packed copy of it, so the next `linear` packs the new values.
+   */
+  forget?(weight: Float32Array): void;
+}
+
+/** The row-wise and element-wise hot ops: softmax, norms, activations. Same layouts as ops.ts. */
+export interface RowKernels {
+  readonly name: string;
+  /** Softmax over each row of x[rows, n], in place. */
+  softmaxRows(x: Float32Array, rows: number, n: number): void;
+  /** LayerNorm over rows of x[rows, n] into out (biased variance, as PyTorch). */
+  layerNormRows(out: Float32Array, x: Float32Array, rows: number, n: number, eps: number, gain: Float32Array | undefined, bias: Float32Array | undefined): void;
+  /** RMSNorm over rows: x / √(mean(x²) + eps) · (gainOffset + gain). */
+  rmsNormRows(out: Float32Array, x: Float32Array, rows: number, n: number, eps: number, gain: Float32Array | undefined, gainOffset: number): void;
+  /** out = act(x) element-wise (out may equal x). */
+  activateInto(out: Float32Array, x: Float32Array, kind: Activation): void;
+}
+
+/**
+ * Scaled dot-product attention over every (batch, head), split by heads: scores = q·kᵀ·scale, masked
+ * (mask 0 → fill), probs = softmax(scores), out = probs·v; query head h reads KV head h / (H / H_kv).
+ *   q [B·H, Tq, dk], k [B·H_kv, Tk, dk], v [B·H_kv, Tk, dv] → scores, probs [B·H, Tq, Tk], out [B·H, Tq, dv]
+ *   mask [B, Tq, Tk], 1 = attend (undefined: everything).
+ */
+export interface AttentionKernel {
+  attention(
+    out: Float32Array, scores: Float32Array, probs: Float32Array,
+    q: Float32Array, k: Float32Array, v: Float32Array, mask: Uint8Array | undefined,
+    dims: { B: number; H: number; Hkv: number; Tq: number; Tk: number; dk: number; dv: number },
+    scale: number, fill: number,
+  ): void;
 }

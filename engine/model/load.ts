@@ -7,11 +7,11 @@ import { SafetensorsFile } from '../io/safetensors';
 import type { ModelSpec } from './spec';
 import { FileWeights, type WeightSource } from './weights';
 import { StreamingWeights } from './streaming';
+import { checkFitsInMemory } from './fits';
 import { hfSpec } from './hf';
 import { isObject, parseJsonText } from '../config/json';
 import { analyzeConfig, parseConfigText } from '../analysis';
 import { countParams } from '../analysis/params';
-import { formatShort } from '../analysis/report';
 import { describeModel, type ModelDescription } from './describe';
 import type { TransformerModel } from './transformer';
 import { loadTokenizer, type TextTokenizer } from '../io/tokenizer';
@@ -122,33 +122,16 @@ function short(s: string): string {
 }
 
 /**
- * The run-size limit, the one for the CLI and the worker: models with more parameters than this (by the
- * config analysis) are analysed, not built — seeded or read, their fp32 weights would need more than
- * 1.6 GB. Their parameter breakdown, memory and KV cache are still shown.
- */
-export const MAX_RUN_PARAMETERS = 400_000_000;
-
-/**
  * Refuse, before anything is allocated, a model too big to run here (a 600-billion-parameter config must
- * get a message, not an out-of-memory crash). The count comes from the config analysis: arithmetic only.
+ * get a message, not an out-of-memory crash): its weights as held in memory plus the trace budget must fit
+ * the memory available (engine/model/fits.ts). The count comes from the config analysis: arithmetic only.
  */
-export function checkRunnable(configPath: string, maxParameters = MAX_RUN_PARAMETERS): void {
+export function checkRunnable(configPath: string, weights?: FileWeights, available?: number): void {
   const analysis = analyzeConfig(parseJsonText(readText(configPath, 'config'), configPath), {
     file: configPath,
     native: configPath.endsWith(NATIVE_SUFFIX),
   });
-  refuseIfTooLarge(analysis.params.total, configPath, maxParameters);
-}
-
-export function refuseIfTooLarge(total: bigint, configPath: string, maxParameters: number): void {
-  const limit = BigInt(maxParameters);
-  if (total > limit) {
-    const gb = (Number(limit * 4n) / 1e9).toFixed(1);
-    throw new InspectorError(
-      `this model has ${formatShort(total)} parameters: too large to run in the inspector (at most ${formatShort(limit)}, whose fp32 weights take ${gb} GB). Its size analysis (parameter breakdown, memory, KV cache) is still shown.`,
-      { file: configPath },
-    );
-  }
+  checkFitsInMemory(configPath, analysis.params.total, weights, available);
 }
 
 /**
@@ -161,7 +144,8 @@ export const AUTO_BUDGET_SHARE = 0.25;
 export interface LoadOptions {
   seed?: number;
   weights?: 'auto' | 'seeded';
-  maxParameters?: number;
+  /** Bytes of memory available (default: what the OS reports free); the size limit is memory. */
+  availableBytes?: number;
   /** Bytes the weights may take; larger weights are streamed layer by layer (see StreamingWeights). */
   memoryBudget?: number;
 }
@@ -189,8 +173,9 @@ export function loadModel(p: string, opts: LoadOptions = {}): LoadedModel {
   // weights larger than the budget are streamed layer by layer.
   const quantized = files && quantizedSource(configPath, configText, files);
   const streaming = files && quantized === files ? chooseStreaming(files, opts.memoryBudget) : undefined;
-  // A streamed model holds a layer at a time: the size limit is for models held whole.
-  if (!streaming) refuseIfTooLarge(countParams(description.arch).total, configPath, opts.maxParameters ?? MAX_RUN_PARAMETERS);
+  // The size limit is memory: the weights as held plus the trace budget must fit. A streamed model
+  // holds a layer at a time, so the limit is for models held whole.
+  if (!streaming) checkFitsInMemory(configPath, countParams(description.arch).total, files, opts.availableBytes);
   const source: WeightSource | undefined = streaming ?? quantized;
   const model = description.build(spec, source);
   return { configPath, weightsPath, spec, model, tokenizer: loadTokenizer(configPath), ...(streaming ? { streaming } : {}) };

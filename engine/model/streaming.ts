@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { weightsChanged } from '../kernels';
 import { Tensor } from '../tensor';
 import { InspectorError } from '../errors';
 import { halfToFloat, type SafetensorsFile, type TensorInfo } from '../io/safetensors';
@@ -212,6 +213,10 @@ export class StreamedTensor extends Tensor {
     return this.values !== undefined;
   }
 
+  override get transient(): boolean {
+    return true;
+  }
+
   protected override load(): Float32Array {
     const v = this.source.supply(this);
     this.values = v;
@@ -222,6 +227,8 @@ export class StreamedTensor extends Tensor {
   release(): Float32Array | undefined {
     const v = this.values;
     this.values = undefined;
+    // The buffer will hold another tensor's values: kernels must not keep a packed copy of these.
+    if (v) weightsChanged(v);
     return v;
   }
 }

@@ -6,9 +6,11 @@ import { positionRows } from '../nn/positional';
 import type { MaskRule } from '../nn/mask';
 import type { Stack } from '../nn/block';
 import type { Norm } from '../nn/norm';
-import { activateInto, type Activation } from '../kernels/ops';
+import type { Activation } from '../kernels/ops';
+import { rowKernels } from '../kernels';
 import { hook, type Trace } from '../trace/step';
 import type { ModelSpec } from './spec';
+import type { KVCache } from '../nn/kvcache';
 
 /** What a forward pass takes. Ids are [batch][position]. */
 export interface ModelInput {
@@ -25,6 +27,11 @@ export interface ModelInput {
    * [B, T, d_model] (from an earlier run of the same ids): the embeddings and earlier blocks are skipped.
    */
   resume?: { layer: number; residPre: Tensor };
+  /**
+   * Decoding with a KV cache (decoder-only models): `ids` are the new positions only; the cache holds
+   * the keys and values of the earlier ones and advances by ids' length when the forward returns.
+   */
+  cache?: KVCache;
 }
 
 /** Token embedding plus positions, for one side of the model. */
@@ -81,7 +88,7 @@ export class TransformerModel {
     const t = this.headExtras.transform;
     if (t) {
       const d = t.dense.forward(x);
-      activateInto(d.data, d.data, t.act);
+      rowKernels().activateInto(d.data, d.data, t.act);
       x = t.norm.forward(d);
     }
     const logits = this.lmHead.forward(x);
@@ -108,11 +115,21 @@ export class TransformerModel {
       const selfRules: MaskRule[] = [...(this.main.causal ? [CAUSAL] : []), ...padding(srcValid)];
       const r = input.resume;
       if (r) checkResume(r, this.main.stack.blocks.length, input.ids, spec.dModel);
-      const x = r ? r.residPre : yield* embed(this.main.embed, '', input.ids, input.tokenTypeIds);
-      const h = yield* this.main.stack.forward(x, { selfRules }, r?.layer ?? 0);
-      return yield* this.logits(h);
+      const cache = input.cache;
+      if (cache) {
+        if (r) throw new InspectorError('a pass resumed at a block takes no KV cache');
+        if (!this.main.causal) throw new InspectorError('a KV cache is for decoding: this model is an encoder');
+        if (srcValid) throw new InspectorError('decoding with a KV cache takes no padding or attention mask');
+        checkIds(input.ids, spec.maxLen - cache.length, `input ids after ${cache.length} cached positions`);
+      }
+      const x = r ? r.residPre : yield* embed(this.main.embed, '', input.ids, input.tokenTypeIds, cache?.length ?? 0);
+      const h = yield* this.main.stack.forward(x, { selfRules, cache }, r?.layer ?? 0);
+      const logits = yield* this.logits(h);
+      if (cache) cache.length += input.ids[0].length;
+      return logits;
     }
     if (input.resume) throw new InspectorError('resuming a pass at a block is for single-stack models; an encoder-decoder model reruns whole');
+    if (input.cache) throw new InspectorError('decoding with a KV cache is implemented for decoder-only models');
     if (!input.decoderIds) throw new InspectorError('an encoder-decoder model needs decoder ids as well');
     checkIds(input.decoderIds, spec.maxLen, 'decoder ids');
     if (input.decoderIds.length !== input.ids.length) {
@@ -137,7 +154,8 @@ function padding(valid: number[][] | undefined): MaskRule[] {
   return valid ? [{ kind: 'padding', valid }] : [];
 }
 
-function* embed(e: Embedder, prefix: string, ids: number[][], tokenTypeIds?: number[][]): Trace {
+/** Embeddings of ids at positions start … start + T − 1 (start > 0 when earlier positions are cached). */
+function* embed(e: Embedder, prefix: string, ids: number[][], tokenTypeIds?: number[][], start = 0): Trace {
   let x = yield* hook(`${prefix}hook_embed`, e.token.forward(ids));
   const B = ids.length;
   const T = ids[0].length;
@@ -145,8 +163,8 @@ function* embed(e: Embedder, prefix: string, ids: number[][], tokenTypeIds?: num
     const p = e.positions;
     const pos =
       p.kind === 'table'
-        ? positionRows(T > p.table.shape[0] && p.extend ? p.extend(T) : p.table, B, T)
-        : p.embedding.forward(ids.map(() => Array.from({ length: T }, (_, t) => t)));
+        ? positionRows(start + T > p.table.shape[0] && p.extend ? p.extend(start + T) : p.table, B, T, start)
+        : p.embedding.forward(ids.map(() => Array.from({ length: T }, (_, t) => start + t)));
     x = add(x, yield* hook(`${prefix}hook_pos_embed`, pos));
   }
   if (e.tokenTypes) {

@@ -2,6 +2,7 @@ import { Tensor, sameShape, shapeToString, numel } from '../tensor';
 import { InspectorError } from '../errors';
 import { SafetensorsFile } from '../io/safetensors';
 import { fillUniform, hashString } from './rng';
+import { halfAllocator } from '../kernels';
 
 /** Where a model's tensors come from: a file (or shards), or seeded random initialisation. */
 export interface WeightSource {
@@ -40,10 +41,22 @@ export class FileWeights implements WeightSource {
     return this.byName.get(name)?.info(name)?.shape;
   }
 
+  /** A tensor; F16/BF16 matrices stay 16-bit (in the kernels' memory when it exists), the rest fp32. */
   read(name: string): Tensor {
     const f = this.byName.get(name);
     if (!f) throw new InspectorError(`missing tensor`, { tensor: name });
+    const info = f.info(name);
+    if (info && info.shape.length === 2 && (info.dtype === 'F16' || info.dtype === 'BF16')) {
+      return Tensor.fromHalf(info.shape, f.readHalf(name, halfAllocator()));
+    }
     return f.read(name);
+  }
+
+  /** Bytes of the named tensors as stored (the memory a model built from them needs for its weights). */
+  storedBytes(): number {
+    let n = 0;
+    for (const f of this.files) for (const t of f.tensors.values()) n += t.end - t.begin;
+    return n;
   }
 
   fileOf(name: string): string | undefined {

@@ -1,11 +1,11 @@
 import { Tensor, swapAxes12 } from '../tensor';
-import { matmulKernel } from '../kernels';
-import { softmaxRows } from '../kernels/ops';
+import { attentionKernel, matmulKernel, rowKernels } from '../kernels';
 import { Linear } from './linear';
 import { MASKED_FILL, allows, materialize, type AttentionMask, type MaskRule } from './mask';
 import { applyRope, type RopeSpec } from './rope';
 import { hook, observe, type Trace } from '../trace/step';
 import type { AttentionModule, ModuleSummary } from './block';
+import type { KVCache } from './kvcache';
 
 export const ROPE_LABEL: Record<RopeSpec['layout'], string> = {
   half: '(rotate_half layout, as real checkpoints)',
@@ -48,6 +48,12 @@ export function scaledDotProductAttention(
   }
   const scores = new Tensor([B, H, Tq, Tk]);
   const output = new Tensor([B, H, Tq, dv]);
+  const fused = attentionKernel();
+  if (fused) {
+    const probs = new Tensor([B, H, Tq, Tk]);
+    fused.attention(output.data, scores.data, probs.data, q.data, k.data, v.data, mask?.data, { B, H, Hkv, Tq, Tk, dk, dv }, scale, MASKED_FILL);
+    return { output, probs, scores };
+  }
   const mm = matmulKernel();
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
@@ -63,7 +69,7 @@ export function scaledDotProductAttention(
     }
   }
   const probs = scores.clone();
-  softmaxRows(probs.data, B * H * Tq, Tk);
+  rowKernels().softmaxRows(probs.data, B * H * Tq, Tk);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const bh = b * H + h;
@@ -189,6 +195,7 @@ export class MultiHeadAttention implements AttentionModule {
   readonly headDim: number;
   readonly kvHeads: number;
   readonly opts: AttentionOptions;
+  readonly cacheable = true;
 
   constructor(
     /** Hook prefix, e.g. `blocks.0.attn` or `decoder.blocks.1.cross_attn`. */
@@ -223,21 +230,27 @@ export class MultiHeadAttention implements AttentionModule {
     };
   }
 
-  /** xq [B, Tq, D] attends to xkv [B, Tk, D] (the same tensor for self-attention). */
-  *forward(xq: Tensor, xkv: Tensor, rules: readonly MaskRule[]): Trace {
+  /**
+   * xq [B, Tq, D] attends to xkv [B, Tk, D] (the same tensor for self-attention). With a cache, xq = xkv
+   * are the new positions; their keys and values join the cached ones, which every query attends over.
+   */
+  *forward(xq: Tensor, xkv: Tensor, rules: readonly MaskRule[], cache?: KVCache): Trace {
     const [B, Tq] = xq.shape as [number, number];
-    const Tk = xkv.shape[1];
+    const Tnew = xkv.shape[1];
     const H = this.numHeads;
     const Hkv = this.kvHeads;
     const dk = this.headDim;
     const p = this.path;
+    const past = cache?.get(p)?.k.shape[1] ?? 0; // positions already cached
     let q = yield* hook(`${p}.hook_q`, this.q.forward(xq).view(B, Tq, H, dk)); // (B, Tq, H, dk)
-    let k = yield* hook(`${p}.hook_k`, this.k.forward(xkv).view(B, Tk, Hkv, dk)); // (B, Tk, H_kv, dk)
-    const v = yield* hook(`${p}.hook_v`, this.v.forward(xkv).view(B, Tk, Hkv, dk)); // (B, Tk, H_kv, dk)
+    let k = yield* hook(`${p}.hook_k`, this.k.forward(xkv).view(B, Tnew, Hkv, dk)); // (B, Tnew, H_kv, dk)
+    let v = yield* hook(`${p}.hook_v`, this.v.forward(xkv).view(B, Tnew, Hkv, dk)); // (B, Tnew, H_kv, dk)
     if (this.opts.rope) {
-      q = yield* hook(`${p}.hook_rot_q`, applyRope(q, this.opts.rope, Tk - Tq));
-      k = yield* hook(`${p}.hook_rot_k`, applyRope(k, this.opts.rope));
+      q = yield* hook(`${p}.hook_rot_q`, applyRope(q, this.opts.rope, past + Tnew - Tq));
+      k = yield* hook(`${p}.hook_rot_k`, applyRope(k, this.opts.rope, past));
     }
+    if (cache) ({ k, v } = cache.append(p, k, v)); // (B, past + Tnew, H_kv, ·)
+    const Tk = k.shape[1];
     const scale = this.opts.scale ?? 1 / Math.sqrt(dk);
     let z: Tensor;
     if (this.opts.impl === 'flash') {

@@ -3,6 +3,8 @@ import { add } from './linear';
 import type { Norm } from './norm';
 import type { MaskRule } from './mask';
 import { hook, type Trace } from '../trace/step';
+import type { KVCache } from './kvcache';
+import { InspectorError } from '../errors';
 
 /** Where the norm sits around each sublayer. */
 export type NormPlacement =
@@ -32,7 +34,10 @@ export interface ModuleSummary {
 export interface AttentionModule {
   readonly path: string;
   summary(): ModuleSummary;
-  forward(xq: Tensor, xkv: Tensor, rules: readonly MaskRule[]): Trace;
+  /** Self-attention with a KV cache: xq = xkv are the new positions only, the cache holds the earlier ones. */
+  forward(xq: Tensor, xkv: Tensor, rules: readonly MaskRule[], cache?: KVCache): Trace;
+  /** This kind can decode with a KV cache. */
+  readonly cacheable?: boolean;
 }
 
 /** Any position-wise feed-forward kind. */
@@ -77,6 +82,8 @@ export interface BlockContext {
   crossRules?: readonly MaskRule[];
   /** Per-layer extra self-attention rules (e.g. sliding windows on some layers only), by block index. */
   layerRules?: (layer: number) => readonly MaskRule[];
+  /** Keys/values of earlier positions (decoding): the input holds only the new positions. */
+  cache?: KVCache;
 }
 
 /**
@@ -113,7 +120,8 @@ export class Block {
   private *runSublayer(s: Sublayer, h: Tensor, ctx: BlockContext): Trace {
     switch (s.kind) {
       case 'attn':
-        return yield* s.attn.forward(h, h, [...(ctx.selfRules ?? []), ...this.extraRules]);
+        if (ctx.cache && !s.attn.cacheable) throw new InspectorError(`${s.attn.summary().label} cannot decode with a KV cache yet`);
+        return yield* s.attn.forward(h, h, [...(ctx.selfRules ?? []), ...this.extraRules], ctx.cache);
       case 'cross_attn':
         if (!ctx.memory) throw new Error('cross-attention needs the encoder output');
         return yield* s.attn.forward(h, ctx.memory, ctx.crossRules ?? []);

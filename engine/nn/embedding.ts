@@ -1,5 +1,6 @@
 import { Tensor } from '../tensor';
 import { InspectorError } from '../errors';
+import { widenHalf } from '../half';
 
 /** Token embedding: a lookup table [vocab, d_model], optionally scaled (by √d_model in the 2017 paper). */
 export class Embedding {
@@ -24,8 +25,16 @@ export class Embedding {
         if (!Number.isInteger(id) || id < 0 || id >= V) {
           throw new InspectorError(`${this.what}: id ${id} at position ${t} is outside the vocabulary (0 … ${V - 1})`);
         }
-        const row = this.weight.data.subarray(id * D, id * D + D);
         const off = (b * T + t) * D;
+        const half = this.weight.half;
+        if (half) {
+          // A 16-bit table stays 16-bit: widen only the gathered row.
+          const dst = out.data.subarray(off, off + D);
+          widenHalf({ dtype: half.dtype, bits: half.bits.subarray(id * D, id * D + D) }, dst);
+          if (this.scale !== 1) for (let j = 0; j < D; j++) dst[j] *= this.scale;
+          continue;
+        }
+        const row = this.weight.data.subarray(id * D, id * D + D);
         if (this.scale === 1) out.data.set(row, off);
         else for (let j = 0; j < D; j++) out.data[off + j] = row[j] * this.scale;
       }

@@ -1,5 +1,6 @@
 import { Tensor } from '../tensor';
-import { activateInto, type Activation } from '../kernels/ops';
+import type { Activation } from '../kernels/ops';
+import { rowKernels } from '../kernels';
 import { Linear } from './linear';
 import { hook, type Trace } from '../trace/step';
 import type { FeedForwardModule, ModuleSummary } from './block';
@@ -26,7 +27,7 @@ export class FeedForward implements FeedForwardModule {
   *forward(x: Tensor): Trace {
     const pre = yield* hook(`${this.path}.hook_pre`, this.up.forward(x)); // (B, T, d_mlp)
     const post = new Tensor(pre.shape);
-    activateInto(post.data, pre.data, this.act);
+    rowKernels().activateInto(post.data, pre.data, this.act);
     return this.down.forward(yield* hook(`${this.path}.hook_post`, post)); // (B, T, d_mlp) → (B, T, D)
   }
 }
@@ -66,7 +67,7 @@ export class GatedFeedForward implements FeedForwardModule {
     const g = yield* hook(`${this.path}.hook_pre`, this.gate.forward(x)); // (B, T, d_mlp)
     const u = yield* hook(`${this.path}.hook_pre_linear`, this.up.forward(x)); // (B, T, d_mlp)
     const post = new Tensor(g.shape);
-    activateInto(post.data, g.data, this.act);
+    rowKernels().activateInto(post.data, g.data, this.act);
     for (let i = 0; i < post.size; i++) post.data[i] *= u.data[i];
     return this.down.forward(yield* hook(`${this.path}.hook_post`, post)); // (B, T, d_mlp) → (B, T, D)
   }

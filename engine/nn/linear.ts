@@ -30,7 +30,12 @@ export class Linear {
     }
     const M = x.size / K;
     const out = new Tensor([...lead, N]);
-    matmulKernel().matmulBT(out.data, x.data, this.weight.data, M, N, K, this.bias?.data);
+    const kernel = matmulKernel();
+    const half = this.weight.half;
+    if (half && kernel.linearHalf) kernel.linearHalf(out.data, x.data, half, M, N, K, this.bias?.data);
+    // A streamed weight is packed per call, not cached: its values are released with its layer.
+    else if (this.weight.transient) kernel.matmulBT(out.data, x.data, this.weight.data, M, N, K, this.bias?.data);
+    else kernel.linear(out.data, x.data, this.weight.data, M, N, K, this.bias?.data);
     return out;
   }
 }

@@ -1,6 +1,6 @@
 import { Tensor } from '../tensor';
 import { Linear, add } from './linear';
-import { softmaxRows } from '../kernels/ops';
+import { rowKernels } from '../kernels';
 import { GatedFeedForward } from './ffn';
 import type { FeedForwardModule, ModuleSummary } from './block';
 import { observe, type Trace } from '../trace/step';
@@ -46,7 +46,7 @@ export class MixtureOfExperts implements FeedForwardModule {
     const [B, T, D] = x.shape as [number, number, number];
     const E = this.experts.length;
     const probs = this.router.forward(x); // (B, T, E)
-    softmaxRows(probs.data, B * T, E);
+    rowKernels().softmaxRows(probs.data, B * T, E);
     yield* observe(`${this.path}.hook_router_probs`, probs);
     const weights = new Tensor([B, T, E]);
     for (let r = 0; r < B * T; r++) {

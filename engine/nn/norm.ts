@@ -1,5 +1,5 @@
 import { Tensor } from '../tensor';
-import { layerNormRows, rmsNormRows } from '../kernels/ops';
+import { rowKernels } from '../kernels';
 
 /** The normalisations a block can use; one tagged union, resolved once when the model is built. */
 export type NormSpec =
@@ -33,7 +33,7 @@ export class LayerNorm implements Norm {
   forward(x: Tensor): Tensor {
     const n = x.shape[x.rank - 1];
     const out = new Tensor(x.shape);
-    layerNormRows(out.data, x.data, x.size / n, n, this.spec.eps, this.weight.data, this.bias?.data);
+    rowKernels().layerNormRows(out.data, x.data, x.size / n, n, this.spec.eps, this.weight.data, this.bias?.data);
     return out;
   }
 }
@@ -47,7 +47,7 @@ export class RMSNorm implements Norm {
   forward(x: Tensor): Tensor {
     const n = x.shape[x.rank - 1];
     const out = new Tensor(x.shape);
-    rmsNormRows(out.data, x.data, x.size / n, n, this.spec.eps, this.weight.data, this.spec.gainOffset);
+    rowKernels().rmsNormRows(out.data, x.data, x.size / n, n, this.spec.eps, this.weight.data, this.spec.gainOffset);
     return out;
   }
 }

@@ -1,4 +1,5 @@
 import { InspectorError } from '../errors';
+import { weightsChanged } from '../kernels';
 import type { Linear } from '../nn/linear';
 import { Tensor } from '../tensor';
 import type { ModelInput, TransformerModel } from '../model/transformer';
@@ -168,6 +169,7 @@ export function quantizeModel(model: TransformerModel, calib: ModelInput, opts: 
         report.weight_rel_error = relError(W, deq);
         report.output_rel_error = relError(Y, project(X, M, K, deq, N));
         linear.weight.data.set(deq);
+        weightsChanged(linear.weight);
         codes.set(name, qw);
       }
       layers.push(report);
@@ -218,12 +220,18 @@ export function quantizeModel(model: TransformerModel, calib: ModelInput, opts: 
       if (!isQuantized) return;
       for (const u of installed) u();
       installed = [];
-      for (const [linear, w] of fp) linear.weight.data.set(w);
+      for (const [linear, w] of fp) {
+        linear.weight.data.set(w);
+        weightsChanged(linear.weight);
+      }
       isQuantized = false;
     },
     apply() {
       if (isQuantized) return;
-      for (const [linear, w] of quantizedWeights) linear.weight.data.set(w);
+      for (const [linear, w] of quantizedWeights) {
+        linear.weight.data.set(w);
+        weightsChanged(linear.weight);
+      }
       installInt8();
       isQuantized = true;
     },

@@ -34,8 +34,6 @@ export const DEFAULT_INPUT_LENGTH = 8;
 /** With a tokenizer, the default input is this text (when it fits the vocabulary and max_len). */
 export const DEFAULT_TEXT = 'The quick brown fox jumps over the lazy dog';
 
-/** The run-size limit is engine/model/load.ts's MAX_RUN_PARAMETERS: loadModel refuses a larger model before allocating. */
-export { MAX_RUN_PARAMETERS } from '../model/load';
 
 /**
  * Forward passes computed on load when they are this cheap (about 2 · parameters · tokens

@@ -1,4 +1,5 @@
 /** Ablation identities on every family: nothing = the original; a zeroed head = its W_O slice zeroed; resumed = whole rerun. */
+import { weightsChanged } from '../../engine/kernels';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runTrace } from '../../engine/trace/step';
@@ -37,11 +38,13 @@ for (const c of analysisCases()) {
       const K = H * dh;
       try {
         for (let j = 0; j < W.shape[0]; j++) W.data.fill(0, j * K + head * dh, j * K + (head + 1) * dh);
+        weightsChanged(W);
         const want = runTrace(model.forward(c.input)).result;
         assert.ok(maxRelDiff(r.logits.data, want.data) < 1e-6, `${maxRelDiff(r.logits.data, want.data)}`);
         assert.ok(r.maxAbsDelta > 0, 'the head mattered');
       } finally {
         W.data.set(saved);
+        weightsChanged(W);
       }
     });
   }

@@ -159,7 +159,9 @@ def patching(parts, clean, corrupted, c_ids, k_ids, t, target, versus):
 
 def case(name):
     d = os.path.join(HF, name)
-    model = transformers.AutoModelForCausalLM.from_pretrained(d, dtype=torch.float32, attn_implementation='eager')
+    # float64: the fp32 weights, upcast exactly, computed without fp32 rounding — the reference is the exact
+    # math of the checkpoint, so the engine's own fp32 rounding is all a test measures.
+    model = transformers.AutoModelForCausalLM.from_pretrained(d, dtype=torch.float64, attn_implementation='eager')
     model.eval()
     parts = Parts(model)
     ids = json.load(open(os.path.join(d, 'input.json')))['input_ids'][0]

@@ -1,0 +1,70 @@
+// AssemblyScript. Scaled dot-product attention for heads h0 ≤ bh < h1 (bh = b·H + h: a thread's share):
+//   scores[bh] = q[bh] · k[kv]ᵀ · scale, masked (mask[b, i, j] = 0 → fill), probs = softmax(scores),
+//   out[bh] = probs · v[kv], with kv = b·H_kv + h / (H / H_kv) (grouped-query attention's mapping).
+// Layouts: q [B·H, Tq, dk], k [B·H_kv, Tk, dk], v [B·H_kv, Tk, dv], scores/probs [B·H, Tq, Tk],
+// out [B·H, Tq, dv], mask [B, Tq, Tk] bytes (0 = no mask). Dot products run along dk, P·V along dv.
+
+import { madd } from './madd';
+
+@inline function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
+export function attention_heads(
+  out: usize, scores: usize, probs: usize, q: usize, k: usize, v: usize, mask: usize,
+  H: i32, Hkv: i32, Tq: i32, Tk: i32, dk: i32, dv: i32, scale: f32, fill: f32, h0: i32, h1: i32,
+): void {
+  const group = H / Hkv;
+  const dk4 = dk & ~3;
+  const dv4 = dv & ~3;
+  for (let bh = h0; bh < h1; bh++) {
+    const b = bh / H;
+    const kv = b * Hkv + (bh % H) / group;
+    const qh = q + (<usize>bh * <usize>Tq * <usize>dk << 2);
+    const kh = k + (<usize>kv * <usize>Tk * <usize>dk << 2);
+    const vh = v + (<usize>kv * <usize>Tk * <usize>dv << 2);
+    const sh = scores + (<usize>bh * <usize>Tq * <usize>Tk << 2);
+    const ph = probs + (<usize>bh * <usize>Tq * <usize>Tk << 2);
+    const oh = out + (<usize>bh * <usize>Tq * <usize>dv << 2);
+    const mb = mask ? mask + <usize>b * <usize>Tq * <usize>Tk : 0;
+    for (let i = 0; i < Tq; i++) {
+      const qi = qh + (<usize>i * <usize>dk << 2);
+      const si = sh + (<usize>i * <usize>Tk << 2);
+      const pi = ph + (<usize>i * <usize>Tk << 2);
+      let mx: f32 = -Infinity;
+      for (let j = 0; j < Tk; j++) {
+        let s: f32;
+        if (mb && load<u8>(mb + <usize>i * <usize>Tk + j) == 0) s = fill;
+        else {
+          const kj = kh + (<usize>j * <usize>dk << 2);
+          let acc = f32x4.splat(0);
+          for (let d = 0; d < dk4; d += 4) acc = madd(v128.load(qi + (<usize>d << 2)), v128.load(kj + (<usize>d << 2)), acc);
+          s = hsum(acc);
+          for (let d = dk4; d < dk; d++) s += load<f32>(qi + (<usize>d << 2)) * load<f32>(kj + (<usize>d << 2));
+          s *= scale;
+        }
+        store<f32>(si + (<usize>j << 2), s);
+        mx = max(mx, s);
+      }
+      let sum: f64 = 0;
+      for (let j = 0; j < Tk; j++) {
+        const e = Math.exp(<f64>load<f32>(si + (<usize>j << 2)) - <f64>mx);
+        store<f32>(pi + (<usize>j << 2), <f32>e);
+        sum += e;
+      }
+      const inv = 1 / sum;
+      for (let j = 0; j < Tk; j++) store<f32>(pi + (<usize>j << 2), <f32>(<f64>load<f32>(pi + (<usize>j << 2)) * inv));
+      // out[i, :] = Σ_j p[i, j] · v[j, :]
+      const oi = oh + (<usize>i * <usize>dv << 2);
+      for (let d = 0; d < dv; d++) store<f32>(oi + (<usize>d << 2), 0);
+      for (let j = 0; j < Tk; j++) {
+        const p = load<f32>(pi + (<usize>j << 2));
+        if (p == 0) continue;
+        const pv = f32x4.splat(p);
+        const vj = vh + (<usize>j * <usize>dv << 2);
+        for (let d = 0; d < dv4; d += 4) v128.store(oi + (<usize>d << 2), madd(pv, v128.load(vj + (<usize>d << 2)), v128.load(oi + (<usize>d << 2))));
+        for (let d = dv4; d < dv; d++) store<f32>(oi + (<usize>d << 2), load<f32>(oi + (<usize>d << 2)) + p * load<f32>(vj + (<usize>d << 2)));
+      }
+    }
+  }
+}

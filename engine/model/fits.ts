@@ -1,0 +1,69 @@
+import * as os from 'node:os';
+import { InspectorError } from '../errors';
+import { formatShort } from '../analysis/report';
+import type { FileWeights } from './weights';
+
+/**
+ * The size limit is memory, not a parameter count: a model runs when its weights, as this engine keeps
+ * them, plus the trace budget fit in the memory available now. Checked from the config's parameter count
+ * and the weights files' headers only, before anything is allocated.
+ *   16-bit (F16/BF16) matrices: 2 bytes each, kept once, in the kernels' memory;
+ *   fp32 matrices: 4 bytes + 4 for their packed panels; vectors and seeded weights: fp32 (+ panels).
+ * The kernels' memory is a 32-bit WebAssembly memory: what lives there must also fit 4 GiB.
+ */
+
+/** Memory kept for the recorded steps of a forward pass (and activations), unless set otherwise. */
+export const TRACE_BUDGET_BYTES = Number(process.env.TRANSFORMER_INSPECTOR_TRACE_BUDGET ?? 1 << 30);
+const WASM_LIMIT_BYTES = 4 * 2 ** 30;
+
+export interface MemoryNeed {
+  /** Bytes of weights as held in memory (JS heap + kernel memory). */
+  weightBytes: number;
+  /** Of those, the bytes in the kernels' 4 GiB memory. */
+  kernelBytes: number;
+}
+
+/** What a model's weights take as this engine holds them. */
+export function memoryNeed(totalParameters: bigint, weights: FileWeights | undefined): MemoryNeed {
+  if (!weights) {
+    const n = Number(totalParameters);
+    return { weightBytes: 8 * n, kernelBytes: 4 * n };
+  }
+  let weightBytes = 0;
+  let kernelBytes = 0;
+  for (const f of weights.files) {
+    for (const t of f.tensors.values()) {
+      const elements = t.shape.reduce((a, b) => a * b, 1);
+      if (t.shape.length === 2 && (t.dtype === 'F16' || t.dtype === 'BF16')) {
+        weightBytes += 2 * elements;
+        kernelBytes += 2 * elements;
+      } else if (t.shape.length === 2) {
+        weightBytes += 8 * elements;
+        kernelBytes += 4 * elements;
+      } else weightBytes += 4 * elements;
+    }
+  }
+  return { weightBytes, kernelBytes };
+}
+
+const gb = (b: number) => `${(b / 1e9).toFixed(1)} GB`;
+
+/** Refuse a model whose weights plus the trace budget do not fit: names bytes needed and available. */
+export function checkFitsInMemory(configPath: string, totalParameters: bigint, weights: FileWeights | undefined, available = os.freemem()): MemoryNeed {
+  const need = memoryNeed(totalParameters, weights);
+  const needed = need.weightBytes + TRACE_BUDGET_BYTES;
+  const tail = 'Its size analysis (parameter breakdown, memory, KV cache) is still shown.';
+  if (needed > available) {
+    throw new InspectorError(
+      `this model has ${formatShort(totalParameters)} parameters: too large to run here — its weights need ${gb(need.weightBytes)} as held in memory (${needed.toLocaleString('en-US')} bytes with the ${gb(TRACE_BUDGET_BYTES)} trace budget), but ${available.toLocaleString('en-US')} bytes (${gb(available)}) are available. ${tail}`,
+      { file: configPath },
+    );
+  }
+  if (need.kernelBytes > WASM_LIMIT_BYTES) {
+    throw new InspectorError(
+      `this model has ${formatShort(totalParameters)} parameters: too large to run here — the kernels would hold ${gb(need.kernelBytes)} of weights, past the 4.3 GB a 32-bit WebAssembly memory addresses${weights ? '' : ' (seeded fp32 weights; a 16-bit checkpoint takes half)'}. ${tail}`,
+      { file: configPath },
+    );
+  }
+  return need;
+}
