@@ -14,6 +14,8 @@ import { declaredHooks, type HookSizes } from '../../engine/model/hooks';
 import type { TransformerModel } from '../../engine/model/transformer';
 import type { ModelDescription } from '../../engine/model/describe';
 import { runTrace } from '../../engine/trace/step';
+import { modelTree, nodeForStep } from '../../engine/worker/tree';
+import { expandTensors } from '../../engine/analysis/params';
 import type { JsonObject } from '../../engine/config/json';
 
 const FIXTURES = path.resolve(__dirname, '..', 'fixtures');
@@ -41,6 +43,12 @@ function check(d: ModelDescription, model: TransformerModel, vocab: number): voi
     assert.deepEqual([...step.dims], [...h.dims], `${h.name}: axes`);
   }
   assert.ok(declared.length > 10);
+  // The sidebar tree agrees with the description: a node for every declared hook, and its root counts
+  // exactly the description's tensors.
+  const tree = modelTree(model);
+  for (const h of declared) assert.ok(nodeForStep(tree, h.name), `the tree has a node for ${h.name}`);
+  const described = expandTensors(d.arch).reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1n), 0n);
+  assert.equal(BigInt(tree.parameters), described, 'tree total = the description total');
 }
 
 for (const dir of fs.readdirSync(path.join(FIXTURES, 'hf'))) {
