@@ -14,14 +14,14 @@ import type { ModelSpec } from './spec';
 export type AttentionHooks =
   | { readonly kind: 'standard'; readonly heads: number; readonly kvHeads: number; readonly headDim: number; readonly rope: boolean }
   /** DeepSeek's multi-head latent attention: q/k over nope + rope dims, v over vHeadDim, one shared RoPE key. */
-  | { readonly kind: 'mla'; readonly heads: number; readonly qkHeadDim: number; readonly vHeadDim: number; readonly latent: number; readonly ropeDim: number }
+  | { readonly kind: 'mla'; readonly heads: number; readonly qkHeadDim: number; readonly vHeadDim: number; readonly latent: number; readonly ropeDim: number; readonly qLatent: number | null }
   /** Perceiver-style bottleneck: `to_latents` (m latents attend to the input), then `from_latents`. */
   | { readonly kind: 'latent_bottleneck'; readonly heads: number; readonly headDim: number; readonly latents: number };
 
 export type FfnHooks =
   | { readonly kind: 'mlp' | 'gated'; readonly dMlp: number }
   /** The router's probabilities and the applied weights; the experts run untraced. */
-  | { readonly kind: 'moe'; readonly experts: number };
+  | { readonly kind: 'moe'; readonly experts: number; readonly topK: number; readonly method: string; readonly shared: boolean };
 
 export interface LayerHooks {
   readonly attn: AttentionHooks;

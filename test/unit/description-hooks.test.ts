@@ -16,6 +16,8 @@ import type { ModelDescription } from '../../engine/model/describe';
 import { runTrace } from '../../engine/trace/step';
 import { modelTree, nodeForStep } from '../../engine/worker/tree';
 import { expandTensors } from '../../engine/analysis/params';
+import { descriptionTree } from '../../engine/worker/description-tree';
+import { walkTree } from '../../engine/worker/tree';
 import type { JsonObject } from '../../engine/config/json';
 
 const FIXTURES = path.resolve(__dirname, '..', 'fixtures');
@@ -49,6 +51,25 @@ function check(d: ModelDescription, model: TransformerModel, vocab: number): voi
   for (const h of declared) assert.ok(nodeForStep(tree, h.name), `the tree has a node for ${h.name}`);
   const described = expandTensors(d.arch).reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1n), 0n);
   assert.equal(BigInt(tree.parameters), described, 'tree total = the description total');
+  // The tree made from the description alone has the built tree's nodes, labels and counts.
+  const fromDescription = [...walkTree(descriptionTree(d))].map(({ node }) => node);
+  const fromModules = [...walkTree(tree)].map(({ node }) => node);
+  assert.deepEqual(fromDescription.map((n) => `${n.id} ${n.kind} ${n.label}`), fromModules.map((n) => `${n.id} ${n.kind} ${n.label}`), 'same nodes');
+  fromDescription.forEach((n, k) => {
+    const m = fromModules[k];
+    assert.equal(n.parameters, m.parameters, `${n.id}: parameters`);
+    assert.equal(n.detail, m.detail, `${n.id}: detail`);
+    assert.equal(n.note, m.note, `${n.id}: note`);
+    // A file may drop the checkpoint prefix (GPT-2's official file has no `transformer.`).
+    const bare = (name: string) => name.replace(/^(transformer|bert)\./, '');
+    const names = new Set(m.tensors.map((t) => bare(t.name)));
+    // (GPT-2's modules hold c_attn split and transposed: derived tensors with no weight name.)
+    if (!names.has('(unnamed)')) for (const t of n.tensors) assert.ok(names.has(bare(t.name)), `${n.id}: ${t.name} is on the built node too`);
+    assert.equal(n.hookPath, m.hookPath, `${n.id}: hook path`);
+    assert.deepEqual(n.reveal, m.reveal, `${n.id}: reveal`);
+  });
+  const owners = fromDescription.reduce((a, n) => a + n.parameters - n.children.reduce((t, c) => t + c.parameters, 0), 0);
+  assert.equal(BigInt(owners), described, 'own counts over the description tree sum to the total');
 }
 
 for (const dir of fs.readdirSync(path.join(FIXTURES, 'hf'))) {

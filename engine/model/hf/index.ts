@@ -63,8 +63,8 @@ export const HF_FAMILIES = {
   deepseek_v2: (c) => {
     const d = resolveDeepseek(c, 'deepseek_v2');
     const spec = deepseekRunSpec(d);
-    const mla = { kind: 'mla', heads: d.heads, qkHeadDim: d.mla.nope + d.mla.rope, vHeadDim: d.mla.v, latent: d.mla.kvLora, ropeDim: d.mla.rope } as const;
-    const moe = { kind: 'moe', experts: d.moe.routed } as const;
+    const mla = { kind: 'mla', heads: d.heads, qkHeadDim: d.mla.nope + d.mla.rope, vHeadDim: d.mla.v, latent: d.mla.kvLora, ropeDim: d.mla.rope, qLatent: d.mla.qLora } as const;
+    const moe = { kind: 'moe', experts: d.moe.routed, topK: d.moe.topK, method: d.moe.topkMethod === 'group_limited_greedy' ? 'group_limited_greedy' : 'greedy', shared: d.moe.shared > 0 } as const;
     return { arch: deepseekArch(d), spec, hooks: { attention: () => mla, ffn: (i) => (d.isMoeLayer(i) ? moe : { kind: 'gated', dMlp: spec.dFF }) }, build: (s, src) => buildDeepseekModel(d, s, src) };
   },
 } satisfies Record<string, Family>;
