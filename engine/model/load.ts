@@ -60,6 +60,8 @@ export interface LoadedModel {
   tokenizer?: TextTokenizer;
   /** Set when the weights are streamed layer by layer (they exceed the memory budget). */
   streaming?: StreamingWeights;
+  /** The one description the model was built from (its tree, hooks and counts derive from it). */
+  description?: ModelDescription;
 }
 
 function readText(file: string, kind: FileKind): string {
@@ -186,7 +188,7 @@ export function loadModel(p: string, opts: LoadOptions = {}): LoadedModel {
   if (!streaming) refuseIfTooLarge(countParams(description.arch).total, configPath, opts.maxParameters ?? MAX_RUN_PARAMETERS);
   const source: WeightSource | undefined = streaming ?? files;
   const model = description.build(spec, source);
-  return { configPath, weightsPath, spec, model, tokenizer: loadTokenizer(configPath), ...(streaming ? { streaming } : {}) };
+  return { configPath, weightsPath, spec, model, tokenizer: loadTokenizer(configPath), ...(streaming ? { streaming } : {}), description };
 }
 
 /** Stream when the fp32 weights exceed the budget (given, or a share of this machine's memory). */

@@ -1,8 +1,6 @@
 import { InspectorError } from '../errors';
 import { analyzeConfig, type Analysis } from '../analysis/index';
-import { parseNativeConfig } from '../config/native';
-import { buildHfModel, hfSpec } from '../model/hf';
-import { buildNativeModel } from '../model/native';
+import { describeModel } from '../model/describe';
 import type { LoadedModel } from '../model/load';
 import type { JsonValue } from '../config/json';
 import type { ModelInfo } from '../../protocol/webview';
@@ -31,18 +29,18 @@ export function openTrace(p: string): OpenedTrace {
   const trace = TraceFile.open(p);
   const m = trace.manifest;
   const native = m.config_format === 'native';
-  const text = JSON.stringify(m.config);
   const analysis = analyzeConfig(m.config as JsonValue, { file: p, native });
-  const spec = native ? parseNativeConfig(text, p) : hfSpec(text, p);
+  const described = describeModel(m.config as JsonValue, { file: p, native });
+  const spec = described.spec;
   // A small model is built on seeded weights, to list its hooks by a one-token run; a larger one on shapes
   // only (nothing allocated, whatever its size). Either only gives the tree; the trace is never recomputed.
   const small = analysis.params.total <= HOOK_LIST_PARAMETERS;
   const source = small ? undefined : SHAPES_ONLY;
-  const model = native ? buildNativeModel(spec, source) : buildHfModel(text, p, spec, source);
+  const model = described.build(spec, source);
   const absent = small ? modelHooks(model, spec.architecture === 'encoder-decoder', p, trace) : absentHooks(trace, spec.numLayers, spec.numDecoderLayers);
   const writer = m.writer.library ? `${m.writer.tool} (${m.writer.library})` : m.writer.tool;
   const description = `trace recorded by ${writer}: ${trace.hooks.length} hooks (${m.dtype})${absent.length ? `, ${absent.length} not recorded` : ''}`;
-  return { trace, loaded: { configPath: p, spec, model }, absent, analysis, description };
+  return { trace, loaded: { configPath: p, spec, model, description: described }, absent, analysis, description };
 }
 
 /**

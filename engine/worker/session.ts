@@ -10,6 +10,7 @@ import { attentionView, matrixView, type Reduced } from './views';
 import { breadcrumb, explain } from './explain';
 import { encodeNpy, encodeTensorJson } from './export';
 import { modelTree, type ModelNode } from './tree';
+import { descriptionTree } from './description-tree';
 import { paramsInfo } from './params';
 import { DEFAULT_MEMORY_BUDGET } from './failure';
 import { checkBudget } from './budget';
@@ -110,7 +111,7 @@ export class Session {
     checkInput(chosen, limits);
     this.loaded = loaded;
     this.input = chosen;
-    this.tree = modelTree(loaded.model);
+    this.tree = loaded.description ? descriptionTree(loaded.description) : modelTree(loaded.model);
     this.restart();
     this.precomputeIfCheap(control);
     return { kind: 'loaded', model: this.modelInfo(), steps: this.stepSummaries(), tree: this.tree, limits, position: this.position() };
@@ -123,7 +124,7 @@ export class Session {
     this.loaded = opened.loaded;
     this.traced = opened;
     this.input = { ids: input.ids[0], ...(input.decoder_ids ? { decoderIds: input.decoder_ids[0] } : {}) };
-    this.tree = modelTree(opened.loaded.model);
+    this.tree = opened.loaded.description ? descriptionTree(opened.loaded.description) : modelTree(opened.loaded.model);
     this.restart();
     this.precomputeIfCheap(control);
     return { kind: 'loaded', model: this.modelInfo(), steps: this.stepSummaries(), tree: this.tree, limits: inputLimits(opened.loaded), position: this.position() };
