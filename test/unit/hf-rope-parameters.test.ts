@@ -96,3 +96,23 @@ test('Phi-3 in transformers 5 keeps partial_rotary_factor inside rope_parameters
   assert.throws(() => resolveLlama(new HfConfig({ ...phi3, partial_rotary_factor: 0.25 }), 'phi3'), (e: unknown) => isInspectorError(e) && e.place.key === 'rope_parameters.partial_rotary_factor');
   assert.throws(() => resolveLlama(new HfConfig({ ...phi3, rope_parameters: { partial_rotary_factor: 0 } }), 'phi3'), (e: unknown) => isInspectorError(e) && e.place.key === 'rope_parameters.partial_rotary_factor');
 });
+
+test('DeepSeek-V2 in transformers 5 writes rope_parameters too: read by the same reader, same logits as PyTorch', () => {
+  const dir = path.resolve(__dirname, '..', 'fixtures', 'hf', 'deepseek_v2');
+  const v4cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as JsonObject;
+  assert.equal(v4cfg.rope_theta, 2000, 'the fixture sets θ = 2000 the transformers 4 way');
+  const raw = JSON.parse(fs.readFileSync(path.join(dir, 'input.json'), 'utf8')) as { input_ids: number[][] };
+  const expected = readExpected(path.join(dir, 'expected.safetensors')).get('logits')!;
+  const v5cfg = { ...withoutRope(v4cfg), rope_parameters: { rope_theta: 2000, rope_type: 'default' } };
+  const run = (config: JsonObject) => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rope-ds-'));
+    fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(config));
+    fs.symlinkSync(path.join(dir, 'model.safetensors'), path.join(tmp, 'model.safetensors'));
+    return runTrace(loadModel(tmp).model.forward({ ids: raw.input_ids })).result.data;
+  };
+  assertClose(run(v5cfg), expected.data, 1e-5, 'v5 layout');
+  assert.ok(relativeError(Array.from(expected.data), run(withoutRope(v4cfg))) > 1e-4, 'θ matters here');
+  const yarn = { ...v5cfg, rope_parameters: { rope_theta: 2000, rope_type: 'yarn', factor: 4 } };
+  assert.throws(() => describeModel(yarn, { native: false }), (e: unknown) => isInspectorError(e) && e.place.key === 'rope_parameters' && /"yarn"/.test(e.message));
+  assert.ok(analyzeConfig(yarn).params.total > 0n, 'still analysed');
+});
