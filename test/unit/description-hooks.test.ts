@@ -19,10 +19,14 @@ import { expandTensors } from '../../engine/analysis/params';
 import { descriptionTree } from '../../engine/worker/description-tree';
 import { walkTree } from '../../engine/worker/tree';
 import type { JsonObject } from '../../engine/config/json';
+import { HF_FAMILIES } from '../../engine/model/hf';
 
 const FIXTURES = path.resolve(__dirname, '..', 'fixtures');
 
+const families = new Set<string>();
+
 function check(d: ModelDescription, model: TransformerModel, vocab: number): void {
+  families.add(d.spec.family);
   const encDec = d.spec.architecture === 'encoder-decoder';
   const sizes: HookSizes = { batch: 2, pos: 3, ...(encDec ? { decoderPos: 2 } : {}) };
   const ids = [[1, 2, 3], [3, 2, 1]].map((r) => r.map((v) => v % vocab));
@@ -121,3 +125,7 @@ for (const [name, json] of Object.entries(HF)) {
     check(d, d.build(d.spec), 23);
   });
 }
+
+test('every family the engine runs was checked above (hooks and tree from its description)', () => {
+  assert.deepEqual([...families].filter((f) => f !== 'native').sort(), Object.keys(HF_FAMILIES).sort());
+});
