@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import type { AttentionKernel, MatmulKernel, RowKernels } from './types';
 import type { Tensor } from '../tensor';
+import type { Activation } from './ops';
 import { referenceMatmul, referenceRows } from './reference';
 import { blockedMatmul } from './blocked';
 import { findWasmBinaries, WasmKernels } from './wasm';
@@ -108,3 +109,11 @@ export function kernelDescription(): string {
 
 registerMatmul(referenceMatmul);
 registerMatmul(blockedMatmul);
+
+/**
+ * An activation chosen once, when a layer is built (the kind is bound here, never read again): it runs
+ * on the row kernels active at call time, so switching to the reference kernels still applies.
+ */
+export function activationFor(kind: Activation): (out: Float32Array, x: Float32Array) => void {
+  return (out, x) => rowKernels().activateInto(out, x, kind);
+}

@@ -9,6 +9,7 @@ import type { TransformerModel } from './transformer';
 import type { WeightSource } from './weights';
 import { buildNativeModel } from './native';
 import { describeHf } from './hf';
+import { hookPlan, type HookPlan } from './hooks';
 
 /**
  * The one resolved description of a model, made once per load from the parsed config (native or a
@@ -22,6 +23,8 @@ export interface ModelDescription {
   readonly file?: string;
   readonly arch: ArchDesc;
   readonly spec: ModelSpec;
+  /** Every hook the forward pass fires and its shape (`declaredHooks(plan, sizes)`), derived here once. */
+  readonly hooks: HookPlan;
   /** Build with `spec` (the description's, possibly re-seeded), weights from `source` or seeded. */
   build(spec: ModelSpec, source?: WeightSource): TransformerModel;
 }
@@ -32,11 +35,11 @@ export function describeModel(json: JsonValue, opts: { file?: string; native: bo
     if (!isObject(json)) throw new InspectorError('a *.transformer.json config must be a JSON object', { file });
     const spec = nativeSpecFromJson(json, file);
     const arch = nativeArch(spec);
-    return { family: 'native', ...(file ? { file } : {}), arch, spec, build: (s, src) => checked(arch, buildNativeModel(s, src)) };
+    return { family: 'native', ...(file ? { file } : {}), arch, spec, hooks: hookPlan(spec), build: (s, src) => checked(arch, buildNativeModel(s, src)) };
   }
   if (!isObject(json)) throw new InspectorError('config.json must be a JSON object', { file });
   const hf = describeHf(json, file);
-  return { family: hf.spec.family, ...(file ? { file } : {}), arch: hf.arch, spec: hf.spec, build: (s, src) => checked(hf.arch, hf.build(s, src)) };
+  return { family: hf.spec.family, ...(file ? { file } : {}), arch: hf.arch, spec: hf.spec, hooks: hookPlan(hf.spec, hf.hooks), build: (s, src) => checked(hf.arch, hf.build(s, src)) };
 }
 
 /** Checkpoint prefixes a family's file may carry or drop (GPT-2's official file is unprefixed, BERT's task files `bert.`). */

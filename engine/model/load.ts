@@ -62,6 +62,8 @@ export interface LoadedModel {
   tokenizer?: TextTokenizer;
   /** Set when the weights are streamed layer by layer (they exceed the memory budget). */
   streaming?: StreamingWeights;
+  /** The one description the model was built from (its tree, hooks and counts derive from it). */
+  description?: ModelDescription;
 }
 
 function readText(file: string, kind: FileKind): string {
@@ -178,7 +180,7 @@ export function loadModel(p: string, opts: LoadOptions = {}): LoadedModel {
   if (!streaming) checkFitsInMemory(configPath, countParams(description.arch).total, files, opts.availableBytes);
   const source: WeightSource | undefined = streaming ?? quantized;
   const model = description.build(spec, source);
-  return { configPath, weightsPath, spec, model, tokenizer: loadTokenizer(configPath), ...(streaming ? { streaming } : {}) };
+  return { configPath, weightsPath, spec, model, tokenizer: loadTokenizer(configPath), ...(streaming ? { streaming } : {}), description };
 }
 
 /** Stream when the fp32 weights exceed the budget (given, or a share of this machine's memory). */

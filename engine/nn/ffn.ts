@@ -1,6 +1,6 @@
 import { Tensor } from '../tensor';
 import type { Activation } from '../kernels/ops';
-import { rowKernels } from '../kernels';
+import { activationFor } from '../kernels';
 import { Linear } from './linear';
 import { hook, type Trace } from '../trace/step';
 import type { FeedForwardModule, ModuleSummary } from './block';
@@ -13,7 +13,12 @@ export class FeedForward implements FeedForwardModule {
     readonly up: Linear,
     readonly down: Linear,
     readonly act: Activation,
-  ) {}
+  ) {
+    this.activate = activationFor(act);
+  }
+
+  /** The activation's element-wise kernel, chosen once here: forward never looks at `act`. */
+  private readonly activate: (out: Float32Array, x: Float32Array) => void;
 
   summary(): ModuleSummary {
     return {
@@ -27,7 +32,7 @@ export class FeedForward implements FeedForwardModule {
   *forward(x: Tensor): Trace {
     const pre = yield* hook(`${this.path}.hook_pre`, this.up.forward(x)); // (B, T, d_mlp)
     const post = new Tensor(pre.shape);
-    rowKernels().activateInto(post.data, pre.data, this.act);
+    this.activate(post.data, pre.data);
     return this.down.forward(yield* hook(`${this.path}.hook_post`, post)); // (B, T, d_mlp) → (B, T, D)
   }
 }
@@ -48,7 +53,12 @@ export class GatedFeedForward implements FeedForwardModule {
     readonly up: Linear,
     readonly down: Linear,
     readonly act: Activation,
-  ) {}
+  ) {
+    this.activate = activationFor(act);
+  }
+
+  /** The gate's element-wise kernel, chosen once here: forward never looks at `act`. */
+  private readonly activate: (out: Float32Array, x: Float32Array) => void;
 
   get variant(): string {
     return this.act === 'silu' ? 'SwiGLU' : this.act === 'gelu' || this.act === 'gelu_tanh' ? 'GeGLU' : this.act === 'sigmoid' ? 'GLU (sigmoid gate)' : `${this.act}-gated GLU`;
@@ -67,7 +77,7 @@ export class GatedFeedForward implements FeedForwardModule {
     const g = yield* hook(`${this.path}.hook_pre`, this.gate.forward(x)); // (B, T, d_mlp)
     const u = yield* hook(`${this.path}.hook_pre_linear`, this.up.forward(x)); // (B, T, d_mlp)
     const post = new Tensor(g.shape);
-    rowKernels().activateInto(post.data, g.data, this.act);
+    this.activate(post.data, g.data);
     for (let i = 0; i < post.size; i++) post.data[i] *= u.data[i];
     return this.down.forward(yield* hook(`${this.path}.hook_post`, post)); // (B, T, d_mlp) → (B, T, D)
   }

@@ -1,7 +1,8 @@
 /**
  * Every traced tensor's symbolic shape, declared once, keyed by the hook's last name segment
  * (TransformerLens names). The tracer checks each recorded tensor against this table, and the
- * UI reads it to know which axis is a position, a head or a feature.
+ * UI reads it to know which axis is a position, a head or a feature. Which hooks a given model fires,
+ * and their concrete sizes, come from its description: engine/model/hooks.ts (`declaredHooks`).
  */
 export type Dim =
   | 'batch'

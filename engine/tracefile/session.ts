@@ -1,19 +1,16 @@
 import { InspectorError } from '../errors';
 import { analyzeConfig, type Analysis } from '../analysis/index';
-import { parseNativeConfig } from '../config/native';
-import { buildHfModel, hfSpec } from '../model/hf';
-import { buildNativeModel } from '../model/native';
+import { describeModel } from '../model/describe';
 import type { LoadedModel } from '../model/load';
 import type { JsonValue } from '../config/json';
 import type { ModelInfo } from '../../protocol/webview';
 import { TraceFile } from './reader';
 import { SHAPES_ONLY } from '../model/streaming';
+import { declaredHooks } from '../model/hooks';
 import { absentHooks } from './replay';
-import { runTrace } from '../trace/step';
-import type { TransformerModel } from '../model/transformer';
 
 
-/** Models this small list their hooks by a one-token forward pass on their seeded weights (milliseconds). */
+/** Models this small are built on seeded weights and judged by every hook they declare; larger ones on shapes only. */
 export const HOOK_LIST_PARAMETERS = 50_000_000n;
 
 /** A trace opened for the inspector: the model its config describes (for the tree), and what is absent. */
@@ -31,32 +28,34 @@ export function openTrace(p: string): OpenedTrace {
   const trace = TraceFile.open(p);
   const m = trace.manifest;
   const native = m.config_format === 'native';
-  const text = JSON.stringify(m.config);
   const analysis = analyzeConfig(m.config as JsonValue, { file: p, native });
-  const spec = native ? parseNativeConfig(text, p) : hfSpec(text, p);
-  // A small model is built on seeded weights, to list its hooks by a one-token run; a larger one on shapes
-  // only (nothing allocated, whatever its size). Either only gives the tree; the trace is never recomputed.
+  const described = describeModel(m.config as JsonValue, { file: p, native });
+  const spec = described.spec;
+  // A small model is built on seeded weights, a larger one on shapes only (nothing allocated, whatever its
+  // size); the trace is never recomputed. A small model's absent hooks are every hook its description
+  // declares that the trace lacks; a larger one's, the layers missing a hook kind the trace recorded.
   const small = analysis.params.total <= HOOK_LIST_PARAMETERS;
   const source = small ? undefined : SHAPES_ONLY;
-  const model = native ? buildNativeModel(spec, source) : buildHfModel(text, p, spec, source);
-  const absent = small ? modelHooks(model, spec.architecture === 'encoder-decoder', p, trace) : absentHooks(trace, spec.numLayers, spec.numDecoderLayers);
+  const model = described.build(spec, source);
+  const absent = small
+    ? describedAbsent(declaredHooks(described.hooks, { batch: 1, pos: 1, decoderPos: 1 }).map((h) => h.name), p, trace)
+    : absentHooks(trace, spec.numLayers, spec.numDecoderLayers);
   const writer = m.writer.library ? `${m.writer.tool} (${m.writer.library})` : m.writer.tool;
   const description = `trace recorded by ${writer}: ${trace.hooks.length} hooks (${m.dtype})${absent.length ? `, ${absent.length} not recorded` : ''}`;
-  return { trace, loaded: { configPath: p, spec, model }, absent, analysis, description };
+  return { trace, loaded: { configPath: p, spec, model, description: described }, absent, analysis, description };
 }
 
 /**
- * The hooks the model computes that the trace lacks, from a one-token run of the seeded model (hook names do
- * not depend on the length of the input); a recorded hook the model does not compute is a lying trace.
- * (For larger models absentHooks judges from the trace alone.)
+ * The hooks the model computes that the trace lacks, from its description's hook plan (the names do not
+ * depend on the input's length; nothing is run, whatever the model's size); a recorded hook the model
+ * does not compute is a lying trace.
  */
-function modelHooks(model: TransformerModel, seq2seq: boolean, file: string, trace: TraceFile): string[] {
-  const { steps } = runTrace(model.forward({ ids: [[0]], ...(seq2seq ? { decoderIds: [[0]] } : {}) }));
-  const names = new Set(steps.map((s) => s.name));
+function describedAbsent(declared: readonly string[], file: string, trace: TraceFile): string[] {
+  const names = new Set(declared);
   for (const h of trace.hooks) {
     if (!names.has(h)) throw new InspectorError("the trace records a hook that the model of its config does not compute (a config that does not match the run?)", { file, tensor: h });
   }
-  return steps.map((s) => s.name).filter((n) => !trace.has(n));
+  return declared.filter((n) => !trace.has(n));
 }
 
 /** The error for a hook the model has but the trace did not record: absent, not computed. */

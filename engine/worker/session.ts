@@ -11,6 +11,7 @@ import { nextTokenTargets, predictionsView } from './predictions';
 import { breadcrumb, explain, explainTerms, type ExplainTerms } from './explain';
 import { encodeNpy, encodeTensorJson } from './export';
 import { modelTree, type ModelNode } from './tree';
+import { descriptionTree } from './description-tree';
 import { paramsInfo } from './params';
 import { DEFAULT_MEMORY_BUDGET } from './failure';
 import { checkBudget } from './budget';
@@ -120,7 +121,7 @@ export class Session {
     this.loaded = loaded;
     this.input = chosen;
     this.inputText = input ? textOf(input) : defaultText(chosen, loaded);
-    this.tree = modelTree(loaded.model);
+    this.tree = loaded.description ? descriptionTree(loaded.description) : modelTree(loaded.model);
     this.terms = explainTerms(this.tree, loaded.spec.family);
     this.restart();
     this.precomputeIfCheap(control);
@@ -134,7 +135,7 @@ export class Session {
     this.loaded = opened.loaded;
     this.traced = opened;
     this.input = { ids: input.ids[0], ...(input.decoder_ids ? { decoderIds: input.decoder_ids[0] } : {}) };
-    this.tree = modelTree(opened.loaded.model);
+    this.tree = opened.loaded.description ? descriptionTree(opened.loaded.description) : modelTree(opened.loaded.model);
     this.restart();
     this.precomputeIfCheap(control);
     return { kind: 'loaded', model: this.modelInfo(), steps: this.stepSummaries(), tree: this.tree, limits: inputLimits(opened.loaded), position: this.position() };

@@ -8,6 +8,8 @@ import { buildHfModel, hfSpec } from '../../engine/model/hf';
 import type { TransformerModel } from '../../engine/model/transformer';
 import { analyzeConfig, expandTensors } from '../../engine/analysis';
 import { modelTree, walkTree } from '../../engine/worker/tree';
+import { descriptionTree } from '../../engine/worker/description-tree';
+import { describeModel } from '../../engine/model/describe';
 
 /**
  * Over random valid configs of every family the engine runs, including the keys where families differ
@@ -37,6 +39,9 @@ function check(json: JsonObject, model: TransformerModel, native = false): void 
   const leaves = [...walkTree(tree)].filter(({ node }) => node.children.length === 0).reduce((s, { node }) => s + node.parameters, 0);
   const owners = [...walkTree(tree)].reduce((s, { node }) => s + node.parameters - node.children.reduce((t, c) => t + c.parameters, 0), 0);
   assert.equal(owners, model.parameterCount(), `own counts over the tree sum to the total (leaves ${leaves})`);
+  // The tree made from the description alone: the same nodes and counts, summing to the total.
+  const fromDescription = [...walkTree(descriptionTree(describeModel(json, { native })))].map(({ node }) => `${node.id} ${node.label} ${node.parameters}`);
+  assert.deepEqual(fromDescription, [...walkTree(tree)].map(({ node }) => `${node.id} ${node.label} ${node.parameters}`), 'description tree = built tree');
 }
 
 function hf(json: JsonObject): void {

@@ -2,6 +2,7 @@ import { big, describeIndices, embedding, indexRange, linear, mod, norm, unembed
 import type { ArchDesc, AttentionDef, BufferDef, ModuleDef, TensorDef } from '../types';
 import type { HfConfig } from '../../config/hf/reader';
 import { resolveBart, type BartConfig } from '../../config/hf/bart';
+import { resolveT5, type T5Config } from '../../config/hf/t5';
 import { attentionNote } from './decoder';
 
 /**
@@ -39,24 +40,16 @@ function projections(
 }
 
 export function t5Family(c: HfConfig): ArchDesc {
-  const notes: string[] = [];
-  const vocab = c.int('vocab_size', 32128);
-  const d = c.int('d_model', 512);
-  const dkv = c.int('d_kv', 64);
-  const ff = c.int('d_ff', 2048);
-  const Le = c.int('num_layers', 6);
-  const Ld = c.int('num_decoder_layers', Le);
-  const heads = c.int('num_heads', 8);
-  const buckets = c.int('relative_attention_num_buckets', 32);
-  const proj = c.str('feed_forward_proj', 'relu');
-  const gated = proj.startsWith('gated-');
-  const tie = c.bool('tie_word_embeddings', true);
+  return t5Arch(resolveT5(c));
+}
+
+/** T5's module tree from its one resolved description (engine/config/hf/t5.ts). */
+export function t5Arch(t: T5Config): ArchDesc {
+  const notes = [...t.notes];
+  const { vocab, hidden: d, headDim: dkv, ff, encoderLayers: Le, decoderLayers: Ld, heads, buckets, tie } = t;
+  const gated = t.ffn.gated;
   const inner = big(heads) * big(dkv);
-  const arch = c.architecture();
-  let cls = 'T5ForConditionalGeneration';
-  if (arch === 'T5Model') cls = arch;
-  else if (arch && arch !== cls)
-    notes.push(`architectures names ${arch}: counted as T5ForConditionalGeneration`);
+  const cls = t.modelClass;
 
   const ffn = (): ModuleDef =>
     mod('DenseReluDense', {
@@ -138,11 +131,11 @@ export function t5Family(c: HfConfig): ArchDesc {
     baseClass: 'T5Model',
     hidden: d,
     vocab,
-    maxContext: c.has('n_positions') ? c.int('n_positions', 512) : null,
+    maxContext: t.maxPos,
     root: mod('', { children }),
     buffers: [],
-    quantization: c.quantization(),
-    storedDtype: c.storedDtype(),
+    quantization: t.quantization,
+    storedDtype: t.storedDtype,
     notes: [
       ...notes,
       'T5 has relative position buckets, not a position table: its context is not limited by the weights',

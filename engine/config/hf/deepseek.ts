@@ -2,6 +2,7 @@ import type { Activation } from '../../kernels/ops';
 import type { QuantizationInfo } from '../../analysis/types';
 import { decoderHead, type HeadKind, type HfConfig } from './reader';
 import { hfActivation } from './activation';
+import { readRope, type RopeSettings } from './rope';
 import { readTopK } from './llama';
 
 /**
@@ -57,6 +58,8 @@ export interface DeepseekConfig {
   readonly eps: number;
   readonly ropeTheta: number;
   readonly ropeScaled: boolean;
+  /** rope_theta/rope_scaling (transformers 4) or rope_parameters (5), read by readRope; `key` names a scaling type's origin. */
+  readonly rope: RopeSettings;
   readonly activation: { readonly name: string; readonly fn: Activation | null };
   readonly quantization: QuantizationInfo | null;
   readonly storedDtype: string | null;
@@ -82,6 +85,7 @@ export function resolveDeepseek(c: HfConfig, family: DeepseekFamily): DeepseekCo
   const { cls, head, note } = decoderHead(c.architecture(), d.prefix);
   if (note) notes.push(note);
   const actName = c.str('hidden_act', 'silu');
+  const rope = readRope(c, { theta: 10000, partialFactor: 1 });
   return {
     family,
     ...(c.file ? { file: c.file } : {}),
@@ -122,8 +126,9 @@ export function resolveDeepseek(c: HfConfig, family: DeepseekFamily): DeepseekCo
     isMoeLayer: (i) => routed > 0 && i >= firstDense && i % freq === 0,
     mtpLayers: family === 'deepseek_v3' ? c.int('num_nextn_predict_layers', 0, 0) : 0,
     eps: c.r.number('rms_norm_eps', { default: 1e-6, min: 0, exclusiveMin: true }),
-    ropeTheta: c.r.number('rope_theta', { default: 10000, min: 1 }),
-    ropeScaled: c.has('rope_scaling'),
+    ropeTheta: rope.theta,
+    ropeScaled: rope.scaled,
+    rope,
     activation: { name: actName, fn: hfActivation(actName) },
     quantization: c.quantization(),
     storedDtype: c.storedDtype(),

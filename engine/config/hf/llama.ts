@@ -2,6 +2,7 @@ import type { Activation } from '../../kernels/ops';
 import type { QuantizationInfo } from '../../analysis/types';
 import { decoderHead, headGeometry, type HeadKind, type HfConfig } from './reader';
 import { hfActivation } from './activation';
+import { readRope, type RopeSettings } from './rope';
 
 /**
  * The Llama-shaped decoder families (llama, mistral, qwen2, gemma, gemma2, phi3, mixtral, qwen2_moe),
@@ -77,7 +78,8 @@ export interface LlamaConfig {
     readonly sandwich: boolean;
   };
   readonly activation: { readonly name: string; readonly fn: Activation | null };
-  readonly rope: { readonly theta: number; readonly partialFactor: number; readonly scaled: boolean };
+  /** rope_theta/partial_rotary_factor/rope_scaling (transformers 4) or rope_parameters (5), read once. */
+  readonly rope: RopeSettings;
   /** Gemma multiplies the token embeddings by √hidden_size. */
   readonly scaleEmbedding: boolean;
   /** Sliding-window attention: the window, and which layers use it (breakpoints/period describe the pattern for the analysis). */
@@ -114,7 +116,6 @@ export function resolveLlama(c: HfConfig, family: LlamaFamily): LlamaConfig {
   const isGemma = family === 'gemma' || family === 'gemma2';
   if (isGemma) notes.push('Gemma RMSNorm stores g − 1 and scales by (1 + g); still one weight per channel');
 
-  const partialFactor = c.r.number('partial_rotary_factor', { default: 1, min: 0, max: 1, exclusiveMin: true });
   const actKey = family === 'gemma2' || (family === 'gemma' && c.has('hidden_activation')) ? 'hidden_activation' : 'hidden_act';
   // GemmaConfig's hidden_act "gelu" is run as the tanh approximation (transformers warns and does so).
   const actName = family === 'gemma' && actKey === 'hidden_act' && c.str('hidden_act', 'gelu') === 'gelu' ? 'gelu_pytorch_tanh' : c.str(actKey, d.act);
@@ -140,7 +141,7 @@ export function resolveLlama(c: HfConfig, family: LlamaFamily): LlamaConfig {
     fused: family === 'phi3',
     norm: { eps: c.r.number('rms_norm_eps', { default: 1e-6, min: 0, exclusiveMin: true }), gainOffset: isGemma ? 1 : 0, sandwich: family === 'gemma2' },
     activation: { name: actName, fn: hfActivation(actName) },
-    rope: { theta: ropeTheta(c), partialFactor, scaled: c.has('rope_scaling') && !isDefaultRope(c.obj.rope_scaling) },
+    rope: readRope(c, { theta: 10000, partialFactor: 1 }),
     scaleEmbedding: isGemma,
     window: readWindow(c, family, L, d),
     moe: moe?.moe ?? null,
@@ -149,20 +150,6 @@ export function resolveLlama(c: HfConfig, family: LlamaFamily): LlamaConfig {
     storedDtype: c.storedDtype(),
     notes,
   };
-}
-
-/** rope_theta, or transformers 5's `rope_parameters.rope_theta`. */
-function ropeTheta(c: HfConfig): number {
-  const p = c.obj.rope_parameters;
-  if (!c.has('rope_theta') && p && typeof p === 'object' && !Array.isArray(p) && typeof p.rope_theta === 'number') return p.rope_theta;
-  return c.r.number('rope_theta', { default: 10000, min: 1 });
-}
-
-/** `rope_scaling: {rope_type: "default"}` (what transformers 5 writes) scales nothing. */
-function isDefaultRope(v: unknown): boolean {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  const o = v as Record<string, unknown>;
-  return (o.rope_type ?? o.type) === 'default';
 }
 
 function readWindow(c: HfConfig, family: LlamaFamily, L: number, d: Defaults): LlamaConfig['window'] {

@@ -17,11 +17,19 @@ import { detectPrefix, linear, HF_ACTIVATIONS, HF_SPEC_DEFAULTS, assemble } from
  * decoder tied to the word embeddings, plus a bias). A pooler in the file is reported as unused: the
  * masked-LM head does not use it. Names carry `bert.` in task models and none in a bare BertModel.
  */
+/** The BERT classes the engine builds: the masked-LM head and nothing else (no pooler, no NSP head). */
+export const RUN_CLASSES: readonly string[] = ['BertForMaskedLM', 'BertLMHeadModel'];
+
 /** The run spec of a resolved BERT config; refuses what the engine does not run, naming the key. */
 export function bertRunSpec(b: BertConfig): ModelSpec {
   const fail = (key: string, message: string): never => {
     throw new InspectorError(message, { file: b.file, key });
   };
+  // The engine runs BERT with its masked-LM head (it needs logits). transformers builds the class that
+  // `architectures` names (AutoModel: BertModel, with a pooler and no head), and the analysis counts that
+  // class; a model the engine would build differently is refused here, so the two never disagree.
+  if (!RUN_CLASSES.includes(b.modelClass))
+    fail('architectures', `${b.modelClass} has ${b.head === 'none' ? 'no output head' : `a ${b.head} head`}, and the engine runs BERT only with its masked-LM head (${RUN_CLASSES.join(', ')}): this config is analysed as transformers builds ${b.modelClass}, not run`);
   if (b.positionType !== 'absolute') fail('position_embedding_type', 'only absolute position embeddings are supported');
   if (b.typeVocab === 0) fail('type_vocab_size', 'BERT without token type embeddings (type_vocab_size 0) is analysed, not run');
   const act = b.activation.fn ?? fail('hidden_act', `activation "${b.activation.name}" is not supported (known: ${Object.keys(HF_ACTIVATIONS).join(', ')})`);

@@ -22,7 +22,7 @@ export function deepseekRunSpec(cfg: DeepseekConfig): ModelSpec {
   const fail = (key: string, message: string): never => {
     throw new InspectorError(message, { file: cfg.file, key });
   };
-  if (cfg.ropeScaled) fail('rope_scaling', 'RoPE scaling (YaRN) is not supported when running: remove it to run at the base frequencies');
+  if (cfg.ropeScaled) fail(cfg.rope.key, `RoPE scaling (rope_type "${cfg.rope.type}"; YaRN) is not supported when running: remove it to run at the base frequencies`);
   if (cfg.mla.rope % 2 !== 0) fail('qk_rope_head_dim', 'RoPE rotates pairs of dims: qk_rope_head_dim must be even');
   if (cfg.moe.routed > 0 && cfg.moe.scoring !== 'softmax')
     fail('scoring_func', `router scoring "${cfg.moe.scoring}" is not supported when running (DeepSeek-V2 uses softmax)`);

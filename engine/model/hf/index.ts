@@ -14,6 +14,7 @@ import type { ArchDesc } from '../../analysis/types';
 import type { ModelSpec } from '../spec';
 import type { TransformerModel } from '../transformer';
 import type { WeightSource } from '../weights';
+import type { HookVariants } from '../hooks';
 import { gpt2RunSpec, buildGpt2Model } from './gpt2';
 import { llamaRunSpec, buildLlamaModel, type LlamaFamily } from './llama';
 import { bertRunSpec, buildBertModel } from './bert';
@@ -28,6 +29,8 @@ import { deepseekRunSpec, buildDeepseekModel } from './deepseek';
 export interface RunnableHf {
   readonly arch: ArchDesc;
   readonly spec: ModelSpec;
+  /** What the family's hooks are beyond what the run spec says (engine/model/hooks.ts). */
+  readonly hooks?: HookVariants;
   build(spec: ModelSpec, source?: WeightSource): TransformerModel;
 }
 
@@ -51,7 +54,7 @@ export const HF_FAMILIES = {
   gemma: llamaLike('gemma'),
   bert: (c) => {
     const b = resolveBert(c);
-    return { arch: bertArch(b), spec: bertRunSpec(b), build: (s, src) => buildBertModel(b, s, src) };
+    return { arch: bertArch(b), spec: bertRunSpec(b), hooks: { tokenTypes: b.typeVocab > 0, embedNorm: true }, build: (s, src) => buildBertModel(b, s, src) };
   },
   marian: (c) => {
     const m = resolveBart(c, 'marian');
@@ -59,7 +62,10 @@ export const HF_FAMILIES = {
   },
   deepseek_v2: (c) => {
     const d = resolveDeepseek(c, 'deepseek_v2');
-    return { arch: deepseekArch(d), spec: deepseekRunSpec(d), build: (s, src) => buildDeepseekModel(d, s, src) };
+    const spec = deepseekRunSpec(d);
+    const mla = { kind: 'mla', heads: d.heads, qkHeadDim: d.mla.nope + d.mla.rope, vHeadDim: d.mla.v, latent: d.mla.kvLora, ropeDim: d.mla.rope, qLatent: d.mla.qLora } as const;
+    const moe = { kind: 'moe', experts: d.moe.routed, topK: d.moe.topK, method: d.moe.topkMethod === 'group_limited_greedy' ? 'group_limited_greedy' : 'greedy', shared: d.moe.shared > 0 } as const;
+    return { arch: deepseekArch(d), spec, hooks: { attention: () => mla, ffn: (i) => (d.isMoeLayer(i) ? moe : { kind: 'gated', dMlp: spec.dFF }) }, build: (s, src) => buildDeepseekModel(d, s, src) };
   },
 } satisfies Record<string, Family>;
 

@@ -32,7 +32,7 @@ export function llamaRunSpec(cfg: LlamaConfig): ModelSpec {
   const rotaryDim = Math.round(cfg.headDim * cfg.rope.partialFactor);
   if (rotaryDim % 2 !== 0) fail('partial_rotary_factor', `rotated dims (${rotaryDim}) must be even`);
   if (cfg.rope.scaled)
-    fail('rope_scaling', 'RoPE scaling (linear/dynamic/yarn/llama3) is not supported yet: remove it to run at the base frequencies');
+    fail(cfg.rope.key, `RoPE scaling (rope_type "${cfg.rope.type}"; linear/dynamic/yarn/llama3) is not supported yet: remove it to run at the base frequencies`);
   const act = cfg.activation.fn ?? fail(cfg.family === 'gemma' && cfg.activation.name !== 'gelu_pytorch_tanh' ? 'hidden_activation' : 'hidden_act',
     `activation "${cfg.activation.name}" is not supported (known: ${Object.keys(HF_ACTIVATIONS).join(', ')})`);
   return {
