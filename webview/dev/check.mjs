@@ -100,11 +100,15 @@ test('tensor step: hook name, heatmap size, seeded badge, keyboard stepping', as
     () => document.querySelector('[data-testid="step-name"]')?.textContent === 'ln_final.hook_normalized',
   );
   assert.match(await text(page, 'step-position'), /^31 \/ 31$/, 'done: n is the total');
-  assert.ok(await page.locator('[data-command="stepForward"]').isDisabled(), 'nothing after the last step');
+  // The toolkit's <vscode-button> holds a native button in its shadow root: that one is disabled.
+  assert.ok(
+    await page.locator('[data-command="stepForward"] button').isDisabled(),
+    'nothing after the last step',
+  );
   await page.keyboard.press('Home');
   await page.waitForFunction(() => document.querySelector('[data-testid="step-name"]') === null);
   assert.match(await page.locator('.step-name').textContent(), /Before the first step/);
-  assert.ok(await page.locator('[data-command="stepBack"]').isDisabled());
+  assert.ok(await page.locator('[data-command="stepBack"] button').isDisabled());
   await page.getByRole('button', { name: 'Step forward' }).click();
   await page.waitForFunction(
     () => document.querySelector('[data-testid="step-name"]')?.textContent === 'hook_embed',
@@ -122,7 +126,11 @@ test('buttons keep focus across re-renders and have names and a visible focus ri
     () => document.querySelector('[data-testid="step-name"]')?.textContent === 'hook_pos_embed',
   );
   assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Step forward');
-  const outline = await page.evaluate(() => window.getComputedStyle(document.activeElement).outlineStyle);
+  // The ring is drawn on the focused native control inside the toolkit's <vscode-button>.
+  const outline = await page.evaluate(() => {
+    const host = document.activeElement;
+    return window.getComputedStyle(host.shadowRoot?.activeElement ?? host).outlineStyle;
+  });
   assert.notEqual(outline, 'none');
   await page.close();
 });
