@@ -5,10 +5,12 @@
  */
 import './webview.css';
 import { App } from './app';
+import { watchCsp } from './csp-watch';
 import { isToWebview, Store } from './state';
-import { registerToolkit } from './toolkit';
+import { defineToolkit } from './toolkit-elements';
 import { vscodeApi } from './vscode-api';
 
+watchCsp();
 const store = new Store(vscodeApi());
 
 function start(): void {
@@ -29,6 +31,9 @@ function start(): void {
 
 // The UI kit's elements are defined first, so the first render is already styled; if the kit fails,
 // the panel still starts (its controls then stay plain elements) and says why in the console.
-registerToolkit()
-  .catch((e: unknown) => console.error('Transformer Inspector: the UI toolkit did not load', e))
-  .finally(start);
+try {
+  defineToolkit();
+} catch (e) {
+  console.error('Transformer Inspector: the UI toolkit did not load', e);
+}
+start();

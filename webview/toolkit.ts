@@ -1,38 +1,19 @@
 /**
  * The panel's UI kit, in one place so it can be replaced in one place: the standard controls are
- * `@vscode/webview-ui-toolkit` components (FAST web components themed by the `--vscode-*` variables),
- * registered here only (`registerToolkit`, called once by main.ts); callers only see elements.
+ * `@vscode/webview-ui-toolkit` components (FAST web components themed by the `--vscode-*` variables);
+ * callers only see elements. Its other half, toolkit-elements.ts, defines the kit's custom elements
+ * (imported by main.ts alone: the unit tests import the components in Node, which cannot evaluate
+ * the kit; a static import also lets the bundle keep only the components used).
  *
  * The kit injects <style> elements; the panel's CSP allows styles carrying the load's nonce, which the
  * page announces in <meta property="csp-nonce"> and FAST copies onto them (src/panel/html.ts), so
- * there is still no 'unsafe-inline'. Not from the kit: the thin top progress bar and determinate
- * progress (the kit's determinate ring binds an inline `style` attribute, which the CSP refuses:
- * webview/dev/toolkit-csp.mjs shows it), badges with words (the kit's badge is a round count), the
+ * there is still no 'unsafe-inline'. Not from the kit: the thin top progress bar and known progress
+ * (the kit's ring is a spinner only: it drops a `value`, as webview/dev/toolkit-csp.mjs shows), badges with words (the kit's badge is a round count), the
  * tree twisties of the parameter grid and the head tiles.
  */
 import { h } from './dom';
 
-/** Define the kit's custom elements (idempotent). Elements made before this upgrade when it ends. */
-export async function registerToolkit(): Promise<void> {
-  if (customElements.get('vscode-button')) return;
-  // Loaded lazily so that Node (the unit tests import the components) never evaluates the kit.
-  const tk = await import('@vscode/webview-ui-toolkit');
-  tk.provideVSCodeDesignSystem().register(
-    tk.vsCodeButton(),
-    tk.vsCodeDropdown(),
-    tk.vsCodeOption(),
-    tk.vsCodePanels(),
-    tk.vsCodePanelTab(),
-    tk.vsCodePanelView(),
-    tk.vsCodeTextField(),
-    tk.vsCodeDataGrid(),
-    tk.vsCodeDataGridRow(),
-    tk.vsCodeDataGridCell(),
-    tk.vsCodeProgressRing(),
-  );
-}
-
-/** Make one of the kit's elements (a plain element until `registerToolkit` has defined it). */
+/** Make one of the kit's elements (a plain element until toolkit-elements.ts has defined it). */
 function kit(
   tag: string,
   props: {
@@ -155,6 +136,8 @@ export function dropdown(o: {
       }),
     );
   }
+  // FAST picks the first option whose value equals the dropdown's: say which, before it connects.
+  (el as HTMLElement & { value: string }).value = o.selected;
   el.addEventListener('change', (e) => {
     if (e.target === el) o.onChange((el as HTMLElement & { value: string }).value);
   });
@@ -244,9 +227,9 @@ export function tabs<T extends string>(
   };
 }
 
-/** A spinning ring (`<vscode-progress-ring>`) for work of unknown length. */
-export function progressRing(label: string): HTMLElement {
-  return kit('vscode-progress-ring', { class: 'tk-ring', attrs: { 'aria-label': label } });
+/** A spinning ring (`<vscode-progress-ring>`, which names itself "Loading") for work of unknown length. */
+export function progressRing(): HTMLElement {
+  return kit('vscode-progress-ring', { class: 'tk-ring' });
 }
 
 /** A thin progress bar like VS Code's: determinate when `fraction` is given, else indeterminate. */
