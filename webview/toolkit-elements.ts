@@ -16,7 +16,6 @@ import {
   vsCodePanelTab,
   vsCodePanelView,
   vsCodeProgressRing,
-  vsCodeTextField,
 } from '@vscode/webview-ui-toolkit';
 
 /** Define the kit's custom elements (idempotent). */
@@ -29,7 +28,6 @@ export function defineToolkit(): void {
     vsCodePanels(),
     vsCodePanelTab(),
     vsCodePanelView(),
-    vsCodeTextField(),
     vsCodeDataGrid(),
     vsCodeDataGridRow(),
     vsCodeDataGridCell(),

@@ -144,26 +144,6 @@ export function dropdown(o: {
   return el;
 }
 
-/** A `<vscode-text-field>`; `onInput` gets the text as typed. */
-export function textField(o: {
-  value?: string;
-  placeholder?: string;
-  ariaLabel: string;
-  focusKey?: string;
-  onInput: (value: string) => void;
-}): HTMLElement {
-  const el = kit('vscode-text-field', {
-    attrs: {
-      value: o.value,
-      placeholder: o.placeholder,
-      'aria-label': o.ariaLabel,
-      'data-focus-key': o.focusKey,
-    },
-  });
-  el.addEventListener('input', () => o.onInput((el as HTMLElement & { value: string }).value));
-  return el;
-}
-
 export interface TabSpec<T extends string> {
   id: T;
   label: string;
