@@ -16,7 +16,7 @@ import { h, Section } from './dom';
 import { keyToCommand } from './keyboard';
 import type { Store, Tab, ViewState } from './state';
 import { readTheme, watchTheme } from './theme';
-import { progressBar, tabList } from './toolkit';
+import { progressBar, tabs } from './toolkit';
 
 const TABS = [
   { id: 'step', label: 'Step' },
@@ -31,19 +31,13 @@ export class App {
   private readonly progress = new Section(h('div', { class: 'progress-slot' }));
   private readonly placeholder = new Section(h('main', { class: 'placeholder-slot' }));
   private readonly header = new Section(h('div', { class: 'header-slot' }));
-  private readonly tabs = new Section(h('div', { class: 'tabs-slot' }));
+  private readonly tabs = tabs(TABS, 'step', (tab: Tab) => this.selectTab(tab));
   private readonly banner = new Section(h('div', { class: 'banner-slot' }));
   private readonly stepperPart = new Section(h('div', { class: 'stepper' }));
   private readonly view = new Section(h('div', { class: 'view-slot' }));
   private readonly params = new Section(h('div', { class: 'params-slot' }));
-  private readonly stepPanel = h('div', {
-    class: 'tab-panel',
-    attrs: { role: 'tabpanel', id: 'panel-step', 'aria-labelledby': 'tab-step' },
-  });
-  private readonly paramsPanel = h('div', {
-    class: 'tab-panel',
-    attrs: { role: 'tabpanel', id: 'panel-params', 'aria-labelledby': 'tab-params' },
-  });
+  private readonly stepPanel = this.tabs.panel('step');
+  private readonly paramsPanel = this.tabs.panel('params');
   private readonly loaded = h('main', { class: 'loaded' });
   /** One persistent live region, so screen readers hear each new step (re-created regions are not announced). */
   private readonly announcer = h('div', {
@@ -57,13 +51,7 @@ export class App {
   ) {
     this.stepPanel.append(this.stepperPart.element, this.view.element);
     this.paramsPanel.append(this.params.element);
-    this.loaded.append(
-      this.header.element,
-      this.tabs.element,
-      this.banner.element,
-      this.stepPanel,
-      this.paramsPanel,
-    );
+    this.loaded.append(this.header.element, this.banner.element, this.tabs.element);
     root.append(this.progress.element, this.placeholder.element, this.loaded, this.announcer);
     this.width = this.measure();
 
@@ -137,13 +125,11 @@ export class App {
     if (!loaded) return;
 
     this.header.update([s.model], () => [modelHeader(s.model!)]);
-    this.tabs.update([s.tab], () => [tabList(TABS, s.tab, this.selectTab, (id) => `panel-${id}`)]);
+    this.tabs.select(s.tab);
     this.banner.update([s.error, s.busy], () => [
       s.error ? errorState(s.error, true) : null,
       s.busy ? busyState(s.busy, true) : null,
     ]);
-    this.stepPanel.hidden = s.tab !== 'step';
-    this.paramsPanel.hidden = s.tab !== 'params';
 
     this.stepperPart.update([s.position, s.step, s.steps, s.model], () => {
       this.announcer.textContent = s.step

@@ -23,7 +23,17 @@ const KEYS: Record<string, WebviewCommand> = {
   End: 'runToEnd',
 };
 
-const TYPING_TAGS = new Set(['INPUT', 'TEXTAREA', 'SELECT']);
+/** Form fields, native and the UI kit's (whose keys reach the page at their host element). */
+const TYPING_TAGS = new Set([
+  'INPUT',
+  'TEXTAREA',
+  'SELECT',
+  'VSCODE-TEXT-FIELD',
+  'VSCODE-TEXT-AREA',
+  'VSCODE-DROPDOWN',
+]);
+/** Roles that use the arrows themselves. */
+const OWN_ARROWS = new Set(['tab', 'combobox', 'listbox', 'option', 'textbox', 'gridcell', 'grid']);
 
 export function keyToCommand(e: KeyPress): WebviewCommand | undefined {
   if (e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return undefined;
@@ -32,7 +42,7 @@ export function keyToCommand(e: KeyPress): WebviewCommand | undefined {
   const t = e.target;
   if (t) {
     if (t.isContentEditable || (t.tagName && TYPING_TAGS.has(t.tagName.toUpperCase()))) return undefined;
-    if (t.inComposite || t.role === 'tab') return undefined;
+    if (t.inComposite || (t.role && OWN_ARROWS.has(t.role))) return undefined;
   }
   return command;
 }

@@ -23,6 +23,22 @@ test('modifiers, form fields, tabs and grids keep their keys', () => {
   assert.equal(keyToCommand({ key: 'ArrowRight', target: { inComposite: true } }), undefined);
 });
 
+test("keys in the UI toolkit's fields (seen at their host element) are theirs, a toolkit button's are not", () => {
+  assert.equal(
+    keyToCommand({ key: 'Home', target: { tagName: 'VSCODE-DROPDOWN', role: 'combobox' } }),
+    undefined,
+  );
+  assert.equal(keyToCommand({ key: 'ArrowLeft', target: { tagName: 'vscode-text-field' } }), undefined);
+  assert.equal(keyToCommand({ key: 'ArrowLeft', target: { tagName: 'DIV', role: 'combobox' } }), undefined);
+  assert.equal(keyToCommand({ key: 'ArrowDown', target: { role: 'gridcell' } }), undefined);
+  assert.equal(keyToCommand({ key: 'ArrowRight', target: { role: 'gridcell' } }), undefined);
+  assert.equal(keyToCommand({ key: 'ArrowRight', target: { tagName: 'VSCODE-BUTTON' } }), 'stepForward');
+  assert.equal(
+    keyToCommand({ key: 'End', target: { tagName: 'VSCODE-PANEL-VIEW', role: 'tabpanel' } }),
+    'runToEnd',
+  );
+});
+
 test('focus moves inside the head grid and stops at its ends', () => {
   assert.equal(gridMove('ArrowRight', 0, 12, 4), 1);
   assert.equal(gridMove('ArrowDown', 1, 12, 4), 5);

@@ -6,7 +6,7 @@
 import type { ModelInfo, ParamRow, ParamsInfo } from '../../protocol/webview';
 import { h } from '../dom';
 import { exactBytes, humanBytes, percent, thousands, toBigInt } from '../format';
-import { button } from '../toolkit';
+import { button, dataGrid, gridCell, gridRow } from '../toolkit';
 
 /** Row paths ("0", "0.2", …) that are expanded; kept across re-renders of the same table. */
 const expanded = new Set<string>();
@@ -101,10 +101,10 @@ export function paramTable(
       )
     : null;
 
-  const body = h('tbody');
+  const rows: HTMLElement[] = [];
   for (const { row, path, depth } of visibleRows(params.rows, (p) => expanded.has(p))) {
     const open = expanded.has(path);
-    const name = h('td', { class: 'param-name' });
+    const name = gridCell('param-name');
     name.style.paddingLeft = `${8 + depth * 18}px`;
     if (row.children?.length) {
       name.append(
@@ -124,33 +124,29 @@ export function paramTable(
       name.append(h('span', { class: 'twistie-space', attrs: { 'aria-hidden': 'true' } }));
     }
     name.append(h('span', { text: row.name, attrs: { title: row.name } }));
-    body.append(
-      h(
-        'tr',
-        { class: depth === 0 ? 'param-row top' : 'param-row', attrs: { 'aria-level': depth + 1 } },
-        name,
-        h('td', { class: 'num', text: thousands(row.count) }),
-        h('td', { class: 'num share', text: total ? percent(row.count, total.count) : '' }),
-        h('td', { class: 'param-note', text: row.note ?? '' }),
+    rows.push(
+      gridRow(
+        [
+          name,
+          { text: thousands(row.count), class: 'num' },
+          { text: total ? percent(row.count, total.count) : '', class: 'num share' },
+          { text: row.note ?? '', class: 'param-note' },
+        ],
+        { 'aria-level': depth + 1 },
+        depth === 0 ? 'param-row top' : 'param-row',
       ),
     );
   }
-  const table = h(
-    'table',
-    { class: 'data-table param-table', attrs: { 'aria-label': 'Parameters by group' } },
-    h(
-      'thead',
-      {},
-      h(
-        'tr',
-        {},
-        h('th', { text: 'Group', attrs: { scope: 'col' } }),
-        h('th', { class: 'num', text: 'Parameters', attrs: { scope: 'col' } }),
-        h('th', { class: 'num', text: 'Share', attrs: { scope: 'col' } }),
-        h('th', { text: 'Note', attrs: { scope: 'col' } }),
-      ),
-    ),
-    body,
+  const table = dataGrid(
+    [
+      { title: 'Group', width: 'minmax(12em, 3fr)' },
+      { title: 'Parameters', width: 'minmax(8em, 1fr)', class: 'num' },
+      { title: 'Share', width: 'minmax(5em, 0.6fr)', class: 'num' },
+      { title: 'Note', width: 'minmax(8em, 3fr)' },
+    ],
+    'Parameters by group',
+    rows,
+    'param-table',
   );
 
   return h(

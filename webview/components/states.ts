@@ -4,7 +4,7 @@
  */
 import { h } from '../dom';
 import type { ViewState } from '../state';
-import { progressBar } from '../toolkit';
+import { progressBar, progressRing } from '../toolkit';
 
 export const OPEN_COMMAND = 'Transformer Inspector: Open Inspector';
 
@@ -56,11 +56,19 @@ export function errorState(error: NonNullable<ViewState['error']>, banner: boole
 export function busyState(busy: NonNullable<ViewState['busy']>, banner: boolean): HTMLElement {
   const fraction = busy.progress === undefined ? undefined : Math.max(0, Math.min(1, busy.progress));
   const text = fraction === undefined ? busy.message : `${busy.message} ${Math.round(fraction * 100)}%`;
+  // The kit's ring for work of unknown length; a known fraction is the plain bar (the kit's ring
+  // has no determinate mode).
   if (banner)
-    return h('div', { class: 'busy-status', text, attrs: { role: 'status', 'aria-live': 'polite' } });
+    return h(
+      'div',
+      { class: 'busy-status', attrs: { role: 'status', 'aria-live': 'polite' } },
+      fraction === undefined ? progressRing() : null,
+      h('span', { text }),
+    );
   return h(
     'div',
     { class: 'placeholder', attrs: { 'aria-busy': 'true' } },
+    fraction === undefined ? progressRing() : null,
     h('p', { class: 'placeholder-message', text, attrs: { role: 'status', 'aria-live': 'polite' } }),
     h('div', { class: 'placeholder-progress' }, progressBar(fraction)),
   );

@@ -8,7 +8,7 @@ import { h } from '../dom';
 import { formatDims, formatPosition, formatShape } from '../format';
 import { SHORTCUTS } from '../keyboard';
 import type { ViewState } from '../state';
-import { button, type IconName } from '../toolkit';
+import { button, dropdown, type IconName } from '../toolkit';
 
 interface Control {
   command: WebviewCommand;
@@ -106,26 +106,25 @@ export function stepper(state: ViewState, post: (m: FromWebview) => void): HTMLE
   return [toolbar, stepHeader(state)];
 }
 
-/** A select listing the steps by hook name; choosing one asks the host to go there. */
+/** A dropdown listing the steps by hook name; choosing one asks the host to go there. */
 function jumpList(state: ViewState, post: (m: FromWebview) => void): HTMLElement | null {
   if (state.steps.length === 0) return null;
-  const current = state.step?.name;
-  const select = h(
-    'select',
-    {
-      class: 'tk-select',
-      attrs: { 'aria-label': 'Go to step', title: 'Go to step', 'data-focus-key': 'jump' },
-      on: { change: () => select.value && post({ type: 'goToHook', name: select.value }) },
-    },
-    h('option', { text: 'Go to step…', attrs: { value: '', selected: current === undefined } }),
-    ...state.steps.map((s, i) =>
-      h('option', {
-        text: `${i + 1}. ${s.name}`,
-        attrs: { value: s.name, selected: s.name === current, title: formatShape(s.shape) },
-      }),
-    ),
-  );
-  return select;
+  return dropdown({
+    options: [
+      { value: '', label: 'Go to step…' },
+      ...state.steps.map((s, i) => ({
+        value: s.name,
+        label: `${i + 1}. ${s.name}`,
+        title: formatShape(s.shape),
+      })),
+    ],
+    selected: state.step?.name ?? '',
+    ariaLabel: 'Go to step',
+    title: 'Go to step',
+    focusKey: 'jump',
+    class: 'jump-list',
+    onChange: (name) => name && post({ type: 'goToHook', name }),
+  });
 }
 
 function stepHeader(state: ViewState): HTMLElement {

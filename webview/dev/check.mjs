@@ -100,11 +100,15 @@ test('tensor step: hook name, heatmap size, seeded badge, keyboard stepping', as
     () => document.querySelector('[data-testid="step-name"]')?.textContent === 'ln_final.hook_normalized',
   );
   assert.match(await text(page, 'step-position'), /^31 \/ 31$/, 'done: n is the total');
-  assert.ok(await page.locator('[data-command="stepForward"]').isDisabled(), 'nothing after the last step');
+  // The toolkit's <vscode-button> holds a native button in its shadow root: that one is disabled.
+  assert.ok(
+    await page.locator('[data-command="stepForward"] button').isDisabled(),
+    'nothing after the last step',
+  );
   await page.keyboard.press('Home');
   await page.waitForFunction(() => document.querySelector('[data-testid="step-name"]') === null);
   assert.match(await page.locator('.step-name').textContent(), /Before the first step/);
-  assert.ok(await page.locator('[data-command="stepBack"]').isDisabled());
+  assert.ok(await page.locator('[data-command="stepBack"] button').isDisabled());
   await page.getByRole('button', { name: 'Step forward' }).click();
   await page.waitForFunction(
     () => document.querySelector('[data-testid="step-name"]')?.textContent === 'hook_embed',
@@ -122,7 +126,11 @@ test('buttons keep focus across re-renders and have names and a visible focus ri
     () => document.querySelector('[data-testid="step-name"]')?.textContent === 'hook_pos_embed',
   );
   assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Step forward');
-  const outline = await page.evaluate(() => window.getComputedStyle(document.activeElement).outlineStyle);
+  // The ring is drawn on the focused native control inside the toolkit's <vscode-button>.
+  const outline = await page.evaluate(() => {
+    const host = document.activeElement;
+    return window.getComputedStyle(host.shadowRoot?.activeElement ?? host).outlineStyle;
+  });
   assert.notEqual(outline, 'none');
   await page.close();
 });
@@ -274,7 +282,101 @@ test('theme change re-renders the heatmap with the new palette', async () => {
   await page.close();
 });
 
-test('no CSP violation or script error in any scenario', async () => {
+test("the standard controls are the UI toolkit's components, upgraded under the panel's policy", async () => {
+  const page = await open('tensor');
+  await page.getByTestId('step-name').waitFor();
+  const upgraded = () =>
+    page.evaluate(() =>
+      ['vscode-button', 'vscode-dropdown', 'vscode-panels', 'vscode-panel-tab', 'vscode-data-grid'].map(
+        (t) =>
+          `${t}: ${document.querySelectorAll(t).length} ${Boolean(document.querySelector(t)?.shadowRoot)}`,
+      ),
+    );
+  const facts = await upgraded();
+  assert.deepEqual(
+    facts.map((f) => f.replace(/ \d+ /, ' n ')),
+    [
+      'vscode-button: n true',
+      'vscode-dropdown: n true',
+      'vscode-panels: n true',
+      'vscode-panel-tab: n true',
+      'vscode-data-grid: n true',
+    ],
+    facts.join('; '),
+  );
+  assert.equal(await page.locator('body').getAttribute('data-csp-violations'), null, 'no violation counted');
+  await page.close();
+  // The count is live: a <style> without the nonce is refused and counted (so none above means none).
+  // On a page of its own, not watched: this violation is the point.
+  const canary = await harness.browser.newPage();
+  await canary.goto(harness.url('tensor'));
+  await canary.getByTestId('step-name').waitFor();
+  await canary.evaluate(() =>
+    document.head.append(Object.assign(document.createElement('style'), { textContent: 'p{}' })),
+  );
+  await canary.waitForFunction(() => document.body.dataset.cspViolations === '1');
+  await canary.close();
+});
+
+test('the step dropdown goes to the chosen step; keys inside it do not step', async () => {
+  const page = await open('tensor');
+  await page.getByTestId('step-name').waitFor();
+  const jump = page.locator('vscode-dropdown[data-focus-key="jump"]');
+  await jump.click();
+  await page.locator('vscode-option[value="blocks.0.attn.hook_pattern"]').click();
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="step-name"]')?.textContent === 'blocks.0.attn.hook_pattern',
+  );
+  assert.equal(
+    await jump.evaluate((el) => el.value),
+    'blocks.0.attn.hook_pattern',
+    'the dropdown shows where it went',
+  );
+  // Focus stays on the dropdown across the re-render; ← there moves its selection, not the stepper.
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-focus-key')), 'jump');
+  const position = await text(page, 'step-position');
+  await page.keyboard.press('Home');
+  await page.waitForTimeout(200);
+  assert.equal(await text(page, 'step-position'), position, 'Home in the dropdown did not reset');
+  await page.close();
+});
+
+test('the parameter data grid: the twistie opens by keyboard, arrows move between cells', async () => {
+  const page = await open('gpt2');
+  await page.getByTestId('param-total').waitFor({ state: 'visible' });
+  const grid = page.locator('vscode-data-grid.param-table');
+  assert.equal(await grid.getAttribute('aria-label'), 'Parameters by group');
+  assert.equal(await grid.locator('vscode-data-grid-cell[cell-type="columnheader"]').count(), 4);
+  await page.getByRole('button', { name: 'Expand blocks' }).focus();
+  await page.keyboard.press('Enter');
+  await page.getByRole('button', { name: 'Collapse blocks' }).waitFor();
+  assert.equal(
+    await page.evaluate(() => document.activeElement?.getAttribute('aria-label')),
+    'Collapse blocks',
+    'focus stays on the twistie',
+  );
+  const firstCell = grid.locator('vscode-data-grid-row').nth(1).locator('vscode-data-grid-cell').nth(1);
+  await firstCell.click();
+  await page.keyboard.press('ArrowDown');
+  assert.equal(
+    await page.evaluate(() => document.activeElement?.getAttribute('grid-column')),
+    '2',
+    'ArrowDown moved to the next row, same column',
+  );
+  await page.close();
+});
+
+test('work of unknown length shows the progress ring; a known fraction the bar', async () => {
+  const banner = await open('banner');
+  await banner.locator('.busy-status vscode-progress-ring').waitFor();
+  await banner.close();
+  const busy = await open('busy');
+  await busy.getByRole('progressbar').first().waitFor();
+  assert.equal(await busy.locator('vscode-progress-ring').count(), 0);
+  await busy.close();
+});
+
+test('no CSP violation or script error in any scenario (every page above too)', async () => {
   for (const scenario of ['wide', 'heads', 'params']) {
     const page = await open(scenario);
     await page.waitForTimeout(300);
