@@ -70,9 +70,18 @@ export class InspectorPanel implements vscode.Disposable {
   reveal(): void {
     if (this.disposed) return;
     const editor = vscode.window.activeTextEditor?.viewColumn;
-    const here = this.webviewPanel.viewColumn;
+    // A panel hidden behind another tab of its group has no viewColumn: find its group by its tab.
+    const here = this.webviewPanel.viewColumn ?? this.tabColumn();
     const covers = editor !== undefined && here !== undefined && here === editor;
     this.webviewPanel.reveal(covers ? vscode.ViewColumn.Beside : undefined, true);
+  }
+
+  /** The column of the group holding this panel's tab (visible or not). */
+  private tabColumn(): vscode.ViewColumn | undefined {
+    const title = this.webviewPanel.title;
+    return vscode.window.tabGroups.all.find((g) =>
+      g.tabs.some((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith(VIEW_TYPE) && t.label === title),
+    )?.viewColumn;
   }
 
   post(msg: ToWebview): void {
