@@ -19,6 +19,8 @@ import { replayTrace } from '../tracefile/replay';
 import { absentHookError, openTrace, traceModelInfo, type OpenedTrace } from '../tracefile/session';
 import type { InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Overview, Position, StepSummary, Tokenized, WorkerReply, WorkerRequest } from '../../protocol/worker';
 import { analysisView } from '../analyses/views';
+import { QuantSession } from './quant-session';
+import type { QuantizeSpec } from '../../protocol/quant';
 
 /** How a long request checks for cancellation and reports progress (between steps). */
 export interface Control {
@@ -66,6 +68,8 @@ export class Session {
   private terms: ExplainTerms | undefined;
   /** Set when the session walks a recorded trace instead of computing. */
   private traced: OpenedTrace | undefined;
+  /** The quantized model beside the float one, after a `quantize` request (until the next load). */
+  private quant: QuantSession | undefined;
 
   /** Bytes the weights may take before they are streamed layer by layer. */
   private readonly weightBudget: number;
@@ -100,6 +104,12 @@ export class Session {
         const reply = this.attentionOverview(req.size, control);
         return { reply, transfer: reply.overview.layers.map((l) => l.data.buffer as ArrayBuffer) };
       }
+      case 'quantize':
+        return { reply: { kind: 'quantized', report: this.quantize(req.spec, control) }, transfer: [] };
+      case 'quantStep': {
+        const step = this.quantStep(req.head);
+        return { reply: { kind: 'quantStep', step }, transfer: [step.fp, step.quantized, step.diff].map((v) => v.data.buffer as ArrayBuffer) };
+      }
       case 'crashForTest':
         throw new Error('crashForTest is handled by the worker entry');
     }
@@ -112,6 +122,7 @@ export class Session {
     this.stepper = undefined;
     this.tree = undefined;
     this.traced = undefined;
+    this.quant = undefined;
     if (isTracePath(configPath)) return this.loadTrace(configPath, control);
     // Weights from a file are streamed when they exceed the weight budget; loadModel refuses a model too large to hold whole.
     const loaded = loadModel(configPath, { weights, memoryBudget: this.weightBudget });
@@ -207,6 +218,25 @@ export class Session {
     if (s.steps.length !== before) reply.steps = this.stepSummaries();
     if (cancelled) reply.cancelled = true;
     return reply;
+  }
+
+  /** Quantize the loaded model (the float weights stay in place for the stepper) and report what it did. */
+  quantize(spec: QuantizeSpec, control: Control) {
+    const loaded = this.require();
+    if (this.traced) throw new InspectorError('a recorded trace has no weights to quantize: open the model itself', { file: this.traced.trace.path });
+    this.quant = undefined;
+    this.quant = QuantSession.quantize(loaded, this.input!, spec, control);
+    return this.quant.report;
+  }
+
+  /** The current step beside the same hook of the quantized pass over the current input. */
+  quantStep(head?: number) {
+    const s = this.requireStepper();
+    if (!this.quant) throw new InspectorError('the model is not quantized: run Quantize Model… first');
+    const step = s.current;
+    if (!step) throw new InspectorError('no current step to compare: step forward first');
+    const { rows, queries } = this.positionLabels(step.name);
+    return this.quant.compare(step, s.index, this.input!, { rows, queries }, head);
   }
 
   /** Text → ids and decoded tokens with the loaded model's tokenizer (no limit applied: the host shows it). */
