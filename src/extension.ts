@@ -64,7 +64,7 @@ export function activate(context: vscode.ExtensionContext): TestApi {
     inspector,
     tree,
     ...registerCommands(inspector),
-    registerQuantizeCommand(context),
+    registerQuantizeCommand(inspector),
     vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, serializer),
   );
   openOnStartup(log);

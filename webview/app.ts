@@ -9,6 +9,8 @@ import { modelHeader } from './components/header';
 import { paramTable } from './components/param-table';
 import { busyState, emptyState, errorState } from './components/states';
 import { predictionsView } from './components/predictions-view';
+import { quantView } from './components/quant-view';
+import { quantMemory } from './components/quant-chart';
 import { positionText, stepper } from './components/stepper';
 import { tensorView } from './components/tensor-view';
 import { hideTooltip } from './components/tooltip';
@@ -21,6 +23,7 @@ import { progressBar, tabList } from './toolkit';
 const TABS = [
   { id: 'step', label: 'Step' },
   { id: 'params', label: 'Parameters' },
+  { id: 'quant', label: 'Quantization' },
 ] as const;
 
 export class App {
@@ -36,6 +39,11 @@ export class App {
   private readonly stepperPart = new Section(h('div', { class: 'stepper' }));
   private readonly view = new Section(h('div', { class: 'view-slot' }));
   private readonly params = new Section(h('div', { class: 'params-slot' }));
+  private readonly quant = new Section(h('div', { class: 'quant-slot' }));
+  private readonly quantPanel = h('div', {
+    class: 'tab-panel',
+    attrs: { role: 'tabpanel', id: 'panel-quant', 'aria-labelledby': 'tab-quant' },
+  });
   private readonly stepPanel = h('div', {
     class: 'tab-panel',
     attrs: { role: 'tabpanel', id: 'panel-step', 'aria-labelledby': 'tab-step' },
@@ -57,12 +65,14 @@ export class App {
   ) {
     this.stepPanel.append(this.stepperPart.element, this.view.element);
     this.paramsPanel.append(this.params.element);
+    this.quantPanel.append(this.quant.element);
     this.loaded.append(
       this.header.element,
       this.tabs.element,
       this.banner.element,
       this.stepPanel,
       this.paramsPanel,
+      this.quantPanel,
     );
     root.append(this.progress.element, this.placeholder.element, this.loaded, this.announcer);
     this.width = this.measure();
@@ -89,7 +99,7 @@ export class App {
 
   private onKey(e: KeyboardEvent): void {
     const state = this.store.state;
-    if (!state.model || state.tab !== 'step') return;
+    if (!state.model || state.tab === 'params') return;
     const target = e.target instanceof HTMLElement ? e.target : undefined;
     const command = keyToCommand({
       key: e.key,
@@ -144,6 +154,9 @@ export class App {
     ]);
     this.stepPanel.hidden = s.tab !== 'step';
     this.paramsPanel.hidden = s.tab !== 'params';
+    this.quantPanel.hidden = s.tab !== 'quant';
+    // The stepper serves both the Step and the Quantization tab (they step together).
+    (s.tab === 'quant' ? this.quantPanel : this.stepPanel).prepend(this.stepperPart.element);
 
     this.stepperPart.update([s.position, s.step, s.steps, s.model], () => {
       this.announcer.textContent = s.step
@@ -201,11 +214,15 @@ export class App {
       },
     );
     this.renderParams(s);
+    this.quant.update([s.quant, s.quantStep, s.step, this.theme, this.width], () => [
+      quantView(s, { theme: this.theme, width: this.width, post: (m) => this.store.post(m) }),
+    ]);
   }
 
   private renderParams(s: ViewState): void {
-    this.params.update([s.params, s.model], () => [
+    this.params.update([s.params, s.model, s.quant], () => [
       paramTable(s.params, s.model, () => (this.params.invalidate(), this.renderParams(this.store.state))),
+      quantMemory(s.quant),
     ]);
   }
 }
