@@ -1,6 +1,9 @@
 import { InspectorError } from '../errors';
 import { findConfig, loadModel, type LoadedModel } from '../model/load';
-import { analyzeFile } from '../analysis/index';
+import { analyzeConfig, analyzeFile } from '../analysis/index';
+import { GgufFile } from '../io/gguf';
+import { ggufLlamaConfig } from '../io/gguf-llama';
+import type { JsonValue } from '../config/json';
 import { formatBytes } from '../model/streaming';
 import { Stepper } from '../trace/stepper';
 import type { Step } from '../trace/step';
@@ -273,8 +276,10 @@ export class Session {
     if (this.traced && (configPath === undefined || configPath === this.traced.trace.path)) return paramsInfo(this.traced.analysis, undefined);
     const file = findConfig(configPath ?? this.require().configPath);
     const loaded = this.loaded?.configPath === file ? this.loaded : undefined;
+    // A GGUF's config is its llama.* metadata, mapped as loading maps it.
+    const analysis = file.toLowerCase().endsWith('.gguf') ? analyzeConfig(ggufLlamaConfig(GgufFile.open(file)) as JsonValue, { file }) : analyzeFile(file);
     return paramsInfo(
-      analyzeFile(file),
+      analysis,
       loaded && { count: loaded.model.parameterCount(), weights: loaded.weightsPath ?? loaded.model.weightsDescription },
     );
   }

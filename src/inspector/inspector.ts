@@ -651,5 +651,5 @@ function moveTitle(move: Move): string {
 
 /** A path a restored panel may reopen: a regular file named like a config. */
 function restorable(p: string): boolean {
-  return (isNativeConfigPath(p) || isHfConfigName(p)) && isRegularFile(p);
+  return (isNativeConfigPath(p) || isHfConfigName(p) || p.toLowerCase().endsWith('.gguf')) && isRegularFile(p);
 }
