@@ -11,6 +11,7 @@ import { InspectorPanel } from '../panel/panel';
 import { COMMAND, CONTEXT } from '../ids';
 import type { Log } from '../log';
 import { isRemembered, memoryKey, type Remembered } from './memory';
+import { renderQuantizeReport } from '../quantize/report';
 
 /** Work that takes longer than this gets a cancellable progress notification and a busy panel. */
 const PROGRESS_DELAY_MS = 400;
@@ -215,7 +216,8 @@ export class Inspector implements vscode.Disposable {
         this.post({ type: 'showTab', tab: 'quant' });
         if (this.position?.kind !== 'step') this.applyMoved(await this.track('Computing the first step', { kind: 'move', move: { to: 'next' } }));
         else await this.refreshQuantStep();
-        this.log.info(`quantized ${this.configPath} (${spec.method}${grid}): perplexity ${r.report.perplexity_fp.toFixed(4)} → ${r.report.perplexity_q.toFixed(4)}`);
+        // The same report as Markdown in the output channel: a record of each quantization to copy from.
+        this.log.info(`quantized:\n${renderQuantizeReport(this.configPath as string, r.report)}`);
         this.fireChanged();
         return r.report;
       } catch (e) {
