@@ -156,7 +156,9 @@ export class App {
     this.paramsPanel.hidden = s.tab !== 'params';
     this.quantPanel.hidden = s.tab !== 'quant';
     // The stepper serves both the Step and the Quantization tab (they step together).
-    (s.tab === 'quant' ? this.quantPanel : this.stepPanel).prepend(this.stepperPart.element);
+    const stepperHome = s.tab === 'quant' ? this.quantPanel : this.stepPanel;
+    // Moving a node blurs what is focused in it: only when the tab changed.
+    if (this.stepperPart.element.parentElement !== stepperHome) stepperHome.prepend(this.stepperPart.element);
 
     this.stepperPart.update([s.position, s.step, s.steps, s.model], () => {
       this.announcer.textContent = s.step
