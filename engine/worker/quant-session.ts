@@ -33,8 +33,13 @@ export class QuantSession {
   /** Quantize the loaded model's linears on the calibration the spec names and measure the result; the model is left in float. */
   static quantize(loaded: LoadedModel, input: InputIds, spec: QuantizeSpec, control: Control): QuantSession {
     const { seqs, calibration } = calibrationOf(loaded, input, spec);
-    const opts = { method: spec.method, bits: spec.bits, group: spec.group, sym: spec.sym ?? false };
-    control.progress(`Quantizing the linear layers (${spec.method}, ${spec.bits} bits) on ${seqs.reduce((n, s) => n + s.length, 0)} calibration tokens…`);
+    const tokens = seqs.reduce((n, s) => n + s.length, 0);
+    const onLayers = (done: number, total: number, last: string) => {
+      if (control.cancelled()) throw new InspectorError('quantization cancelled; the model is unchanged');
+      control.progress(`Quantized ${done} of ${total} linear layers (${last}) on ${tokens} calibration tokens`, done / total);
+    };
+    const opts = { method: spec.method, bits: spec.bits, group: spec.group, sym: spec.sym ?? false, onLayers };
+    control.progress(`Quantizing the linear layers (${spec.method}) on ${tokens} calibration tokens…`, 0);
     const { quantized, report } = quantizeAndMeasure(loaded, opts, seqs, seqs);
     // The stepper computes the float pass: the float weights go back in place.
     quantized.restore();

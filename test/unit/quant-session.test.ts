@@ -118,3 +118,26 @@ test('parseQuantizeSpec accepts well-formed specs only', () => {
     assert.equal(parseQuantizeSpec(bad), undefined, JSON.stringify(bad));
   }
 });
+
+test('quantize: progress layer by layer; a cancel part-way leaves the float model whole', () => {
+  const s = loadedSession();
+  const logits = stepData(s.move({ to: 'hook', name: 'logits' }, NO_CONTROL));
+  const fractions: number[] = [];
+  let cancel = false;
+  const control = {
+    cancelled: () => cancel,
+    progress: (_m: string, f?: number) => {
+      if (f !== undefined) fractions.push(f);
+      if (f !== undefined && f >= 0.5) cancel = true;
+    },
+  };
+  assert.throws(() => s.quantize({ method: 'gptq', bits: 3, group: 32, calibration: { kind: 'input' } }, control), (e) => isInspectorError(e) && /cancelled/.test(e.message));
+  assert.ok(fractions.length >= 3 && fractions[0] === 0 && fractions.every((f, i) => i === 0 || f > fractions[i - 1]), `fractions ${fractions.join(', ')}`);
+  assert.throws(() => s.quantStep(), (e) => isInspectorError(e) && /not quantized/.test(e.message));
+  s.move({ to: 'start' }, NO_CONTROL);
+  assert.deepEqual(stepData(s.move({ to: 'hook', name: 'logits' }, NO_CONTROL)), logits, 'the float weights are back');
+  // And a later quantization starts from float: the same report as on a fresh session.
+  const again = s.quantize(RTN4, NO_CONTROL);
+  const fresh = loadedSession().quantize(RTN4, NO_CONTROL);
+  assert.deepEqual(again.layers, fresh.layers);
+});
