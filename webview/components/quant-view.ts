@@ -91,9 +91,18 @@ function compareView(s: ViewState, ctx: QuantContext): HTMLElement {
     h(
       'div',
       { class: ctx.width >= 900 ? 'quant-panes quant-panes-row' : 'quant-panes' },
-      pane('float', q.fp, valueScale, ctx.theme, width, 'value', q.name),
-      pane('quantized', q.quantized, valueScale, ctx.theme, width, 'value', q.name),
-      pane('difference (quantized − float)', q.diff, diffScale, ctx.theme, width, 'â − a', q.name),
+      pane('float', q.fp, valueScale, ctx.theme, width, 'value', q.name, q.head !== undefined),
+      pane('quantized', q.quantized, valueScale, ctx.theme, width, 'value', q.name, q.head !== undefined),
+      pane(
+        'difference (quantized − float)',
+        q.diff,
+        diffScale,
+        ctx.theme,
+        width,
+        'â − a',
+        q.name,
+        q.head !== undefined,
+      ),
     ),
   );
 }
@@ -106,11 +115,13 @@ function pane(
   width: number,
   label: string,
   hook: string,
+  square = false,
 ): HTMLElement {
   const fit = fitCells(view.rows, view.cols, {
     maxWidth: Math.max(120, width - ROW_LABEL_WIDTH - 16),
     maxHeight: MAX_HEIGHT,
     maxCell: 20,
+    square,
   });
   const grid = poolMaxAbs(view.data, view.rows, view.cols, fit.rows, fit.cols);
   const feature = (c: number) => view.colIndex[c] ?? c;
