@@ -3,6 +3,7 @@
  * sides. No `vscode`, no DOM. Large numeric payloads travel as typed arrays (structured clone), not
  * JSON number lists. Every message from the webview is checked with `parseFromWebview` before use.
  */
+import type { QuantReport, QuantStep } from './quant';
 
 /** Where a step sits in the architecture, for the breadcrumb: e.g. ['Encoder', 'Block 0', 'Attention', 'Pattern']. */
 export type Breadcrumb = string[];
@@ -157,12 +158,15 @@ export interface ParamsInfo {
   kvCacheBytesPerToken?: string;
 }
 
+export type PanelTab = 'step' | 'params' | 'quant';
+const PANEL_TABS: readonly PanelTab[] = ['step', 'params', 'quant'];
+
 /** Everything the panel needs to restore itself after being hidden or reloaded. */
 export interface PanelState {
   configPath?: string;
   stepIndex?: number;
   selectedHead?: number;
-  tab?: 'step' | 'params';
+  tab?: PanelTab;
   /** How attention is drawn: a head's heatmap, its lines, or every layer × head. */
   attentionMode?: 'heatmap' | 'lines' | 'overview';
 }
@@ -175,13 +179,17 @@ export type ToWebview =
   | { type: 'step'; step: StepInfo }
   | { type: 'beforeFirstStep'; computed: number; done: boolean }
   | { type: 'params'; params: ParamsInfo }
-  | { type: 'showTab'; tab: 'step' | 'params' }
+  | { type: 'showTab'; tab: PanelTab }
   /** Select a head of the attention view (the sidebar's head nodes). */
   | { type: 'selectHead'; head: number }
-  | { type: 'overview'; overview: AttentionOverview };
+  | { type: 'overview'; overview: AttentionOverview }
+  /** The model was quantized (Quantize Model…): the engine's report; `undefined` when the quantized model is gone (a new load). */
+  | { type: 'quant'; report?: QuantReport }
+  /** The current hook in the float and the quantized model. */
+  | { type: 'quantStep'; step: QuantStep };
 
-export type WebviewCommand = 'stepForward' | 'stepBack' | 'runToEnd' | 'reset' | 'setInput' | 'exportTensor';
-const WEBVIEW_COMMANDS: readonly WebviewCommand[] = ['stepForward', 'stepBack', 'runToEnd', 'reset', 'setInput', 'exportTensor'];
+export type WebviewCommand = 'stepForward' | 'stepBack' | 'runToEnd' | 'reset' | 'setInput' | 'exportTensor' | 'quantizeModel';
+const WEBVIEW_COMMANDS: readonly WebviewCommand[] = ['stepForward', 'stepBack', 'runToEnd', 'reset', 'setInput', 'exportTensor', 'quantizeModel'];
 
 export type FromWebview =
   | { type: 'ready'; state?: PanelState }
@@ -189,7 +197,7 @@ export type FromWebview =
   | { type: 'goToStep'; index: number }
   | { type: 'goToHook'; name: string }
   | { type: 'selectHead'; head: number }
-  | { type: 'showTab'; tab: 'step' | 'params' }
+  | { type: 'showTab'; tab: PanelTab }
   /** Ask for the layers × heads overview of every attention pattern. */
   | { type: 'requestOverview' };
 
@@ -210,7 +218,7 @@ export function parseFromWebview(msg: unknown): FromWebview | undefined {
     case 'selectHead':
       return isIndex(m.head) ? { type: 'selectHead', head: m.head } : undefined;
     case 'showTab':
-      return m.tab === 'step' || m.tab === 'params' ? { type: 'showTab', tab: m.tab } : undefined;
+      return PANEL_TABS.includes(m.tab as PanelTab) ? { type: 'showTab', tab: m.tab as PanelTab } : undefined;
     case 'requestOverview':
       return { type: 'requestOverview' };
     default:
@@ -229,7 +237,7 @@ function isPanelState(v: unknown): v is PanelState {
     (s.configPath === undefined || typeof s.configPath === 'string') &&
     (s.stepIndex === undefined || isIndex(s.stepIndex)) &&
     (s.selectedHead === undefined || isIndex(s.selectedHead)) &&
-    (s.tab === undefined || s.tab === 'step' || s.tab === 'params') &&
+    (s.tab === undefined || PANEL_TABS.includes(s.tab as PanelTab)) &&
     (s.attentionMode === undefined || s.attentionMode === 'heatmap' || s.attentionMode === 'lines' || s.attentionMode === 'overview')
   );
 }

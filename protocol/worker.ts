@@ -2,6 +2,7 @@ import type { Place } from './place';
 import type { AttentionOverview, ModelInfo, ParamsInfo, StepInfo } from './webview';
 import type { ModelNode } from './tree';
 import type { AnalysisReply, AnalysisRequest } from './analyses';
+import type { QuantReport, QuantStep, QuantizeSpec } from './quant';
 
 /**
  * Messages between the extension host's engine client and the engine worker (dist/worker.js).
@@ -97,6 +98,16 @@ export interface Overview {
   steps: StepSummary[];
 }
 
+export interface Quantized {
+  kind: 'quantized';
+  report: QuantReport;
+}
+
+export interface QuantStepReply {
+  kind: 'quantStep';
+  step: QuantStep;
+}
+
 /**
  * Every request the host may send, by kind: its fields and the reply it is answered with. The request
  * union and the reply of each kind are derived from this one map, never listed twice.
@@ -114,6 +125,10 @@ export interface WorkerRequests {
   attentionOverview: { request: { size?: number }; reply: Overview };
   /** Text through the loaded model's tokenizer (for the live token count while the user types). */
   tokenize: { request: { text: string }; reply: Tokenized };
+  /** Quantize the loaded model's linears (kept beside the float weights until the next load) and measure it. */
+  quantize: { request: { spec: QuantizeSpec }; reply: Quantized };
+  /** The current step in the float and the quantized pass (one head of an attention hook), and their difference. */
+  quantStep: { request: { head?: number }; reply: QuantStepReply };
   /** Ends the worker abruptly (exit code 70): lets tests check that a crash is reported and recovered from. */
   crashForTest: { request: object; reply: never };
 }

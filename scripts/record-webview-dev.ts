@@ -37,10 +37,19 @@ for (const { i } of wanted) {
   const moved = session.move({ to: 'index', index: i }, control) as Moved;
   if (moved.position.kind === 'step') steps[i] = plain(moved.position.step);
 }
+// The Quantization tab (scenario llama-quant): GPTQ 4-bit g32 on the bundled sample, each recorded step compared.
+const report = session.quantize({ method: 'gptq', bits: 4, group: 32, calibration: { kind: 'sample' } }, control);
+const plainView = (v: { data: Float32Array }) => ({ ...v, data: Array.from(v.data, (x) => +x.toPrecision(5)) });
+const quantSteps: Record<number, unknown> = {};
+for (const { i } of wanted) {
+  session.move({ to: 'index', index: i }, control);
+  const q = session.quantStep(0);
+  quantSteps[i] = { ...q, fp: plainView(q.fp), quantized: plainView(q.quantized), diff: plainView(q.diff) };
+}
 mkdirSync(out, { recursive: true });
 const model = { ...loaded.model, configPath: '/work/examples/tiny-llama/config.json' };
 writeFileSync(
   join(out, 'recorded.js'),
-  `window.__TI_RECORDED__ = ${JSON.stringify({ model, steps: loaded.steps, recorded: steps })};\n`,
+  `window.__TI_RECORDED__ = ${JSON.stringify({ model, steps: loaded.steps, recorded: steps, quant: { report, steps: quantSteps } })};\n`,
 );
 console.log(`recorded ${Object.keys(steps).length} steps of ${config}`);

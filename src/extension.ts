@@ -4,6 +4,7 @@ import { EngineClient } from './engine/client';
 import { Inspector, type InspectorState } from './inspector/inspector';
 import { registerCommands } from './inspector/commands';
 import { registerQuantizeCommand } from './quantize/command';
+import { GgufEditorProvider, type GgufShown } from './gguf/editor';
 import { ModelTreeProvider } from './sidebar/modelTree';
 import { registerConfigFeatures, type ConfigFeatures } from './config/features';
 import { createLog } from './log';
@@ -36,6 +37,8 @@ export interface TestApi {
     crashForTest(): Promise<unknown>;
   };
   config: ConfigFeatures;
+  /** What each opened `.gguf` view showed, by file path. */
+  gguf: { readonly shown: ReadonlyMap<string, GgufShown> };
 }
 
 export function activate(context: vscode.ExtensionContext): TestApi {
@@ -51,6 +54,7 @@ export function activate(context: vscode.ExtensionContext): TestApi {
   const inspector = new Inspector(context.extensionUri, client, log, context.workspaceState);
   const tree = new ModelTreeProvider(inspector);
   const config = registerConfigFeatures(context, log);
+  const gguf = GgufEditorProvider.register(context.extensionPath, log);
   const serializer: vscode.WebviewPanelSerializer = {
     async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
       const parsed = parseFromWebview({ type: 'ready', state: state ?? undefined });
@@ -65,7 +69,8 @@ export function activate(context: vscode.ExtensionContext): TestApi {
     inspector,
     tree,
     ...registerCommands(inspector),
-    registerQuantizeCommand(context),
+    registerQuantizeCommand(inspector),
+    gguf.disposable,
     vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, serializer),
   );
   openOnStartup(log);
@@ -98,6 +103,7 @@ export function activate(context: vscode.ExtensionContext): TestApi {
     },
     engine: { crashForTest: () => client.request({ kind: 'crashForTest' }).catch((e: unknown) => e) },
     config,
+    gguf: { shown: gguf.provider.shown },
   };
 }
 

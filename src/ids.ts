@@ -23,6 +23,8 @@ export const INTERNAL_COMMAND = {
 } as const;
 
 export const VIEW_TYPE = 'transformerInspector.panel';
+/** The read-only editor of `.gguf` files (their metadata). */
+export const GGUF_EDITOR = 'transformerInspector.gguf';
 export const VIEW_CONTAINER = 'transformerInspector';
 export const TREE_VIEW = 'transformerInspector.model';
 

@@ -9,6 +9,8 @@ import { modelHeader } from './components/header';
 import { paramTable } from './components/param-table';
 import { busyState, emptyState, errorState } from './components/states';
 import { predictionsView } from './components/predictions-view';
+import { quantView } from './components/quant-view';
+import { quantMemory } from './components/quant-chart';
 import { positionText, stepper } from './components/stepper';
 import { tensorView } from './components/tensor-view';
 import { hideTooltip } from './components/tooltip';
@@ -21,6 +23,7 @@ import { progressBar, tabs } from './toolkit';
 const TABS = [
   { id: 'step', label: 'Step' },
   { id: 'params', label: 'Parameters' },
+  { id: 'quant', label: 'Quantization' },
 ] as const;
 
 export class App {
@@ -38,6 +41,8 @@ export class App {
   private readonly params = new Section(h('div', { class: 'params-slot' }));
   private readonly stepPanel = this.tabs.panel('step');
   private readonly paramsPanel = this.tabs.panel('params');
+  private readonly quant = new Section(h('div', { class: 'quant-slot' }));
+  private readonly quantPanel = this.tabs.panel('quant');
   private readonly loaded = h('main', { class: 'loaded' });
   /** One persistent live region, so screen readers hear each new step (re-created regions are not announced). */
   private readonly announcer = h('div', {
@@ -51,6 +56,7 @@ export class App {
   ) {
     this.stepPanel.append(this.stepperPart.element, this.view.element);
     this.paramsPanel.append(this.params.element);
+    this.quantPanel.append(this.quant.element);
     this.loaded.append(this.header.element, this.banner.element, this.tabs.element);
     root.append(this.progress.element, this.placeholder.element, this.loaded, this.announcer);
     this.width = this.measure();
@@ -77,7 +83,7 @@ export class App {
 
   private onKey(e: KeyboardEvent): void {
     const state = this.store.state;
-    if (!state.model || state.tab !== 'step') return;
+    if (!state.model || state.tab === 'params') return;
     const target = e.target instanceof HTMLElement ? e.target : undefined;
     const command = keyToCommand({
       key: e.key,
@@ -130,6 +136,10 @@ export class App {
       s.error ? errorState(s.error, true) : null,
       s.busy ? busyState(s.busy, true) : null,
     ]);
+    // The stepper serves both the Step and the Quantization tab (they step together).
+    const stepperHome = s.tab === 'quant' ? this.quantPanel : this.stepPanel;
+    // Moving a node blurs what is focused in it: only when the tab changed.
+    if (this.stepperPart.element.parentElement !== stepperHome) stepperHome.prepend(this.stepperPart.element);
 
     this.stepperPart.update([s.position, s.step, s.steps, s.model], () => {
       this.announcer.textContent = s.step
@@ -187,11 +197,15 @@ export class App {
       },
     );
     this.renderParams(s);
+    this.quant.update([s.quant, s.quantStep, s.step, this.theme, this.width], () => [
+      quantView(s, { theme: this.theme, width: this.width, post: (m) => this.store.post(m) }),
+    ]);
   }
 
   private renderParams(s: ViewState): void {
-    this.params.update([s.params, s.model], () => [
+    this.params.update([s.params, s.model, s.quant], () => [
       paramTable(s.params, s.model, () => (this.params.invalidate(), this.renderParams(this.store.state))),
+      quantMemory(s.quant),
     ]);
   }
 }

@@ -13,9 +13,11 @@ import {
   type AttentionOverview,
   type StepInfo,
   type ToWebview,
+  type PanelTab,
 } from '../protocol/webview';
+import type { QuantReport, QuantStep } from '../protocol/quant';
 
-export type Tab = 'step' | 'params';
+export type Tab = PanelTab;
 
 export interface ViewState {
   /** Nothing loaded: the host's message, shown with a hint. */
@@ -38,6 +40,9 @@ export interface ViewState {
   overview?: AttentionOverview;
   /** Histograms count on a log scale (so a few large values next to many zeros both show). */
   logCounts: boolean;
+  /** After Quantize Model…: the engine's report, and the current hook float vs quantized. */
+  quant?: QuantReport;
+  quantStep?: QuantStep;
   /** Config path the restored PanelState was saved for, kept until the host sends a model. */
   restoredConfigPath?: string;
 }
@@ -136,6 +141,10 @@ export function reduce(state: ViewState, action: Action): ViewState {
       return state.tab === action.tab ? state : { ...state, tab: action.tab };
     case 'overview':
       return { ...state, busy: undefined, overview: action.overview };
+    case 'quant':
+      return { ...state, busy: undefined, quant: action.report, quantStep: undefined };
+    case 'quantStep':
+      return { ...state, quantStep: action.step };
     case 'ui/attentionMode':
       return state.attentionMode === action.mode ? state : { ...state, attentionMode: action.mode };
     case 'ui/logCounts':
@@ -182,6 +191,8 @@ const TO_WEBVIEW_TYPES = new Set<string>([
   'showTab',
   'selectHead',
   'overview',
+  'quant',
+  'quantStep',
 ]);
 
 /** A light guard on incoming messages: the host is trusted, but the window also sees other messages. */

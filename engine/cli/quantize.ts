@@ -39,7 +39,7 @@ export interface QuantizeReport extends EndToEnd {
   weights_bytes_fp: number;
 }
 
-function tokenizeLines(loaded: LoadedModel, text: string, flag: string): number[][] {
+export function tokenizeLines(loaded: LoadedModel, text: string, flag: string): number[][] {
   if (!loaded.tokenizer) throw new InspectorError(`${flag} needs a tokenizer.json beside the config; give ids instead`, { file: loaded.configPath });
   const lines = text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
   const seqs = lines.map((l) => loaded.tokenizer!.encode(l).ids.slice(0, loaded.spec.maxLen)).filter((ids) => ids.length > 0);

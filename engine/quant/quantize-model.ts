@@ -36,6 +36,11 @@ export interface QuantOptions {
    * checkpoint can fold 1/s into that norm; the others get the clipping search alone (s = 1).
    */
   foldableOnly?: boolean;
+  /**
+   * Called after each group of layers sharing an input is quantized (layers done so far, of how many). It may
+   * throw to stop (a cancel): the float weights are then put back before the error propagates.
+   */
+  onLayers?: (done: number, total: number, last: string) => void;
 }
 
 /** An AWQ scale folded into the norm whose output the scaled layers read: the norm's gain becomes g/s. */
@@ -175,6 +180,7 @@ export function quantizeModel(model: TransformerModel, calib: ModelInput, opts: 
       layers.push(report);
       done.add(linear);
     });
+    opts.onLayers?.(layers.length, linears.length, group[group.length - 1].name);
   };
 
   const int8 = opts.method === 'llm-int8';
@@ -193,6 +199,10 @@ export function quantizeModel(model: TransformerModel, calib: ModelInput, opts: 
       const n = norms.get(r.value.name);
       if (n) normOutputs.set(r.value.tensor, n);
     }
+  } catch (e) {
+    // Stopped part-way (a cancel, a bad layer): the model goes back to float, whole.
+    for (const [linear, w] of fp) linear.weight.data.set(w);
+    throw e;
   } finally {
     for (const u of undo) u();
   }

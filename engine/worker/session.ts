@@ -1,6 +1,9 @@
 import { InspectorError } from '../errors';
 import { findConfig, loadModel, type LoadedModel } from '../model/load';
-import { analyzeFile } from '../analysis/index';
+import { analyzeConfig, analyzeFile } from '../analysis/index';
+import { GgufFile } from '../io/gguf';
+import { ggufLlamaConfig } from '../io/gguf-llama';
+import type { JsonValue } from '../config/json';
 import { formatBytes } from '../model/streaming';
 import { Stepper } from '../trace/stepper';
 import type { Step } from '../trace/step';
@@ -20,6 +23,8 @@ import { replayTrace } from '../tracefile/replay';
 import { absentHookError, openTrace, traceModelInfo, type OpenedTrace } from '../tracefile/session';
 import type { InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Overview, Position, StepSummary, Tokenized, WorkerReply, WorkerRequest } from '../../protocol/worker';
 import { analysisView } from '../analyses/views';
+import { QuantSession } from './quant-session';
+import type { QuantizeSpec } from '../../protocol/quant';
 
 /** How a long request checks for cancellation and reports progress (between steps). */
 export interface Control {
@@ -65,6 +70,8 @@ export class Session {
   private terms: ExplainTerms | undefined;
   /** Set when the session walks a recorded trace instead of computing. */
   private traced: OpenedTrace | undefined;
+  /** The quantized model beside the float one, after a `quantize` request (until the next load). */
+  private quant: QuantSession | undefined;
 
   /** Bytes the weights may take before they are streamed layer by layer. */
   private readonly weightBudget: number;
@@ -99,6 +106,12 @@ export class Session {
         const reply = this.attentionOverview(req.size, control);
         return { reply, transfer: reply.overview.layers.map((l) => l.data.buffer as ArrayBuffer) };
       }
+      case 'quantize':
+        return { reply: { kind: 'quantized', report: this.quantize(req.spec, control) }, transfer: [] };
+      case 'quantStep': {
+        const step = this.quantStep(req.head);
+        return { reply: { kind: 'quantStep', step }, transfer: [step.fp, step.quantized, step.diff].map((v) => v.data.buffer as ArrayBuffer) };
+      }
       case 'crashForTest':
         throw new Error('crashForTest is handled by the worker entry');
     }
@@ -111,6 +124,7 @@ export class Session {
     this.stepper = undefined;
     this.tree = undefined;
     this.traced = undefined;
+    this.quant = undefined;
     if (isTracePath(configPath)) return this.loadTrace(configPath, control);
     // Weights from a file are streamed when they exceed the weight budget; loadModel refuses a model too large to hold whole.
     const loaded = loadModel(configPath, { weights, memoryBudget: this.weightBudget });
@@ -208,6 +222,25 @@ export class Session {
     return reply;
   }
 
+  /** Quantize the loaded model (the float weights stay in place for the stepper) and report what it did. */
+  quantize(spec: QuantizeSpec, control: Control) {
+    const loaded = this.require();
+    if (this.traced) throw new InspectorError('a recorded trace has no weights to quantize: open the model itself', { file: this.traced.trace.path });
+    this.quant = undefined;
+    this.quant = QuantSession.quantize(loaded, this.input!, spec, control);
+    return this.quant.report;
+  }
+
+  /** The current step beside the same hook of the quantized pass over the current input. */
+  quantStep(head?: number) {
+    const s = this.requireStepper();
+    if (!this.quant) throw new InspectorError('the model is not quantized: run Quantize Model… first');
+    const step = s.current;
+    if (!step) throw new InspectorError('no current step to compare: step forward first');
+    const { rows, queries } = this.positionLabels(step.name);
+    return this.quant.compare(step, s.index, this.input!, { rows, queries }, head);
+  }
+
   /** Text → ids and decoded tokens with the loaded model's tokenizer (no limit applied: the host shows it). */
   tokenize(text: string): Tokenized {
     const loaded = this.require();
@@ -242,8 +275,10 @@ export class Session {
     if (this.traced && (configPath === undefined || configPath === this.traced.trace.path)) return paramsInfo(this.traced.analysis, undefined);
     const file = findConfig(configPath ?? this.require().configPath);
     const loaded = this.loaded?.configPath === file ? this.loaded : undefined;
+    // A GGUF's config is its llama.* metadata, mapped as loading maps it.
+    const analysis = file.toLowerCase().endsWith('.gguf') ? analyzeConfig(ggufLlamaConfig(GgufFile.open(file)) as JsonValue, { file }) : analyzeFile(file);
     return paramsInfo(
-      analyzeFile(file),
+      analysis,
       loaded && { count: loaded.model.parameterCount(), weights: loaded.weightsPath ?? loaded.model.weightsDescription },
     );
   }

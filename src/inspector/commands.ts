@@ -55,6 +55,8 @@ async function openCommand(inspector: Inspector, arg: unknown): Promise<void> {
   if (!target) return;
   // A recorded trace (a *.trace.safetensors file or a trace folder) opens as it is: the engine checks it.
   if (isTracePath(path.resolve(target))) return inspector.open(path.resolve(target));
+  // A GGUF file is its own config (llama.cpp's metadata); the engine reads and checks it.
+  if (path.extname(target).toLowerCase() === '.gguf') return inspector.open(path.resolve(target));
   let configPath: string;
   try {
     configPath = findConfig(path.resolve(target)); // a folder holding one config works too

@@ -5,11 +5,13 @@ import { isRegularFile } from '../../engine/io/guarded';
 import { EngineError, type EngineClient } from '../engine/client';
 import type { InputLimits, InputRequest, Loaded, Move, Moved, Position, StepSummary, Tokenized, WorkerRequest } from '../../protocol/worker';
 import type { ModelNode } from '../../protocol/tree';
-import type { AttentionOverview, FromWebview, ModelInfo, PanelState, ParamsInfo, ToWebview } from '../../protocol/webview';
+import type { AttentionOverview, FromWebview, ModelInfo, PanelState, PanelTab, ParamsInfo, ToWebview } from '../../protocol/webview';
+import type { QuantReport, QuantStep, QuantizeSpec } from '../../protocol/quant';
 import { InspectorPanel } from '../panel/panel';
 import { COMMAND, CONTEXT } from '../ids';
 import type { Log } from '../log';
 import { isRemembered, memoryKey, type Remembered } from './memory';
+import { renderQuantizeReport } from '../quantize/report';
 
 /** Work that takes longer than this gets a cancellable progress notification and a busy panel. */
 const PROGRESS_DELAY_MS = 400;
@@ -29,6 +31,10 @@ export interface InspectorState {
   atEnd: boolean;
   /** The last failure shown for this config (load or step), if any. */
   failure?: string;
+  /** The engine's report after Quantize Model…, while the quantized model is kept. */
+  quant?: QuantReport;
+  /** The current hook float vs quantized, as last shown. */
+  quantStep?: { name: string; rel_error: number; head?: number };
 }
 
 /**
@@ -51,7 +57,14 @@ export class Inspector implements vscode.Disposable {
   private failure: { message: string; where?: string } | undefined;
   /** The worker was restarted: the model must be loaded again before the next request. */
   private stale = false;
-  private tab: 'step' | 'params' = 'step';
+  private tab: PanelTab = 'step';
+  /** The quantization report while the engine keeps the quantized model, and the current hook compared. */
+  private quant: QuantReport | undefined;
+  private quantStep: QuantStep | undefined;
+  /** The head the panel shows (attention hooks are compared one head at a time). */
+  private head = 0;
+  /** Counts quantStep requests: only the newest reply is shown. */
+  private quantSeq = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
@@ -88,6 +101,8 @@ export class Inspector implements vscode.Disposable {
       stepIndex: step?.index ?? -1,
       atEnd: step !== undefined && step.done && step.index === step.computed - 1,
       failure: this.failure?.message,
+      quant: this.quant,
+      quantStep: this.quantStep && { name: this.quantStep.name, rel_error: this.quantStep.rel_error, ...(this.quantStep.head !== undefined ? { head: this.quantStep.head } : {}) },
     };
   }
 
@@ -184,6 +199,34 @@ export class Inspector implements vscode.Disposable {
     return this.move(move);
   }
 
+  /**
+   * Quantize the loaded model in the engine (kept beside the float one until the next load), show the
+   * report in the Quantization tab, and the current hook float vs quantized from then on.
+   */
+  quantize(spec: QuantizeSpec): Promise<QuantReport | undefined> {
+    return this.enqueue(async () => {
+      if (!(await this.ensureModel())) return undefined;
+      const grid = spec.method === 'int8' || spec.method === 'llm-int8' ? '' : `, ${spec.bits} bits${spec.group ? `, groups of ${spec.group}` : ''}`;
+      try {
+        const r = await this.track(`Quantizing (${spec.method}${grid})`, { kind: 'quantize', spec });
+        this.quant = r.report;
+        this.quantStep = undefined;
+        this.post({ type: 'quant', report: r.report });
+        this.tab = 'quant';
+        this.post({ type: 'showTab', tab: 'quant' });
+        if (this.position?.kind !== 'step') this.applyMoved(await this.track('Computing the first step', { kind: 'move', move: { to: 'next' } }));
+        else await this.refreshQuantStep();
+        // The same report as Markdown in the output channel: a record of each quantization to copy from.
+        this.log.info(`quantized:\n${renderQuantizeReport(this.configPath as string, r.report)}`);
+        this.fireChanged();
+        return r.report;
+      } catch (e) {
+        this.fail(e, 'quantization');
+        return undefined;
+      }
+    });
+  }
+
   /** Write the current step's whole tensor to `target` (.npy unless it ends in .json). */
   exportTensor(target: vscode.Uri): Promise<{ name: string; shape: number[] } | undefined> {
     return this.enqueue(async () => {
@@ -247,7 +290,10 @@ export class Inspector implements vscode.Disposable {
       case 'requestOverview':
         return this.enqueue(() => this.sendOverview());
       case 'selectHead':
-        return; // the webview keeps the selected head in its own saved state
+        // The webview keeps the selected head in its own saved state; the comparison follows it.
+        this.head = msg.head;
+        if (this.quant && this.quantStep?.head !== undefined && this.quantStep.head !== msg.head) await this.refreshQuantStep();
+        return;
       case 'showTab':
         this.tab = msg.tab;
         if (msg.tab === 'params') await this.enqueue(() => this.sendParams());
@@ -267,9 +313,11 @@ export class Inspector implements vscode.Disposable {
     }
     if (this.params) this.post({ type: 'params', params: this.params });
     if (this.overview && this.loaded) this.post({ type: 'overview', overview: this.overview });
+    if (this.quant && this.loaded) this.post({ type: 'quant', report: this.quant });
+    if (this.quantStep && this.loaded) this.post({ type: 'quantStep', step: this.quantStep });
     if (this.failure) this.post({ type: 'error', ...this.failure });
     else if (!this.loaded) this.post({ type: 'busy', message: `Loading ${path.basename(this.configPath)}…` });
-    if (this.tab === 'params') this.post({ type: 'showTab', tab: 'params' });
+    if (this.tab !== 'step') this.post({ type: 'showTab', tab: this.tab });
   }
 
   private ensurePanel(): InspectorPanel {
@@ -290,6 +338,7 @@ export class Inspector implements vscode.Disposable {
       this.input = undefined; // kept in the workspace state for the next open
       this.params = undefined;
       this.failure = undefined;
+      this.dropQuant();
       this.tab = 'step';
       this.fireChanged();
     });
@@ -311,6 +360,12 @@ export class Inspector implements vscode.Disposable {
   private async load(stepIndex?: number): Promise<void> {
     const configPath = this.configPath as string;
     this.failure = undefined;
+    // A load builds the model afresh in the engine: the quantized one is gone.
+    if (this.quant) {
+      this.dropQuant();
+      this.post({ type: 'quant' });
+      if (this.tab === 'quant') this.tab = 'step';
+    }
     this.post({ type: 'busy', message: `Loading ${path.basename(configPath)}…` });
     try {
       let r: Loaded;
@@ -385,6 +440,7 @@ export class Inspector implements vscode.Disposable {
     this.postPosition();
     this.remember();
     this.fireChanged();
+    void this.refreshQuantStep();
   }
 
   private applyMoved(r: Moved): void {
@@ -399,6 +455,32 @@ export class Inspector implements vscode.Disposable {
     this.remember();
     if (r.cancelled) void vscode.window.showInformationMessage('Transformer Inspector: stopped; the steps computed so far are kept.');
     this.fireChanged();
+    void this.refreshQuantStep();
+  }
+
+  /**
+   * After each move (and after quantizing): the current hook in the quantized model too. Not queued (the
+   * engine answers in order, after the move); a reply that a newer move overtook is dropped.
+   */
+  private async refreshQuantStep(): Promise<void> {
+    if (!this.quant || this.stale || this.position?.kind !== 'step') return;
+    const seq = ++this.quantSeq;
+    const name = this.position.step.name;
+    try {
+      const r = await this.client.request({ kind: 'quantStep', head: this.head });
+      if (seq !== this.quantSeq || !this.quant) return;
+      this.quantStep = r.step;
+      this.post({ type: 'quantStep', step: r.step });
+      this.fireChanged();
+    } catch (e) {
+      if (seq === this.quantSeq) this.log.info(`no quantized comparison of ${name}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private dropQuant(): void {
+    this.quant = undefined;
+    this.quantStep = undefined;
+    this.quantSeq++;
   }
 
   /** Every attention pattern at once (computing the whole pass); kept until the input changes. */
@@ -499,6 +581,10 @@ export class Inspector implements vscode.Disposable {
   private onEngineRestart(reason: 'user' | 'bug' | 'crash' | 'cancelled', message: string): void {
     this.log.warn(`engine restarted (${reason}): ${message}`);
     if (this.configPath) this.stale = true;
+    if (this.quant) {
+      this.dropQuant(); // the engine process that held it is gone
+      this.post({ type: 'quant' });
+    }
     if (reason === 'crash') {
       void vscode.window
         .showErrorMessage(`Transformer Inspector: ${message}. The engine was restarted; the model is loaded again on the next step.`, 'Reload Now', 'Show Log')
@@ -567,5 +653,5 @@ function moveTitle(move: Move): string {
 
 /** A path a restored panel may reopen: a regular file named like a config. */
 function restorable(p: string): boolean {
-  return (isNativeConfigPath(p) || isHfConfigName(p)) && isRegularFile(p);
+  return (isNativeConfigPath(p) || isHfConfigName(p) || p.toLowerCase().endsWith('.gguf')) && isRegularFile(p);
 }

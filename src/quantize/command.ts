@@ -1,15 +1,16 @@
 import * as path from 'node:path';
-import { fork } from 'node:child_process';
 import * as vscode from 'vscode';
 import { COMMAND } from '../ids';
-import { renderQuantizeReport, type QuantizeReportJson } from './report';
+import type { Inspector } from '../inspector/inspector';
+import { parseQuantizeSpec, type Calibration, type QuantMethodName, type QuantizeSpec } from '../../protocol/quant';
 
 /**
- * *Quantize Model…*: method, bits and group from quick picks, calibration from the bundled sample or a
- * text file; the engine's `quantize … --json` runs in its own process (dist/cli.js, cancellable), and the
- * report opens as a Markdown preview.
+ * *Quantize Model…*: method, bits and group from quick picks, calibration from the inspector's current
+ * input, a text file or the bundled sample. The model is quantized in the engine process beside the float
+ * one (opening the inspector on it first when needed), and the panel's Quantization tab shows the result.
+ * `executeCommand(quantizeModel, uri?, spec?)` with a spec (protocol/quant.ts) runs without dialogs.
  */
-const METHODS = [
+const METHODS: { label: QuantMethodName; description: string }[] = [
   { label: 'gptq', description: 'GPTQ: error-compensating, from calibration activations' },
   { label: 'awq', description: 'AWQ: activation-aware scales and clipping' },
   { label: 'rtn', description: 'round to nearest' },
@@ -17,71 +18,72 @@ const METHODS = [
   { label: 'int8', description: 'int8 absmax per output channel' },
 ];
 
+/** Calibration text files larger than this are refused (the engine tokenizes all of it). */
+const MAX_CALIBRATION_BYTES = 4_000_000;
+
 function modelPathOf(editor: vscode.TextEditor | undefined): string | undefined {
   const f = editor?.document.uri.scheme === 'file' ? editor.document.uri.fsPath : undefined;
   return f && (f.endsWith('.transformer.json') || path.basename(f) === 'config.json' || f.endsWith('.gguf')) ? f : undefined;
 }
 
-async function pickArgs(): Promise<string[] | undefined> {
+async function pickCalibration(inputTokens: number | undefined): Promise<Calibration | undefined> {
+  const items = [
+    ...(inputTokens !== undefined ? [{ label: 'Current input', description: `${inputTokens} tokens`, source: 'input' as const }] : []),
+    { label: 'Bundled sample', description: '32 King James Version verses', source: 'sample' as const },
+    { label: 'Text file…', description: 'one sequence a line', source: 'text' as const },
+  ];
+  const pick = await vscode.window.showQuickPick(items, { title: 'Quantize Model: calibration data' });
+  if (!pick) return undefined;
+  if (pick.source !== 'text') return { kind: pick.source };
+  const file = (await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Calibrate on this text', filters: { Text: ['txt', 'md'], 'All files': ['*'] } }))?.[0];
+  if (!file) return undefined;
+  const stat = await vscode.workspace.fs.stat(file);
+  if (stat.size > MAX_CALIBRATION_BYTES) {
+    void vscode.window.showErrorMessage(`Quantize Model: ${path.basename(file.fsPath)} is ${stat.size} bytes; calibration text is limited to ${MAX_CALIBRATION_BYTES}.`);
+    return undefined;
+  }
+  const text = new TextDecoder('utf-8').decode(await vscode.workspace.fs.readFile(file));
+  return { kind: 'text', text, source: path.basename(file.fsPath) };
+}
+
+async function pickSpec(inputTokens: number | undefined): Promise<QuantizeSpec | undefined> {
   const method = await vscode.window.showQuickPick(METHODS, { title: 'Quantize Model: method' });
   if (!method) return undefined;
-  const args = ['--method', method.label];
+  let bits = 8;
+  let group: number | undefined;
   if (method.label !== 'int8' && method.label !== 'llm-int8') {
-    const bits = await vscode.window.showQuickPick(['4', '3', '8', '2'], { title: 'Quantize Model: bits' });
-    if (!bits) return undefined;
-    const group = await vscode.window.showQuickPick(['128', '64', '32', 'whole row'], { title: 'Quantize Model: group size (input columns)' });
-    if (!group) return undefined;
-    args.push('--bits', bits, ...(group === 'whole row' ? [] : ['--group', group]));
+    const b = await vscode.window.showQuickPick(['4', '3', '8', '2'], { title: 'Quantize Model: bits' });
+    if (!b) return undefined;
+    bits = Number(b);
+    const g = await vscode.window.showQuickPick(['128', '64', '32', 'whole row'], { title: 'Quantize Model: group size (input columns)' });
+    if (!g) return undefined;
+    group = g === 'whole row' ? undefined : Number(g);
   }
-  const calib = await vscode.window.showQuickPick(['Bundled sample (32 KJV verses)', 'Text file…'], { title: 'Quantize Model: calibration text' });
-  if (!calib) return undefined;
-  if (calib.startsWith('Text')) {
-    const file = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Calibrate on this text' });
-    if (!file?.[0]) return undefined;
-    args.push('--calib-file', file[0].fsPath);
-  }
-  return args;
+  const calibration = await pickCalibration(inputTokens);
+  if (!calibration) return undefined;
+  return { method: method.label, bits, ...(group ? { group } : {}), calibration };
 }
 
-function runCli(cli: string, args: string[], token: vscode.CancellationToken): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = fork(cli, args, { silent: true });
-    let out = '';
-    let err = '';
-    child.stdout?.on('data', (d: Buffer) => (out += d.toString('utf8')));
-    child.stderr?.on('data', (d: Buffer) => (err += d.toString('utf8')));
-    const cancel = token.onCancellationRequested(() => child.kill());
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      cancel.dispose();
-      if (token.isCancellationRequested) reject(new Error('cancelled'));
-      else if (code === 0) resolve(out);
-      else reject(new Error(err.trim().replace(/^error: /, '') || `the engine exited with code ${code}`));
-    });
-  });
-}
-
-export function registerQuantizeCommand(context: vscode.ExtensionContext): vscode.Disposable {
-  return vscode.commands.registerCommand(COMMAND.quantizeModel, async (arg?: unknown) => {
-    let model = arg instanceof vscode.Uri ? arg.fsPath : modelPathOf(vscode.window.activeTextEditor);
+export function registerQuantizeCommand(inspector: Inspector): vscode.Disposable {
+  return vscode.commands.registerCommand(COMMAND.quantizeModel, async (arg?: unknown, specArg?: unknown) => {
+    const given = specArg === undefined ? undefined : parseQuantizeSpec(specArg);
+    if (specArg !== undefined && !given) {
+      void vscode.window.showErrorMessage('Quantize Model: the quantization settings given are malformed.');
+      return undefined;
+    }
+    // The model in the panel, unless a file is named (or the active editor holds another one).
+    let model = arg instanceof vscode.Uri ? arg.fsPath : typeof arg === 'string' && arg !== '' ? arg : (inspector.state.configPath ?? modelPathOf(vscode.window.activeTextEditor));
     if (!model) {
       const pick = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Quantize this model', filters: { 'Model config or GGUF': ['json', 'gguf'] } });
       model = pick?.[0]?.fsPath;
     }
-    if (!model) return;
-    const args = await pickArgs();
-    if (!args) return;
-    const cli = path.join(context.extensionPath, 'dist', 'cli.js');
-    try {
-      const text = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Quantizing ${path.basename(path.dirname(model))} (${args.join(' ')})`, cancellable: true },
-        (_progress, token) => runCli(cli, ['quantize', model, ...args, '--json'], token),
-      );
-      const report = JSON.parse(text) as QuantizeReportJson;
-      const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: renderQuantizeReport(model, report) });
-      await vscode.commands.executeCommand('markdown.showPreview', doc.uri);
-    } catch (e) {
-      if ((e as Error).message !== 'cancelled') void vscode.window.showErrorMessage(`Quantize Model: ${(e as Error).message}`);
-    }
+    if (!model) return undefined;
+    if (inspector.state.configPath !== path.resolve(model) || !inspector.state.modelLoaded) await vscode.commands.executeCommand(COMMAND.open, path.resolve(model));
+    await inspector.idle();
+    const state = inspector.state;
+    if (!state.modelLoaded) return undefined; // the inspector has shown why
+    const spec = given ?? (await pickSpec(state.model?.ids.length));
+    if (!spec) return undefined;
+    return inspector.quantize(spec);
   });
 }

@@ -1,6 +1,6 @@
 /**
- * The Quantization view: the `quantize --json` report as a Markdown document (shown in VS Code's Markdown
- * preview): the end-to-end figures, then one row per linear layer with bars for its weight and output
+ * A quantization report (`quantize --json`, or the engine's reply to Quantize Model…) as Markdown, written
+ * to the output channel after each quantization: the end-to-end figures, then one row per linear layer with bars for its weight and output
  * errors, scaled to the largest error. Pure formatting: every number comes from the engine's report.
  */
 export interface QuantizeReportJson {

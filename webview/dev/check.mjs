@@ -376,6 +376,22 @@ test('work of unknown length shows the progress ring; a known fraction the bar',
   await busy.close();
 });
 
+test('Quantization tab (real GPTQ output): figures, 21 layer bars, float | quantized | difference stepping with the stepper', async () => {
+  const page = await open('llama-quant');
+  await page.getByTestId('quant-compare').waitFor();
+  assert.equal(await page.getByTestId('quant-layer').count(), 21);
+  assert.equal(await page.getByTestId('quant-heatmap').count(), 3);
+  const hook = () => page.getByTestId('quant-compare').getAttribute('data-hook');
+  assert.equal(await hook(), await text(page, 'step-name'));
+  assert.ok(Number(await page.getByTestId('quant-compare').getAttribute('data-rel-error')) > 0);
+  await page.keyboard.press('ArrowRight'); // the stepper's keys work in this tab too
+  await page.waitForFunction(() => document.querySelector('[data-testid="quant-compare"]')?.getAttribute('data-hook') === 'logits');
+  assert.equal(await text(page, 'step-name'), 'logits');
+  await page.getByRole('tab', { name: 'Parameters' }).click();
+  await page.getByTestId('params-quant-memory').waitFor();
+  await page.close();
+});
+
 test('no CSP violation or script error in any scenario (every page above too)', async () => {
   for (const scenario of ['wide', 'heads', 'params']) {
     const page = await open(scenario);

@@ -6,7 +6,14 @@
  *   index.html?theme=light|dark|hc&scenario=tensor|attention|scores|params|gpt2|empty|error|busy|banner|wide|heads
  */
 import { recorded } from './recorded';
-import type { FromWebview, ModelInfo, PanelState, ParamsInfo, StepInfo, ToWebview } from '../../protocol/webview';
+import type {
+  FromWebview,
+  ModelInfo,
+  PanelState,
+  ParamsInfo,
+  StepInfo,
+  ToWebview,
+} from '../../protocol/webview';
 import { computeStats } from '../stats';
 import { THEMES } from './themes';
 
@@ -332,12 +339,19 @@ const realGo = (k: number): void => {
   realAt = Math.max(0, Math.min(real.indices.length - 1, k));
   const step = real.step(real.indices[realAt]);
   if (step) send({ type: 'step', step });
+  const q = scenario === 'llama-quant' ? real.quantStep(real.indices[realAt]) : undefined;
+  if (q) send({ type: 'quantStep', step: q }, 5);
 };
 
 function start(saved?: PanelState): void {
   if (real) {
     send({ type: 'model', model: real.model, steps: real.steps });
     const logits = real.indices.length - 1;
+    if (scenario === 'llama-quant' && real.quantReport) {
+      send({ type: 'quant', report: real.quantReport });
+      send({ type: 'showTab', tab: 'quant' });
+      return realGo(Math.max(0, logits - 1));
+    }
     return realGo(scenario === 'llama' ? logits : Math.max(0, logits - 1));
   }
   if (scenario === 'empty') return send({ type: 'empty', message: 'No model is open.' });

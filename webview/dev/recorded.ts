@@ -3,13 +3,20 @@
  * index.html loads before the fake host): scenarios `llama` (the logits step with predictions) and
  * `llama-attention` (an attention pattern) play these steps instead of the synthetic ones.
  */
-import type { AttentionOverview, ModelInfo, StepInfo } from '../../protocol/webview';
+import type { AttentionOverview, MatrixView, ModelInfo, StepInfo } from '../../protocol/webview';
+import type { QuantReport, QuantStep } from '../../protocol/quant';
 
 interface Recorded {
   model: ModelInfo;
   steps: { name: string; shape: number[] }[];
   recorded: Record<string, StepInfo & { view: { data: number[]; mask?: number[] } }>;
+  quant?: { report: QuantReport; steps: Record<string, QuantStep> };
 }
+
+const matrix = (v: MatrixView): MatrixView => ({
+  ...v,
+  data: Float32Array.from(v.data as unknown as number[]),
+});
 
 const raw = (window as unknown as { __TI_RECORDED__?: Recorded }).__TI_RECORDED__;
 
@@ -33,6 +40,12 @@ export const recorded = raw && {
         return { name: st.name, heads: v.heads, rows: v.queries, cols: v.keys, data: v.data };
       });
     return { layers };
+  },
+  quantReport: raw?.quant?.report,
+  /** The recorded step `index` float vs GPTQ 4-bit (head 0 of a pattern). */
+  quantStep(index: number): QuantStep | undefined {
+    const q = raw.quant?.steps[String(index)];
+    return q && { ...q, fp: matrix(q.fp), quantized: matrix(q.quantized), diff: matrix(q.diff) };
   },
   step(index: number): StepInfo | undefined {
     const s = raw.recorded[String(index)];
