@@ -3,6 +3,8 @@
  * sides. No `vscode`, no DOM. Large numeric payloads travel as typed arrays (structured clone), not
  * JSON number lists. Every message from the webview is checked with `parseFromWebview` before use.
  */
+import type { AnalysisReply, AnalysisRequest } from './analyses';
+import { parseAnalysisRequest, parseRequestTexts, type RequestTexts } from './analysis-request';
 
 /** Where a step sits in the architecture, for the breadcrumb: e.g. ['Encoder', 'Block 0', 'Attention', 'Pattern']. */
 export type Breadcrumb = string[];
@@ -157,12 +159,18 @@ export interface ParamsInfo {
   kvCacheBytesPerToken?: string;
 }
 
+export type PanelTab = 'step' | 'params' | 'analyses';
+const PANEL_TABS: readonly string[] = ['step', 'params', 'analyses'];
+const ANALYSIS_KINDS: readonly string[] = ['lens', 'attribution', 'heads', 'ablation', 'patching', 'rollout'];
+
 /** Everything the panel needs to restore itself after being hidden or reloaded. */
 export interface PanelState {
   configPath?: string;
   stepIndex?: number;
   selectedHead?: number;
-  tab?: 'step' | 'params';
+  tab?: PanelTab;
+  /** The analysis shown in the Analyses tab. */
+  analysis?: AnalysisRequest['analysis'];
   /** How attention is drawn: a head's heatmap, its lines, or every layer × head. */
   attentionMode?: 'heatmap' | 'lines' | 'overview';
 }
@@ -175,7 +183,9 @@ export type ToWebview =
   | { type: 'step'; step: StepInfo }
   | { type: 'beforeFirstStep'; computed: number; done: boolean }
   | { type: 'params'; params: ParamsInfo }
-  | { type: 'showTab'; tab: 'step' | 'params' }
+  | { type: 'showTab'; tab: PanelTab }
+  /** An analysis of the current input, answering the panel's `analyse` (the request it answers, tokenized). */
+  | { type: 'analysis'; request: AnalysisRequest; reply: AnalysisReply }
   /** Select a head of the attention view (the sidebar's head nodes). */
   | { type: 'selectHead'; head: number }
   | { type: 'overview'; overview: AttentionOverview };
@@ -189,7 +199,9 @@ export type FromWebview =
   | { type: 'goToStep'; index: number }
   | { type: 'goToHook'; name: string }
   | { type: 'selectHead'; head: number }
-  | { type: 'showTab'; tab: 'step' | 'params' }
+  | { type: 'showTab'; tab: PanelTab }
+  /** Run an analysis on the current input; `texts` (a typed target token, the corrupted input) are tokenized by the host. */
+  | { type: 'analyse'; request: AnalysisRequest; texts?: RequestTexts }
   /** Ask for the layers × heads overview of every attention pattern. */
   | { type: 'requestOverview' };
 
@@ -210,7 +222,13 @@ export function parseFromWebview(msg: unknown): FromWebview | undefined {
     case 'selectHead':
       return isIndex(m.head) ? { type: 'selectHead', head: m.head } : undefined;
     case 'showTab':
-      return m.tab === 'step' || m.tab === 'params' ? { type: 'showTab', tab: m.tab } : undefined;
+      return PANEL_TABS.includes(m.tab as string) ? { type: 'showTab', tab: m.tab as PanelTab } : undefined;
+    case 'analyse': {
+      const request = parseAnalysisRequest(m.request);
+      const texts = parseRequestTexts(m.texts);
+      if (!request || !texts) return undefined;
+      return Object.keys(texts).length ? { type: 'analyse', request, texts } : { type: 'analyse', request };
+    }
     case 'requestOverview':
       return { type: 'requestOverview' };
     default:
@@ -229,7 +247,8 @@ function isPanelState(v: unknown): v is PanelState {
     (s.configPath === undefined || typeof s.configPath === 'string') &&
     (s.stepIndex === undefined || isIndex(s.stepIndex)) &&
     (s.selectedHead === undefined || isIndex(s.selectedHead)) &&
-    (s.tab === undefined || s.tab === 'step' || s.tab === 'params') &&
+    (s.tab === undefined || PANEL_TABS.includes(s.tab as string)) &&
+    (s.analysis === undefined || ANALYSIS_KINDS.includes(s.analysis as string)) &&
     (s.attentionMode === undefined || s.attentionMode === 'heatmap' || s.attentionMode === 'lines' || s.attentionMode === 'overview')
   );
 }

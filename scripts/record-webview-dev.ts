@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { Session } from '../engine/worker/session';
 import type { Loaded, Moved } from '../protocol/worker';
 import type { StepInfo } from '../protocol/webview';
+import type { AnalysisReply, AnalysisRequest } from '../protocol/analyses';
 
 const out = 'out/webview-dev';
 const config = resolve('examples/tiny-llama/config.json');
@@ -37,10 +38,30 @@ for (const { i } of wanted) {
   const moved = session.move({ to: 'index', index: i }, control) as Moved;
   if (moved.position.kind === 'step') steps[i] = plain(moved.position.step);
 }
+// The analyses of the Analyses tab, on the same input (typed arrays as { typed, data } lists).
+const ids = loaded.model.ids;
+const ask = (request: AnalysisRequest) => (session.handle({ kind: 'analyse', request }, control).reply as AnalysisReply);
+const lens = ask({ analysis: 'lens', top: 5 });
+const lensView = lens.view as Extract<AnalysisReply['view'], { analysis: 'lens' }>;
+const last = lensView.hooks.length - 1;
+const top = lensView.topIds[(last * lensView.positions + lensView.positions - 1) * lensView.k];
+const second = lensView.topIds[(last * lensView.positions + lensView.positions - 1) * lensView.k + 1];
+// The corrupted input: the same sentence with "light" and "darkness" swapped where they fit one token.
+const corrupted = ids.map((id, i) => (i === 9 ? ids[3] : id));
+const requests: AnalysisRequest[] = [
+  { analysis: 'lens', top: 5 },
+  { analysis: 'attribution', target: top, versus: second },
+  { analysis: 'heads' },
+  { analysis: 'ablation', heads: [{ layer: 2, head: 1 }], mode: 'zero', top: 5 },
+  { analysis: 'patching', corrupted, target: top, versus: second, what: 'resid' },
+];
+const typed = (_: string, v: unknown) =>
+  ArrayBuffer.isView(v) && !(v instanceof DataView) ? { typed: v.constructor.name, data: Array.from(v as Float32Array, (x) => +x.toPrecision(6)) } : v;
+const analyses = requests.map((request) => ({ request, reply: request.analysis === 'lens' ? lens : ask(request) }));
 mkdirSync(out, { recursive: true });
 const model = { ...loaded.model, configPath: '/work/examples/tiny-llama/config.json' };
 writeFileSync(
   join(out, 'recorded.js'),
-  `window.__TI_RECORDED__ = ${JSON.stringify({ model, steps: loaded.steps, recorded: steps })};\n`,
+  `window.__TI_RECORDED__ = ${JSON.stringify({ model, steps: loaded.steps, recorded: steps, analyses }, typed)};\n`,
 );
 console.log(`recorded ${Object.keys(steps).length} steps of ${config}`);

@@ -4,6 +4,7 @@
  * inputs change; the views also re-render when the theme or the panel width changes.
  */
 import type { ThemeColors } from './color';
+import { analysesView, newForm, type AnalysesActions } from './components/analyses/analyses-view';
 import { attentionView } from './components/attention-view';
 import { modelHeader } from './components/header';
 import { paramTable } from './components/param-table';
@@ -21,6 +22,7 @@ import { progressBar, tabList } from './toolkit';
 const TABS = [
   { id: 'step', label: 'Step' },
   { id: 'params', label: 'Parameters' },
+  { id: 'analyses', label: 'Analyses' },
 ] as const;
 
 export class App {
@@ -36,6 +38,14 @@ export class App {
   private readonly stepperPart = new Section(h('div', { class: 'stepper' }));
   private readonly view = new Section(h('div', { class: 'view-slot' }));
   private readonly params = new Section(h('div', { class: 'params-slot' }));
+  private readonly analyses = new Section(h('div', { class: 'analyses-slot' }));
+  /** The Analyses tab's typed values (kept across re-renders), and the model each analysis was auto-run for. */
+  private readonly form = newForm();
+  private readonly autoRun = new Map<string, unknown>();
+  private readonly analysesPanel = h('div', {
+    class: 'tab-panel',
+    attrs: { role: 'tabpanel', id: 'panel-analyses', 'aria-labelledby': 'tab-analyses' },
+  });
   private readonly stepPanel = h('div', {
     class: 'tab-panel',
     attrs: { role: 'tabpanel', id: 'panel-step', 'aria-labelledby': 'tab-step' },
@@ -57,12 +67,14 @@ export class App {
   ) {
     this.stepPanel.append(this.stepperPart.element, this.view.element);
     this.paramsPanel.append(this.params.element);
+    this.analysesPanel.append(this.analyses.element);
     this.loaded.append(
       this.header.element,
       this.tabs.element,
       this.banner.element,
       this.stepPanel,
       this.paramsPanel,
+      this.analysesPanel,
     );
     root.append(this.progress.element, this.placeholder.element, this.loaded, this.announcer);
     this.width = this.measure();
@@ -144,6 +156,7 @@ export class App {
     ]);
     this.stepPanel.hidden = s.tab !== 'step';
     this.paramsPanel.hidden = s.tab !== 'params';
+    this.analysesPanel.hidden = s.tab !== 'analyses';
 
     this.stepperPart.update([s.position, s.step, s.steps, s.model], () => {
       this.announcer.textContent = s.step
@@ -201,6 +214,46 @@ export class App {
       },
     );
     this.renderParams(s);
+    this.renderAnalyses(s);
+  }
+
+  private readonly analysisActions: AnalysesActions = {
+    choose: (analysis) => this.store.dispatch({ type: 'ui/analysis', analysis }),
+    post: (m) => this.store.post(m),
+    toggleHead: (layer, head) => this.store.dispatch({ type: 'ui/toggleAblateHead', layer, head }),
+    clearHeads: () => this.store.dispatch({ type: 'ui/clearAblateHeads' }),
+    openHook: (name, head) => {
+      this.selectTab('step');
+      if (head !== undefined) {
+        this.store.dispatch({ type: 'ui/attentionMode', mode: 'heatmap' });
+        // Kept when the pattern step arrives (every layer has the same heads).
+        this.selectHead(head);
+      }
+      this.store.post({ type: 'goToHook', name });
+    },
+    rerender: () => (this.analyses.invalidate(), this.renderAnalyses(this.store.state)),
+  };
+
+  private renderAnalyses(s: ViewState): void {
+    // The lens and the detectors need no inputs: run them once per input when first shown.
+    if (
+      s.tab === 'analyses' &&
+      (s.analysis === 'lens' || s.analysis === 'heads') &&
+      !s.analyses[s.analysis] &&
+      !s.busy &&
+      this.autoRun.get(s.analysis) !== s.model
+    ) {
+      this.autoRun.set(s.analysis, s.model);
+      this.store.post({
+        type: 'analyse',
+        request: s.analysis === 'lens' ? { analysis: 'lens', top: 5 } : { analysis: 'heads' },
+      });
+    }
+    if (s.tab !== 'analyses') return;
+    this.analyses.update(
+      [s.analysis, s.analyses, s.ablateHeads, s.model, s.busy === undefined, this.theme, this.width],
+      () => [analysesView(s, this.form, { theme: this.theme, width: this.width }, this.analysisActions)],
+    );
   }
 
   private renderParams(s: ViewState): void {

@@ -13,9 +13,18 @@ import {
   type AttentionOverview,
   type StepInfo,
   type ToWebview,
+  type PanelTab,
 } from '../protocol/webview';
+import type { AnalysisReply, AnalysisRequest } from '../protocol/analyses';
+import type { AnalysisKind } from '../protocol/analysis-request';
 
-export type Tab = 'step' | 'params';
+export type Tab = PanelTab;
+
+/** An analysis the host answered for the current input: the request (tokenized) and the view. */
+export interface AnalysisResult {
+  request: AnalysisRequest;
+  reply: AnalysisReply;
+}
 
 export interface ViewState {
   /** Nothing loaded: the host's message, shown with a hint. */
@@ -36,6 +45,13 @@ export interface ViewState {
   attentionMode: AttentionMode;
   /** Every attention pattern (layers × heads), once the host sent it for this input. */
   overview?: AttentionOverview;
+  /** The analysis shown in the Analyses tab, and the last answer of each for this input. */
+  analysis: AnalysisKind;
+  analyses: Partial<Record<AnalysisRequest['analysis'], AnalysisResult>>;
+  /** Heads chosen in the detector grid for ablation, as `layer.head`. */
+  ablateHeads: string[];
+  /** The attention heatmap's pinned query row (click a row; click it again to unpin). */
+  pinnedQuery?: number;
   /** Histograms count on a log scale (so a few large values next to many zeros both show). */
   logCounts: boolean;
   /** Config path the restored PanelState was saved for, kept until the host sends a model. */
@@ -50,7 +66,11 @@ export type UiAction =
   | { type: 'ui/selectHead'; head: number }
   | { type: 'ui/selectTab'; tab: Tab }
   | { type: 'ui/attentionMode'; mode: AttentionMode }
-  | { type: 'ui/logCounts'; on: boolean };
+  | { type: 'ui/logCounts'; on: boolean }
+  | { type: 'ui/analysis'; analysis: AnalysisKind }
+  | { type: 'ui/toggleAblateHead'; layer: number; head: number }
+  | { type: 'ui/clearAblateHeads' }
+  | { type: 'ui/pinQuery'; query: number | undefined };
 
 export type Action = ToWebview | UiAction;
 
@@ -61,6 +81,9 @@ export function initialState(saved?: PanelState): ViewState {
     tab: saved?.tab ?? 'step',
     selectedHead: saved?.selectedHead ?? 0,
     attentionMode: saved?.attentionMode ?? 'heatmap',
+    analysis: saved?.analysis && saved.analysis !== 'rollout' ? saved.analysis : 'lens',
+    analyses: {},
+    ablateHeads: [],
     logCounts: false,
     restoredConfigPath: saved?.configPath,
   };
@@ -85,7 +108,12 @@ function clampHead(head: number, heads: number): number {
 export function reduce(state: ViewState, action: Action): ViewState {
   switch (action.type) {
     case 'empty':
-      return { ...initialState(), tab: state.tab, empty: { message: action.message } };
+      return {
+        ...initialState(),
+        tab: state.tab,
+        analysis: state.analysis,
+        empty: { message: action.message },
+      };
     case 'error':
       return { ...state, busy: undefined, error: { message: action.message, where: action.where } };
     case 'busy':
@@ -103,6 +131,9 @@ export function reduce(state: ViewState, action: Action): ViewState {
         position: { index: -1, computed: 0, done: false },
         params: sameModel ? state.params : undefined,
         overview: undefined,
+        analyses: {},
+        ablateHeads: sameModel ? state.ablateHeads : [],
+        pinnedQuery: undefined,
         selectedHead: sameModel ? state.selectedHead : 0,
         restoredConfigPath: undefined,
       };
@@ -117,6 +148,7 @@ export function reduce(state: ViewState, action: Action): ViewState {
         error: undefined,
         step,
         position: { index: step.index, computed: step.computed, done: step.done },
+        pinnedQuery: state.step?.name === step.name ? state.pinnedQuery : undefined,
         selectedHead: clampHead(state.selectedHead, heads),
       };
     }
@@ -138,6 +170,28 @@ export function reduce(state: ViewState, action: Action): ViewState {
       return { ...state, busy: undefined, overview: action.overview };
     case 'ui/attentionMode':
       return state.attentionMode === action.mode ? state : { ...state, attentionMode: action.mode };
+    case 'analysis': {
+      const kind = action.request.analysis;
+      return {
+        ...state,
+        busy: undefined,
+        error: undefined,
+        analyses: { ...state.analyses, [kind]: { request: action.request, reply: action.reply } },
+      };
+    }
+    case 'ui/analysis':
+      return state.analysis === action.analysis ? state : { ...state, analysis: action.analysis };
+    case 'ui/toggleAblateHead': {
+      const key = `${action.layer}.${action.head}`;
+      const heads = state.ablateHeads.includes(key)
+        ? state.ablateHeads.filter((k) => k !== key)
+        : [...state.ablateHeads, key];
+      return { ...state, ablateHeads: heads };
+    }
+    case 'ui/clearAblateHeads':
+      return state.ablateHeads.length ? { ...state, ablateHeads: [] } : state;
+    case 'ui/pinQuery':
+      return state.pinnedQuery === action.query ? state : { ...state, pinnedQuery: action.query };
     case 'ui/logCounts':
       return state.logCounts === action.on ? state : { ...state, logCounts: action.on };
     case 'selectHead':
@@ -154,6 +208,7 @@ export function reduce(state: ViewState, action: Action): ViewState {
 export function toPanelState(state: ViewState): PanelState {
   const panel: PanelState = { tab: state.tab, selectedHead: state.selectedHead };
   if (state.attentionMode !== 'heatmap') panel.attentionMode = state.attentionMode;
+  if (state.analysis !== 'lens') panel.analysis = state.analysis;
   const configPath = state.model?.configPath ?? state.restoredConfigPath;
   if (configPath !== undefined) panel.configPath = configPath;
   if (state.step) panel.stepIndex = state.step.index;
@@ -167,7 +222,8 @@ export function samePanelState(a: PanelState | undefined, b: PanelState): boolea
     a.stepIndex === b.stepIndex &&
     a.selectedHead === b.selectedHead &&
     a.tab === b.tab &&
-    a.attentionMode === b.attentionMode
+    a.attentionMode === b.attentionMode &&
+    a.analysis === b.analysis
   );
 }
 
@@ -182,6 +238,7 @@ const TO_WEBVIEW_TYPES = new Set<string>([
   'showTab',
   'selectHead',
   'overview',
+  'analysis',
 ]);
 
 /** A light guard on incoming messages: the host is trusted, but the window also sees other messages. */

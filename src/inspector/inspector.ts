@@ -5,11 +5,12 @@ import { isRegularFile } from '../../engine/io/guarded';
 import { EngineError, type EngineClient } from '../engine/client';
 import type { InputLimits, InputRequest, Loaded, Move, Moved, Position, StepSummary, Tokenized, WorkerRequest } from '../../protocol/worker';
 import type { ModelNode } from '../../protocol/tree';
-import type { AttentionOverview, FromWebview, ModelInfo, PanelState, ParamsInfo, ToWebview } from '../../protocol/webview';
+import type { AttentionOverview, FromWebview, ModelInfo, PanelState, PanelTab, ParamsInfo, ToWebview } from '../../protocol/webview';
 import { InspectorPanel } from '../panel/panel';
 import { COMMAND, CONTEXT } from '../ids';
 import type { Log } from '../log';
 import { isRemembered, memoryKey, type Remembered } from './memory';
+import { analysisTitle, resolveAnalysis } from './analyses';
 
 /** Work that takes longer than this gets a cancellable progress notification and a busy panel. */
 const PROGRESS_DELAY_MS = 400;
@@ -51,7 +52,7 @@ export class Inspector implements vscode.Disposable {
   private failure: { message: string; where?: string } | undefined;
   /** The worker was restarted: the model must be loaded again before the next request. */
   private stale = false;
-  private tab: 'step' | 'params' = 'step';
+  private tab: PanelTab = 'step';
   private queue: Promise<unknown> = Promise.resolve();
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
@@ -246,6 +247,8 @@ export class Inspector implements vscode.Disposable {
         return this.move({ to: 'hook', name: msg.name });
       case 'requestOverview':
         return this.enqueue(() => this.sendOverview());
+      case 'analyse':
+        return this.enqueue(() => this.sendAnalysis(msg));
       case 'selectHead':
         return; // the webview keeps the selected head in its own saved state
       case 'showTab':
@@ -416,6 +419,21 @@ export class Inspector implements vscode.Disposable {
         }
       }
       this.post({ type: 'overview', overview: this.overview });
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  /** One analysis of the current input (typed tokens tokenized here), answered to the panel. */
+  private async sendAnalysis(msg: Extract<FromWebview, { type: 'analyse' }>): Promise<void> {
+    if (!(await this.ensureModel()) || !this.loaded) return;
+    try {
+      const clean = this.loaded.model.decoderIds ?? this.loaded.model.ids;
+      const request = await resolveAnalysis(msg.request, msg.texts ?? {}, clean.length, async (text) =>
+        this.loaded?.limits.tokenizer ? this.client.request({ kind: 'tokenize', text }) : undefined,
+      );
+      const reply = await this.track(analysisTitle(request), { kind: 'analyse', request });
+      this.post({ type: 'analysis', request, reply });
     } catch (e) {
       this.fail(e);
     }

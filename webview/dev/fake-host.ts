@@ -6,7 +6,14 @@
  *   index.html?theme=light|dark|hc&scenario=tensor|attention|scores|params|gpt2|empty|error|busy|banner|wide|heads
  */
 import { recorded } from './recorded';
-import type { FromWebview, ModelInfo, PanelState, ParamsInfo, StepInfo, ToWebview } from '../../protocol/webview';
+import type {
+  FromWebview,
+  ModelInfo,
+  PanelState,
+  ParamsInfo,
+  StepInfo,
+  ToWebview,
+} from '../../protocol/webview';
 import { computeStats } from '../stats';
 import { THEMES } from './themes';
 
@@ -383,6 +390,12 @@ function onMessage(m: FromWebview): void {
   if (real && m.type === 'goToStep') return realGo(real.indices.indexOf(m.index));
   if (real && m.type === 'goToHook')
     return realGo(real.indices.findIndex((i) => real.steps[i].name === m.name));
+  if (real && m.type === 'analyse') {
+    const a = real.analysis(m.request.analysis);
+    if (!a) return send({ type: 'error', message: `nothing recorded for ${m.request.analysis}` });
+    send({ type: 'busy', message: 'Running…' });
+    return send({ type: 'analysis', ...a }, 60);
+  }
   if (real && m.type === 'requestOverview') return send({ type: 'overview', overview: real.overview() }, 50);
   switch (m.type) {
     case 'ready':
@@ -414,6 +427,15 @@ function onMessage(m: FromWebview): void {
 }
 
 const STATE_KEY = 'inspector-dev-state';
+// `llama-lens`, `llama-heads`, … open the Analyses tab on that analysis (as a restored panel would).
+const analysisScenario = /^llama-(lens|attribution|heads|ablation|patching)$/.exec(scenario)?.[1];
+if (analysisScenario && !sessionStorage.getItem(STATE_KEY))
+  sessionStorage.setItem(STATE_KEY, JSON.stringify({ tab: 'analyses', analysis: analysisScenario }));
+// Scenarios that need inputs first get the recorded answer (ablation: the heads chosen in the grid).
+if (real && analysisScenario && analysisScenario !== 'lens' && analysisScenario !== 'heads') {
+  const a = real.analysis(analysisScenario as 'attribution');
+  if (a) send({ type: 'analysis', ...a }, 120);
+}
 (window as unknown as { acquireVsCodeApi: () => unknown }).acquireVsCodeApi = () => ({
   postMessage: (m: FromWebview) => setTimeout(() => onMessage(m), 0),
   getState: () => JSON.parse(sessionStorage.getItem(STATE_KEY) ?? 'null') ?? undefined,

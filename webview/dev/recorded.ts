@@ -4,11 +4,27 @@
  * `llama-attention` (an attention pattern) play these steps instead of the synthetic ones.
  */
 import type { AttentionOverview, ModelInfo, StepInfo } from '../../protocol/webview';
+import type { AnalysisReply, AnalysisRequest } from '../../protocol/analyses';
 
 interface Recorded {
   model: ModelInfo;
   steps: { name: string; shape: number[] }[];
   recorded: Record<string, StepInfo & { view: { data: number[]; mask?: number[] } }>;
+  /** The analyses on the same input, typed arrays as { typed, data }. */
+  analyses?: { request: AnalysisRequest; reply: unknown }[];
+}
+
+const TYPED: Record<string, (d: number[]) => unknown> = {
+  Float32Array: (d) => Float32Array.from(d),
+  Int32Array: (d) => Int32Array.from(d),
+};
+function revive(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(revive);
+  if (typeof v !== 'object' || v === null) return v;
+  const o = v as Record<string, unknown>;
+  if (typeof o.typed === 'string' && Array.isArray(o.data) && TYPED[o.typed])
+    return TYPED[o.typed](o.data as number[]);
+  return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, revive(x)]));
 }
 
 const raw = (window as unknown as { __TI_RECORDED__?: Recorded }).__TI_RECORDED__;
@@ -33,6 +49,13 @@ export const recorded = raw && {
         return { name: st.name, heads: v.heads, rows: v.queries, cols: v.keys, data: v.data };
       });
     return { layers };
+  },
+  /** The recorded answer to an analysis of this kind. */
+  analysis(
+    kind: AnalysisRequest['analysis'],
+  ): { request: AnalysisRequest; reply: AnalysisReply } | undefined {
+    const a = raw.analyses?.find((x) => x.request.analysis === kind);
+    return a && { request: a.request, reply: revive(a.reply) as AnalysisReply };
   },
   step(index: number): StepInfo | undefined {
     const s = raw.recorded[String(index)];
