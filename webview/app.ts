@@ -175,7 +175,16 @@ export class App {
       this.store.post({ type: 'requestOverview' });
     }
     this.view.update(
-      [s.step, s.selectedHead, s.attentionMode, s.logCounts, s.overview, this.theme, this.width],
+      [
+        s.step,
+        s.selectedHead,
+        s.attentionMode,
+        s.logCounts,
+        s.overview,
+        s.pinnedQuery,
+        this.theme,
+        this.width,
+      ],
       () => {
         hideTooltip(); // its canvas is about to go
         const step = s.step;
@@ -194,6 +203,8 @@ export class App {
                 onMode: (mode) => this.store.dispatch({ type: 'ui/attentionMode', mode }),
                 onLogCounts: (on) => this.store.dispatch({ type: 'ui/logCounts', on }),
                 overview: s.overview,
+                pinnedQuery: s.pinnedQuery,
+                onPin: (query) => this.store.dispatch({ type: 'ui/pinQuery', query }),
                 onOpen: (name, head) => {
                   this.store.dispatch({ type: 'ui/attentionMode', mode: 'heatmap' });
                   this.selectHead(head);

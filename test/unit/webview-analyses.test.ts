@@ -7,7 +7,16 @@ import { formRequest, newForm } from '../../webview/components/analyses/analyses
 import { attributionSum, componentLabel } from '../../webview/components/analyses/attribution-view';
 import { topShift } from '../../webview/components/analyses/ablation-view';
 import { bestHead } from '../../webview/components/analyses/heads-view';
-import { lensCell, lensRowLabel, lensWindow, parseHeadKeys, patternHook, percentText, strongest, tokenLabel } from '../../webview/components/analyses/labels';
+import {
+  lensCell,
+  lensRowLabel,
+  lensWindow,
+  parseHeadKeys,
+  patternHook,
+  percentText,
+  strongest,
+  tokenLabel,
+} from '../../webview/components/analyses/labels';
 import { patchCellText } from '../../webview/components/analyses/patching-view';
 import { initialState, reduce, toPanelState } from '../../webview/state';
 import { model } from './webview-fixtures';
@@ -81,7 +90,13 @@ test('attribution: component names, and the bars plus biases add up to the total
 });
 
 test('detectors: the best head; ablation: how far the top token moved', () => {
-  assert.deepEqual(bestHead([[0.1, 0.2], [0.66, 0.3]]), [1, 0, 0.66]);
+  assert.deepEqual(
+    bestHead([
+      [0.1, 0.2],
+      [0.66, 0.3],
+    ]),
+    [1, 0, 0.66],
+  );
   assert.equal(bestHead([]), undefined);
   const ablation: Extract<AnalysisView, { analysis: 'ablation' }> = {
     analysis: 'ablation',
@@ -90,7 +105,14 @@ test('detectors: the best head; ablation: how far the top token moved', () => {
     maxAbsDelta: 1,
     meanAbsDelta: 0.5,
     top: [
-      { position: 0, before: [{ id: 1, prob: 0.5 }], after: [{ id: 2, prob: 0.6 }, { id: 1, prob: 0.25 }] },
+      {
+        position: 0,
+        before: [{ id: 1, prob: 0.5 }],
+        after: [
+          { id: 2, prob: 0.6 },
+          { id: 1, prob: 0.25 },
+        ],
+      },
       { position: 1, before: [{ id: 3, prob: 0.4 }], after: [{ id: 4, prob: 0.9 }] },
     ],
   };
@@ -108,7 +130,10 @@ test('patching cells in words', () => {
     clean: 2,
     corrupted: 1,
   };
-  assert.equal(patchCellText(view, { row: 1, col: 1 }, ['a', ' b', 'c']), 'blocks.1.hook_resid_pre · position 1 (␣b): 1 of the way from corrupted to clean');
+  assert.equal(
+    patchCellText(view, { row: 1, col: 1 }, ['a', ' b', 'c']),
+    'blocks.1.hook_resid_pre · position 1 (␣b): 1 of the way from corrupted to clean',
+  );
   assert.match(patchCellText({ ...view, what: 'heads' }, { row: 1, col: 0 }, []), /head 0: 0.25/);
 });
 
@@ -119,10 +144,17 @@ test("the form's requests: typed tokens go as text, missing inputs are said", ()
   assert.deepEqual(formRequest('heads', form, s), { type: 'analyse', request: { analysis: 'heads' } });
   assert.match(formRequest('attribution', form, s) as string, /Type the target/);
   assert.match(formRequest('patching', form, s) as string, /corrupted input/);
-  assert.deepEqual(formRequest('ablation', form, s), { type: 'analyse', request: { analysis: 'ablation', heads: [{ layer: 2, head: 1 }], mode: 'zero', top: 5 } });
+  assert.deepEqual(formRequest('ablation', form, s), {
+    type: 'analyse',
+    request: { analysis: 'ablation', heads: [{ layer: 2, head: 1 }], mode: 'zero', top: 5 },
+  });
   assert.match(formRequest('ablation', form, initialState()) as string, /Choose heads/);
   Object.assign(form, { target: ' light', versus: ' dark', corrupted: 'And God said', what: 'heads' });
-  assert.deepEqual(formRequest('attribution', form, s), { type: 'analyse', request: { analysis: 'attribution', target: 0 }, texts: { target: ' light', versus: ' dark' } });
+  assert.deepEqual(formRequest('attribution', form, s), {
+    type: 'analyse',
+    request: { analysis: 'attribution', target: 0 },
+    texts: { target: ' light', versus: ' dark' },
+  });
   assert.deepEqual(formRequest('patching', form, s), {
     type: 'analyse',
     request: { analysis: 'patching', corrupted: [], target: 0, versus: 0, what: 'heads' },
@@ -157,4 +189,31 @@ test('a pinned query row is kept on the same step and dropped on another', () =>
   assert.equal(s.pinnedQuery, 3);
   s = reduce(s, { type: 'ui/pinQuery', query: undefined });
   assert.equal(s.pinnedQuery, undefined);
+});
+
+test('a pinned query reads its row of the head, masked keys left out, strongest first', async () => {
+  const { queryRow, strongestKeys, queryOfRow } = await import('../../webview/components/attention-pin');
+  // 2 heads × 3 queries × 3 keys, causal mask.
+  const data = Float32Array.from([
+    1, 0, 0, 0.25, 0.75, 0, 0.5, 0.125, 0.375, 1, 0, 0, 0.9, 0.1, 0, 0.2, 0.3, 0.5,
+  ]);
+  const mask = Uint8Array.from([1, 0, 0, 1, 1, 0, 1, 1, 1]);
+  const view = {
+    kind: 'attention' as const,
+    heads: 2,
+    queries: 3,
+    keys: 3,
+    data,
+    mask,
+    queryLabels: ['a', 'b', 'c'],
+    keyLabels: ['a', 'b', 'c'],
+  };
+  const row = queryRow(view, 0, 1);
+  assert.deepEqual(Array.from(row.subarray(0, 2)), [0.25, 0.75]);
+  assert.ok(Number.isNaN(row[2]), 'a masked key is not read');
+  assert.deepEqual(strongestKeys(queryRow(view, 1, 2), 2), [
+    [2, 0.5],
+    [1, Math.fround(0.3)],
+  ]);
+  assert.equal(queryOfRow({ rows: 2, cols: 2, data, rowBands: [0, 2, 3], colBands: [0, 2, 3] }, 1), 2);
 });

@@ -15,6 +15,7 @@ import { fitCells, poolMaxAbs, type Grid } from '../raster';
 import { attentionStats, hasMasked, headOnly, headSummary, isMaskedEntry } from '../stats';
 import type { AttentionMode } from '../state';
 import { attentionLines } from './attention-lines';
+import { pinQueries } from './attention-pin';
 import { heatmap, type HoveredCell } from './heatmap';
 import { legend } from './legend';
 import { histogramView, statsList } from './summary';
@@ -69,6 +70,9 @@ export interface AttentionChoices {
   overview?: AttentionOverview;
   /** Open a layer's pattern at a head (from the overview). */
   onOpen: (name: string, head: number) => void;
+  /** The pinned query row of the heatmap, and how to pin another (undefined unpins). */
+  pinnedQuery?: number;
+  onPin?: (query: number | undefined) => void;
 }
 
 /**
@@ -152,8 +156,9 @@ export function attentionView(
         });
   } else {
     const fit = mainCells(view.queries, view.keys, mainWidth, pixelRatio());
+    const grid = headGrid(view, head, fit.rows, fit.cols);
     body = heatmap({
-      grid: headGrid(view, head, fit.rows, fit.cols),
+      grid,
       theme: ctx.theme,
       colorOf: scale.color,
       cellWidth: fit.cell,
@@ -172,6 +177,13 @@ export function attentionView(
         'data-head': head,
       },
     });
+    if (choices.onPin && kind === 'pattern')
+      body = h(
+        'div',
+        {},
+        body,
+        pinQueries(body, { view, head, grid, scale, pinned: choices.pinnedQuery, onPin: choices.onPin }),
+      );
   }
   const modes = segmented(
     [
