@@ -3,7 +3,7 @@
  * sides. No `vscode`, no DOM. Large numeric payloads travel as typed arrays (structured clone), not
  * JSON number lists. Every message from the webview is checked with `parseFromWebview` before use.
  */
-import type { AnalysisReply, AnalysisRequest } from './analyses';
+import type { AnalysisReply, AnalysisRequest, Window } from './analyses';
 import { parseAnalysisRequest, parseRequestTexts, type RequestTexts } from './analysis-request';
 
 /** Where a step sits in the architecture, for the breadcrumb: e.g. ['Encoder', 'Block 0', 'Attention', 'Pattern']. */
@@ -186,9 +186,24 @@ export type ToWebview =
   | { type: 'showTab'; tab: PanelTab }
   /** An analysis of the current input, answering the panel's `analyse` (the request it answers, tokenized). */
   | { type: 'analysis'; request: AnalysisRequest; reply: AnalysisReply }
+  /** The visible window of a head of a long attention step (zoom and pan), at most what the panel draws. */
+  | { type: 'attentionWindow'; window: AttentionWindowTile }
   /** Select a head of the attention view (the sidebar's head nodes). */
   | { type: 'selectHead'; head: number }
   | { type: 'overview'; overview: AttentionOverview };
+
+/** One head's window of an attention step: `tile` covers `tile.window` of the full `queries` × `keys` grid. */
+export interface AttentionWindowTile {
+  name: string;
+  head: number;
+  queries: number;
+  keys: number;
+  tile: { rows: number; cols: number; rowStep: number; colStep: number; window: Window; data: Float32Array };
+  mask?: Uint8Array;
+}
+
+/** The largest tile side the panel may ask for. */
+export const MAX_TILE_SIDE = 1024;
 
 export type WebviewCommand = 'stepForward' | 'stepBack' | 'runToEnd' | 'reset' | 'setInput' | 'exportTensor';
 const WEBVIEW_COMMANDS: readonly WebviewCommand[] = ['stepForward', 'stepBack', 'runToEnd', 'reset', 'setInput', 'exportTensor'];
@@ -202,6 +217,8 @@ export type FromWebview =
   | { type: 'showTab'; tab: PanelTab }
   /** Run an analysis on the current input; `texts` (a typed target token, the corrupted input) are tokenized by the host. */
   | { type: 'analyse'; request: AnalysisRequest; texts?: RequestTexts }
+  /** The visible window of a head of the current attention step, at most `cells` × `cells` values. */
+  | { type: 'requestAttentionWindow'; head: number; window: Window; cells: number }
   /** Ask for the layers × heads overview of every attention pattern. */
   | { type: 'requestOverview' };
 
@@ -231,6 +248,14 @@ export function parseFromWebview(msg: unknown): FromWebview | undefined {
     }
     case 'requestOverview':
       return { type: 'requestOverview' };
+    case 'requestAttentionWindow': {
+      const w = m.window as Record<string, unknown> | null;
+      if (!isIndex(m.head) || !isIndex(m.cells) || m.cells < 1 || m.cells > MAX_TILE_SIDE) return undefined;
+      if (typeof w !== 'object' || w === null || ![w.row0, w.row1, w.col0, w.col1].every(isIndex)) return undefined;
+      const window = { row0: w.row0 as number, row1: w.row1 as number, col0: w.col0 as number, col1: w.col1 as number };
+      if (window.row0 >= window.row1 || window.col0 >= window.col1) return undefined;
+      return { type: 'requestAttentionWindow', head: m.head, window, cells: m.cells };
+    }
     default:
       return undefined;
   }

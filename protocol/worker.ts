@@ -1,7 +1,7 @@
 import type { Place } from './place';
 import type { AttentionOverview, ModelInfo, ParamsInfo, StepInfo } from './webview';
 import type { ModelNode } from './tree';
-import type { AnalysisReply, AnalysisRequest } from './analyses';
+import type { AnalysisReply, AnalysisRequest, Window } from './analyses';
 
 /**
  * Messages between the extension host's engine client and the engine worker (dist/worker.js).
@@ -78,6 +78,19 @@ export interface Exported {
   bytes: Uint8Array;
 }
 
+/** One head's visible window of the current attention step, at most `cells` × `cells` (engine/worker/attention-window.ts). */
+export interface AttentionWindow {
+  kind: 'attentionWindow';
+  name: string;
+  head: number;
+  /** The full sides of the grid. */
+  queries: number;
+  keys: number;
+  tile: { rows: number; cols: number; rowStep: number; colStep: number; window: Window; data: Float32Array };
+  /** 1 where any entry of the cell is attended; absent when nothing in the window is masked out. */
+  mask?: Uint8Array;
+}
+
 export interface Params {
   kind: 'params';
   params: ParamsInfo;
@@ -112,6 +125,8 @@ export interface WorkerRequests {
   analyse: { request: { request: AnalysisRequest }; reply: AnalysisReply };
   /** Every attention pattern of the pass, each head pooled to at most `size` × `size` (computes the whole pass). */
   attentionOverview: { request: { size?: number }; reply: Overview };
+  /** The visible window of one head of the current attention step, for zoom and pan on long inputs. */
+  attentionWindow: { request: { head: number; window: Window; cells: number }; reply: AttentionWindow };
   /** Text through the loaded model's tokenizer (for the live token count while the user types). */
   tokenize: { request: { text: string }; reply: Tokenized };
   /** Ends the worker abruptly (exit code 70): lets tests check that a crash is reported and recovered from. */

@@ -6,6 +6,7 @@
 import type { ThemeColors } from './color';
 import { analysesView, newForm, type AnalysesActions } from './components/analyses/analyses-view';
 import { attentionView } from './components/attention-view';
+import { AttentionZoom } from './components/attention-zoom';
 import { modelHeader } from './components/header';
 import { paramTable } from './components/param-table';
 import { busyState, emptyState, errorState } from './components/states';
@@ -42,6 +43,10 @@ export class App {
   /** The Analyses tab's typed values (kept across re-renders), and the model each analysis was auto-run for. */
   private readonly form = newForm();
   private readonly autoRun = new Map<string, unknown>();
+  /** Zoom and pan over long attention steps: one, kept across re-renders. */
+  private readonly zoom = new AttentionZoom((head, window, cells) =>
+    this.store.post({ type: 'requestAttentionWindow', head, window, cells }),
+  );
   private readonly analysesPanel = h('div', {
     class: 'tab-panel',
     attrs: { role: 'tabpanel', id: 'panel-analyses', 'aria-labelledby': 'tab-analyses' },
@@ -79,7 +84,11 @@ export class App {
     root.append(this.progress.element, this.placeholder.element, this.loaded, this.announcer);
     this.width = this.measure();
 
-    store.subscribe((state) => this.render(state));
+    store.subscribe((state, previous) => {
+      // A tile only redraws the zoomed canvas; nothing else depends on it.
+      if (state.attentionTile !== previous.attentionTile) this.zoom.setTile(state.attentionTile);
+      this.render(state);
+    });
     watchTheme((theme) => {
       this.theme = theme;
       this.render(store.state);
@@ -204,6 +213,7 @@ export class App {
                 onLogCounts: (on) => this.store.dispatch({ type: 'ui/logCounts', on }),
                 overview: s.overview,
                 pinnedQuery: s.pinnedQuery,
+                zoom: this.zoom,
                 onPin: (query) => this.store.dispatch({ type: 'ui/pinQuery', query }),
                 onOpen: (name, head) => {
                   this.store.dispatch({ type: 'ui/attentionMode', mode: 'heatmap' });

@@ -14,6 +14,7 @@ import {
   type StepInfo,
   type ToWebview,
   type PanelTab,
+  type AttentionWindowTile,
 } from '../protocol/webview';
 import type { AnalysisReply, AnalysisRequest } from '../protocol/analyses';
 import type { AnalysisKind } from '../protocol/analysis-request';
@@ -50,6 +51,8 @@ export interface ViewState {
   analyses: Partial<Record<AnalysisRequest['analysis'], AnalysisResult>>;
   /** Heads chosen in the detector grid for ablation, as `layer.head`. */
   ablateHeads: string[];
+  /** The last window of a long attention step the host sent (zoom and pan). */
+  attentionTile?: AttentionWindowTile;
   /** The attention heatmap's pinned query row (click a row; click it again to unpin). */
   pinnedQuery?: number;
   /** Histograms count on a log scale (so a few large values next to many zeros both show). */
@@ -149,6 +152,7 @@ export function reduce(state: ViewState, action: Action): ViewState {
         step,
         position: { index: step.index, computed: step.computed, done: step.done },
         pinnedQuery: state.step?.name === step.name ? state.pinnedQuery : undefined,
+        attentionTile: state.attentionTile?.name === step.name ? state.attentionTile : undefined,
         selectedHead: clampHead(state.selectedHead, heads),
       };
     }
@@ -179,6 +183,8 @@ export function reduce(state: ViewState, action: Action): ViewState {
         analyses: { ...state.analyses, [kind]: { request: action.request, reply: action.reply } },
       };
     }
+    case 'attentionWindow':
+      return { ...state, attentionTile: action.window };
     case 'ui/analysis':
       return state.analysis === action.analysis ? state : { ...state, analysis: action.analysis };
     case 'ui/toggleAblateHead': {
@@ -239,6 +245,7 @@ const TO_WEBVIEW_TYPES = new Set<string>([
   'selectHead',
   'overview',
   'analysis',
+  'attentionWindow',
 ]);
 
 /** A light guard on incoming messages: the host is trusted, but the window also sees other messages. */

@@ -19,6 +19,7 @@ import { replayTrace } from '../tracefile/replay';
 import { absentHookError, openTrace, traceModelInfo, type OpenedTrace } from '../tracefile/session';
 import type { InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Overview, Position, StepSummary, Tokenized, WorkerReply, WorkerRequest } from '../../protocol/worker';
 import { analysisView } from '../analyses/views';
+import { attentionWindow } from './attention-window';
 
 /** How a long request checks for cancellation and reports progress (between steps). */
 export interface Control {
@@ -96,6 +97,12 @@ export class Session {
       }
       case 'tokenize':
         return { reply: this.tokenize(req.text), transfer: [] };
+      case 'attentionWindow': {
+        const step = this.requireStepper().current;
+        if (!step) throw new InspectorError('no current step: step to an attention pattern first');
+        const reply = attentionWindow(step.name, step.tensor, step.mask, req.head, req.window, req.cells);
+        return { reply, transfer: [reply.tile.data.buffer as ArrayBuffer, ...(reply.mask ? [reply.mask.buffer as ArrayBuffer] : [])] };
+      }
       case 'attentionOverview': {
         const reply = this.attentionOverview(req.size, control);
         return { reply, transfer: reply.overview.layers.map((l) => l.data.buffer as ArrayBuffer) };

@@ -249,6 +249,8 @@ export class Inspector implements vscode.Disposable {
         return this.enqueue(() => this.sendOverview());
       case 'analyse':
         return this.enqueue(() => this.sendAnalysis(msg));
+      case 'requestAttentionWindow':
+        return this.enqueue(() => this.sendAttentionWindow(msg));
       case 'selectHead':
         return; // the webview keeps the selected head in its own saved state
       case 'showTab':
@@ -421,6 +423,18 @@ export class Inspector implements vscode.Disposable {
       this.post({ type: 'overview', overview: this.overview });
     } catch (e) {
       this.fail(e);
+    }
+  }
+
+  /** A window of the current attention step (zoom and pan); quiet: no busy line, failures only logged. */
+  private async sendAttentionWindow(msg: Extract<FromWebview, { type: 'requestAttentionWindow' }>): Promise<void> {
+    if (!this.loaded || this.stale || this.position?.kind !== 'step') return;
+    try {
+      const r = await this.client.request({ kind: 'attentionWindow', head: msg.head, window: msg.window, cells: msg.cells });
+      const { kind: _kind, ...window } = r;
+      this.post({ type: 'attentionWindow', window });
+    } catch (e) {
+      this.log.warn(`attention window: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 

@@ -16,6 +16,7 @@ import { attentionStats, hasMasked, headOnly, headSummary, isMaskedEntry } from 
 import type { AttentionMode } from '../state';
 import { attentionLines } from './attention-lines';
 import { pinQueries } from './attention-pin';
+import type { AttentionZoom } from './attention-zoom';
 import { heatmap, type HoveredCell } from './heatmap';
 import { legend } from './legend';
 import { histogramView, statsList } from './summary';
@@ -73,6 +74,8 @@ export interface AttentionChoices {
   /** The pinned query row of the heatmap, and how to pin another (undefined unpins). */
   pinnedQuery?: number;
   onPin?: (query: number | undefined) => void;
+  /** Zoom and pan over a grid the engine pooled (long inputs). */
+  zoom?: AttentionZoom;
 }
 
 /**
@@ -154,6 +157,8 @@ export function attentionView(
           text: 'Computing every attention pattern…',
           attrs: { 'data-testid': 'overview-pending' },
         });
+  } else if (view.pooled && choices.zoom) {
+    body = choices.zoom.element(step.name, view, head, scale, ctx.theme, mainWidth);
   } else {
     const fit = mainCells(view.queries, view.keys, mainWidth, pixelRatio());
     const grid = headGrid(view, head, fit.rows, fit.cols);

@@ -6,6 +6,7 @@
  *   index.html?theme=light|dark|hc&scenario=tensor|attention|scores|params|gpt2|empty|error|busy|banner|wide|heads
  */
 import { recorded } from './recorded';
+import { longModel, longStep, longSteps, longWindow } from './long-host';
 import type {
   FromWebview,
   ModelInfo,
@@ -381,8 +382,24 @@ function start(saved?: PanelState): void {
   if (scenario === 'banner') send({ type: 'busy', message: 'Restarting the engine…' }, 30);
 }
 
+/** Tile sizes the panel asked for in the `long` scenario (the checks read them). */
+const asked: { cells: number; values: number }[] = [];
+(window as unknown as { __TI_ASKED__: typeof asked }).__TI_ASKED__ = asked;
+
 function onMessage(m: FromWebview): void {
   console.log('webview → host', JSON.stringify(m));
+  if (scenario === 'long') {
+    if (m.type === 'ready') {
+      send({ type: 'model', model: longModel, steps: longSteps });
+      return send({ type: 'step', step: longStep() }, 10);
+    }
+    if (m.type === 'requestAttentionWindow') {
+      const w = longWindow(m.head, m.window, m.cells);
+      asked.push({ cells: m.cells, values: w.tile.data.length });
+      return send({ type: 'attentionWindow', window: w }, 20);
+    }
+    return;
+  }
   if (real && m.type === 'command') {
     if (m.command === 'stepForward' || m.command === 'runToEnd') return realGo(realAt + 1);
     if (m.command === 'stepBack') return realGo(realAt - 1);
