@@ -344,7 +344,7 @@ export function analysesView(
     e.preventDefault();
     const next = ANALYSES[(i + step + ANALYSES.length) % ANALYSES.length];
     a.choose(next);
-    (document.querySelector(`[data-analysis="${next}"]`) as HTMLElement | null)?.focus();
+    (document.querySelector(`.analysis-choice[data-analysis="${next}"]`) as HTMLElement | null)?.focus();
   });
   const note = answered(s.analyses[s.analysis]?.request);
   return h(

@@ -75,7 +75,7 @@ export function attributionView(view: AttributionView, labels: Labels, theme: Th
     ),
     h(
       'p',
-      { class: 'attr-sum', attrs: { 'data-testid': 'attribution-sum', 'data-matches': matches } },
+      { class: 'attr-sum', attrs: { 'data-testid': 'attribution-sum', 'data-matches': String(matches) } },
       `${view.components.length - shown.length > 0 ? `${view.components.length - shown.length} smaller components ${formatValue(rest)} · ` : ''}biases ${formatValue(biases)} · sum ${formatValue(sum)} ${matches ? '= ' : '≠ '}${formatValue(view.total)}`,
     ),
   );
