@@ -370,15 +370,19 @@ function headTile(
     maxCell: 24,
     square: true,
   });
-  const map = heatmap({
-    grid: headGrid(view, head, fit.rows, fit.cols),
-    theme: ctx.theme,
-    colorOf: scale.color,
-    cellWidth: fit.cellWidth,
-    cellHeight: fit.cellHeight,
-    describe,
-    ariaLabel: `Head ${head}`,
-  });
+  const map = (): HTMLElement =>
+    heatmap({
+      grid: headGrid(view, head, fit.rows, fit.cols),
+      theme: ctx.theme,
+      colorOf: scale.color,
+      cellWidth: fit.cellWidth,
+      cellHeight: fit.cellHeight,
+      describe,
+      ariaLabel: `Head ${head}`,
+    });
+  // A long (pooled) step fills each tile in a task of its own.
+  const slot = view.pooled ? h('div', { class: 'head-tile-pending' }) : map();
+  if (view.pooled) setTimeout(() => slot.isConnected && slot.replaceWith(map()), 0);
   return h(
     'button',
     {
@@ -392,7 +396,7 @@ function headTile(
       },
       on: { click: () => onSelect(head) },
     },
-    map,
+    slot,
     h('span', { class: 'head-tile-label', text: `H${head}`, attrs: { 'aria-hidden': 'true' } }),
   );
 }

@@ -29,7 +29,8 @@ async function open(scenario, theme = 'dark') {
   return page;
 }
 
-const longTasks = (page, since = 0) => page.evaluate((t) => window.__TI_LONG__.filter((e) => e.at >= t), since);
+const longTasks = (page, since = 0) =>
+  page.evaluate((t) => window.__TI_LONG__.filter((e) => e.at >= t), since);
 
 test('logit lens: layers × positions, the top token and probability per cell, the top-k on focus', async () => {
   const page = await open('llama-lens');
@@ -46,7 +47,10 @@ test('logit lens: layers × positions, the top token and probability per cell, t
   assert.equal(await tip.locator('.tooltip-line').count(), 5, 'the top 5');
   // Later positions page in.
   await page.getByRole('button', { name: 'later ▶' }).click();
-  assert.equal(await page.getByTestId('lens-cell').first().getAttribute('data-position'), String(Math.min(32, positions - 32)));
+  assert.equal(
+    await page.getByTestId('lens-cell').first().getAttribute('data-position'),
+    String(Math.min(32, positions - 32)),
+  );
 });
 
 test('head detectors: the previous-token head of tiny-llama is L2 H1; clicking it opens its pattern', async () => {
@@ -66,12 +70,20 @@ test('choosing heads in the detector grid, then ablating them', async () => {
   await page.getByTestId('head-cell').first().waitFor();
   await page.getByTestId('choose-heads').check();
   await page.locator('[data-testid=heads-induction] [data-layer="2"][data-head="1"]').click();
-  assert.equal(await page.locator('[data-testid=heads-induction] [data-layer="2"][data-head="1"]').getAttribute('aria-pressed'), 'true');
+  assert.equal(
+    await page
+      .locator('[data-testid=heads-induction] [data-layer="2"][data-head="1"]')
+      .getAttribute('aria-pressed'),
+    'true',
+  );
   await page.locator('.analysis-choice[data-analysis=ablation]').click();
   assert.equal(await page.getByTestId('ablate-heads').textContent(), 'L2 H1');
   await page.getByTestId('run-analysis').click();
   await page.getByTestId('ablation-summary').waitFor();
-  assert.match(await page.getByTestId('ablation-summary').textContent(), /Replaced blocks\.2\.attn\.hook_z; rerun from layer 2\. loss \d/);
+  assert.match(
+    await page.getByTestId('ablation-summary').textContent(),
+    /Replaced blocks\.2\.attn\.hook_z; rerun from layer 2\. loss \d/,
+  );
   await page.locator('.ablation-cell').nth(5).click();
   assert.equal(await page.getByTestId('ablation-detail').getAttribute('data-position'), '5');
 });
@@ -88,7 +100,10 @@ test('attribution bars add up; patching: a cell gives its value, arrows move, En
   await p.getByTestId('patching-heatmap').waitFor();
   const box = await p.locator('[data-testid=patching-heatmap] canvas').boundingBox();
   await p.mouse.click(box.x + box.width * (9.5 / 48), box.y + box.height * 0.1);
-  assert.match(await p.getByTestId('patch-detail').textContent(), /blocks\.0\.hook_resid_pre · position 9 .*: 1 of the way/);
+  assert.match(
+    await p.getByTestId('patch-detail').textContent(),
+    /blocks\.0\.hook_resid_pre · position 9 .*: 1 of the way/,
+  );
   await p.getByTestId('patching-cells').focus();
   await p.keyboard.press('ArrowDown');
   assert.match(await p.getByTestId('patch-detail').textContent(), /blocks\.1\.hook_resid_pre · position 9/);
@@ -141,11 +156,17 @@ test('4,096 tokens: zoom and pan stay under 50 ms a task, tiles never bigger tha
   }
   // Drag to pan, then the keyboard.
   await page.mouse.down();
-  for (let i = 0; i < 20; i++) await page.mouse.move(box.x + box.width * 0.7 - i * 8, box.y + box.height * 0.8 - i * 5);
+  for (let i = 0; i < 20; i++)
+    await page.mouse.move(box.x + box.width * 0.7 - i * 8, box.y + box.height * 0.8 - i * 5);
   await page.mouse.up();
   await zoom.focus();
-  for (const key of ['ArrowLeft', 'ArrowLeft', 'ArrowUp', '+', '-', 'ArrowRight']) await page.keyboard.press(key);
-  await page.waitForFunction(() => document.querySelector('.attention-zoom')?.dataset.resolution === '1x1', null, { timeout: 5000 });
+  for (const key of ['ArrowLeft', 'ArrowLeft', 'ArrowUp', '+', '-', 'ArrowRight'])
+    await page.keyboard.press(key);
+  await page.waitForFunction(
+    () => document.querySelector('.attention-zoom')?.dataset.resolution === '1x1',
+    null,
+    { timeout: 5000 },
+  );
   const during = await longTasks(page, t0);
   const drawMs = Number(await page.locator('.attention-zoom').getAttribute('data-last-draw-ms'));
   const asked = await page.evaluate(() => window.__TI_ASKED__);
@@ -154,7 +175,9 @@ test('4,096 tokens: zoom and pan stay under 50 ms a task, tiles never bigger tha
     return { w: c.width, h: c.height };
   });
   const win = (await page.locator('.attention-zoom').getAttribute('data-window')).split(',').map(Number);
-  console.log(`# long input: ${opened.length} long tasks while opening (${opened.map((e) => e.ms.toFixed(0)).join(', ') || 'none'} ms); ${during.length} while zooming and panning; last draw ${drawMs} ms; ${asked.length} tiles asked, largest ${Math.max(...asked.map((a) => a.values))} values; window ${win}`);
+  console.log(
+    `# long input: ${opened.length} long tasks while opening (${opened.map((e) => e.ms.toFixed(0)).join(', ') || 'none'} ms); ${during.length} while zooming and panning (${during.map((e) => e.ms.toFixed(0)).join(', ') || 'none'} ms); last draw ${drawMs} ms; ${asked.length} tiles asked, largest ${Math.max(...asked.map((a) => a.values))} values; window ${win}`,
+  );
   assert.deepEqual(during, [], 'no task over 50 ms while zooming and panning');
   assert.ok(asked.length >= 1 && asked.length < 20, `requests are debounced (${asked.length})`);
   for (const a of asked) {
@@ -164,6 +187,10 @@ test('4,096 tokens: zoom and pan stay under 50 ms a task, tiles never bigger tha
   assert.ok(win[1] - win[0] < 4096 / 8, 'zoomed in');
   // Back to the whole grid: drawn from the pooled step at once.
   await page.getByTestId('zoom-reset').click();
-  await page.waitForFunction(() => document.querySelector('[data-testid=zoom-caption]')?.textContent?.startsWith('queries 0–4095 · keys 0–4095'));
+  await page.waitForFunction(() =>
+    document
+      .querySelector('[data-testid=zoom-caption]')
+      ?.textContent?.startsWith('queries 0–4095 · keys 0–4095'),
+  );
   assert.deepEqual(opened, [], 'opening the 4,096-token step blocks no task over 50 ms');
 });

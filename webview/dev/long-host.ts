@@ -94,10 +94,9 @@ export const longModel: ModelInfo = {
 export const longSteps = [{ name: 'blocks.0.attn.hook_pattern', shape: [1, HEADS, LONG_T, LONG_T] }];
 
 let built: StepInfo | undefined;
-/** The step, built once (the checks time the webview from `__TI_HOST_READY__` on). */
+/** The step, built once. */
 export function longStep(): StepInfo {
   built ??= buildStep();
-  (window as unknown as { __TI_HOST_READY__: number }).__TI_HOST_READY__ = performance.now();
   return built;
 }
 

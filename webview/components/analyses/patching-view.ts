@@ -88,6 +88,7 @@ export function patchingView(p: PatchingProps): HTMLElement {
         'data-composite': '',
         'aria-label': 'Patching cells: arrows choose a cell, Enter opens its hook',
         'data-testid': 'patching-cells',
+        'data-focus-key': 'patching-cells',
       },
       on: {
         keydown: (e) => {
