@@ -21,7 +21,7 @@ async function open(scenario, theme = 'dark') {
   // Long tasks (> 50 ms on the main thread), from the start.
   await page.addInitScript(() => {
     window.__TI_LONG__ = [];
-    new PerformanceObserver((list) => {
+    new window.PerformanceObserver((list) => {
       for (const e of list.getEntries()) window.__TI_LONG__.push({ at: e.startTime, ms: e.duration });
     }).observe({ type: 'longtask', buffered: true });
   });
