@@ -217,6 +217,8 @@ export type FromWebview =
   | { type: 'showTab'; tab: PanelTab }
   /** Run an analysis on the current input; `texts` (a typed target token, the corrupted input) are tokenized by the host. */
   | { type: 'analyse'; request: AnalysisRequest; texts?: RequestTexts }
+  /** Save the last answer of an analysis as a figure (SVG, PNG) or data (.npy, JSON). */
+  | { type: 'exportAnalysis'; analysis: AnalysisRequest['analysis']; format: 'svg' | 'png' | 'npy' | 'json' }
   /** The visible window of a head of the current attention step, at most `cells` × `cells` values. */
   | { type: 'requestAttentionWindow'; head: number; window: Window; cells: number }
   /** Ask for the layers × heads overview of every attention pattern. */
@@ -248,6 +250,10 @@ export function parseFromWebview(msg: unknown): FromWebview | undefined {
     }
     case 'requestOverview':
       return { type: 'requestOverview' };
+    case 'exportAnalysis':
+      return ANALYSIS_KINDS.includes(m.analysis as string) && ['svg', 'png', 'npy', 'json'].includes(m.format as string)
+        ? { type: 'exportAnalysis', analysis: m.analysis as AnalysisRequest['analysis'], format: m.format as 'svg' | 'png' | 'npy' | 'json' }
+        : undefined;
     case 'requestAttentionWindow': {
       const w = m.window as Record<string, unknown> | null;
       if (!isIndex(m.head) || !isIndex(m.cells) || m.cells < 1 || m.cells > MAX_TILE_SIDE) return undefined;

@@ -11,6 +11,8 @@ import { COMMAND, CONTEXT } from '../ids';
 import type { Log } from '../log';
 import { isRemembered, memoryKey, type Remembered } from './memory';
 import { analysisTitle, resolveAnalysis } from './analyses';
+import { exportAnalysis } from './analysis-export';
+import type { AnalysisReply, AnalysisRequest } from '../../protocol/analyses';
 
 /** Work that takes longer than this gets a cancellable progress notification and a busy panel. */
 const PROGRESS_DELAY_MS = 400;
@@ -49,6 +51,8 @@ export class Inspector implements vscode.Disposable {
   private input: InputRequest | undefined;
   private params: ParamsInfo | undefined;
   private overview: AttentionOverview | undefined;
+  /** The last answer of each analysis for this input (what Export writes). */
+  private readonly analyses = new Map<string, { request: AnalysisRequest; reply: AnalysisReply }>();
   private failure: { message: string; where?: string } | undefined;
   /** The worker was restarted: the model must be loaded again before the next request. */
   private stale = false;
@@ -249,6 +253,9 @@ export class Inspector implements vscode.Disposable {
         return this.enqueue(() => this.sendOverview());
       case 'analyse':
         return this.enqueue(() => this.sendAnalysis(msg));
+      case 'exportAnalysis':
+        await this.saveAnalysis(msg.analysis, msg.format);
+        return;
       case 'requestAttentionWindow':
         return this.enqueue(() => this.sendAttentionWindow(msg));
       case 'selectHead':
@@ -377,6 +384,7 @@ export class Inspector implements vscode.Disposable {
 
   private applyLoaded(r: Loaded): void {
     this.overview = undefined;
+    this.analyses.clear();
     this.loaded = { model: r.model, tree: r.tree, limits: r.limits };
     this.steps = r.steps;
     this.position = r.position;
@@ -438,6 +446,28 @@ export class Inspector implements vscode.Disposable {
     }
   }
 
+  /** Write the last answer of an analysis where the user says (a figure or its data). */
+  async saveAnalysis(analysis: string, format: 'svg' | 'png' | 'npy' | 'json', target?: vscode.Uri): Promise<vscode.Uri | undefined> {
+    const result = this.analyses.get(analysis);
+    if (!result || !this.loaded) {
+      void vscode.window.showInformationMessage('Transformer Inspector: run the analysis first; there is nothing to export yet.');
+      return undefined;
+    }
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const uri =
+      target ??
+      (await vscode.window.showSaveDialog({
+        title: `Export the ${analysis} view`,
+        filters: { [format.toUpperCase()]: [format] },
+        ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, `${analysis}.${format}`) } : {}),
+      }));
+    if (!uri) return undefined;
+    const bytes = exportAnalysis(format, result.request, result.reply, this.loaded.model.decoderTokens ?? this.loaded.model.tokens);
+    await vscode.workspace.fs.writeFile(uri, bytes);
+    this.log.info(`exported the ${analysis} view as ${format} to ${uri.fsPath}`);
+    return uri;
+  }
+
   /** One analysis of the current input (typed tokens tokenized here), answered to the panel. */
   private async sendAnalysis(msg: Extract<FromWebview, { type: 'analyse' }>): Promise<void> {
     if (!(await this.ensureModel()) || !this.loaded) return;
@@ -447,6 +477,7 @@ export class Inspector implements vscode.Disposable {
         this.loaded?.limits.tokenizer ? this.client.request({ kind: 'tokenize', text }) : undefined,
       );
       const reply = await this.track(analysisTitle(request), { kind: 'analyse', request });
+      this.analyses.set(request.analysis, { request, reply });
       this.post({ type: 'analysis', request, reply });
     } catch (e) {
       this.fail(e);

@@ -9,24 +9,37 @@ import { resolveAnalysis, type Tokenize } from '../../src/inspector/analyses';
 test('well-formed analysis requests pass, holding only the fields the engine reads', () => {
   assert.deepEqual(parseAnalysisRequest({ analysis: 'lens', top: 5, junk: 1 }), { analysis: 'lens', top: 5 });
   assert.deepEqual(parseAnalysisRequest({ analysis: 'heads' }), { analysis: 'heads' });
-  assert.deepEqual(parseAnalysisRequest({ analysis: 'attribution', target: 7, versus: 3 }), { analysis: 'attribution', target: 7, versus: 3 });
-  assert.deepEqual(parseAnalysisRequest({ analysis: 'ablation', heads: [{ layer: 2, head: 1, extra: 'x' }], mode: 'mean' }), {
-    analysis: 'ablation',
-    heads: [{ layer: 2, head: 1 }],
-    mode: 'mean',
+  assert.deepEqual(parseAnalysisRequest({ analysis: 'attribution', target: 7, versus: 3 }), {
+    analysis: 'attribution',
+    target: 7,
+    versus: 3,
   });
-  assert.deepEqual(parseAnalysisRequest({ analysis: 'patching', corrupted: [1, 2], target: 3, versus: 4, what: 'heads' }), {
-    analysis: 'patching',
-    corrupted: [1, 2],
-    target: 3,
-    versus: 4,
-    what: 'heads',
-  });
-  assert.deepEqual(parseAnalysisRequest({ analysis: 'rollout', window: { row0: 0, row1: 8, col0: 0, col1: 8 }, cells: 64 }), {
-    analysis: 'rollout',
-    window: { row0: 0, row1: 8, col0: 0, col1: 8 },
-    cells: 64,
-  });
+  assert.deepEqual(
+    parseAnalysisRequest({ analysis: 'ablation', heads: [{ layer: 2, head: 1, extra: 'x' }], mode: 'mean' }),
+    {
+      analysis: 'ablation',
+      heads: [{ layer: 2, head: 1 }],
+      mode: 'mean',
+    },
+  );
+  assert.deepEqual(
+    parseAnalysisRequest({ analysis: 'patching', corrupted: [1, 2], target: 3, versus: 4, what: 'heads' }),
+    {
+      analysis: 'patching',
+      corrupted: [1, 2],
+      target: 3,
+      versus: 4,
+      what: 'heads',
+    },
+  );
+  assert.deepEqual(
+    parseAnalysisRequest({ analysis: 'rollout', window: { row0: 0, row1: 8, col0: 0, col1: 8 }, cells: 64 }),
+    {
+      analysis: 'rollout',
+      window: { row0: 0, row1: 8, col0: 0, col1: 8 },
+      cells: 64,
+    },
+  );
 });
 
 test('malformed analysis requests are refused', () => {
@@ -54,19 +67,78 @@ test('malformed analysis requests are refused', () => {
 });
 
 test("the webview's 'analyse' message: request and texts checked, tab and analysis restorable", () => {
-  assert.deepEqual(parseFromWebview({ type: 'analyse', request: { analysis: 'heads' } }), { type: 'analyse', request: { analysis: 'heads' } });
-  assert.deepEqual(parseFromWebview({ type: 'analyse', request: { analysis: 'lens' }, texts: { target: ' light' } }), {
+  assert.deepEqual(parseFromWebview({ type: 'analyse', request: { analysis: 'heads' } }), {
     type: 'analyse',
-    request: { analysis: 'lens' },
-    texts: { target: ' light' },
+    request: { analysis: 'heads' },
   });
+  assert.deepEqual(
+    parseFromWebview({ type: 'analyse', request: { analysis: 'lens' }, texts: { target: ' light' } }),
+    {
+      type: 'analyse',
+      request: { analysis: 'lens' },
+      texts: { target: ' light' },
+    },
+  );
   assert.equal(parseFromWebview({ type: 'analyse', request: { analysis: 'nope' } }), undefined);
-  assert.equal(parseFromWebview({ type: 'analyse', request: { analysis: 'lens' }, texts: { target: 3 } }), undefined);
-  assert.equal(parseFromWebview({ type: 'analyse', request: { analysis: 'lens' }, texts: { corrupted: 'x'.repeat(100_001) } }), undefined);
-  assert.equal(parseFromWebview({ type: 'analyse', request: { analysis: 'lens' }, texts: 'light' }), undefined);
-  assert.deepEqual(parseFromWebview({ type: 'showTab', tab: 'analyses' }), { type: 'showTab', tab: 'analyses' });
-  assert.deepEqual(parseFromWebview({ type: 'ready', state: { tab: 'analyses', analysis: 'heads' } }), { type: 'ready', state: { tab: 'analyses', analysis: 'heads' } });
+  assert.equal(
+    parseFromWebview({ type: 'analyse', request: { analysis: 'lens' }, texts: { target: 3 } }),
+    undefined,
+  );
+  assert.equal(
+    parseFromWebview({
+      type: 'analyse',
+      request: { analysis: 'lens' },
+      texts: { corrupted: 'x'.repeat(100_001) },
+    }),
+    undefined,
+  );
+  assert.equal(
+    parseFromWebview({ type: 'analyse', request: { analysis: 'lens' }, texts: 'light' }),
+    undefined,
+  );
+  assert.deepEqual(parseFromWebview({ type: 'showTab', tab: 'analyses' }), {
+    type: 'showTab',
+    tab: 'analyses',
+  });
+  assert.deepEqual(parseFromWebview({ type: 'ready', state: { tab: 'analyses', analysis: 'heads' } }), {
+    type: 'ready',
+    state: { tab: 'analyses', analysis: 'heads' },
+  });
   assert.equal(parseFromWebview({ type: 'ready', state: { analysis: 'magic' } }), undefined);
+  assert.deepEqual(parseFromWebview({ type: 'exportAnalysis', analysis: 'lens', format: 'svg' }), {
+    type: 'exportAnalysis',
+    analysis: 'lens',
+    format: 'svg',
+  });
+  assert.equal(parseFromWebview({ type: 'exportAnalysis', analysis: 'lens', format: 'exe' }), undefined);
+  assert.equal(parseFromWebview({ type: 'exportAnalysis', analysis: '../x', format: 'png' }), undefined);
+  assert.deepEqual(
+    parseFromWebview({
+      type: 'requestAttentionWindow',
+      head: 1,
+      window: { row0: 0, row1: 8, col0: 4, col1: 12 },
+      cells: 512,
+      extra: 1,
+    }),
+    {
+      type: 'requestAttentionWindow',
+      head: 1,
+      window: { row0: 0, row1: 8, col0: 4, col1: 12 },
+      cells: 512,
+    },
+  );
+  for (const bad of [
+    { head: -1, window: { row0: 0, row1: 8, col0: 0, col1: 8 }, cells: 8 },
+    { head: 0, window: { row0: 8, row1: 8, col0: 0, col1: 8 }, cells: 8 },
+    { head: 0, window: { row0: 0, row1: 8, col0: 0, col1: 8 }, cells: 4096 },
+    { head: 0, window: { row0: 0, row1: 8, col0: 0 }, cells: 8 },
+    { head: 0, window: null, cells: 8 },
+  ])
+    assert.equal(
+      parseFromWebview({ type: 'requestAttentionWindow', ...bad }),
+      undefined,
+      JSON.stringify(bad),
+    );
 });
 
 /** A tokenizer over a fixed vocabulary of words (each word one token, a leading space kept). */
@@ -84,16 +156,36 @@ const tokenize: Tokenize = async (text) => {
 };
 
 test('the host tokenizes typed targets and the corrupted input', async () => {
-  assert.deepEqual(await resolveAnalysis({ analysis: 'lens', top: 5 }, { target: ' dark' }, 3, tokenize), { analysis: 'lens', top: 5, target: 2 });
-  assert.deepEqual(await resolveAnalysis({ analysis: 'attribution', target: 0 }, { target: ' light', versus: ' dark' }, 3, tokenize), {
-    analysis: 'attribution',
-    target: 1,
-    versus: 2,
+  assert.deepEqual(await resolveAnalysis({ analysis: 'lens', top: 5 }, { target: ' dark' }, 3, tokenize), {
+    analysis: 'lens',
+    top: 5,
+    target: 2,
   });
-  // An id typed as digits is taken as the id.
-  assert.deepEqual(await resolveAnalysis({ analysis: 'attribution', target: 0 }, { target: '42' }, 3, tokenize), { analysis: 'attribution', target: 42 });
   assert.deepEqual(
-    await resolveAnalysis({ analysis: 'patching', corrupted: [], target: 0, versus: 0 }, { target: ' light', versus: ' dark', corrupted: ' the dark' }, 2, tokenize),
+    await resolveAnalysis(
+      { analysis: 'attribution', target: 0 },
+      { target: ' light', versus: ' dark' },
+      3,
+      tokenize,
+    ),
+    {
+      analysis: 'attribution',
+      target: 1,
+      versus: 2,
+    },
+  );
+  // An id typed as digits is taken as the id.
+  assert.deepEqual(
+    await resolveAnalysis({ analysis: 'attribution', target: 0 }, { target: '42' }, 3, tokenize),
+    { analysis: 'attribution', target: 42 },
+  );
+  assert.deepEqual(
+    await resolveAnalysis(
+      { analysis: 'patching', corrupted: [], target: 0, versus: 0 },
+      { target: ' light', versus: ' dark', corrupted: ' the dark' },
+      2,
+      tokenize,
+    ),
     { analysis: 'patching', corrupted: [4, 2], target: 1, versus: 2 },
   );
   const heads = { analysis: 'heads' as const };
@@ -101,11 +193,25 @@ test('the host tokenizes typed targets and the corrupted input', async () => {
 });
 
 test('a target of several tokens, a corrupted input of another length, or no tokenizer is a user error', async () => {
-  await assert.rejects(resolveAnalysis({ analysis: 'lens' }, { target: ' darkness' }, 3, tokenize), /is 2 tokens \(" dark" "ness"\); choose one token/);
   await assert.rejects(
-    resolveAnalysis({ analysis: 'patching', corrupted: [], target: 1, versus: 2 }, { corrupted: ' the darkness' }, 2, tokenize),
+    resolveAnalysis({ analysis: 'lens' }, { target: ' darkness' }, 3, tokenize),
+    /is 2 tokens \(" dark" "ness"\); choose one token/,
+  );
+  await assert.rejects(
+    resolveAnalysis(
+      { analysis: 'patching', corrupted: [], target: 1, versus: 2 },
+      { corrupted: ' the darkness' },
+      2,
+      tokenize,
+    ),
     /corrupted input is 3 tokens and the clean one 2/,
   );
-  await assert.rejects(resolveAnalysis({ analysis: 'lens' }, { target: ' light' }, 3, async () => undefined), /needs a tokenizer/);
-  await assert.rejects(resolveAnalysis({ analysis: 'patching', corrupted: [1], target: 1, versus: 2 }, {}, 2, tokenize), /same length/);
+  await assert.rejects(
+    resolveAnalysis({ analysis: 'lens' }, { target: ' light' }, 3, async () => undefined),
+    /needs a tokenizer/,
+  );
+  await assert.rejects(
+    resolveAnalysis({ analysis: 'patching', corrupted: [1], target: 1, versus: 2 }, {}, 2, tokenize),
+    /same length/,
+  );
 });

@@ -347,12 +347,37 @@ export function analysesView(
     (document.querySelector(`.analysis-choice[data-analysis="${next}"]`) as HTMLElement | null)?.focus();
   });
   const note = answered(s.analyses[s.analysis]?.request);
+  const exports = s.analyses[s.analysis]
+    ? h(
+        'div',
+        { class: 'analysis-export', attrs: { role: 'group', 'aria-label': 'Export this view' } },
+        h('span', { class: 'hint', text: 'Export:' }),
+        ...(['svg', 'png', 'json', 'npy'] as const).map((format) =>
+          h('button', {
+            class: 'tk-button tk-button-secondary',
+            text: format === 'npy' ? '.npy' : format.toUpperCase(),
+            attrs: {
+              type: 'button',
+              'data-export': format,
+              title:
+                format === 'svg'
+                  ? 'A vector figure (for papers)'
+                  : format === 'png'
+                    ? 'A picture of the matrix'
+                    : 'The data',
+            },
+            on: { click: () => a.post({ type: 'exportAnalysis', analysis: s.analysis, format }) },
+          }),
+        ),
+      )
+    : null;
   return h(
     'div',
     { class: 'analyses-view', attrs: { 'data-testid': 'analyses', 'data-analysis': s.analysis } },
     chooser,
     controls(s.analysis, form, s, a),
     note ? h('p', { class: 'hint', text: `Shown: ${note}` }) : null,
+    exports,
     result(s.analysis, form, s, ctx, a),
   );
 }
