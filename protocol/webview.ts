@@ -186,6 +186,8 @@ export type ToWebview =
   | { type: 'showTab'; tab: PanelTab }
   /** An analysis of the current input, answering the panel's `analyse` (the request it answers, tokenized). */
   | { type: 'analysis'; request: AnalysisRequest; reply: AnalysisReply }
+  /** Compare With…: the current input against another at one hook (protocol/worker.ts's Comparison). */
+  | { type: 'comparison'; comparison: ComparisonView }
   /** The visible window of a head of a long attention step (zoom and pan), at most what the panel draws. */
   | { type: 'attentionWindow'; window: AttentionWindowTile }
   /** Select a head of the attention view (the sidebar's head nodes). */
@@ -200,6 +202,21 @@ export interface AttentionWindowTile {
   keys: number;
   tile: { rows: number; cols: number; rowStep: number; colStep: number; window: Window; data: Float32Array };
   mask?: Uint8Array;
+}
+
+/** Two runs at one hook side by side: each reduced as a step view, their difference, the top changes. */
+export interface ComparisonView {
+  hook: string;
+  a: MatrixView | AttentionView;
+  b: MatrixView | AttentionView;
+  diff?: MatrixView | AttentionView;
+  maxAbs?: number;
+  meanAbs?: number;
+  relative?: number;
+  hooks: { hook: string; maxAbs: number; relative: number }[];
+  unmatched: string[];
+  topChanges: { id: number; token: string; before: number; after: number; delta: number }[];
+  tokensB: string[];
 }
 
 /** The largest tile side the panel may ask for. */

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Session } from '../engine/worker/session';
-import type { Loaded, Moved } from '../protocol/worker';
+import type { Comparison, Loaded, Moved } from '../protocol/worker';
 import type { StepInfo } from '../protocol/webview';
 import type { AnalysisReply, AnalysisRequest } from '../protocol/analyses';
 
@@ -57,11 +57,13 @@ const requests: AnalysisRequest[] = [
 ];
 const typed = (_: string, v: unknown) =>
   ArrayBuffer.isView(v) && !(v instanceof DataView) ? { typed: v.constructor.name, data: Array.from(v as Float32Array, (x) => +x.toPrecision(6)) } : v;
+// Compare With…: the same sentence with its 10th token changed, at the last layer's pattern.
+const { kind: _kind, ...comparison } = session.handle({ kind: 'compare', input: { ids: corrupted }, hook: 'blocks.2.attn.hook_pattern' }, control).reply as Comparison;
 const analyses = requests.map((request) => ({ request, reply: request.analysis === 'lens' ? lens : ask(request) }));
 mkdirSync(out, { recursive: true });
 const model = { ...loaded.model, configPath: '/work/examples/tiny-llama/config.json' };
 writeFileSync(
   join(out, 'recorded.js'),
-  `window.__TI_RECORDED__ = ${JSON.stringify({ model, steps: loaded.steps, recorded: steps, analyses }, typed)};\n`,
+  `window.__TI_RECORDED__ = ${JSON.stringify({ model, steps: loaded.steps, recorded: steps, analyses, comparison }, typed)};\n`,
 );
 console.log(`recorded ${Object.keys(steps).length} steps of ${config}`);

@@ -12,6 +12,7 @@ export const COMMAND = {
   reset: 'transformerInspector.reset',
   showParameters: 'transformerInspector.showParameters',
   exportTensor: 'transformerInspector.exportTensor',
+  compareWith: 'transformerInspector.compareWith',
 } as const;
 
 /** Commands used by the extension's own UI (tree items), not contributed to the palette. */

@@ -7,6 +7,7 @@ import type { ThemeColors } from './color';
 import { analysesView, newForm, type AnalysesActions } from './components/analyses/analyses-view';
 import { attentionView } from './components/attention-view';
 import { AttentionZoom } from './components/attention-zoom';
+import { compareView } from './components/compare-view';
 import { modelHeader } from './components/header';
 import { paramTable } from './components/param-table';
 import { busyState, emptyState, errorState } from './components/states';
@@ -38,6 +39,7 @@ export class App {
   private readonly banner = new Section(h('div', { class: 'banner-slot' }));
   private readonly stepperPart = new Section(h('div', { class: 'stepper' }));
   private readonly view = new Section(h('div', { class: 'view-slot' }));
+  private readonly comparePart = new Section(h('div', { class: 'compare-slot' }));
   private readonly params = new Section(h('div', { class: 'params-slot' }));
   private readonly analyses = new Section(h('div', { class: 'analyses-slot' }));
   /** The Analyses tab's typed values (kept across re-renders), and the model each analysis was auto-run for. */
@@ -70,7 +72,7 @@ export class App {
     private readonly root: HTMLElement,
     private readonly store: Store,
   ) {
-    this.stepPanel.append(this.stepperPart.element, this.view.element);
+    this.stepPanel.append(this.stepperPart.element, this.comparePart.element, this.view.element);
     this.paramsPanel.append(this.params.element);
     this.analysesPanel.append(this.analyses.element);
     this.loaded.append(
@@ -173,6 +175,20 @@ export class App {
         : positionText(s.position);
       return stepper(s, (m) => this.store.post(m));
     });
+    this.comparePart.update([s.comparison, s.selectedHead, this.theme, this.width], () =>
+      s.comparison
+        ? [
+            compareView({
+              comparison: s.comparison,
+              head: s.selectedHead,
+              theme: this.theme,
+              width: this.width,
+              onClose: () => this.store.dispatch({ type: 'ui/closeComparison' }),
+              onGoTo: (name) => this.store.post({ type: 'goToHook', name }),
+            }),
+          ]
+        : [],
+    );
     // The overview needs every pattern of the pass: ask the host once per input.
     if (
       s.step?.view.kind === 'attention' &&

@@ -15,6 +15,7 @@ import {
   type ToWebview,
   type PanelTab,
   type AttentionWindowTile,
+  type ComparisonView,
 } from '../protocol/webview';
 import type { AnalysisReply, AnalysisRequest } from '../protocol/analyses';
 import type { AnalysisKind } from '../protocol/analysis-request';
@@ -51,6 +52,8 @@ export interface ViewState {
   analyses: Partial<Record<AnalysisRequest['analysis'], AnalysisResult>>;
   /** Heads chosen in the detector grid for ablation, as `layer.head`. */
   ablateHeads: string[];
+  /** Compare With…: the current input against another at one hook, until closed or the input changes. */
+  comparison?: ComparisonView;
   /** The last window of a long attention step the host sent (zoom and pan). */
   attentionTile?: AttentionWindowTile;
   /** The attention heatmap's pinned query row (click a row; click it again to unpin). */
@@ -73,7 +76,8 @@ export type UiAction =
   | { type: 'ui/analysis'; analysis: AnalysisKind }
   | { type: 'ui/toggleAblateHead'; layer: number; head: number }
   | { type: 'ui/clearAblateHeads' }
-  | { type: 'ui/pinQuery'; query: number | undefined };
+  | { type: 'ui/pinQuery'; query: number | undefined }
+  | { type: 'ui/closeComparison' };
 
 export type Action = ToWebview | UiAction;
 
@@ -135,6 +139,7 @@ export function reduce(state: ViewState, action: Action): ViewState {
         params: sameModel ? state.params : undefined,
         overview: undefined,
         analyses: {},
+        comparison: undefined,
         ablateHeads: sameModel ? state.ablateHeads : [],
         pinnedQuery: undefined,
         selectedHead: sameModel ? state.selectedHead : 0,
@@ -183,6 +188,10 @@ export function reduce(state: ViewState, action: Action): ViewState {
         analyses: { ...state.analyses, [kind]: { request: action.request, reply: action.reply } },
       };
     }
+    case 'comparison':
+      return { ...state, busy: undefined, error: undefined, tab: 'step', comparison: action.comparison };
+    case 'ui/closeComparison':
+      return state.comparison ? { ...state, comparison: undefined } : state;
     case 'attentionWindow':
       return { ...state, attentionTile: action.window };
     case 'ui/analysis':
@@ -246,6 +255,7 @@ const TO_WEBVIEW_TYPES = new Set<string>([
   'overview',
   'analysis',
   'attentionWindow',
+  'comparison',
 ]);
 
 /** A light guard on incoming messages: the host is trusted, but the window also sees other messages. */

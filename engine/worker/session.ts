@@ -20,6 +20,7 @@ import { absentHookError, openTrace, traceModelInfo, type OpenedTrace } from '..
 import type { InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Overview, Position, StepSummary, Tokenized, WorkerReply, WorkerRequest } from '../../protocol/worker';
 import { analysisView } from '../analyses/views';
 import { attentionWindow } from './attention-window';
+import { compareView } from './compare-view';
 
 /** How a long request checks for cancellation and reports progress (between steps). */
 export interface Control {
@@ -97,6 +98,14 @@ export class Session {
       }
       case 'tokenize':
         return { reply: this.tokenize(req.text), transfer: [] };
+      case 'compare': {
+        const loaded = this.require();
+        if (loaded.spec.architecture === 'encoder-decoder') throw new InspectorError('Compare With… runs single-stack models (encoder or decoder)');
+        const other = resolveInput(loaded, req.input);
+        const label = (id: number) => (loaded.tokenizer ? loaded.tokenizer.label(id) : String(id));
+        const reply = compareView(loaded, { ids: [this.input!.ids] }, { ids: [other.ids] }, req.hook, { a: this.modelInfo().tokens, b: other.ids.map(label) });
+        return { reply, transfer: [] };
+      }
       case 'attentionWindow': {
         const step = this.requireStepper().current;
         if (!step) throw new InspectorError('no current step: step to an attention pattern first');

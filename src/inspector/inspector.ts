@@ -446,6 +446,32 @@ export class Inspector implements vscode.Disposable {
     }
   }
 
+  /**
+   * Compare With…: the current input against another (typed as text, or ids as "1 2 3") through the
+   * loaded model, at the current hook (the logits before the first step), shown beside the step.
+   */
+  compareWith(other?: string): Promise<void> {
+    return this.enqueue(async () => {
+      if (!(await this.ensureModel()) || !this.loaded) return;
+      const typed =
+        other ??
+        (await vscode.window.showInputBox({
+          title: 'Compare With… another input',
+          prompt: this.loaded.limits.tokenizer ? 'The other input, as text (or token ids separated by spaces)' : 'The other input, as token ids separated by spaces',
+          value: this.loaded.model.text ?? this.loaded.model.ids.join(' '),
+        }));
+      if (typed === undefined || typed.trim() === '') return;
+      const input = /^\s*\d+(\s+\d+)*\s*$/.test(typed) ? { ids: typed.trim().split(/\s+/).map(Number) } : { text: typed };
+      const hook = this.position?.kind === 'step' ? this.position.step.name : 'logits';
+      try {
+        const { kind: _kind, ...comparison } = await this.track('Comparing the two inputs', { kind: 'compare', input, hook });
+        this.post({ type: 'comparison', comparison });
+      } catch (e) {
+        this.fail(e);
+      }
+    });
+  }
+
   /** Write the last answer of an analysis where the user says (a figure or its data). */
   async saveAnalysis(analysis: string, format: 'svg' | 'png' | 'npy' | 'json', target?: vscode.Uri): Promise<vscode.Uri | undefined> {
     const result = this.analyses.get(analysis);

@@ -346,6 +346,8 @@ function start(saved?: PanelState): void {
   if (real) {
     send({ type: 'model', model: real.model, steps: real.steps });
     const logits = real.indices.length - 1;
+    const comparison = scenario === 'llama-compare' ? real.comparison() : undefined;
+    if (comparison) send({ type: 'comparison', comparison }, 80);
     return realGo(scenario === 'llama' ? logits : Math.max(0, logits - 1));
   }
   if (scenario === 'empty') return send({ type: 'empty', message: 'No model is open.' });

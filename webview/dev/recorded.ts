@@ -3,7 +3,7 @@
  * index.html loads before the fake host): scenarios `llama` (the logits step with predictions) and
  * `llama-attention` (an attention pattern) play these steps instead of the synthetic ones.
  */
-import type { AttentionOverview, ModelInfo, StepInfo } from '../../protocol/webview';
+import type { AttentionOverview, ComparisonView, ModelInfo, StepInfo } from '../../protocol/webview';
 import type { AnalysisReply, AnalysisRequest } from '../../protocol/analyses';
 
 interface Recorded {
@@ -12,6 +12,7 @@ interface Recorded {
   recorded: Record<string, StepInfo & { view: { data: number[]; mask?: number[] } }>;
   /** The analyses on the same input, typed arrays as { typed, data }. */
   analyses?: { request: AnalysisRequest; reply: unknown }[];
+  comparison?: unknown;
 }
 
 const TYPED: Record<string, (d: number[]) => unknown> = {
@@ -49,6 +50,10 @@ export const recorded = raw && {
         return { name: st.name, heads: v.heads, rows: v.queries, cols: v.keys, data: v.data };
       });
     return { layers };
+  },
+  /** The recorded Compare With… (the sentence with one token changed, at the last pattern). */
+  comparison(): ComparisonView | undefined {
+    return raw.comparison === undefined ? undefined : (revive(raw.comparison) as ComparisonView);
   },
   /** The recorded answer to an analysis of this kind. */
   analysis(
