@@ -194,3 +194,16 @@ test('4,096 tokens: zoom and pan stay under 50 ms a task, tiles never bigger tha
   );
   assert.deepEqual(opened, [], 'opening the 4,096-token step blocks no task over 50 ms');
 });
+
+test('Compare With…: A, B and B − A at the same hook, the top changes, the hooks that changed most; Close', async () => {
+  const page = await open('llama-compare');
+  const c = page.getByTestId('comparison');
+  await c.waitFor();
+  assert.equal(await c.getAttribute('data-hook'), 'blocks.2.attn.hook_pattern');
+  for (const id of ['compare-a', 'compare-b', 'compare-diff'])
+    assert.equal(await page.getByTestId(id).count(), 1, id);
+  assert.equal(await page.locator('[data-testid=compare-changes] tbody tr').count(), 8);
+  await page.locator('.compare-hooks .link-button').first().click();
+  await page.getByRole('button', { name: 'Close' }).click();
+  await c.waitFor({ state: 'detached' });
+});
