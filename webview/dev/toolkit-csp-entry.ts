@@ -40,12 +40,7 @@ const dropdown = el('vscode-dropdown');
 dropdown.append(el('vscode-option', 'head 0'), el('vscode-option', 'head 1'));
 root.append(dropdown);
 const panels = el('vscode-panels');
-panels.append(
-  el('vscode-panel-tab', 'Step'),
-  el('vscode-panel-tab', 'Parameters'),
-  el('vscode-panel-view', 'step'),
-  el('vscode-panel-view', 'params'),
-);
+panels.append(el('vscode-panel-tab', 'Step'), el('vscode-panel-tab', 'Parameters'), el('vscode-panel-view', 'step'), el('vscode-panel-view', 'params'));
 root.append(panels, el('vscode-text-field'), el('vscode-progress-ring'));
 const grid = el('vscode-data-grid') as HTMLElement & { rowsData: object[] };
 grid.rowsData = [

@@ -22,22 +22,8 @@ let html;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ti-toolkit-csp-'));
-  await esbuild.build({
-    entryPoints: ['webview/dev/toolkit-csp-entry.ts'],
-    outfile: join(dir, 'tk.js'),
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    logLevel: 'warning',
-  });
-  await esbuild.build({
-    entryPoints: ['src/panel/html.ts'],
-    outfile: join(dir, 'html.cjs'),
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    logLevel: 'warning',
-  });
+  await esbuild.build({ entryPoints: ['webview/dev/toolkit-csp-entry.ts'], outfile: join(dir, 'tk.js'), bundle: true, format: 'iife', platform: 'browser', logLevel: 'warning' });
+  await esbuild.build({ entryPoints: ['src/panel/html.ts'], outfile: join(dir, 'html.cjs'), bundle: true, format: 'cjs', platform: 'node', logLevel: 'warning' });
   html = (await import(join(dir, 'html.cjs'))).default;
   server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -47,22 +33,11 @@ before(async () => {
     }
     const styleNonce = url.searchParams.get('styleNonce') === '1';
     res.writeHead(200, { 'content-type': 'text/html' });
-    res.end(
-      html.panelHtml({
-        cspSource: base,
-        scriptUri: `${base}/tk.js`,
-        styleUris: [],
-        nonce: html.makeNonce(),
-        styleNonce,
-      }),
-    );
+    res.end(html.panelHtml({ cspSource: base, scriptUri: `${base}/tk.js`, styleUris: [], nonce: html.makeNonce(), styleNonce }));
   }).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   base = `http://127.0.0.1:${server.address().port}`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu'],
-  });
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
 });
 after(async () => {
   await browser?.close();
@@ -78,15 +53,7 @@ async function render(styleNonce) {
   await page.goto(`${base}/?styleNonce=${styleNonce ? 1 : 0}`);
   await page.waitForSelector('body[data-rendered="true"]', { timeout: 15_000 });
   const facts = await page.evaluate(() => {
-    const tags = [
-      'vscode-button',
-      'vscode-dropdown',
-      'vscode-panels',
-      'vscode-panel-tab',
-      'vscode-text-field',
-      'vscode-progress-ring',
-      'vscode-data-grid',
-    ];
+    const tags = ['vscode-button', 'vscode-dropdown', 'vscode-panels', 'vscode-panel-tab', 'vscode-text-field', 'vscode-progress-ring', 'vscode-data-grid'];
     const upgraded = tags.filter((t) => document.querySelector(t)?.shadowRoot);
     const button = document.querySelector('vscode-button');
     return {
@@ -110,10 +77,7 @@ test("the toolkit's components render under the panel's policy with the style no
   assert.equal(r.gridRows, 3, 'header row + 2 data rows');
 });
 
-test("without the style nonce, FAST's injected <style> is refused (why the panel announces the nonce)", async () => {
+test('without the style nonce, FAST\'s injected <style> is refused (why the panel announces the nonce)', async () => {
   const r = await render(false);
-  assert.ok(
-    r.violations.some((v) => /violates the following Content Security Policy directive 'style-src/.test(v)),
-    r.violations.join('\n'),
-  );
+  assert.ok(r.violations.some((v) => /violates the following Content Security Policy directive 'style-src/.test(v)), r.violations.join('\n'));
 });
