@@ -4,6 +4,8 @@
  * JSON number lists. Every message from the webview is checked with `parseFromWebview` before use.
  */
 import type { QuantReport, QuantStep } from './quant';
+import type { AnalysisReply, AnalysisRequest, Window } from './analyses';
+import { parseAnalysisRequest, parseRequestTexts, type RequestTexts } from './analysis-request';
 
 /** Where a step sits in the architecture, for the breadcrumb: e.g. ['Encoder', 'Block 0', 'Attention', 'Pattern']. */
 export type Breadcrumb = string[];
@@ -158,8 +160,9 @@ export interface ParamsInfo {
   kvCacheBytesPerToken?: string;
 }
 
-export type PanelTab = 'step' | 'params' | 'quant';
-const PANEL_TABS: readonly PanelTab[] = ['step', 'params', 'quant'];
+export type PanelTab = 'step' | 'params' | 'analyses' | 'quant';
+const PANEL_TABS: readonly string[] = ['step', 'params', 'analyses', 'quant'];
+const ANALYSIS_KINDS: readonly string[] = ['lens', 'attribution', 'heads', 'ablation', 'patching', 'rollout'];
 
 /** Everything the panel needs to restore itself after being hidden or reloaded. */
 export interface PanelState {
@@ -167,6 +170,8 @@ export interface PanelState {
   stepIndex?: number;
   selectedHead?: number;
   tab?: PanelTab;
+  /** The analysis shown in the Analyses tab. */
+  analysis?: AnalysisRequest['analysis'];
   /** How attention is drawn: a head's heatmap, its lines, or every layer × head. */
   attentionMode?: 'heatmap' | 'lines' | 'overview';
 }
@@ -180,6 +185,12 @@ export type ToWebview =
   | { type: 'beforeFirstStep'; computed: number; done: boolean }
   | { type: 'params'; params: ParamsInfo }
   | { type: 'showTab'; tab: PanelTab }
+  /** An analysis of the current input, answering the panel's `analyse` (the request it answers, tokenized). */
+  | { type: 'analysis'; request: AnalysisRequest; reply: AnalysisReply }
+  /** Compare With…: the current input against another at one hook (protocol/worker.ts's Comparison). */
+  | { type: 'comparison'; comparison: ComparisonView }
+  /** The visible window of a head of a long attention step (zoom and pan), at most what the panel draws. */
+  | { type: 'attentionWindow'; window: AttentionWindowTile }
   /** Select a head of the attention view (the sidebar's head nodes). */
   | { type: 'selectHead'; head: number }
   | { type: 'overview'; overview: AttentionOverview }
@@ -187,6 +198,34 @@ export type ToWebview =
   | { type: 'quant'; report?: QuantReport }
   /** The current hook in the float and the quantized model. */
   | { type: 'quantStep'; step: QuantStep };
+
+/** One head's window of an attention step: `tile` covers `tile.window` of the full `queries` × `keys` grid. */
+export interface AttentionWindowTile {
+  name: string;
+  head: number;
+  queries: number;
+  keys: number;
+  tile: { rows: number; cols: number; rowStep: number; colStep: number; window: Window; data: Float32Array };
+  mask?: Uint8Array;
+}
+
+/** Two runs at one hook side by side: each reduced as a step view, their difference, the top changes. */
+export interface ComparisonView {
+  hook: string;
+  a: MatrixView | AttentionView;
+  b: MatrixView | AttentionView;
+  diff?: MatrixView | AttentionView;
+  maxAbs?: number;
+  meanAbs?: number;
+  relative?: number;
+  hooks: { hook: string; maxAbs: number; relative: number }[];
+  unmatched: string[];
+  topChanges: { id: number; token: string; before: number; after: number; delta: number }[];
+  tokensB: string[];
+}
+
+/** The largest tile side the panel may ask for. */
+export const MAX_TILE_SIDE = 1024;
 
 export type WebviewCommand = 'stepForward' | 'stepBack' | 'runToEnd' | 'reset' | 'setInput' | 'exportTensor' | 'quantizeModel';
 const WEBVIEW_COMMANDS: readonly WebviewCommand[] = ['stepForward', 'stepBack', 'runToEnd', 'reset', 'setInput', 'exportTensor', 'quantizeModel'];
@@ -198,6 +237,12 @@ export type FromWebview =
   | { type: 'goToHook'; name: string }
   | { type: 'selectHead'; head: number }
   | { type: 'showTab'; tab: PanelTab }
+  /** Run an analysis on the current input; `texts` (a typed target token, the corrupted input) are tokenized by the host. */
+  | { type: 'analyse'; request: AnalysisRequest; texts?: RequestTexts }
+  /** Save the last answer of an analysis as a figure (SVG, PNG) or data (.npy, JSON). */
+  | { type: 'exportAnalysis'; analysis: AnalysisRequest['analysis']; format: 'svg' | 'png' | 'npy' | 'json' }
+  /** The visible window of a head of the current attention step, at most `cells` × `cells` values. */
+  | { type: 'requestAttentionWindow'; head: number; window: Window; cells: number }
   /** Ask for the layers × heads overview of every attention pattern. */
   | { type: 'requestOverview' };
 
@@ -218,9 +263,27 @@ export function parseFromWebview(msg: unknown): FromWebview | undefined {
     case 'selectHead':
       return isIndex(m.head) ? { type: 'selectHead', head: m.head } : undefined;
     case 'showTab':
-      return PANEL_TABS.includes(m.tab as PanelTab) ? { type: 'showTab', tab: m.tab as PanelTab } : undefined;
+      return PANEL_TABS.includes(m.tab as string) ? { type: 'showTab', tab: m.tab as PanelTab } : undefined;
+    case 'analyse': {
+      const request = parseAnalysisRequest(m.request);
+      const texts = parseRequestTexts(m.texts);
+      if (!request || !texts) return undefined;
+      return Object.keys(texts).length ? { type: 'analyse', request, texts } : { type: 'analyse', request };
+    }
     case 'requestOverview':
       return { type: 'requestOverview' };
+    case 'exportAnalysis':
+      return ANALYSIS_KINDS.includes(m.analysis as string) && ['svg', 'png', 'npy', 'json'].includes(m.format as string)
+        ? { type: 'exportAnalysis', analysis: m.analysis as AnalysisRequest['analysis'], format: m.format as 'svg' | 'png' | 'npy' | 'json' }
+        : undefined;
+    case 'requestAttentionWindow': {
+      const w = m.window as Record<string, unknown> | null;
+      if (!isIndex(m.head) || !isIndex(m.cells) || m.cells < 1 || m.cells > MAX_TILE_SIDE) return undefined;
+      if (typeof w !== 'object' || w === null || ![w.row0, w.row1, w.col0, w.col1].every(isIndex)) return undefined;
+      const window = { row0: w.row0 as number, row1: w.row1 as number, col0: w.col0 as number, col1: w.col1 as number };
+      if (window.row0 >= window.row1 || window.col0 >= window.col1) return undefined;
+      return { type: 'requestAttentionWindow', head: m.head, window, cells: m.cells };
+    }
     default:
       return undefined;
   }
@@ -237,7 +300,8 @@ function isPanelState(v: unknown): v is PanelState {
     (s.configPath === undefined || typeof s.configPath === 'string') &&
     (s.stepIndex === undefined || isIndex(s.stepIndex)) &&
     (s.selectedHead === undefined || isIndex(s.selectedHead)) &&
-    (s.tab === undefined || PANEL_TABS.includes(s.tab as PanelTab)) &&
+    (s.tab === undefined || PANEL_TABS.includes(s.tab as string)) &&
+    (s.analysis === undefined || ANALYSIS_KINDS.includes(s.analysis as string)) &&
     (s.attentionMode === undefined || s.attentionMode === 'heatmap' || s.attentionMode === 'lines' || s.attentionMode === 'overview')
   );
 }

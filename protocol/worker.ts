@@ -1,7 +1,7 @@
 import type { Place } from './place';
-import type { AttentionOverview, ModelInfo, ParamsInfo, StepInfo } from './webview';
+import type { AttentionOverview, AttentionView, MatrixView, ModelInfo, ParamsInfo, StepInfo } from './webview';
 import type { ModelNode } from './tree';
-import type { AnalysisReply, AnalysisRequest } from './analyses';
+import type { AnalysisReply, AnalysisRequest, Window } from './analyses';
 import type { QuantReport, QuantStep, QuantizeSpec } from './quant';
 
 /**
@@ -79,6 +79,39 @@ export interface Exported {
   bytes: Uint8Array;
 }
 
+/** One head's visible window of the current attention step, at most `cells` × `cells` (engine/worker/attention-window.ts). */
+export interface AttentionWindow {
+  kind: 'attentionWindow';
+  name: string;
+  head: number;
+  /** The full sides of the grid. */
+  queries: number;
+  keys: number;
+  tile: { rows: number; cols: number; rowStep: number; colStep: number; window: Window; data: Float32Array };
+  /** 1 where any entry of the cell is attended; absent when nothing in the window is masked out. */
+  mask?: Uint8Array;
+}
+
+/** The current input against another one at one hook (engine/worker/compare-view.ts). */
+export interface Comparison {
+  kind: 'comparison';
+  hook: string;
+  /** The hook in each run, reduced as a step view is. */
+  a: MatrixView | AttentionView;
+  b: MatrixView | AttentionView;
+  /** b − a at the hook, and its size; absent when the shapes differ (inputs of different lengths). */
+  diff?: MatrixView | AttentionView;
+  maxAbs?: number;
+  meanAbs?: number;
+  relative?: number;
+  /** Every hook both runs recorded with one shape: how much it changed. */
+  hooks: { hook: string; maxAbs: number; relative: number }[];
+  unmatched: string[];
+  /** At the last position: the tokens whose probability moved most. */
+  topChanges: { id: number; token: string; before: number; after: number; delta: number }[];
+  tokensB: string[];
+}
+
 export interface Params {
   kind: 'params';
   params: ParamsInfo;
@@ -123,6 +156,10 @@ export interface WorkerRequests {
   analyse: { request: { request: AnalysisRequest }; reply: AnalysisReply };
   /** Every attention pattern of the pass, each head pooled to at most `size` × `size` (computes the whole pass). */
   attentionOverview: { request: { size?: number }; reply: Overview };
+  /** The current input against another through the loaded model, at one hook. */
+  compare: { request: { input: InputRequest; hook: string }; reply: Comparison };
+  /** The visible window of one head of the current attention step, for zoom and pan on long inputs. */
+  attentionWindow: { request: { head: number; window: Window; cells: number }; reply: AttentionWindow };
   /** Text through the loaded model's tokenizer (for the live token count while the user types). */
   tokenize: { request: { text: string }; reply: Tokenized };
   /** Quantize the loaded model's linears (kept beside the float weights until the next load) and measure it. */

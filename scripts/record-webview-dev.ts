@@ -6,8 +6,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Session } from '../engine/worker/session';
-import type { Loaded, Moved } from '../protocol/worker';
+import type { Comparison, Loaded, Moved } from '../protocol/worker';
 import type { StepInfo } from '../protocol/webview';
+import type { AnalysisReply, AnalysisRequest } from '../protocol/analyses';
 
 const out = 'out/webview-dev';
 const config = resolve('examples/tiny-llama/config.json');
@@ -46,10 +47,32 @@ for (const { i } of wanted) {
   const q = session.quantStep(0);
   quantSteps[i] = { ...q, fp: plainView(q.fp), quantized: plainView(q.quantized), diff: plainView(q.diff) };
 }
+// The analyses of the Analyses tab, on the same input (typed arrays as { typed, data } lists).
+const ids = loaded.model.ids;
+const ask = (request: AnalysisRequest) => (session.handle({ kind: 'analyse', request }, control).reply as AnalysisReply);
+const lens = ask({ analysis: 'lens', top: 5 });
+const lensView = lens.view as Extract<AnalysisReply['view'], { analysis: 'lens' }>;
+const last = lensView.hooks.length - 1;
+const top = lensView.topIds[(last * lensView.positions + lensView.positions - 1) * lensView.k];
+const second = lensView.topIds[(last * lensView.positions + lensView.positions - 1) * lensView.k + 1];
+// The corrupted input: the same sentence with "light" and "darkness" swapped where they fit one token.
+const corrupted = ids.map((id, i) => (i === 9 ? ids[3] : id));
+const requests: AnalysisRequest[] = [
+  { analysis: 'lens', top: 5 },
+  { analysis: 'attribution', target: top, versus: second },
+  { analysis: 'heads' },
+  { analysis: 'ablation', heads: [{ layer: 2, head: 1 }], mode: 'zero', top: 5 },
+  { analysis: 'patching', corrupted, target: top, versus: second, what: 'resid' },
+];
+const typed = (_: string, v: unknown) =>
+  ArrayBuffer.isView(v) && !(v instanceof DataView) ? { typed: v.constructor.name, data: Array.from(v as Float32Array, (x) => +x.toPrecision(6)) } : v;
+// Compare With…: the same sentence with its 10th token changed, at the last layer's pattern.
+const { kind: _kind, ...comparison } = session.handle({ kind: 'compare', input: { ids: corrupted }, hook: 'blocks.2.attn.hook_pattern' }, control).reply as Comparison;
+const analyses = requests.map((request) => ({ request, reply: request.analysis === 'lens' ? lens : ask(request) }));
 mkdirSync(out, { recursive: true });
 const model = { ...loaded.model, configPath: '/work/examples/tiny-llama/config.json' };
 writeFileSync(
   join(out, 'recorded.js'),
-  `window.__TI_RECORDED__ = ${JSON.stringify({ model, steps: loaded.steps, recorded: steps, quant: { report, steps: quantSteps } })};\n`,
+  `window.__TI_RECORDED__ = ${JSON.stringify({ model, steps: loaded.steps, recorded: steps, quant: { report, steps: quantSteps }, analyses, comparison }, typed)};\n`,
 );
 console.log(`recorded ${Object.keys(steps).length} steps of ${config}`);

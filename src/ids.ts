@@ -13,6 +13,7 @@ export const COMMAND = {
   showParameters: 'transformerInspector.showParameters',
   exportTensor: 'transformerInspector.exportTensor',
   quantizeModel: 'transformerInspector.quantizeModel',
+  compareWith: 'transformerInspector.compareWith',
 } as const;
 
 /** Commands used by the extension's own UI (tree items), not contributed to the palette. */

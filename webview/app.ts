@@ -4,7 +4,10 @@
  * inputs change; the views also re-render when the theme or the panel width changes.
  */
 import type { ThemeColors } from './color';
+import { analysesView, newForm, type AnalysesActions } from './components/analyses/analyses-view';
 import { attentionView } from './components/attention-view';
+import { AttentionZoom } from './components/attention-zoom';
+import { compareView } from './components/compare-view';
 import { modelHeader } from './components/header';
 import { paramTable } from './components/param-table';
 import { busyState, emptyState, errorState } from './components/states';
@@ -23,6 +26,7 @@ import { progressBar, tabs } from './toolkit';
 const TABS = [
   { id: 'step', label: 'Step' },
   { id: 'params', label: 'Parameters' },
+  { id: 'analyses', label: 'Analyses' },
   { id: 'quant', label: 'Quantization' },
 ] as const;
 
@@ -38,11 +42,21 @@ export class App {
   private readonly banner = new Section(h('div', { class: 'banner-slot' }));
   private readonly stepperPart = new Section(h('div', { class: 'stepper' }));
   private readonly view = new Section(h('div', { class: 'view-slot' }));
+  private readonly comparePart = new Section(h('div', { class: 'compare-slot' }));
   private readonly params = new Section(h('div', { class: 'params-slot' }));
   private readonly stepPanel = this.tabs.panel('step');
   private readonly paramsPanel = this.tabs.panel('params');
   private readonly quant = new Section(h('div', { class: 'quant-slot' }));
   private readonly quantPanel = this.tabs.panel('quant');
+  private readonly analyses = new Section(h('div', { class: 'analyses-slot' }));
+  /** The Analyses tab's typed values (kept across re-renders), and the model each analysis was auto-run for. */
+  private readonly form = newForm();
+  private readonly autoRun = new Map<string, unknown>();
+  /** Zoom and pan over long attention steps: one, kept across re-renders. */
+  private readonly zoom = new AttentionZoom((head, window, cells) =>
+    this.store.post({ type: 'requestAttentionWindow', head, window, cells }),
+  );
+  private readonly analysesPanel = this.tabs.panel('analyses');
   private readonly loaded = h('main', { class: 'loaded' });
   /** One persistent live region, so screen readers hear each new step (re-created regions are not announced). */
   private readonly announcer = h('div', {
@@ -54,14 +68,19 @@ export class App {
     private readonly root: HTMLElement,
     private readonly store: Store,
   ) {
-    this.stepPanel.append(this.stepperPart.element, this.view.element);
+    this.stepPanel.append(this.stepperPart.element, this.comparePart.element, this.view.element);
     this.paramsPanel.append(this.params.element);
     this.quantPanel.append(this.quant.element);
+    this.analysesPanel.append(this.analyses.element);
     this.loaded.append(this.header.element, this.banner.element, this.tabs.element);
     root.append(this.progress.element, this.placeholder.element, this.loaded, this.announcer);
     this.width = this.measure();
 
-    store.subscribe((state) => this.render(state));
+    store.subscribe((state, previous) => {
+      // A tile only redraws the zoomed canvas; nothing else depends on it.
+      if (state.attentionTile !== previous.attentionTile) this.zoom.setTile(state.attentionTile);
+      this.render(state);
+    });
     watchTheme((theme) => {
       this.theme = theme;
       this.render(store.state);
@@ -147,6 +166,20 @@ export class App {
         : positionText(s.position);
       return stepper(s, (m) => this.store.post(m));
     });
+    this.comparePart.update([s.comparison, s.selectedHead, this.theme, this.width], () =>
+      s.comparison
+        ? [
+            compareView({
+              comparison: s.comparison,
+              head: s.selectedHead,
+              theme: this.theme,
+              width: this.width,
+              onClose: () => this.store.dispatch({ type: 'ui/closeComparison' }),
+              onGoTo: (name) => this.store.post({ type: 'goToHook', name }),
+            }),
+          ]
+        : [],
+    );
     // The overview needs every pattern of the pass: ask the host once per input.
     if (
       s.step?.view.kind === 'attention' &&
@@ -158,7 +191,16 @@ export class App {
       this.store.post({ type: 'requestOverview' });
     }
     this.view.update(
-      [s.step, s.selectedHead, s.attentionMode, s.logCounts, s.overview, this.theme, this.width],
+      [
+        s.step,
+        s.selectedHead,
+        s.attentionMode,
+        s.logCounts,
+        s.overview,
+        s.pinnedQuery,
+        this.theme,
+        this.width,
+      ],
       () => {
         hideTooltip(); // its canvas is about to go
         const step = s.step;
@@ -177,6 +219,9 @@ export class App {
                 onMode: (mode) => this.store.dispatch({ type: 'ui/attentionMode', mode }),
                 onLogCounts: (on) => this.store.dispatch({ type: 'ui/logCounts', on }),
                 overview: s.overview,
+                pinnedQuery: s.pinnedQuery,
+                zoom: this.zoom,
+                onPin: (query) => this.store.dispatch({ type: 'ui/pinQuery', query }),
                 onOpen: (name, head) => {
                   this.store.dispatch({ type: 'ui/attentionMode', mode: 'heatmap' });
                   this.selectHead(head);
@@ -200,6 +245,46 @@ export class App {
     this.quant.update([s.quant, s.quantStep, s.step, this.theme, this.width], () => [
       quantView(s, { theme: this.theme, width: this.width, post: (m) => this.store.post(m) }),
     ]);
+    this.renderAnalyses(s);
+  }
+
+  private readonly analysisActions: AnalysesActions = {
+    choose: (analysis) => this.store.dispatch({ type: 'ui/analysis', analysis }),
+    post: (m) => this.store.post(m),
+    toggleHead: (layer, head) => this.store.dispatch({ type: 'ui/toggleAblateHead', layer, head }),
+    clearHeads: () => this.store.dispatch({ type: 'ui/clearAblateHeads' }),
+    openHook: (name, head) => {
+      this.selectTab('step');
+      if (head !== undefined) {
+        this.store.dispatch({ type: 'ui/attentionMode', mode: 'heatmap' });
+        // Kept when the pattern step arrives (every layer has the same heads).
+        this.selectHead(head);
+      }
+      this.store.post({ type: 'goToHook', name });
+    },
+    rerender: () => (this.analyses.invalidate(), this.renderAnalyses(this.store.state)),
+  };
+
+  private renderAnalyses(s: ViewState): void {
+    // The lens and the detectors need no inputs: run them once per input when first shown.
+    if (
+      s.tab === 'analyses' &&
+      (s.analysis === 'lens' || s.analysis === 'heads') &&
+      !s.analyses[s.analysis] &&
+      !s.busy &&
+      this.autoRun.get(s.analysis) !== s.model
+    ) {
+      this.autoRun.set(s.analysis, s.model);
+      this.store.post({
+        type: 'analyse',
+        request: s.analysis === 'lens' ? { analysis: 'lens', top: 5 } : { analysis: 'heads' },
+      });
+    }
+    if (s.tab !== 'analyses') return;
+    this.analyses.update(
+      [s.analysis, s.analyses, s.ablateHeads, s.model, s.busy === undefined, this.theme, this.width],
+      () => [analysesView(s, this.form, { theme: this.theme, width: this.width }, this.analysisActions)],
+    );
   }
 
   private renderParams(s: ViewState): void {

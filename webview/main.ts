@@ -4,6 +4,7 @@
  * state saved before a reload so the host can restore it.
  */
 import './webview.css';
+import './analyses.css';
 import { App } from './app';
 import { watchCsp } from './csp-watch';
 import { isToWebview, Store } from './state';

@@ -14,10 +14,20 @@ import {
   type StepInfo,
   type ToWebview,
   type PanelTab,
+  type AttentionWindowTile,
+  type ComparisonView,
 } from '../protocol/webview';
 import type { QuantReport, QuantStep } from '../protocol/quant';
+import type { AnalysisReply, AnalysisRequest } from '../protocol/analyses';
+import type { AnalysisKind } from '../protocol/analysis-request';
 
 export type Tab = PanelTab;
+
+/** An analysis the host answered for the current input: the request (tokenized) and the view. */
+export interface AnalysisResult {
+  request: AnalysisRequest;
+  reply: AnalysisReply;
+}
 
 export interface ViewState {
   /** Nothing loaded: the host's message, shown with a hint. */
@@ -38,6 +48,17 @@ export interface ViewState {
   attentionMode: AttentionMode;
   /** Every attention pattern (layers × heads), once the host sent it for this input. */
   overview?: AttentionOverview;
+  /** The analysis shown in the Analyses tab, and the last answer of each for this input. */
+  analysis: AnalysisKind;
+  analyses: Partial<Record<AnalysisRequest['analysis'], AnalysisResult>>;
+  /** Heads chosen in the detector grid for ablation, as `layer.head`. */
+  ablateHeads: string[];
+  /** Compare With…: the current input against another at one hook, until closed or the input changes. */
+  comparison?: ComparisonView;
+  /** The last window of a long attention step the host sent (zoom and pan). */
+  attentionTile?: AttentionWindowTile;
+  /** The attention heatmap's pinned query row (click a row; click it again to unpin). */
+  pinnedQuery?: number;
   /** Histograms count on a log scale (so a few large values next to many zeros both show). */
   logCounts: boolean;
   /** After Quantize Model…: the engine's report, and the current hook float vs quantized. */
@@ -55,7 +76,12 @@ export type UiAction =
   | { type: 'ui/selectHead'; head: number }
   | { type: 'ui/selectTab'; tab: Tab }
   | { type: 'ui/attentionMode'; mode: AttentionMode }
-  | { type: 'ui/logCounts'; on: boolean };
+  | { type: 'ui/logCounts'; on: boolean }
+  | { type: 'ui/analysis'; analysis: AnalysisKind }
+  | { type: 'ui/toggleAblateHead'; layer: number; head: number }
+  | { type: 'ui/clearAblateHeads' }
+  | { type: 'ui/pinQuery'; query: number | undefined }
+  | { type: 'ui/closeComparison' };
 
 export type Action = ToWebview | UiAction;
 
@@ -66,6 +92,9 @@ export function initialState(saved?: PanelState): ViewState {
     tab: saved?.tab ?? 'step',
     selectedHead: saved?.selectedHead ?? 0,
     attentionMode: saved?.attentionMode ?? 'heatmap',
+    analysis: saved?.analysis && saved.analysis !== 'rollout' ? saved.analysis : 'lens',
+    analyses: {},
+    ablateHeads: [],
     logCounts: false,
     restoredConfigPath: saved?.configPath,
   };
@@ -90,7 +119,12 @@ function clampHead(head: number, heads: number): number {
 export function reduce(state: ViewState, action: Action): ViewState {
   switch (action.type) {
     case 'empty':
-      return { ...initialState(), tab: state.tab, empty: { message: action.message } };
+      return {
+        ...initialState(),
+        tab: state.tab,
+        analysis: state.analysis,
+        empty: { message: action.message },
+      };
     case 'error':
       return { ...state, busy: undefined, error: { message: action.message, where: action.where } };
     case 'busy':
@@ -108,6 +142,10 @@ export function reduce(state: ViewState, action: Action): ViewState {
         position: { index: -1, computed: 0, done: false },
         params: sameModel ? state.params : undefined,
         overview: undefined,
+        analyses: {},
+        comparison: undefined,
+        ablateHeads: sameModel ? state.ablateHeads : [],
+        pinnedQuery: undefined,
         selectedHead: sameModel ? state.selectedHead : 0,
         restoredConfigPath: undefined,
       };
@@ -122,6 +160,8 @@ export function reduce(state: ViewState, action: Action): ViewState {
         error: undefined,
         step,
         position: { index: step.index, computed: step.computed, done: step.done },
+        pinnedQuery: state.step?.name === step.name ? state.pinnedQuery : undefined,
+        attentionTile: state.attentionTile?.name === step.name ? state.attentionTile : undefined,
         selectedHead: clampHead(state.selectedHead, heads),
       };
     }
@@ -147,6 +187,34 @@ export function reduce(state: ViewState, action: Action): ViewState {
       return { ...state, quantStep: action.step };
     case 'ui/attentionMode':
       return state.attentionMode === action.mode ? state : { ...state, attentionMode: action.mode };
+    case 'analysis': {
+      const kind = action.request.analysis;
+      return {
+        ...state,
+        busy: undefined,
+        error: undefined,
+        analyses: { ...state.analyses, [kind]: { request: action.request, reply: action.reply } },
+      };
+    }
+    case 'comparison':
+      return { ...state, busy: undefined, error: undefined, tab: 'step', comparison: action.comparison };
+    case 'ui/closeComparison':
+      return state.comparison ? { ...state, comparison: undefined } : state;
+    case 'attentionWindow':
+      return { ...state, attentionTile: action.window };
+    case 'ui/analysis':
+      return state.analysis === action.analysis ? state : { ...state, analysis: action.analysis };
+    case 'ui/toggleAblateHead': {
+      const key = `${action.layer}.${action.head}`;
+      const heads = state.ablateHeads.includes(key)
+        ? state.ablateHeads.filter((k) => k !== key)
+        : [...state.ablateHeads, key];
+      return { ...state, ablateHeads: heads };
+    }
+    case 'ui/clearAblateHeads':
+      return state.ablateHeads.length ? { ...state, ablateHeads: [] } : state;
+    case 'ui/pinQuery':
+      return state.pinnedQuery === action.query ? state : { ...state, pinnedQuery: action.query };
     case 'ui/logCounts':
       return state.logCounts === action.on ? state : { ...state, logCounts: action.on };
     case 'selectHead':
@@ -163,6 +231,7 @@ export function reduce(state: ViewState, action: Action): ViewState {
 export function toPanelState(state: ViewState): PanelState {
   const panel: PanelState = { tab: state.tab, selectedHead: state.selectedHead };
   if (state.attentionMode !== 'heatmap') panel.attentionMode = state.attentionMode;
+  if (state.analysis !== 'lens') panel.analysis = state.analysis;
   const configPath = state.model?.configPath ?? state.restoredConfigPath;
   if (configPath !== undefined) panel.configPath = configPath;
   if (state.step) panel.stepIndex = state.step.index;
@@ -176,7 +245,8 @@ export function samePanelState(a: PanelState | undefined, b: PanelState): boolea
     a.stepIndex === b.stepIndex &&
     a.selectedHead === b.selectedHead &&
     a.tab === b.tab &&
-    a.attentionMode === b.attentionMode
+    a.attentionMode === b.attentionMode &&
+    a.analysis === b.analysis
   );
 }
 
@@ -193,6 +263,9 @@ const TO_WEBVIEW_TYPES = new Set<string>([
   'overview',
   'quant',
   'quantStep',
+  'analysis',
+  'attentionWindow',
+  'comparison',
 ]);
 
 /** A light guard on incoming messages: the host is trusted, but the window also sees other messages. */

@@ -74,11 +74,14 @@ export function computeStats(
 /** Stats of an attention view over all heads, leaving out masked entries. */
 export function attentionStats(view: AttentionView): TensorStats {
   const perHead = view.queries * view.keys;
-  return computeStats(view.data, (i) => {
+  // Which entries count, worked out once (the stats visit each entry three times).
+  const keep = new Uint8Array(view.data.length);
+  for (let i = 0; i < keep.length; i++) {
     const k = i % view.keys;
     const q = Math.floor((i % perHead) / view.keys);
-    return !isMaskedEntry(view, Math.floor(i / perHead), q, k);
-  });
+    keep[i] = isMaskedEntry(view, Math.floor(i / perHead), q, k) ? 0 : 1;
+  }
+  return computeStats(view.data, (i) => keep[i] === 1);
 }
 
 /** True when the view holds any masked entry. */

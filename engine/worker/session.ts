@@ -25,6 +25,8 @@ import type { InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Overview
 import { analysisView } from '../analyses/views';
 import { QuantSession } from './quant-session';
 import type { QuantizeSpec } from '../../protocol/quant';
+import { attentionWindow } from './attention-window';
+import { compareView } from './compare-view';
 
 /** How a long request checks for cancellation and reports progress (between steps). */
 export interface Control {
@@ -102,6 +104,20 @@ export class Session {
       }
       case 'tokenize':
         return { reply: this.tokenize(req.text), transfer: [] };
+      case 'compare': {
+        const loaded = this.require();
+        if (loaded.spec.architecture === 'encoder-decoder') throw new InspectorError('Compare With… runs single-stack models (encoder or decoder)');
+        const other = resolveInput(loaded, req.input);
+        const label = (id: number) => (loaded.tokenizer ? loaded.tokenizer.label(id) : String(id));
+        const reply = compareView(loaded, { ids: [this.input!.ids] }, { ids: [other.ids] }, req.hook, { a: this.modelInfo().tokens, b: other.ids.map(label) });
+        return { reply, transfer: [] };
+      }
+      case 'attentionWindow': {
+        const step = this.requireStepper().current;
+        if (!step) throw new InspectorError('no current step: step to an attention pattern first');
+        const reply = attentionWindow(step.name, step.tensor, step.mask, req.head, req.window, req.cells);
+        return { reply, transfer: [reply.tile.data.buffer as ArrayBuffer, ...(reply.mask ? [reply.mask.buffer as ArrayBuffer] : [])] };
+      }
       case 'attentionOverview': {
         const reply = this.attentionOverview(req.size, control);
         return { reply, transfer: reply.overview.layers.map((l) => l.data.buffer as ArrayBuffer) };

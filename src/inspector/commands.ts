@@ -26,6 +26,7 @@ export function registerCommands(inspector: Inspector): vscode.Disposable[] {
     vscode.commands.registerCommand(COMMAND.reset, () => inspector.move({ to: 'start' })),
     vscode.commands.registerCommand(COMMAND.showParameters, () => inspector.showParameters()),
     vscode.commands.registerCommand(COMMAND.exportTensor, (target?: unknown) => exportCommand(inspector, target)),
+    vscode.commands.registerCommand(COMMAND.compareWith, (other?: unknown) => inspector.compareWith(typeof other === 'string' ? other : undefined)),
   ];
 }
 

@@ -12,6 +12,9 @@ import { COMMAND, CONTEXT } from '../ids';
 import type { Log } from '../log';
 import { isRemembered, memoryKey, type Remembered } from './memory';
 import { renderQuantizeReport } from '../quantize/report';
+import { analysisTitle, resolveAnalysis } from './analyses';
+import { exportAnalysis } from './analysis-export';
+import type { AnalysisReply, AnalysisRequest } from '../../protocol/analyses';
 
 /** Work that takes longer than this gets a cancellable progress notification and a busy panel. */
 const PROGRESS_DELAY_MS = 400;
@@ -54,6 +57,8 @@ export class Inspector implements vscode.Disposable {
   private input: InputRequest | undefined;
   private params: ParamsInfo | undefined;
   private overview: AttentionOverview | undefined;
+  /** The last answer of each analysis for this input (what Export writes). */
+  private readonly analyses = new Map<string, { request: AnalysisRequest; reply: AnalysisReply }>();
   private failure: { message: string; where?: string } | undefined;
   /** The worker was restarted: the model must be loaded again before the next request. */
   private stale = false;
@@ -289,6 +294,13 @@ export class Inspector implements vscode.Disposable {
         return this.move({ to: 'hook', name: msg.name });
       case 'requestOverview':
         return this.enqueue(() => this.sendOverview());
+      case 'analyse':
+        return this.enqueue(() => this.sendAnalysis(msg));
+      case 'exportAnalysis':
+        await this.saveAnalysis(msg.analysis, msg.format);
+        return;
+      case 'requestAttentionWindow':
+        return this.enqueue(() => this.sendAttentionWindow(msg));
       case 'selectHead':
         // The webview keeps the selected head in its own saved state; the comparison follows it.
         this.head = msg.head;
@@ -427,6 +439,7 @@ export class Inspector implements vscode.Disposable {
 
   private applyLoaded(r: Loaded): void {
     this.overview = undefined;
+    this.analyses.clear();
     this.loaded = { model: r.model, tree: r.tree, limits: r.limits };
     this.steps = r.steps;
     this.position = r.position;
@@ -498,6 +511,82 @@ export class Inspector implements vscode.Disposable {
         }
       }
       this.post({ type: 'overview', overview: this.overview });
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  /** A window of the current attention step (zoom and pan); quiet: no busy line, failures only logged. */
+  private async sendAttentionWindow(msg: Extract<FromWebview, { type: 'requestAttentionWindow' }>): Promise<void> {
+    if (!this.loaded || this.stale || this.position?.kind !== 'step') return;
+    try {
+      const r = await this.client.request({ kind: 'attentionWindow', head: msg.head, window: msg.window, cells: msg.cells });
+      const { kind: _kind, ...window } = r;
+      this.post({ type: 'attentionWindow', window });
+    } catch (e) {
+      this.log.warn(`attention window: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /**
+   * Compare With…: the current input against another (typed as text, or ids as "1 2 3") through the
+   * loaded model, at the current hook (the logits before the first step), shown beside the step.
+   */
+  compareWith(other?: string): Promise<void> {
+    return this.enqueue(async () => {
+      if (!(await this.ensureModel()) || !this.loaded) return;
+      const typed =
+        other ??
+        (await vscode.window.showInputBox({
+          title: 'Compare With… another input',
+          prompt: this.loaded.limits.tokenizer ? 'The other input, as text (or token ids separated by spaces)' : 'The other input, as token ids separated by spaces',
+          value: this.loaded.model.text ?? this.loaded.model.ids.join(' '),
+        }));
+      if (typed === undefined || typed.trim() === '') return;
+      const input = /^\s*\d+(\s+\d+)*\s*$/.test(typed) ? { ids: typed.trim().split(/\s+/).map(Number) } : { text: typed };
+      const hook = this.position?.kind === 'step' ? this.position.step.name : 'logits';
+      try {
+        const { kind: _kind, ...comparison } = await this.track('Comparing the two inputs', { kind: 'compare', input, hook });
+        this.post({ type: 'comparison', comparison });
+      } catch (e) {
+        this.fail(e);
+      }
+    });
+  }
+
+  /** Write the last answer of an analysis where the user says (a figure or its data). */
+  async saveAnalysis(analysis: string, format: 'svg' | 'png' | 'npy' | 'json', target?: vscode.Uri): Promise<vscode.Uri | undefined> {
+    const result = this.analyses.get(analysis);
+    if (!result || !this.loaded) {
+      void vscode.window.showInformationMessage('Transformer Inspector: run the analysis first; there is nothing to export yet.');
+      return undefined;
+    }
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const uri =
+      target ??
+      (await vscode.window.showSaveDialog({
+        title: `Export the ${analysis} view`,
+        filters: { [format.toUpperCase()]: [format] },
+        ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, `${analysis}.${format}`) } : {}),
+      }));
+    if (!uri) return undefined;
+    const bytes = exportAnalysis(format, result.request, result.reply, this.loaded.model.decoderTokens ?? this.loaded.model.tokens);
+    await vscode.workspace.fs.writeFile(uri, bytes);
+    this.log.info(`exported the ${analysis} view as ${format} to ${uri.fsPath}`);
+    return uri;
+  }
+
+  /** One analysis of the current input (typed tokens tokenized here), answered to the panel. */
+  private async sendAnalysis(msg: Extract<FromWebview, { type: 'analyse' }>): Promise<void> {
+    if (!(await this.ensureModel()) || !this.loaded) return;
+    try {
+      const clean = this.loaded.model.decoderIds ?? this.loaded.model.ids;
+      const request = await resolveAnalysis(msg.request, msg.texts ?? {}, clean.length, async (text) =>
+        this.loaded?.limits.tokenizer ? this.client.request({ kind: 'tokenize', text }) : undefined,
+      );
+      const reply = await this.track(analysisTitle(request), { kind: 'analyse', request });
+      this.analyses.set(request.analysis, { request, reply });
+      this.post({ type: 'analysis', request, reply });
     } catch (e) {
       this.fail(e);
     }

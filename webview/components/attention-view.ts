@@ -15,6 +15,8 @@ import { fitCells, poolMaxAbs, type Grid } from '../raster';
 import { attentionStats, hasMasked, headOnly, headSummary, isMaskedEntry } from '../stats';
 import type { AttentionMode } from '../state';
 import { attentionLines } from './attention-lines';
+import { pinQueries } from './attention-pin';
+import type { AttentionZoom } from './attention-zoom';
 import { heatmap, type HoveredCell } from './heatmap';
 import { legend } from './legend';
 import { histogramView, statsList } from './summary';
@@ -69,6 +71,11 @@ export interface AttentionChoices {
   overview?: AttentionOverview;
   /** Open a layer's pattern at a head (from the overview). */
   onOpen: (name: string, head: number) => void;
+  /** The pinned query row of the heatmap, and how to pin another (undefined unpins). */
+  pinnedQuery?: number;
+  onPin?: (query: number | undefined) => void;
+  /** Zoom and pan over a grid the engine pooled (long inputs). */
+  zoom?: AttentionZoom;
 }
 
 /**
@@ -100,7 +107,8 @@ export function attentionView(
   choices: AttentionChoices,
   ctx: ViewContext,
 ): HTMLElement {
-  const allStats = attentionStats(view);
+  // A pooled (long) step: the engine's stats over the whole tensor, not a pass over every head here.
+  const allStats = view.pooled ? step.stats : attentionStats(view);
   const kind = attentionKind(step, allStats);
   const scale: ColorScale =
     kind === 'scores'
@@ -108,7 +116,6 @@ export function attentionView(
       : sequentialScale(ctx.theme, 0, 1);
   const masked = hasMasked(view);
   const head = Math.min(Math.max(0, choices.selectedHead), view.heads - 1);
-  const stats = attentionStats(headOnly(view, head));
   const layer = /blocks\.(\d+)/.exec(step.name)?.[1];
   const what = kind === 'scores' ? 'score' : 'weight';
   const twoColumns = ctx.width >= 720;
@@ -150,10 +157,13 @@ export function attentionView(
           text: 'Computing every attention pattern…',
           attrs: { 'data-testid': 'overview-pending' },
         });
+  } else if (view.pooled && choices.zoom) {
+    body = choices.zoom.element(step.name, view, head, scale, ctx.theme, mainWidth);
   } else {
     const fit = mainCells(view.queries, view.keys, mainWidth, pixelRatio());
+    const grid = headGrid(view, head, fit.rows, fit.cols);
     body = heatmap({
-      grid: headGrid(view, head, fit.rows, fit.cols),
+      grid,
       theme: ctx.theme,
       colorOf: scale.color,
       cellWidth: fit.cell,
@@ -172,6 +182,13 @@ export function attentionView(
         'data-head': head,
       },
     });
+    if (choices.onPin && kind === 'pattern')
+      body = h(
+        'div',
+        {},
+        body,
+        pinQueries(body, { view, head, grid, scale, pinned: choices.pinnedQuery, onPin: choices.onPin }),
+      );
   }
   const modes = segmented(
     [
@@ -212,53 +229,70 @@ export function attentionView(
     }),
   );
 
-  // Small multiples of every head, as large as the side column allows.
-  const perRow = tilesPerRow(view.heads);
-  const tile = Math.max(64, Math.floor((sideW - (perRow - 1) * 8) / perRow) - 12);
-  const tiles = Array.from({ length: view.heads }, (_, i) =>
-    headTile(view, i, i === head, scale, ctx, describe(i), choices.onSelectHead, tile),
-  );
-  const tileGrid = h(
-    'div',
-    {
-      class: 'head-grid',
-      attrs: { role: 'group', 'aria-label': `All ${view.heads} heads`, 'data-composite': 'true' },
-    },
-    ...tiles,
-  );
-  tileGrid.addEventListener('keydown', (e) => {
-    const i = tiles.indexOf(document.activeElement as HTMLButtonElement);
-    if (i < 0) return;
-    const columns = tiles.filter((t) => t.offsetTop === tiles[0].offsetTop).length;
-    const next = gridMove(e.key, i, tiles.length, columns);
-    if (next === undefined) return;
-    e.preventDefault();
-    tiles.forEach((t, j) => (t.tabIndex = j === next ? 0 : -1));
-    tiles[next].focus();
-  });
+  const buildSide = (): HTMLElement => {
+    // Small multiples of every head, as large as the side column allows.
+    const perRow = tilesPerRow(view.heads);
+    const tile = Math.max(64, Math.floor((sideW - (perRow - 1) * 8) / perRow) - 12);
+    const tiles = Array.from({ length: view.heads }, (_, i) =>
+      headTile(view, i, i === head, scale, ctx, describe(i), choices.onSelectHead, tile),
+    );
+    const tileGrid = h(
+      'div',
+      {
+        class: 'head-grid',
+        attrs: { role: 'group', 'aria-label': `All ${view.heads} heads`, 'data-composite': 'true' },
+      },
+      ...tiles,
+    );
+    tileGrid.addEventListener('keydown', (e) => {
+      const i = tiles.indexOf(document.activeElement as HTMLButtonElement);
+      if (i < 0) return;
+      const columns = tiles.filter((t) => t.offsetTop === tiles[0].offsetTop).length;
+      const next = gridMove(e.key, i, tiles.length, columns);
+      if (next === undefined) return;
+      e.preventDefault();
+      tiles.forEach((t, j) => (t.tabIndex = j === next ? 0 : -1));
+      tiles[next].focus();
+    });
 
-  const facts = kind === 'pattern' ? headFacts(view, head) : null;
-  const side = h(
-    'div',
-    { class: 'view-side attention-side' },
-    h('h3', { class: 'section-title', text: `All heads${layer !== undefined ? ` of layer ${layer}` : ''}` }),
-    h('p', { class: 'hint', text: 'Click or press Enter on a head to enlarge it.' }),
-    tileGrid,
-    h('h3', { class: 'section-title', text: `Head ${head}`, attrs: { 'data-testid': 'head-stats' } }),
-    statsList(stats, masked ? `Over head ${head}, leaving out masked entries.` : `Over head ${head}.`),
-    facts,
-    histogramView(
-      stats.histogram,
-      scale,
-      ctx.theme,
-      kind === 'scores' ? `Scores of head ${head}` : `Weights of head ${head}`,
-      { on: choices.logCounts, toggle: choices.onLogCounts },
-    ),
-  );
-  side.style.flexBasis = `${sideW}px`;
-  side.style.width = `${sideW}px`;
-  side.style.maxWidth = `${sideW}px`;
-  tileGrid.style.maxWidth = `${sideW}px`;
+    const stats = attentionStats(headOnly(view, head));
+    const facts = kind === 'pattern' ? headFacts(view, head) : null;
+    const side = h(
+      'div',
+      { class: 'view-side attention-side' },
+      h('h3', {
+        class: 'section-title',
+        text: `All heads${layer !== undefined ? ` of layer ${layer}` : ''}`,
+      }),
+      h('p', { class: 'hint', text: 'Click or press Enter on a head to enlarge it.' }),
+      tileGrid,
+      h('h3', { class: 'section-title', text: `Head ${head}`, attrs: { 'data-testid': 'head-stats' } }),
+      statsList(stats, masked ? `Over head ${head}, leaving out masked entries.` : `Over head ${head}.`),
+      facts,
+      histogramView(
+        stats.histogram,
+        scale,
+        ctx.theme,
+        kind === 'scores' ? `Scores of head ${head}` : `Weights of head ${head}`,
+        { on: choices.logCounts, toggle: choices.onLogCounts },
+      ),
+    );
+    side.style.flexBasis = `${sideW}px`;
+    side.style.width = `${sideW}px`;
+    side.style.maxWidth = `${sideW}px`;
+    tileGrid.style.maxWidth = `${sideW}px`;
+    return side;
+  };
+  // A long (pooled) step draws its main grid first and the side column in the next task, so no
+  // single task blocks the panel for long.
+  let side: HTMLElement;
+  if (view.pooled) {
+    side = h('div', { class: 'view-side attention-side' });
+    side.style.flexBasis = `${sideW}px`;
+    side.style.width = `${sideW}px`;
+    const placeholder = side;
+    setTimeout(() => placeholder.isConnected && placeholder.replaceWith(buildSide()), 0);
+  } else side = buildSide();
   const caption = `${view.heads} heads × ${view.queries} queries × ${view.keys} keys${masked ? ' · faint stripes mark masked-out cells' : ''}`;
   return h(
     'section',
@@ -336,15 +370,19 @@ function headTile(
     maxCell: 24,
     square: true,
   });
-  const map = heatmap({
-    grid: headGrid(view, head, fit.rows, fit.cols),
-    theme: ctx.theme,
-    colorOf: scale.color,
-    cellWidth: fit.cellWidth,
-    cellHeight: fit.cellHeight,
-    describe,
-    ariaLabel: `Head ${head}`,
-  });
+  const map = (): HTMLElement =>
+    heatmap({
+      grid: headGrid(view, head, fit.rows, fit.cols),
+      theme: ctx.theme,
+      colorOf: scale.color,
+      cellWidth: fit.cellWidth,
+      cellHeight: fit.cellHeight,
+      describe,
+      ariaLabel: `Head ${head}`,
+    });
+  // A long (pooled) step fills each tile in a task of its own.
+  const slot = view.pooled ? h('div', { class: 'head-tile-pending' }) : map();
+  if (view.pooled) setTimeout(() => slot.isConnected && slot.replaceWith(map()), 0);
   return h(
     'button',
     {
@@ -358,7 +396,7 @@ function headTile(
       },
       on: { click: () => onSelect(head) },
     },
-    map,
+    slot,
     h('span', { class: 'head-tile-label', text: `H${head}`, attrs: { 'aria-hidden': 'true' } }),
   );
 }

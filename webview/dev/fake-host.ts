@@ -6,6 +6,7 @@
  *   index.html?theme=light|dark|hc&scenario=tensor|attention|scores|params|gpt2|empty|error|busy|banner|wide|heads
  */
 import { recorded } from './recorded';
+import { longModel, longStep, longSteps, longWindow } from './long-host';
 import type {
   FromWebview,
   ModelInfo,
@@ -352,6 +353,8 @@ function start(saved?: PanelState): void {
       send({ type: 'showTab', tab: 'quant' });
       return realGo(Math.max(0, logits - 1));
     }
+    const comparison = scenario === 'llama-compare' ? real.comparison() : undefined;
+    if (comparison) send({ type: 'comparison', comparison }, 80);
     return realGo(scenario === 'llama' ? logits : Math.max(0, logits - 1));
   }
   if (scenario === 'empty') return send({ type: 'empty', message: 'No model is open.' });
@@ -388,8 +391,29 @@ function start(saved?: PanelState): void {
   if (scenario === 'banner') send({ type: 'busy', message: 'Restarting the engine…' }, 30);
 }
 
+/** Tile sizes the panel asked for in the `long` scenario (the checks read them). */
+const asked: { cells: number; values: number }[] = [];
+(window as unknown as { __TI_ASKED__: typeof asked }).__TI_ASKED__ = asked;
+
 function onMessage(m: FromWebview): void {
   console.log('webview → host', JSON.stringify(m));
+  if (scenario === 'long') {
+    if (m.type === 'ready') {
+      send({ type: 'model', model: longModel, steps: longSteps });
+      // Posted here, then marked: the checks time the webview's own work (receiving and drawing)
+      // from `__TI_HOST_READY__` on, not this fake host building and serialising the message.
+      return void setTimeout(() => {
+        window.postMessage({ type: 'step', step: longStep() } satisfies ToWebview, '*');
+        (window as unknown as { __TI_HOST_READY__: number }).__TI_HOST_READY__ = performance.now();
+      }, 10);
+    }
+    if (m.type === 'requestAttentionWindow') {
+      const w = longWindow(m.head, m.window, m.cells);
+      asked.push({ cells: m.cells, values: w.tile.data.length });
+      return send({ type: 'attentionWindow', window: w }, 20);
+    }
+    return;
+  }
   if (real && m.type === 'command') {
     if (m.command === 'stepForward' || m.command === 'runToEnd') return realGo(realAt + 1);
     if (m.command === 'stepBack') return realGo(realAt - 1);
@@ -397,6 +421,12 @@ function onMessage(m: FromWebview): void {
   if (real && m.type === 'goToStep') return realGo(real.indices.indexOf(m.index));
   if (real && m.type === 'goToHook')
     return realGo(real.indices.findIndex((i) => real.steps[i].name === m.name));
+  if (real && m.type === 'analyse') {
+    const a = real.analysis(m.request.analysis);
+    if (!a) return send({ type: 'error', message: `nothing recorded for ${m.request.analysis}` });
+    send({ type: 'busy', message: 'Running…' });
+    return send({ type: 'analysis', ...a }, 60);
+  }
   if (real && m.type === 'requestOverview') return send({ type: 'overview', overview: real.overview() }, 50);
   switch (m.type) {
     case 'ready':
@@ -428,6 +458,15 @@ function onMessage(m: FromWebview): void {
 }
 
 const STATE_KEY = 'inspector-dev-state';
+// `llama-lens`, `llama-heads`, … open the Analyses tab on that analysis (as a restored panel would).
+const analysisScenario = /^llama-(lens|attribution|heads|ablation|patching)$/.exec(scenario)?.[1];
+if (analysisScenario && !sessionStorage.getItem(STATE_KEY))
+  sessionStorage.setItem(STATE_KEY, JSON.stringify({ tab: 'analyses', analysis: analysisScenario }));
+// Scenarios that need inputs first get the recorded answer (ablation: the heads chosen in the grid).
+if (real && analysisScenario && analysisScenario !== 'lens' && analysisScenario !== 'heads') {
+  const a = real.analysis(analysisScenario as 'attribution');
+  if (a) send({ type: 'analysis', ...a }, 120);
+}
 (window as unknown as { acquireVsCodeApi: () => unknown }).acquireVsCodeApi = () => ({
   postMessage: (m: FromWebview) => setTimeout(() => onMessage(m), 0),
   getState: () => JSON.parse(sessionStorage.getItem(STATE_KEY) ?? 'null') ?? undefined,

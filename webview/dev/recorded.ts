@@ -3,14 +3,31 @@
  * index.html loads before the fake host): scenarios `llama` (the logits step with predictions) and
  * `llama-attention` (an attention pattern) play these steps instead of the synthetic ones.
  */
-import type { AttentionOverview, MatrixView, ModelInfo, StepInfo } from '../../protocol/webview';
+import type { AttentionOverview, ComparisonView, MatrixView, ModelInfo, StepInfo } from '../../protocol/webview';
 import type { QuantReport, QuantStep } from '../../protocol/quant';
+import type { AnalysisReply, AnalysisRequest } from '../../protocol/analyses';
 
 interface Recorded {
   model: ModelInfo;
   steps: { name: string; shape: number[] }[];
   recorded: Record<string, StepInfo & { view: { data: number[]; mask?: number[] } }>;
   quant?: { report: QuantReport; steps: Record<string, QuantStep> };
+  /** The analyses on the same input, typed arrays as { typed, data }. */
+  analyses?: { request: AnalysisRequest; reply: unknown }[];
+  comparison?: unknown;
+}
+
+const TYPED: Record<string, (d: number[]) => unknown> = {
+  Float32Array: (d) => Float32Array.from(d),
+  Int32Array: (d) => Int32Array.from(d),
+};
+function revive(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(revive);
+  if (typeof v !== 'object' || v === null) return v;
+  const o = v as Record<string, unknown>;
+  if (typeof o.typed === 'string' && Array.isArray(o.data) && TYPED[o.typed])
+    return TYPED[o.typed](o.data as number[]);
+  return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, revive(x)]));
 }
 
 const matrix = (v: MatrixView): MatrixView => ({
@@ -41,11 +58,22 @@ export const recorded = raw && {
       });
     return { layers };
   },
-  quantReport: raw?.quant?.report,
+  quantReport: revive(raw?.quant?.report) as QuantReport | undefined,
   /** The recorded step `index` float vs GPTQ 4-bit (head 0 of a pattern). */
   quantStep(index: number): QuantStep | undefined {
     const q = raw.quant?.steps[String(index)];
     return q && { ...q, fp: matrix(q.fp), quantized: matrix(q.quantized), diff: matrix(q.diff) };
+  },
+  /** The recorded Compare With… (the sentence with one token changed, at the last pattern). */
+  comparison(): ComparisonView | undefined {
+    return raw.comparison === undefined ? undefined : (revive(raw.comparison) as ComparisonView);
+  },
+  /** The recorded answer to an analysis of this kind. */
+  analysis(
+    kind: AnalysisRequest['analysis'],
+  ): { request: AnalysisRequest; reply: AnalysisReply } | undefined {
+    const a = raw.analyses?.find((x) => x.request.analysis === kind);
+    return a && { request: a.request, reply: revive(a.reply) as AnalysisReply };
   },
   step(index: number): StepInfo | undefined {
     const s = raw.recorded[String(index)];
