@@ -1,5 +1,6 @@
 import { InspectorError } from '../errors';
 import { weightsChanged } from '../kernels';
+import type { QuantLayerReport } from '../../protocol/quant';
 import type { Linear } from '../nn/linear';
 import { Tensor } from '../tensor';
 import type { ModelInput, TransformerModel } from '../model/transformer';
@@ -53,19 +54,8 @@ export interface NormFold {
   layers: string[];
 }
 
-export interface LayerQuantReport {
-  name: string;
-  /** [out, in]. */
-  shape: [number, number];
-  /** ‖W − Ŵ‖/‖W‖. */
-  weight_rel_error: number;
-  /** ‖XWᵀ − XŴᵀ‖/‖XWᵀ‖ on the calibration input this layer received. */
-  output_rel_error: number;
-  /** LLM.int8(): input dimensions with some |x| ≥ α on the calibration data. */
-  outlier_dims?: number[];
-  /** AWQ: the chosen exponent of s = s_X^α. */
-  alpha?: number;
-}
+/** One linear layer's errors: the message type the host and webview read (protocol/quant.ts). */
+export type LayerQuantReport = QuantLayerReport;
 
 export interface QuantizedModel {
   options: QuantOptions;

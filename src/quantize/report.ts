@@ -1,24 +1,11 @@
+import type { QuantReport } from '../../protocol/quant';
 /**
  * A quantization report (`quantize --json`, or the engine's reply to Quantize Model…) as Markdown, written
  * to the output channel after each quantization: the end-to-end figures, then one row per linear layer with bars for its weight and output
  * errors, scaled to the largest error. Pure formatting: every number comes from the engine's report.
  */
-export interface QuantizeReportJson {
-  method: string;
-  bits: number;
-  group: number | null;
-  sym: boolean;
-  calib_tokens: number;
-  eval_tokens: number;
-  layers: { name: string; shape: [number, number]; weight_rel_error: number; output_rel_error: number; outlier_dims?: number[]; alpha?: number }[];
-  unreached?: string[];
-  perplexity_fp: number;
-  perplexity_q: number;
-  kl_mean: number;
-  top1_agreement: number;
-  weights_bytes: number;
-  weights_bytes_fp: number;
-}
+/** The `quantize --json` report (the engine's QuantReport, without the panel's calibration label). */
+export type QuantizeReportJson = Omit<QuantReport, 'calibration' | 'unreached' | 'method'> & { method: string; unreached?: string[] };
 
 const BAR_WIDTH = 24;
 

@@ -1,4 +1,5 @@
 import { test, before, after } from 'node:test';
+import { mulberry32 } from '../../engine/model/rng';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,17 +29,8 @@ before(async () => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** mulberry32: a small seeded generator, so every run tries the same cases. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The engine's seeded generator (mulberry32), so every run tries the same cases. */
+const rng = mulberry32;
 
 const HOSTILE: unknown[] = [-1, 0, 1, 2 ** 31, 2 ** 53, 1e308, -1e308, 0.5, 'x', '', null, true, [], {}, [1, 2, 3], { a: 1 }, 'a'.repeat(5000), [2 ** 40, 2 ** 40], [-1, 8]];
 const JUNK = ['{', '}', '[', ']', ',', ':', '"', '\\', '\u0000', 'null', '1e999', '-', '\uffff', '{"a":', ']]]]', '"\\u12'];
