@@ -169,12 +169,15 @@ export function tile(c: usize, ldc: usize, ap: usize, bp: usize, kc: i32, rows: 
 export function gemm(out: usize, aTiles: usize, bPanels: usize, bias: usize, M: i32, N: i32, K: i32, p0: i32, p1: i32): void {
   const tiles = (M + MR - 1) / MR;
   const ldc = <usize>N << 2;
-  for (let k0 = 0; k0 < K; k0 += KC) {
-    const kc = min(KC, K - k0);
-    const last = k0 + kc == K;
-    for (let p = p0; p < p1; p++) {
+  // Panel outside the k-blocks: its output columns (M rows × 32 bytes) stay in L1 across the k-blocks,
+  // rather than all of out (the lm_head's 128 × 50257) being read and written again per k-block.
+  // Each element still sums its k-blocks in the same order, so the result is the same bits.
+  for (let p = p0; p < p1; p++) {
+    const cols = min(NR, N - p * NR);
+    for (let k0 = 0; k0 < K; k0 += KC) {
+      const kc = min(KC, K - k0);
+      const last = k0 + kc == K;
       const bp = bPanels + ((<usize>p * <usize>K + k0) << 5);
-      const cols = min(NR, N - p * NR);
       const pb = last && bias ? bias + (<usize>p << 5) : 0;
       for (let t = 0; t < tiles; t++) {
         const ap = aTiles + (<usize>t * <usize>K + k0) * 16;
