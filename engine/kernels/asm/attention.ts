@@ -32,7 +32,49 @@ export function attention_heads(
       const si = sh + (<usize>i * <usize>Tk << 2);
       const pi = ph + (<usize>i * <usize>Tk << 2);
       let mx: f32 = -Infinity;
-      for (let j = 0; j < Tk; j++) {
+      let j = 0;
+      // Four keys at a time: four independent accumulator chains (one chain per key was bound by the add
+      // latency); each key's dot product runs in the same order as below, so the same bits.
+      for (; j + 4 <= Tk; j += 4) {
+        const mj = mb ? mb + <usize>i * <usize>Tk + j : 0;
+        if (mj && load<u8>(mj) == 0 && load<u8>(mj, 1) == 0 && load<u8>(mj, 2) == 0 && load<u8>(mj, 3) == 0) {
+          for (let l = 0; l < 4; l++) store<f32>(si + (<usize>(j + l) << 2), fill);
+          mx = max(mx, fill);
+          continue;
+        }
+        const k0 = kh + (<usize>j * <usize>dk << 2);
+        const k1 = k0 + (<usize>dk << 2);
+        const k2 = k1 + (<usize>dk << 2);
+        const k3 = k2 + (<usize>dk << 2);
+        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+        for (let d = 0; d < dk4; d += 4) {
+          const o = <usize>d << 2;
+          const qd = v128.load(qi + o);
+          a0 = madd(qd, v128.load(k0 + o), a0);
+          a1 = madd(qd, v128.load(k1 + o), a1);
+          a2 = madd(qd, v128.load(k2 + o), a2);
+          a3 = madd(qd, v128.load(k3 + o), a3);
+        }
+        let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
+        for (let d = dk4; d < dk; d++) {
+          const o = <usize>d << 2;
+          const qd = load<f32>(qi + o);
+          s0 += qd * load<f32>(k0 + o);
+          s1 += qd * load<f32>(k1 + o);
+          s2 += qd * load<f32>(k2 + o);
+          s3 += qd * load<f32>(k3 + o);
+        }
+        s0 = mj && load<u8>(mj) == 0 ? fill : s0 * scale;
+        s1 = mj && load<u8>(mj, 1) == 0 ? fill : s1 * scale;
+        s2 = mj && load<u8>(mj, 2) == 0 ? fill : s2 * scale;
+        s3 = mj && load<u8>(mj, 3) == 0 ? fill : s3 * scale;
+        store<f32>(si + (<usize>j << 2), s0);
+        store<f32>(si + (<usize>j << 2), s1, 4);
+        store<f32>(si + (<usize>j << 2), s2, 8);
+        store<f32>(si + (<usize>j << 2), s3, 12);
+        mx = max(max(mx, s0), max(s1, max(s2, s3)));
+      }
+      for (; j < Tk; j++) {
         let s: f32;
         if (mb && load<u8>(mb + <usize>i * <usize>Tk + j) == 0) s = fill;
         else {
