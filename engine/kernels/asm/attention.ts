@@ -99,7 +99,48 @@ export function attention_heads(
       // out[i, :] = Σ_j p[i, j] · v[j, :]
       const oi = oh + (<usize>i * <usize>dv << 2);
       for (let d = 0; d < dv; d++) store<f32>(oi + (<usize>d << 2), 0);
-      for (let j = 0; j < Tk; j++) {
+      let jv = 0;
+      // Four keys at a time when none has p = 0: out[i, d] takes the four multiply-adds in key order in a
+      // register (the same bits as one key at a time) and is loaded and stored once, not four times.
+      for (; jv + 4 <= Tk; jv += 4) {
+        const pj = pi + (<usize>jv << 2);
+        const q0 = load<f32>(pj), q1 = load<f32>(pj, 4), q2 = load<f32>(pj, 8), q3 = load<f32>(pj, 12);
+        if (q0 == 0 || q1 == 0 || q2 == 0 || q3 == 0) {
+          for (let j = jv; j < jv + 4; j++) {
+            const p = load<f32>(pi + (<usize>j << 2));
+            if (p == 0) continue;
+            const pv = f32x4.splat(p);
+            const vj = vh + (<usize>j * <usize>dv << 2);
+            for (let d = 0; d < dv4; d += 4) v128.store(oi + (<usize>d << 2), madd(pv, v128.load(vj + (<usize>d << 2)), v128.load(oi + (<usize>d << 2))));
+            for (let d = dv4; d < dv; d++) store<f32>(oi + (<usize>d << 2), load<f32>(oi + (<usize>d << 2)) + p * load<f32>(vj + (<usize>d << 2)));
+          }
+          continue;
+        }
+        const p0 = f32x4.splat(q0), p1 = f32x4.splat(q1), p2 = f32x4.splat(q2), p3 = f32x4.splat(q3);
+        const v0 = vh + (<usize>jv * <usize>dv << 2);
+        const v1 = v0 + (<usize>dv << 2);
+        const v2 = v1 + (<usize>dv << 2);
+        const v3 = v2 + (<usize>dv << 2);
+        for (let d = 0; d < dv4; d += 4) {
+          const o = <usize>d << 2;
+          let acc = v128.load(oi + o);
+          acc = madd(p0, v128.load(v0 + o), acc);
+          acc = madd(p1, v128.load(v1 + o), acc);
+          acc = madd(p2, v128.load(v2 + o), acc);
+          acc = madd(p3, v128.load(v3 + o), acc);
+          v128.store(oi + o, acc);
+        }
+        for (let d = dv4; d < dv; d++) {
+          const o = <usize>d << 2;
+          let acc = load<f32>(oi + o);
+          acc += q0 * load<f32>(v0 + o);
+          acc += q1 * load<f32>(v1 + o);
+          acc += q2 * load<f32>(v2 + o);
+          acc += q3 * load<f32>(v3 + o);
+          store<f32>(oi + o, acc);
+        }
+      }
+      for (let j = jv; j < Tk; j++) {
         const p = load<f32>(pi + (<usize>j << 2));
         if (p == 0) continue;
         const pv = f32x4.splat(p);
