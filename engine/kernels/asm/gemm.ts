@@ -13,8 +13,14 @@ import { madd } from './madd';
 
 export const MR: i32 = 4;
 export const NR: i32 = 8;
-/** k-block: an 8-column panel slice of KC rows (8 KiB) stays in L1 while every A tile passes it. */
+/** k-block of the 16-bit path (gemm_half.ts widens a KC × 8 panel slice, 8 KiB, into its scratch). */
 export const KC: i32 = 256;
+/**
+ * k-block of the f32 gemm: GPT-2's K (768, 3072) in one block, so each output tile is written once, not
+ * accumulated per block (a 768-deep panel slice, 24 KiB, stays in L1 while every A tile passes it; 256
+ * gave 39.8 GFLOP/s at 128×768·(3072×768)ᵀ, 768 44.3, 3072 44.6).
+ */
+const KB: i32 = 3072;
 
 /** Pack weight rows B[N, K] (nn.Linear's [out, in]) into 8-column panels p0 ≤ p < p1. */
 export function pack_bt(dst: usize, src: usize, N: i32, K: i32, p0: i32, p1: i32): void {
@@ -169,12 +175,14 @@ export function tile(c: usize, ldc: usize, ap: usize, bp: usize, kc: i32, rows: 
 export function gemm(out: usize, aTiles: usize, bPanels: usize, bias: usize, M: i32, N: i32, K: i32, p0: i32, p1: i32): void {
   const tiles = (M + MR - 1) / MR;
   const ldc = <usize>N << 2;
-  for (let k0 = 0; k0 < K; k0 += KC) {
-    const kc = min(KC, K - k0);
-    const last = k0 + kc == K;
-    for (let p = p0; p < p1; p++) {
+  // Panel outside the k-blocks: its output columns (M rows × 32 bytes) stay in cache across the k-blocks,
+  // rather than all of out (the lm_head's 128 × 50257) being read and written again per k-block.
+  for (let p = p0; p < p1; p++) {
+    const cols = min(NR, N - p * NR);
+    for (let k0 = 0; k0 < K; k0 += KB) {
+      const kc = min(KB, K - k0);
+      const last = k0 + kc == K;
       const bp = bPanels + ((<usize>p * <usize>K + k0) << 5);
-      const cols = min(NR, N - p * NR);
       const pb = last && bias ? bias + (<usize>p << 5) : 0;
       for (let t = 0; t < tiles; t++) {
         const ap = aTiles + (<usize>t * <usize>K + k0) * 16;
