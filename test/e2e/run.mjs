@@ -8,6 +8,7 @@
 //   env TI_E2E_VERBOSE=1: echo code-server's and the page's log; TI_E2E_TRACE=1: time every UI action;
 //   TI_UPDATE_SCREENSHOT=1: refresh docs/screenshot.png; TI_E2E_SKIP_VSIX=1: leave out the two
 //   .vsix tests (a quicker loop while working on the UI; never in CI).
+//   TI_E2E_ONLY=REGEX: only the tests whose names match, with the tests they need.
 import { spawnSync } from 'node:child_process';
 import {
   copyFileSync,
@@ -61,9 +62,22 @@ const test = (name, fn, { timeout = 120_000, needs = [], vsix = false } = {}) =>
 const outcome = new Map();
 
 let n = 0;
+let only; // the names TI_E2E_ONLY selects, with the tests they need (set in main)
+function selected(pattern) {
+  const re = new RegExp(pattern, 'i');
+  const names = new Set();
+  const add = (name) => {
+    if (names.has(name)) return;
+    names.add(name);
+    for (const d of tests.find((t) => t.name === name)?.needs ?? []) add(d);
+  };
+  for (const t of tests) if (re.test(t.name)) add(t.name);
+  return names;
+}
 async function runAll(list) {
   for (const t of list) {
     if (t.vsix && process.env.TI_E2E_SKIP_VSIX === '1') continue; // quicker iterations on the UI tests
+    if (only && !only.has(t.name)) continue; // TI_E2E_ONLY=REGEX: those tests and what they need
     n++;
     const t0 = Date.now();
     let error;
@@ -606,6 +620,101 @@ test(
 );
 
 test(
+  '4,096 tokens: zooming and panning the attention view keeps every webview task under 50 ms and reaches full resolution',
+  async () => {
+    // One layer, one head, 4,096 positions (rope: no learned table): the engine pools the step to
+    // 512 × 512 and sends tiles for the visible window.
+    mkdirSync(LONG_DIR, { recursive: true });
+    const cfg4k = {
+      architecture: 'decoder',
+      vocab_size: 64,
+      d_model: 16,
+      num_heads: 1,
+      d_ff: 32,
+      num_layers: 1,
+      max_len: 4096,
+      positional: 'rope',
+      dropout: 0,
+      seed: 13,
+    };
+    writeFileSync(join(LONG_DIR, 'long4k.transformer.json'), JSON.stringify(cfg4k, null, 2));
+    const frame = await openConfig(devPage, '.e2e-tmp/long4k.transformer.json');
+    await setInput(devPage, Array.from({ length: 4096 }, (_, i) => String((i * 7 + 3) % 64)).join(','));
+    await poll(async () => /\b4,?096 tokens\b/.test(await TOKEN_COUNT(frame).innerText()), {
+      timeout: 60_000,
+      what: 'the 4,096-token input',
+    });
+    await frame.locator('vscode-dropdown[data-focus-key="jump"]').first().click();
+    await frame.locator('vscode-option[value="blocks.0.attn.hook_pattern"]').first().click();
+    const zoom = frame.locator('.attention-zoom').first();
+    const canvas = frame.locator('[data-testid="attention-zoom-canvas"]').first();
+    await canvas.waitFor({ state: 'visible', timeout: 45_000 });
+    const attr = (name) => zoom.getAttribute(name);
+    await poll(async () => (await attr('data-window')) === '0,4096,0,4096', {
+      what: 'the whole 4,096 × 4,096 grid in the zoom view',
+    });
+    const pooled = await attr('data-resolution');
+    if (pooled === '1x1') throw new Error('a 4,096-token step drawn at full resolution: not pooled');
+    // Long tasks of the webview's own thread (the inner frame), from here on.
+    await canvas.evaluate(() => {
+      window.__TI_LONG__ = [];
+      new window.PerformanceObserver((list) => {
+        for (const e of list.getEntries()) window.__TI_LONG__.push(Math.round(e.duration));
+      }).observe({ type: 'longtask' });
+    });
+    const windows = new Set();
+    const draws = [];
+    const sample = async () => {
+      windows.add(await attr('data-window'));
+      draws.push(Number(await attr('data-last-draw-ms')));
+    };
+    const t0 = Date.now();
+    // Wheel zoom at a point on the diagonal, then the buttons, a drag to pan, the arrow keys.
+    await canvas.scrollIntoViewIfNeeded();
+    const box = await canvas.boundingBox();
+    await devPage.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.7);
+    for (let i = 0; i < 12; i++) {
+      await devPage.mouse.wheel(0, -120);
+      await devPage.waitForTimeout(20);
+    }
+    await sample();
+    for (let i = 0; i < 2; i++) await frame.locator('[data-testid="zoom-in"]').first().click();
+    await sample();
+    await devPage.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+    await devPage.mouse.down();
+    for (let i = 1; i <= 15; i++)
+      await devPage.mouse.move(box.x + box.width * 0.5 - i * 6, box.y + box.height * 0.5 - i * 4);
+    await devPage.mouse.up();
+    await sample();
+    await frame.locator('[data-testid="attention-zoom"]').first().focus();
+    for (const key of ['ArrowRight', 'ArrowDown', 'ArrowLeft']) await devPage.keyboard.press(key);
+    await sample();
+    await poll(async () => (await attr('data-resolution')) === '1x1', {
+      timeout: 15_000,
+      what: 'the full-resolution tile of the zoomed window',
+    });
+    await sample();
+    const zoomed = (await attr('data-window')).split(',').map(Number);
+    await frame.locator('[data-testid="zoom-out"]').first().click();
+    await sample();
+    await frame.locator('[data-testid="zoom-reset"]').first().click();
+    await poll(async () => (await attr('data-window')) === '0,4096,0,4096', { what: 'the whole grid again' });
+    await sample();
+    const secs = ((Date.now() - t0) / 1000).toFixed(1);
+    const long = await canvas.evaluate(() => window.__TI_LONG__);
+    console.log(
+      `  # 4,096 tokens: pooled ${pooled}, zoomed window ${zoomed.join(',')} at 1x1; ${windows.size} windows; draws ${draws.join(', ')} ms; long tasks during ${secs} s of zoom/pan: ${long.length ? long.join(', ') + ' ms' : 'none'}`,
+    );
+    if (long.length) throw new Error(`webview long tasks while zooming and panning: ${long.join(', ')} ms`);
+    if (draws.some((ms) => !(ms < 50))) throw new Error(`a draw took ≥ 50 ms: ${draws.join(', ')}`);
+    if (windows.size < 4) throw new Error(`the window changed too little: ${[...windows].join(' | ')}`);
+    if (!(zoomed[1] - zoomed[0] <= 512 && zoomed[3] - zoomed[2] <= 512))
+      throw new Error(`not zoomed in to 512 × 512 or less: ${zoomed.join(',')}`);
+  },
+  { needs: ['the inspector opens from the command palette on the tutorial config'], timeout: 120_000 },
+);
+
+test(
   "the webview's console shows no CSP violation with the UI toolkit's components in use",
   async () => {
     // In every panel load above (tutorial, tiny-llama, the long input; stepping, tabs, the dropdown,
@@ -679,6 +788,7 @@ test(
 
 // ---- main ----------------------------------------------------------------------------------------
 const started = Date.now();
+if (process.env.TI_E2E_ONLY) only = selected(process.env.TI_E2E_ONLY);
 const hardStop = setTimeout(() => {
   console.log(`not ok - the e2e run exceeded ${TOTAL_LIMIT_MS / 1000} s: stopped`);
   console.log(`# pass 0\n# fail ${Math.max(1, tests.length)}`);
