@@ -212,14 +212,18 @@ export interface AttentionWindowTile {
 /** Two runs at one hook side by side: each reduced as a step view, their difference, the top changes. */
 export interface ComparisonView {
   hook: string;
+  /** The hook in each run, reduced as a step view is. */
   a: MatrixView | AttentionView;
   b: MatrixView | AttentionView;
+  /** b − a at the hook, and its size; absent when the shapes differ (inputs of different lengths). */
   diff?: MatrixView | AttentionView;
   maxAbs?: number;
   meanAbs?: number;
   relative?: number;
+  /** Every hook both runs recorded with one shape: how much it changed. */
   hooks: { hook: string; maxAbs: number; relative: number }[];
   unmatched: string[];
+  /** At the last position: the tokens whose probability moved most. */
   topChanges: { id: number; token: string; before: number; after: number; delta: number }[];
   tokensB: string[];
 }

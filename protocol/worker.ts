@@ -1,5 +1,5 @@
 import type { Place } from './place';
-import type { AttentionOverview, AttentionView, MatrixView, ModelInfo, ParamsInfo, StepInfo } from './webview';
+import type { AttentionOverview, ModelInfo, ParamsInfo, StepInfo, ComparisonView } from './webview';
 import type { ModelNode } from './tree';
 import type { AnalysisReply, AnalysisRequest, Window } from './analyses';
 import type { QuantReport, QuantStep, QuantizeSpec } from './quant';
@@ -93,23 +93,9 @@ export interface AttentionWindow {
 }
 
 /** The current input against another one at one hook (engine/worker/compare-view.ts). */
-export interface Comparison {
+/** Compare With…'s reply: the comparison the panel draws (protocol/webview.ts's ComparisonView). */
+export interface Comparison extends ComparisonView {
   kind: 'comparison';
-  hook: string;
-  /** The hook in each run, reduced as a step view is. */
-  a: MatrixView | AttentionView;
-  b: MatrixView | AttentionView;
-  /** b − a at the hook, and its size; absent when the shapes differ (inputs of different lengths). */
-  diff?: MatrixView | AttentionView;
-  maxAbs?: number;
-  meanAbs?: number;
-  relative?: number;
-  /** Every hook both runs recorded with one shape: how much it changed. */
-  hooks: { hook: string; maxAbs: number; relative: number }[];
-  unmatched: string[];
-  /** At the last position: the tokens whose probability moved most. */
-  topChanges: { id: number; token: string; before: number; after: number; delta: number }[];
-  tokensB: string[];
 }
 
 export interface Params {
