@@ -226,6 +226,8 @@ export interface ComparisonView {
   /** At the last position: the tokens whose probability moved most. */
   topChanges: { id: number; token: string; before: number; after: number; delta: number }[];
   tokensB: string[];
+  /** Two models over one input (Compare With… another model): what each side is. */
+  models?: { a: string; b: string };
 }
 
 /** The largest tile side the panel may ask for. */

@@ -144,6 +144,8 @@ export interface WorkerRequests {
   attentionOverview: { request: { size?: number }; reply: Overview };
   /** The current input against another through the loaded model, at one hook. */
   compare: { request: { input: InputRequest; hook: string }; reply: Comparison };
+  /** The current input through the loaded model and another one (a config/folder, or the quantized copy), at one hook. */
+  compareModel: { request: { with: { path: string } | { quantized: true }; hook: string }; reply: Comparison };
   /** The visible window of one head of the current attention step, for zoom and pan on long inputs. */
   attentionWindow: { request: { head: number; window: Window; cells: number }; reply: AttentionWindow };
   /** Text through the loaded model's tokenizer (for the live token count while the user types). */

@@ -77,7 +77,8 @@ export class QuantSession {
     };
   }
 
-  private quantizedPass(input: InputIds): Step[] {
+  /** The quantized pass over `input`, every hook (kept until the input changes). */
+  quantizedPass(input: InputIds): Step[] {
     if (this.pass && this.passInput === input) return this.pass;
     const model = this.loaded.model;
     this.quantized.apply();

@@ -27,6 +27,7 @@ import { QuantSession } from './quant-session';
 import type { QuantizeSpec } from '../../protocol/quant';
 import { attentionWindow } from './attention-window';
 import { compareView } from './compare-view';
+import { chooseComparer, type ModelComparer } from './model-compare';
 
 /** How a long request checks for cancellation and reports progress (between steps). */
 export interface Control {
@@ -74,6 +75,8 @@ export class Session {
   private traced: OpenedTrace | undefined;
   /** The quantized model beside the float one, after a `quantize` request (until the next load). */
   private quant: QuantSession | undefined;
+  /** Compare With… another model: the second model, loaded beside this one until the next load. */
+  private comparer: ModelComparer | undefined;
 
   /** Bytes the weights may take before they are streamed layer by layer. */
   private readonly weightBudget: number;
@@ -112,6 +115,13 @@ export class Session {
         const reply = compareView(loaded, { ids: [this.input!.ids] }, { ids: [other.ids] }, req.hook, { a: this.modelInfo().tokens, b: other.ids.map(label) });
         return { reply, transfer: [] };
       }
+      case 'compareModel': {
+        const loaded = this.require();
+        if (this.traced) throw new InspectorError('a recorded trace has no model to run on another checkpoint: open the model itself', { file: this.traced.trace.path });
+        this.comparer = chooseComparer(this.comparer, loaded, req.with, this.quant, { memoryBudget: this.weightBudget });
+        const label = (id: number) => (loaded.tokenizer ? loaded.tokenizer.label(id) : String(id));
+        return { reply: this.comparer.compare(this.input!, req.hook, this.modelInfo().tokens, label), transfer: [] };
+      }
       case 'attentionWindow': {
         const step = this.requireStepper().current;
         if (!step) throw new InspectorError('no current step: step to an attention pattern first');
@@ -141,6 +151,7 @@ export class Session {
     this.tree = undefined;
     this.traced = undefined;
     this.quant = undefined;
+    this.comparer = undefined;
     if (isTracePath(configPath)) return this.loadTrace(configPath, control);
     // Weights from a file are streamed when they exceed the weight budget; loadModel refuses a model too large to hold whole.
     const loaded = loadModel(configPath, { weights, memoryBudget: this.weightBudget });
