@@ -4,7 +4,7 @@
  * JSON number lists. Every message from the webview is checked with `parseFromWebview` before use.
  */
 import type { QuantReport, QuantStep } from './quant';
-import type { AnalysisReply, AnalysisRequest, Window } from './analyses';
+import type { AnalysisReply, AnalysisRequest, PatchWhat, Window } from './analyses';
 import { parseAnalysisRequest, parseRequestTexts, type RequestTexts } from './analysis-request';
 
 /** Where a step sits in the architecture, for the breadcrumb: e.g. ['Encoder', 'Block 0', 'Attention', 'Pattern']. */
@@ -140,6 +140,20 @@ export interface StepInfo {
   stats: TensorStats;
   /** At the logits step: the top-k next tokens per position, and the loss on the input. */
   predictions?: Predictions;
+  /** Set when the stepper walks a patched run (a patching cell opened), not the input's own pass. */
+  patched?: PatchedRunLabel;
+}
+
+/** Which activation of the clean run a patched run carries (engine/worker/patched-run.ts). */
+export interface PatchedRunLabel {
+  what: PatchWhat;
+  layer: number;
+  /** The hook patched, e.g. `blocks.1.hook_resid_pre`, and the position or head of it. */
+  hook: string;
+  position?: number;
+  head?: number;
+  /** In words: "the corrupted input with blocks.1.hook_resid_pre at position 3 from the clean run". */
+  description: string;
 }
 
 /** One row of the parameter breakdown. */

@@ -1,7 +1,7 @@
 import type { Place } from './place';
 import type { AttentionOverview, ModelInfo, ParamsInfo, StepInfo, ComparisonView } from './webview';
 import type { ModelNode } from './tree';
-import type { AnalysisReply, AnalysisRequest, Window } from './analyses';
+import type { AnalysisReply, AnalysisRequest, PatchWhat, Window } from './analyses';
 import type { QuantReport, QuantStep, QuantizeSpec } from './quant';
 
 /**
@@ -146,6 +146,10 @@ export interface WorkerRequests {
   compare: { request: { input: InputRequest; hook: string }; reply: Comparison };
   /** The current input through the loaded model and another one (a config/folder, or the quantized copy), at one hook. */
   compareModel: { request: { with: { path: string } | { quantized: true }; hook: string }; reply: Comparison };
+  /** Step through the patched run of a patching cell (the clean run's activation in the corrupted one), at the patched hook. */
+  patchedStep: { request: { corrupted: number[]; what: PatchWhat; layer: number; col: number }; reply: Moved };
+  /** Back from a patched run to the input's own pass, at the same hook. */
+  unpatch: { request: object; reply: Moved };
   /** The visible window of one head of the current attention step, for zoom and pan on long inputs. */
   attentionWindow: { request: { head: number; window: Window; cells: number }; reply: AttentionWindow };
   /** Text through the loaded model's tokenizer (for the live token count while the user types). */

@@ -78,7 +78,7 @@ export function patchedRun(setup: PatchSetup, patches: readonly Patch[], firstLa
 }
 
 /** corrupted [B, T, …] with the patches' slices copied from clean: positions on axis 1, heads on axis 2. */
-function patchTensor(corrupted: Tensor, clean: Tensor, patches: readonly Patch[]): Tensor {
+export function patchTensor(corrupted: Tensor, clean: Tensor, patches: readonly Patch[]): Tensor {
   const out = corrupted.clone();
   const [B, T] = corrupted.shape as [number, number];
   const row = corrupted.size / (B * T);

@@ -28,6 +28,7 @@ import type { QuantizeSpec } from '../../protocol/quant';
 import { attentionWindow } from './attention-window';
 import { compareView } from './compare-view';
 import { chooseComparer, type ModelComparer } from './model-compare';
+import { patchedRun, type PatchedRun } from './patched-run';
 
 /** How a long request checks for cancellation and reports progress (between steps). */
 export interface Control {
@@ -77,6 +78,8 @@ export class Session {
   private quant: QuantSession | undefined;
   /** Compare With… another model: the second model, loaded beside this one until the next load. */
   private comparer: ModelComparer | undefined;
+  /** Set while the stepper walks a patching cell's patched run instead of the input's pass. */
+  private patched: PatchedRun | undefined;
 
   /** Bytes the weights may take before they are streamed layer by layer. */
   private readonly weightBudget: number;
@@ -122,6 +125,21 @@ export class Session {
         const label = (id: number) => (loaded.tokenizer ? loaded.tokenizer.label(id) : String(id));
         return { reply: this.comparer.compare(this.input!, req.hook, this.modelInfo().tokens, label), transfer: [] };
       }
+      case 'patchedStep': {
+        const loaded = this.require();
+        if (this.traced) throw new InspectorError('a recorded trace cannot be patched: open the model itself', { file: this.traced.trace.path });
+        const run = patchedRun(loaded, this.input!, req.corrupted, req.what, req.layer, req.col);
+        checkInput(run.input, inputLimits(loaded));
+        this.patched = run;
+        this.restart();
+        return withTransfer(this.move({ to: 'hook', name: run.label.hook }, control));
+      }
+      case 'unpatch': {
+        const at = this.stepper?.current?.name;
+        this.patched = undefined;
+        this.restart();
+        return withTransfer(at ? this.move({ to: 'hook', name: at }, control) : this.move({ to: 'start' }, control));
+      }
       case 'attentionWindow': {
         const step = this.requireStepper().current;
         if (!step) throw new InspectorError('no current step: step to an attention pattern first');
@@ -152,6 +170,7 @@ export class Session {
     this.traced = undefined;
     this.quant = undefined;
     this.comparer = undefined;
+    this.patched = undefined;
     if (isTracePath(configPath)) return this.loadTrace(configPath, control);
     // Weights from a file are streamed when they exceed the weight budget; loadModel refuses a model too large to hold whole.
     const loaded = loadModel(configPath, { weights, memoryBudget: this.weightBudget });
@@ -191,6 +210,7 @@ export class Session {
     checkInput(ids, limits);
     this.input = ids;
     this.inputText = textOf(input);
+    this.patched = undefined;
     this.restart();
     this.precomputeIfCheap(control);
     return { kind: 'loaded', model: this.modelInfo(), steps: this.stepSummaries(), tree: this.tree as ModelNode, limits, position: this.position() };
@@ -262,6 +282,7 @@ export class Session {
   quantStep(head?: number) {
     const s = this.requireStepper();
     if (!this.quant) throw new InspectorError('the model is not quantized: run Quantize Model… first');
+    if (this.patched) throw new InspectorError('a patched run has no quantized pass: go back to the normal run');
     const step = s.current;
     if (!step) throw new InspectorError('no current step to compare: step forward first');
     const { rows, queries } = this.positionLabels(step.name);
@@ -347,6 +368,10 @@ export class Session {
       this.stepper = new Stepper(replayTrace(this.traced.trace));
       return;
     }
+    if (this.patched) {
+      this.stepper = new Stepper(this.patched.trace());
+      return;
+    }
     this.stepper = new Stepper(
       loaded.model.forward({ ids: [input.ids], ...(input.decoderIds ? { decoderIds: [input.decoderIds] } : {}) }),
     );
@@ -375,13 +400,14 @@ export class Session {
       view: reduced.view,
       stats: reduced.stats,
       ...(step.name === 'logits' && step.dims[step.dims.length - 1] === 'd_vocab' ? { predictions: this.predictions(step) } : {}),
+      ...(this.patched ? { patched: this.patched.label } : {}),
     };
   }
 
   /** Top-k per position; the targets are the next input token (decoder side for encoder-decoders). */
   private predictions(step: Step) {
     const { spec, tokenizer } = this.require();
-    const input = this.input as InputIds;
+    const input = this.patched?.input ?? (this.input as InputIds);
     const label = (id: number) => (tokenizer ? tokenizer.label(id) : String(id));
     const side = spec.architecture === 'encoder-decoder' ? (input.decoderIds ?? []) : input.ids;
     // An encoder (masked LM) predicts each position's own token, not the next one: no loss is claimed.
@@ -402,7 +428,7 @@ export class Session {
 
   /** Token labels along each position axis of a step: decoder-side steps use the decoder tokens. */
   private positionLabels(name: string): { queries: string[]; keys: string[]; rows: string[] } {
-    const info = this.modelInfo();
+    const info = this.patched ? { ...this.modelInfo(), tokens: this.patched.input.ids.map((id) => this.require().tokenizer?.label(id) ?? String(id)) } : this.modelInfo();
     const decoderSide = info.architecture === 'encoder-decoder' && (name.startsWith('decoder.') || name === 'logits');
     const side = decoderSide ? (info.decoderTokens ?? []) : info.tokens;
     const cross = name.includes('.cross_attn.');
