@@ -211,7 +211,9 @@ export type ToWebview =
   /** The model was quantized (Quantize Model…): the engine's report; `undefined` when the quantized model is gone (a new load). */
   | { type: 'quant'; report?: QuantReport }
   /** The current hook in the float and the quantized model. */
-  | { type: 'quantStep'; step: QuantStep };
+  | { type: 'quantStep'; step: QuantStep }
+  /** The ablation set the host keeps (the sidebar's Add to / Remove from Ablation, the panel's own clicks). */
+  | ({ type: 'ablation' } & AblationSetMessage);
 
 /** One head's window of an attention step: `tile` covers `tile.window` of the full `queries` × `keys` grid. */
 export interface AttentionWindowTile {
@@ -264,7 +266,24 @@ export type FromWebview =
   /** The visible window of a head of the current attention step, at most `cells` × `cells` values. */
   | { type: 'requestAttentionWindow'; head: number; window: Window; cells: number }
   /** Ask for the layers × heads overview of every attention pattern. */
-  | { type: 'requestOverview' };
+  | { type: 'requestOverview' }
+  /** The panel closed the comparison: stop re-comparing at each step. */
+  | { type: 'closeComparison' }
+  /** Open a cell of the last patching answer as its patched run in the Step tab (row = layer, col = position or head). */
+  | { type: 'openPatchedStep'; row: number; col: number }
+  /** Back from a patched run to the input's own pass. */
+  | { type: 'unpatch' }
+  /** The panel changed the ablation set (detector grid clicks, Clear). */
+  | ({ type: 'ablationSet' } & AblationSetMessage);
+
+/** The parts chosen for ablation: heads as `layer.head`, MLPs and whole layers by index. */
+export interface AblationSetMessage {
+  heads: string[];
+  mlps: number[];
+  layers: number[];
+}
+
+const MAX_ABLATION_PARTS = 4096;
 
 /** Validate an untrusted message from the webview; undefined for anything malformed or unknown. */
 export function parseFromWebview(msg: unknown): FromWebview | undefined {
@@ -292,6 +311,17 @@ export function parseFromWebview(msg: unknown): FromWebview | undefined {
     }
     case 'requestOverview':
       return { type: 'requestOverview' };
+    case 'closeComparison':
+    case 'unpatch':
+      return { type: m.type };
+    case 'openPatchedStep':
+      return isIndex(m.row) && isIndex(m.col) ? { type: 'openPatchedStep', row: m.row, col: m.col } : undefined;
+    case 'ablationSet': {
+      const list = (v: unknown, ok: (x: unknown) => boolean) => Array.isArray(v) && v.length <= MAX_ABLATION_PARTS && v.every(ok);
+      const headKey = (x: unknown) => typeof x === 'string' && /^\d{1,6}\.\d{1,6}$/.test(x);
+      if (!list(m.heads, headKey) || !list(m.mlps, isIndex) || !list(m.layers, isIndex)) return undefined;
+      return { type: 'ablationSet', heads: [...(m.heads as string[])], mlps: [...(m.mlps as number[])], layers: [...(m.layers as number[])] };
+    }
     case 'exportAnalysis':
       return ANALYSIS_KINDS.includes(m.analysis as string) && ['svg', 'png', 'npy', 'json'].includes(m.format as string)
         ? { type: 'exportAnalysis', analysis: m.analysis as AnalysisRequest['analysis'], format: m.format as 'svg' | 'png' | 'npy' | 'json' }

@@ -14,6 +14,8 @@ export const COMMAND = {
   exportTensor: 'transformerInspector.exportTensor',
   quantizeModel: 'transformerInspector.quantizeModel',
   compareWith: 'transformerInspector.compareWith',
+  addToAblation: 'transformerInspector.addToAblation',
+  removeFromAblation: 'transformerInspector.removeFromAblation',
 } as const;
 
 /** Commands used by the extension's own UI (tree items), not contributed to the palette. */

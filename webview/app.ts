@@ -8,6 +8,7 @@ import { analysesView, newForm, type AnalysesActions } from './components/analys
 import { attentionView } from './components/attention-view';
 import { AttentionZoom } from './components/attention-zoom';
 import { compareView } from './components/compare-view';
+import { patchedBanner } from './components/patched-banner';
 import { modelHeader } from './components/header';
 import { paramTable } from './components/param-table';
 import { busyState, emptyState, errorState } from './components/states';
@@ -43,6 +44,7 @@ export class App {
   private readonly stepperPart = new Section(h('div', { class: 'stepper' }));
   private readonly view = new Section(h('div', { class: 'view-slot' }));
   private readonly comparePart = new Section(h('div', { class: 'compare-slot' }));
+  private readonly patchedPart = new Section(h('div', { class: 'patched-slot' }));
   private readonly params = new Section(h('div', { class: 'params-slot' }));
   private readonly stepPanel = this.tabs.panel('step');
   private readonly paramsPanel = this.tabs.panel('params');
@@ -68,7 +70,7 @@ export class App {
     private readonly root: HTMLElement,
     private readonly store: Store,
   ) {
-    this.stepPanel.append(this.stepperPart.element, this.comparePart.element, this.view.element);
+    this.stepPanel.append(this.stepperPart.element, this.patchedPart.element, this.comparePart.element, this.view.element);
     this.paramsPanel.append(this.params.element);
     this.quantPanel.append(this.quant.element);
     this.analysesPanel.append(this.analyses.element);
@@ -174,11 +176,15 @@ export class App {
               head: s.selectedHead,
               theme: this.theme,
               width: this.width,
-              onClose: () => this.store.dispatch({ type: 'ui/closeComparison' }),
+              onClose: () => (this.store.dispatch({ type: 'ui/closeComparison' }), this.store.post({ type: 'closeComparison' })),
               onGoTo: (name) => this.store.post({ type: 'goToHook', name }),
             }),
           ]
         : [],
+    );
+    const patched = s.step?.patched;
+    this.patchedPart.update([patched?.description], () =>
+      patched ? [patchedBanner(patched, () => this.store.post({ type: 'unpatch' }))] : [],
     );
     // The overview needs every pattern of the pass: ask the host once per input.
     if (
@@ -251,8 +257,9 @@ export class App {
   private readonly analysisActions: AnalysesActions = {
     choose: (analysis) => this.store.dispatch({ type: 'ui/analysis', analysis }),
     post: (m) => this.store.post(m),
-    toggleHead: (layer, head) => this.store.dispatch({ type: 'ui/toggleAblateHead', layer, head }),
-    clearHeads: () => this.store.dispatch({ type: 'ui/clearAblateHeads' }),
+    toggleHead: (layer, head) => (this.store.dispatch({ type: 'ui/toggleAblateHead', layer, head }), this.postAblation()),
+    clearHeads: () => (this.store.dispatch({ type: 'ui/clearAblateHeads' }), this.postAblation()),
+    openPatched: (row, col) => this.store.post({ type: 'openPatchedStep', row, col }),
     openHook: (name, head) => {
       this.selectTab('step');
       if (head !== undefined) {
@@ -264,6 +271,12 @@ export class App {
     },
     rerender: () => (this.analyses.invalidate(), this.renderAnalyses(this.store.state)),
   };
+
+  /** The host keeps the ablation set (the sidebar edits it too): tell it what the panel chose. */
+  private postAblation(): void {
+    const s = this.store.state;
+    this.store.post({ type: 'ablationSet', heads: s.ablateHeads, mlps: s.ablateMlps, layers: s.ablateLayers });
+  }
 
   private renderAnalyses(s: ViewState): void {
     // The lens and the detectors need no inputs: run them once per input when first shown.
@@ -282,7 +295,7 @@ export class App {
     }
     if (s.tab !== 'analyses') return;
     this.analyses.update(
-      [s.analysis, s.analyses, s.ablateHeads, s.model, s.busy === undefined, this.theme, this.width],
+      [s.analysis, s.analyses, s.ablateHeads, s.ablateMlps, s.ablateLayers, s.model, s.busy === undefined, this.theme, this.width],
       () => [analysesView(s, this.form, { theme: this.theme, width: this.width }, this.analysisActions)],
     );
   }

@@ -51,8 +51,11 @@ export interface ViewState {
   /** The analysis shown in the Analyses tab, and the last answer of each for this input. */
   analysis: AnalysisKind;
   analyses: Partial<Record<AnalysisRequest['analysis'], AnalysisResult>>;
-  /** Heads chosen in the detector grid for ablation, as `layer.head`. */
+  /** Heads chosen in the detector grid (or the sidebar) for ablation, as `layer.head`. */
   ablateHeads: string[];
+  /** MLPs and whole layers chosen in the sidebar for ablation, by layer. */
+  ablateMlps: number[];
+  ablateLayers: number[];
   /** Compare With…: the current input against another at one hook, until closed or the input changes. */
   comparison?: ComparisonView;
   /** The last window of a long attention step the host sent (zoom and pan). */
@@ -95,6 +98,8 @@ export function initialState(saved?: PanelState): ViewState {
     analysis: saved?.analysis && saved.analysis !== 'rollout' ? saved.analysis : 'lens',
     analyses: {},
     ablateHeads: [],
+    ablateMlps: [],
+    ablateLayers: [],
     logCounts: false,
     restoredConfigPath: saved?.configPath,
   };
@@ -145,6 +150,8 @@ export function reduce(state: ViewState, action: Action): ViewState {
         analyses: {},
         comparison: undefined,
         ablateHeads: sameModel ? state.ablateHeads : [],
+        ablateMlps: sameModel ? state.ablateMlps : [],
+        ablateLayers: sameModel ? state.ablateLayers : [],
         pinnedQuery: undefined,
         selectedHead: sameModel ? state.selectedHead : 0,
         restoredConfigPath: undefined,
@@ -197,7 +204,10 @@ export function reduce(state: ViewState, action: Action): ViewState {
       };
     }
     case 'comparison':
-      return { ...state, busy: undefined, error: undefined, tab: 'step', comparison: action.comparison };
+      // The first comparison shows the Step tab; the ones that follow each step leave the tab alone.
+      return { ...state, busy: undefined, error: undefined, tab: state.comparison ? state.tab : 'step', comparison: action.comparison };
+    case 'ablation':
+      return { ...state, ablateHeads: [...action.heads], ablateMlps: [...action.mlps], ablateLayers: [...action.layers] };
     case 'ui/closeComparison':
       return state.comparison ? { ...state, comparison: undefined } : state;
     case 'attentionWindow':
@@ -212,7 +222,9 @@ export function reduce(state: ViewState, action: Action): ViewState {
       return { ...state, ablateHeads: heads };
     }
     case 'ui/clearAblateHeads':
-      return state.ablateHeads.length ? { ...state, ablateHeads: [] } : state;
+      return state.ablateHeads.length || state.ablateMlps.length || state.ablateLayers.length
+        ? { ...state, ablateHeads: [], ablateMlps: [], ablateLayers: [] }
+        : state;
     case 'ui/pinQuery':
       return state.pinnedQuery === action.query ? state : { ...state, pinnedQuery: action.query };
     case 'ui/logCounts':
@@ -266,6 +278,7 @@ const TO_WEBVIEW_TYPES = new Set<string>([
   'analysis',
   'attentionWindow',
   'comparison',
+  'ablation',
 ]);
 
 /** A light guard on incoming messages: the host is trusted, but the window also sees other messages. */

@@ -5,6 +5,7 @@ import { findConfig } from '../../engine/model/load';
 import { isInspectorError } from '../../engine/errors';
 import { isTracePath } from '../../engine/tracefile/reader';
 import type { InputRequest } from '../../protocol/worker';
+import { walkTree } from '../../protocol/tree';
 import { COMMAND } from '../ids';
 import { configKind } from '../config/recognise';
 import { countLine, formatIds, parseInput } from './input';
@@ -26,8 +27,22 @@ export function registerCommands(inspector: Inspector): vscode.Disposable[] {
     vscode.commands.registerCommand(COMMAND.reset, () => inspector.move({ to: 'start' })),
     vscode.commands.registerCommand(COMMAND.showParameters, () => inspector.showParameters()),
     vscode.commands.registerCommand(COMMAND.exportTensor, (target?: unknown) => exportCommand(inspector, target)),
-    vscode.commands.registerCommand(COMMAND.compareWith, (other?: unknown) => inspector.compareWith(typeof other === 'string' ? other : undefined)),
+    vscode.commands.registerCommand(COMMAND.compareWith, (other?: unknown) => inspector.compareWith(other)),
+    vscode.commands.registerCommand(COMMAND.addToAblation, (node?: unknown) => ablationCommand(inspector, node, true)),
+    vscode.commands.registerCommand(COMMAND.removeFromAblation, (node?: unknown) => ablationCommand(inspector, node, false)),
   ];
+}
+
+/** The sidebar's context menu passes its node; tests may pass a node id (`blocks.2.attn#head1`). */
+function ablationCommand(inspector: Inspector, node: unknown, on: boolean): void {
+  const tree = inspector.state.tree;
+  const id = typeof node === 'string' ? node : typeof node === 'object' && node !== null && typeof (node as { id?: unknown }).id === 'string' ? (node as { id: string }).id : undefined;
+  const found = id !== undefined && tree ? [...walkTree(tree)].find((x) => x.node.id === id)?.node : undefined;
+  if (!found) {
+    void vscode.window.showInformationMessage('Transformer Inspector: choose a head, an MLP or a layer in the Model view (right-click → Add to Ablation).');
+    return;
+  }
+  inspector.setAblated(found, on);
 }
 
 /** The config to open: the argument, else the active config editor, else a file picker. */

@@ -15,6 +15,9 @@ import { renderQuantizeReport } from '../quantize/report';
 import { analysisTitle, resolveAnalysis } from './analyses';
 import { exportAnalysis } from './analysis-export';
 import type { AnalysisReply, AnalysisRequest } from '../../protocol/analyses';
+import type { PatchedRunLabel } from '../../protocol/webview';
+import { askTarget, compareRequest, compareTitle, OpenComparison, targetOfArgument } from './compare-with';
+import { AblationSet, partLabel, partOfNode, type AblationChoice } from './ablation-set';
 
 /** Work that takes longer than this gets a cancellable progress notification and a busy panel. */
 const PROGRESS_DELAY_MS = 400;
@@ -38,6 +41,12 @@ export interface InspectorState {
   quant?: QuantReport;
   /** The current hook float vs quantized, as last shown. */
   quantStep?: { name: string; rel_error: number; head?: number };
+  /** Compare With…: the hook the open comparison shows, and the two models when it compares models. */
+  comparison?: { hook: string; models?: { a: string; b: string } };
+  /** The patched run the stepper walks (a patching cell opened), if any. */
+  patched?: PatchedRunLabel;
+  /** The parts chosen for ablation (sidebar and detector grid). */
+  ablation: AblationChoice;
 }
 
 /**
@@ -70,6 +79,10 @@ export class Inspector implements vscode.Disposable {
   private head = 0;
   /** Counts quantStep requests: only the newest reply is shown. */
   private quantSeq = 0;
+  /** Compare With…'s open comparison, re-asked at every step. */
+  private readonly comparison = new OpenComparison();
+  /** What Ablation removes: chosen in the sidebar tree and the detector grid. */
+  readonly ablation = new AblationSet();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
@@ -108,6 +121,9 @@ export class Inspector implements vscode.Disposable {
       failure: this.failure?.message,
       quant: this.quant,
       quantStep: this.quantStep && { name: this.quantStep.name, rel_error: this.quantStep.rel_error, ...(this.quantStep.head !== undefined ? { head: this.quantStep.head } : {}) },
+      ...(this.comparison.shown && { comparison: this.comparison.shown }),
+      ...(step?.patched && { patched: step.patched }),
+      ablation: this.ablation.choice(),
     };
   }
 
@@ -135,6 +151,7 @@ export class Inspector implements vscode.Disposable {
         this.steps = [];
         this.input = undefined;
         this.params = undefined;
+        this.ablation.clear(); // the parts of another model
       }
       const remembered = this.remembered(configPath);
       if (!this.input && remembered?.input) this.input = remembered.input;
@@ -310,6 +327,17 @@ export class Inspector implements vscode.Disposable {
         this.tab = msg.tab;
         if (msg.tab === 'params') await this.enqueue(() => this.sendParams());
         return;
+      case 'closeComparison':
+        this.comparison.close();
+        this.fireChanged();
+        return;
+      case 'openPatchedStep':
+        return this.openPatchedStep(msg.row, msg.col);
+      case 'unpatch':
+        return this.unpatch();
+      case 'ablationSet':
+        if (this.ablation.replace(msg)) this.fireChanged();
+        return;
     }
   }
 
@@ -327,6 +355,7 @@ export class Inspector implements vscode.Disposable {
     if (this.overview && this.loaded) this.post({ type: 'overview', overview: this.overview });
     if (this.quant && this.loaded) this.post({ type: 'quant', report: this.quant });
     if (this.quantStep && this.loaded) this.post({ type: 'quantStep', step: this.quantStep });
+    if (this.ablation.size) this.post({ type: 'ablation', ...this.ablation.choice() });
     if (this.failure) this.post({ type: 'error', ...this.failure });
     else if (!this.loaded) this.post({ type: 'busy', message: `Loading ${path.basename(this.configPath)}…` });
     if (this.tab !== 'step') this.post({ type: 'showTab', tab: this.tab });
@@ -439,6 +468,7 @@ export class Inspector implements vscode.Disposable {
 
   private applyLoaded(r: Loaded): void {
     this.overview = undefined;
+    this.comparison.close(); // the panel drops it with the new model message
     this.analyses.clear();
     this.loaded = { model: r.model, tree: r.tree, limits: r.limits };
     this.steps = r.steps;
@@ -469,6 +499,9 @@ export class Inspector implements vscode.Disposable {
     if (r.cancelled) void vscode.window.showInformationMessage('Transformer Inspector: stopped; the steps computed so far are kept.');
     this.fireChanged();
     void this.refreshQuantStep();
+    if (this.position.kind === 'step') {
+      void this.comparison.refresh(this.position.step.name, (q) => this.client.request(q), (c) => (this.post({ type: 'comparison', comparison: c }), this.fireChanged()), (m) => this.log.info(m));
+    }
   }
 
   /**
@@ -529,25 +562,65 @@ export class Inspector implements vscode.Disposable {
   }
 
   /**
-   * Compare With…: the current input against another (typed as text, or ids as "1 2 3") through the
-   * loaded model, at the current hook (the logits before the first step), shown beside the step.
+   * Compare With…: the current run against another input, another model (a config or folder) or the
+   * quantized copy, at the current hook (the logits before the first step), shown beside the step and
+   * re-compared at every step until closed. `other`: text or ids for an input, `{ model: PATH }`, `{ quantized: true }`.
    */
-  compareWith(other?: string): Promise<void> {
+  compareWith(other?: unknown): Promise<void> {
     return this.enqueue(async () => {
       if (!(await this.ensureModel()) || !this.loaded) return;
-      const typed =
-        other ??
-        (await vscode.window.showInputBox({
-          title: 'Compare With… another input',
-          prompt: this.loaded.limits.tokenizer ? 'The other input, as text (or token ids separated by spaces)' : 'The other input, as token ids separated by spaces',
-          value: this.loaded.model.text ?? this.loaded.model.ids.join(' '),
-        }));
-      if (typed === undefined || typed.trim() === '') return;
-      const input = /^\s*\d+(\s+\d+)*\s*$/.test(typed) ? { ids: typed.trim().split(/\s+/).map(Number) } : { text: typed };
+      const m = this.loaded.model;
+      const target = targetOfArgument(other) ?? (other === undefined ? await askTarget({ text: m.text, ids: m.ids, tokenizer: !!this.loaded.limits.tokenizer }, this.quant) : undefined);
+      if (!target) return;
       const hook = this.position?.kind === 'step' ? this.position.step.name : 'logits';
       try {
-        const { kind: _kind, ...comparison } = await this.track('Comparing the two inputs', { kind: 'compare', input, hook });
+        const { kind: _kind, ...comparison } = await this.track(compareTitle(target), compareRequest(target, hook));
+        this.comparison.open(target, comparison);
         this.post({ type: 'comparison', comparison });
+        this.fireChanged();
+      } catch (e) {
+        this.fail(e);
+      }
+    });
+  }
+
+  /** Add a sidebar node's head, MLP or layer to the ablation set (or remove it); the panel shows the set. */
+  setAblated(node: { id: string; kind: ModelNode['kind'] }, on: boolean): void {
+    const part = partOfNode(node);
+    if (typeof part === 'string') {
+      void vscode.window.showInformationMessage(`Transformer Inspector: ${part}.`);
+      return;
+    }
+    if (!this.ablation.set(part, on)) return;
+    this.log.info(`${on ? 'added' : 'removed'} ${partLabel(part)} ${on ? 'to' : 'from'} the ablation: ${this.ablation.describe() || 'nothing'}`);
+    this.post({ type: 'ablation', ...this.ablation.choice() });
+    this.fireChanged();
+  }
+
+  /** Open a cell of the last patching answer as its patched run, in the Step tab at the patched hook. */
+  private openPatchedStep(row: number, col: number): Promise<void> {
+    return this.enqueue(async () => {
+      const answer = this.analyses.get('patching');
+      if (!(await this.ensureModel()) || answer?.request.analysis !== 'patching') return;
+      const { corrupted, what = 'resid' } = answer.request;
+      try {
+        const r = await this.track('Computing the patched run', { kind: 'patchedStep', corrupted, what, layer: row, col });
+        this.tab = 'step';
+        this.post({ type: 'showTab', tab: 'step' });
+        if (what === 'heads') this.post({ type: 'selectHead', head: col });
+        this.applyMoved(r);
+      } catch (e) {
+        this.fail(e, 'the patched run');
+      }
+    });
+  }
+
+  /** Back from a patched run to the input's own pass, at the same hook. */
+  private unpatch(): Promise<void> {
+    return this.enqueue(async () => {
+      if (!(await this.ensureModel())) return;
+      try {
+        this.applyMoved(await this.track('Back to the normal run', { kind: 'unpatch' }));
       } catch (e) {
         this.fail(e);
       }

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { nodeForStep, walkTree, type ModelNode, type NodeKind } from '../../protocol/tree';
 import { INTERNAL_COMMAND, TREE_VIEW } from '../ids';
 import type { Inspector } from '../inspector/inspector';
+import { partOfNode, type AblationSet } from '../inspector/ablation-set';
 
 const ICON: Record<NodeKind, string> = {
   model: 'symbol-class',
@@ -58,7 +59,8 @@ export class ModelTreeProvider implements vscode.TreeDataProvider<ModelNode>, vs
     item.description = [isCurrent ? `◀ ${this.inspector.state.stepName?.split('.').pop() ?? ''}` : '', node.detail, params].filter(Boolean).join(' · ');
     item.iconPath = isCurrent ? new vscode.ThemeIcon('debug-stackframe', new vscode.ThemeColor('debugIcon.stepOverForeground')) : new vscode.ThemeIcon(ICON[node.kind]);
     item.tooltip = tooltip(node, isCurrent ? this.inspector.state.stepName : undefined, String(item.description ?? ''));
-    item.contextValue = node.reveal ? `node.${node.kind}.steppable` : `node.${node.kind}`;
+    item.contextValue = (node.reveal ? `node.${node.kind}.steppable` : `node.${node.kind}`) + ablationContext(node, this.inspector.ablation);
+    if (item.contextValue.endsWith('.ablated')) item.description = `✕ ablated · ${String(item.description)}`;
     if (node.reveal && this.inspector.state.modelLoaded) {
       item.command = { command: INTERNAL_COMMAND.revealNode, title: 'Show This Step', arguments: [node.id] };
     }
@@ -120,6 +122,12 @@ export class ModelTreeProvider implements vscode.TreeDataProvider<ModelNode>, vs
     for (let p = this.current && this.parents.get(this.current.id); p; p = this.parents.get(p.id)) if (p === node) return true;
     return false;
   }
+}
+
+/** `.ablatable` or `.ablated` for a head, MLP or layer node (the context menu's Add to / Remove from Ablation). */
+export function ablationContext(node: ModelNode, set: AblationSet): string {
+  const part = partOfNode(node);
+  return typeof part === 'string' ? '' : set.has(part) ? '.ablated' : '.ablatable';
 }
 
 /** The head index of a head node (`blocks.0.attn#head1` → 1). */

@@ -1,5 +1,6 @@
 /**
- * Compare With…: the current input (A) and another (B) at the same hook side by side, and their
+ * Compare With…: the current input (A) and another (B) at the same hook side by side — or the current
+ * input through two models (A the loaded one, B another checkpoint or the quantized copy) — and their
  * difference (B − A) on a diverging scale; for attention, the selected head. Under them the tokens
  * whose probability moved most at the last position, and the hooks that changed most (click one to
  * step there). Shown above the step view until closed.
@@ -38,6 +39,22 @@ export function mostChanged(c: ComparisonView, n: number): ComparisonView['hooks
     .slice(0, n);
 }
 
+/** A model's short name: the config's folder and file (`tiny-llama/config.json`), or the label as it is. */
+export function modelName(label: string): string {
+  const parts = label.split(/[\\/]/).filter(Boolean);
+  return parts.length >= 2 ? parts.slice(-2).join('/') : label;
+}
+
+/** The titles of the two sides and the line under the heading. */
+export function sideTitles(c: ComparisonView): { a: string; b: string; about: string } {
+  if (c.models) {
+    const a = modelName(c.models.a);
+    const b = modelName(c.models.b);
+    return { a: `A: ${a}`, b: `B: ${b}`, about: `Two models on this input: A ${c.models.a} · B ${c.models.b}` };
+  }
+  return { a: 'A (this input)', b: 'B', about: `B: ${c.tokensB.map(visibleToken).join('').slice(0, 200)}` };
+}
+
 function finiteRange(data: ArrayLike<number>): [number, number] {
   let lo = Infinity;
   let hi = -Infinity;
@@ -61,6 +78,7 @@ export interface CompareProps {
 
 export function compareView(p: CompareProps): HTMLElement {
   const c = p.comparison;
+  const titles = sideTitles(c);
   const side = Math.max(120, Math.floor((p.width - 48) / 3));
   const panel = (title: string, view: MatrixView | AttentionView, diff: boolean, testid: string) => {
     const rows = view.kind === 'matrix' ? view.rows : view.queries;
@@ -139,7 +157,7 @@ export function compareView(p: CompareProps): HTMLElement {
     'section',
     {
       class: 'compare-view',
-      attrs: { 'data-testid': 'comparison', 'data-hook': c.hook, 'aria-label': 'Comparison' },
+      attrs: { 'data-testid': 'comparison', 'data-hook': c.hook, 'data-models': c.models ? 'two' : 'one', 'aria-label': 'Comparison' },
     },
     h(
       'div',
@@ -152,12 +170,12 @@ export function compareView(p: CompareProps): HTMLElement {
         on: { click: p.onClose },
       }),
     ),
-    h('p', { class: 'hint', text: `B: ${c.tokensB.map(visibleToken).join('').slice(0, 200)} · ${size}` }),
+    h('p', { class: 'hint', attrs: { 'data-testid': 'compare-about' }, text: `${titles.about} · ${size}` }),
     h(
       'div',
       { class: 'compare-sides' },
-      panel('A (this input)', c.a, false, 'compare-a'),
-      panel('B', c.b, false, 'compare-b'),
+      panel(titles.a, c.a, false, 'compare-a'),
+      panel(titles.b, c.b, false, 'compare-b'),
       c.diff ? panel('B − A', c.diff, true, 'compare-diff') : null,
     ),
     h(

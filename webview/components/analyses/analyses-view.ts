@@ -49,6 +49,8 @@ export interface AnalysesActions {
   clearHeads: () => void;
   /** Open a hook in the Step tab (with a head selected for patterns). */
   openHook: (name: string, head?: number) => void;
+  /** Open a patching cell as its patched run in the Step tab. */
+  openPatched: (row: number, col: number) => void;
   rerender: () => void;
 }
 
@@ -77,8 +79,19 @@ export function formRequest(
       };
     case 'ablation': {
       const heads = parseHeadKeys(s.ablateHeads);
-      if (!heads.length) return 'Choose heads in the Head detectors view first.';
-      return { type: 'analyse', request: { analysis: 'ablation', heads, mode: form.mode, top: 5 } };
+      if (!heads.length && !s.ablateMlps.length && !s.ablateLayers.length)
+        return 'Choose heads in the Head detectors view, or Add to Ablation from the Model view (heads, MLPs, layers), first.';
+      return {
+        type: 'analyse',
+        request: {
+          analysis: 'ablation',
+          heads,
+          ...(s.ablateMlps.length > 0 && { mlps: [...s.ablateMlps] }),
+          ...(s.ablateLayers.length > 0 && { layers: [...s.ablateLayers] }),
+          mode: form.mode,
+          top: 5,
+        },
+      };
     }
     case 'patching':
       if (target === undefined || !form.versus.trim() || !form.corrupted)
@@ -89,6 +102,15 @@ export function formRequest(
         texts: { target, versus: form.versus, corrupted: form.corrupted },
       };
   }
+}
+
+/** The ablation set in words: "L2 H1, MLP 0, layer 1". */
+export function ablationText(s: Pick<ViewState, 'ablateHeads' | 'ablateMlps' | 'ablateLayers'>): string {
+  return [
+    ...parseHeadKeys(s.ablateHeads).map((x) => `L${x.layer} H${x.head}`),
+    ...s.ablateMlps.map((l) => `MLP ${l}`),
+    ...s.ablateLayers.map((l) => `layer ${l}`),
+  ].join(', ');
 }
 
 function field(
@@ -156,17 +178,16 @@ function controls(analysis: AnalysisKind, form: AnalysesForm, s: ViewState, a: A
       h(
         'span',
         { class: 'analysis-field' },
-        h('span', { text: 'Heads' }),
+        h('span', { text: 'Ablate' }),
         h('output', {
-          class: 'ablate-heads',
+          class: 'ablate-heads ablate-parts',
           text:
-            parseHeadKeys(s.ablateHeads)
-              .map((x) => `L${x.layer} H${x.head}`)
-              .join(', ') || 'none: choose them in Head detectors',
+            ablationText(s) ||
+            'none: choose heads in Head detectors, or right-click a head, MLP or layer in the Model view → Add to Ablation',
           attrs: { 'data-testid': 'ablate-heads' },
         }),
       ),
-      s.ablateHeads.length
+      s.ablateHeads.length || s.ablateMlps.length || s.ablateLayers.length
         ? h('button', {
             class: 'tk-button tk-button-secondary',
             text: 'Clear',
@@ -289,6 +310,7 @@ function result(
             selected: form.patchCell,
             onSelect: (cell) => ((form.patchCell = cell), a.rerender()),
             onOpenHook: (hook) => a.openHook(hook),
+            onOpenPatched: (cell) => a.openPatched(cell.row, cell.col),
           })
         : null;
   }
@@ -298,7 +320,11 @@ function result(
 function answered(request: AnalysisRequest | undefined): string {
   if (!request) return '';
   if (request.analysis === 'ablation')
-    return `${request.mode ?? 'zero'}-ablated ${request.heads?.map((x) => `L${x.layer} H${x.head}`).join(', ') ?? ''}`;
+    return `${request.mode ?? 'zero'}-ablated ${ablationText({
+      ablateHeads: request.heads?.map((x) => `${x.layer}.${x.head}`) ?? [],
+      ablateMlps: request.mlps ?? [],
+      ablateLayers: request.layers ?? [],
+    })}`;
   if (request.analysis === 'patching')
     return `patching ${request.what ?? 'resid'}, ${request.corrupted.length} tokens`;
   return '';

@@ -1,8 +1,9 @@
 /**
  * Activation patching: the clean run's activations patched into the corrupted run, one cell at a time
  * (residual: layer × position, heads: layer × head, MLP: layer × position); the metric is the logit
- * difference normalised to 0 (corrupted) … 1 (clean). Click a cell for its value and to open that
- * hook in the Step tab.
+ * difference normalised to 0 (corrupted) … 1 (clean). Clicking a cell (or Enter on the chosen one) opens
+ * the patched run in the Step tab at that hook, labelled with what was patched; its value and the
+ * unpatched hook are under the grid.
  */
 import type { AnalysisReply } from '../../../protocol/analyses';
 import { divergingScale, type ThemeColors } from '../../color';
@@ -37,6 +38,8 @@ export interface PatchingProps {
   selected?: PatchCell;
   onSelect: (cell: PatchCell) => void;
   onOpenHook: (hook: string) => void;
+  /** Open the cell's patched run (the corrupted input with that activation from the clean run) in the Step tab. */
+  onOpenPatched: (cell: PatchCell) => void;
 }
 
 export function patchingView(p: PatchingProps): HTMLElement {
@@ -74,7 +77,10 @@ export function patchingView(p: PatchingProps): HTMLElement {
     const r = canvas.getBoundingClientRect();
     const col = Math.floor(((e.clientX - r.left) / r.width) * view.cols);
     const row = Math.floor(((e.clientY - r.top) / r.height) * view.rows);
-    if (row >= 0 && row < view.rows && col >= 0 && col < view.cols) p.onSelect({ row, col });
+    if (row >= 0 && row < view.rows && col >= 0 && col < view.cols) {
+      p.onSelect({ row, col });
+      p.onOpenPatched({ row, col });
+    }
   });
   const sel = p.selected && p.selected.row < view.rows && p.selected.col < view.cols ? p.selected : undefined;
   // Keyboard: arrows move the chosen cell, Enter opens its hook.
@@ -86,7 +92,7 @@ export function patchingView(p: PatchingProps): HTMLElement {
         tabindex: 0,
         role: 'application',
         'data-composite': '',
-        'aria-label': 'Patching cells: arrows choose a cell, Enter opens its hook',
+        'aria-label': 'Patching cells: arrows choose a cell, Enter opens its patched run',
         'data-testid': 'patching-cells',
         'data-focus-key': 'patching-cells',
       },
@@ -106,7 +112,7 @@ export function patchingView(p: PatchingProps): HTMLElement {
               row: Math.max(0, Math.min(view.rows - 1, at.row + dr)),
               col: Math.max(0, Math.min(view.cols - 1, at.col + dc)),
             });
-          } else if (e.key === 'Enter' && sel) p.onOpenHook(view.hooks[sel.row]);
+          } else if (e.key === 'Enter' && sel) p.onOpenPatched(sel);
         },
       },
     },
@@ -134,12 +140,19 @@ export function patchingView(p: PatchingProps): HTMLElement {
           patchCellText(view, sel, p.tokens),
           ' ',
           h('button', {
+            class: 'tk-button tk-button-primary',
+            text: 'Open the patched run',
+            attrs: { type: 'button', 'data-testid': 'open-patched' },
+            on: { click: () => p.onOpenPatched(sel) },
+          }),
+          ' ',
+          h('button', {
             class: 'tk-button tk-button-secondary',
-            text: 'Open this hook',
+            text: 'Open this hook (unpatched)',
             attrs: { type: 'button' },
             on: { click: () => p.onOpenHook(view.hooks[sel.row]) },
           }),
         )
-      : h('p', { class: 'hint', text: 'Click a cell (or use the arrows) for its value.' }),
+      : h('p', { class: 'hint', text: 'Click a cell to step through its patched run (or choose one with the arrows and press Enter).' }),
   );
 }
