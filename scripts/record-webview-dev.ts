@@ -69,10 +69,16 @@ const typed = (_: string, v: unknown) =>
 // Compare With…: the same sentence with its 10th token changed, at the last layer's pattern.
 const { kind: _kind, ...comparison } = session.handle({ kind: 'compare', input: { ids: corrupted }, hook: 'blocks.2.attn.hook_pattern' }, control).reply as Comparison;
 const analyses = requests.map((request) => ({ request, reply: request.analysis === 'lens' ? lens : ask(request) }));
+// Compare With… the quantized copy (scenario llama-compare-models), at the same pattern.
+const { kind: _k2, ...modelComparison } = session.handle({ kind: 'compareModel', with: { quantized: true }, hook: 'blocks.2.attn.hook_pattern' }, control).reply as Comparison;
+// The patching cell layer 1 × position 9 opened as its patched run (the panel's click on that cell).
+const patchedMoved = session.handle({ kind: 'patchedStep', corrupted, what: 'resid', layer: 1, col: 9 }, control).reply as Moved;
+const patchedStep = patchedMoved.position.kind === 'step' ? patchedMoved.position.step : undefined;
+session.handle({ kind: 'unpatch' }, control);
 mkdirSync(out, { recursive: true });
 const model = { ...loaded.model, configPath: '/work/examples/tiny-llama/config.json' };
 writeFileSync(
   join(out, 'recorded.js'),
-  `window.__TI_RECORDED__ = ${JSON.stringify({ model, steps: loaded.steps, recorded: steps, quant: { report, steps: quantSteps }, analyses, comparison }, typed)};\n`,
+  `window.__TI_RECORDED__ = ${JSON.stringify({ model, steps: loaded.steps, recorded: steps, quant: { report, steps: quantSteps }, analyses, comparison, modelComparison, patchedStep }, typed)};\n`,
 );
 console.log(`recorded ${Object.keys(steps).length} steps of ${config}`);

@@ -70,7 +70,12 @@ export class App {
     private readonly root: HTMLElement,
     private readonly store: Store,
   ) {
-    this.stepPanel.append(this.stepperPart.element, this.patchedPart.element, this.comparePart.element, this.view.element);
+    this.stepPanel.append(
+      this.stepperPart.element,
+      this.patchedPart.element,
+      this.comparePart.element,
+      this.view.element,
+    );
     this.paramsPanel.append(this.params.element);
     this.quantPanel.append(this.quant.element);
     this.analysesPanel.append(this.analyses.element);
@@ -176,7 +181,10 @@ export class App {
               head: s.selectedHead,
               theme: this.theme,
               width: this.width,
-              onClose: () => (this.store.dispatch({ type: 'ui/closeComparison' }), this.store.post({ type: 'closeComparison' })),
+              onClose: () => (
+                this.store.dispatch({ type: 'ui/closeComparison' }),
+                this.store.post({ type: 'closeComparison' })
+              ),
               onGoTo: (name) => this.store.post({ type: 'goToHook', name }),
             }),
           ]
@@ -257,7 +265,10 @@ export class App {
   private readonly analysisActions: AnalysesActions = {
     choose: (analysis) => this.store.dispatch({ type: 'ui/analysis', analysis }),
     post: (m) => this.store.post(m),
-    toggleHead: (layer, head) => (this.store.dispatch({ type: 'ui/toggleAblateHead', layer, head }), this.postAblation()),
+    toggleHead: (layer, head) => (
+      this.store.dispatch({ type: 'ui/toggleAblateHead', layer, head }),
+      this.postAblation()
+    ),
     clearHeads: () => (this.store.dispatch({ type: 'ui/clearAblateHeads' }), this.postAblation()),
     openPatched: (row, col) => this.store.post({ type: 'openPatchedStep', row, col }),
     openHook: (name, head) => {
@@ -275,7 +286,12 @@ export class App {
   /** The host keeps the ablation set (the sidebar edits it too): tell it what the panel chose. */
   private postAblation(): void {
     const s = this.store.state;
-    this.store.post({ type: 'ablationSet', heads: s.ablateHeads, mlps: s.ablateMlps, layers: s.ablateLayers });
+    this.store.post({
+      type: 'ablationSet',
+      heads: s.ablateHeads,
+      mlps: s.ablateMlps,
+      layers: s.ablateLayers,
+    });
   }
 
   private renderAnalyses(s: ViewState): void {
@@ -295,7 +311,17 @@ export class App {
     }
     if (s.tab !== 'analyses') return;
     this.analyses.update(
-      [s.analysis, s.analyses, s.ablateHeads, s.ablateMlps, s.ablateLayers, s.model, s.busy === undefined, this.theme, this.width],
+      [
+        s.analysis,
+        s.analyses,
+        s.ablateHeads,
+        s.ablateMlps,
+        s.ablateLayers,
+        s.model,
+        s.busy === undefined,
+        this.theme,
+        this.width,
+      ],
       () => [analysesView(s, this.form, { theme: this.theme, width: this.width }, this.analysisActions)],
     );
   }

@@ -205,9 +205,20 @@ export function reduce(state: ViewState, action: Action): ViewState {
     }
     case 'comparison':
       // The first comparison shows the Step tab; the ones that follow each step leave the tab alone.
-      return { ...state, busy: undefined, error: undefined, tab: state.comparison ? state.tab : 'step', comparison: action.comparison };
+      return {
+        ...state,
+        busy: undefined,
+        error: undefined,
+        tab: state.comparison ? state.tab : 'step',
+        comparison: action.comparison,
+      };
     case 'ablation':
-      return { ...state, ablateHeads: [...action.heads], ablateMlps: [...action.mlps], ablateLayers: [...action.layers] };
+      return {
+        ...state,
+        ablateHeads: [...action.heads],
+        ablateMlps: [...action.mlps],
+        ablateLayers: [...action.layers],
+      };
     case 'ui/closeComparison':
       return state.comparison ? { ...state, comparison: undefined } : state;
     case 'attentionWindow':

@@ -50,7 +50,11 @@ export function sideTitles(c: ComparisonView): { a: string; b: string; about: st
   if (c.models) {
     const a = modelName(c.models.a);
     const b = modelName(c.models.b);
-    return { a: `A: ${a}`, b: `B: ${b}`, about: `Two models on this input: A ${c.models.a} · B ${c.models.b}` };
+    return {
+      a: `A: ${a}`,
+      b: `B: ${b}`,
+      about: `Two models on this input: A ${c.models.a} · B ${c.models.b}`,
+    };
   }
   return { a: 'A (this input)', b: 'B', about: `B: ${c.tokensB.map(visibleToken).join('').slice(0, 200)}` };
 }
@@ -157,7 +161,12 @@ export function compareView(p: CompareProps): HTMLElement {
     'section',
     {
       class: 'compare-view',
-      attrs: { 'data-testid': 'comparison', 'data-hook': c.hook, 'data-models': c.models ? 'two' : 'one', 'aria-label': 'Comparison' },
+      attrs: {
+        'data-testid': 'comparison',
+        'data-hook': c.hook,
+        'data-models': c.models ? 'two' : 'one',
+        'aria-label': 'Comparison',
+      },
     },
     h(
       'div',

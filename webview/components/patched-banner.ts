@@ -8,7 +8,8 @@ import { h } from '../dom';
 
 /** The patch in words: layer and position, or layer and head, and what was patched. */
 export function patchedTitle(p: PatchedRunLabel): string {
-  const what = p.what === 'resid' ? 'residual stream' : p.what === 'mlp' ? 'MLP output' : 'attention head output';
+  const what =
+    p.what === 'resid' ? 'residual stream' : p.what === 'mlp' ? 'MLP output' : 'attention head output';
   const at = p.head !== undefined ? `head ${p.head}` : `position ${p.position}`;
   return `Patched run — layer ${p.layer}, ${at} (${what}) from the clean run`;
 }

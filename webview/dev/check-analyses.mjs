@@ -111,6 +111,32 @@ test('attribution bars add up; patching: a cell gives its value, arrows move, En
   await p.getByTestId('step-name').waitFor();
 });
 
+test('patching: double-clicking a cell opens its patched run in the Step tab, labelled; Back returns to the normal run', async () => {
+  const p = await open('llama-patching');
+  await p.getByTestId('patching-heatmap').waitFor();
+  const box = await p.locator('[data-testid=patching-heatmap] canvas').boundingBox();
+  // Row 1 (blocks.1.hook_resid_pre) of 3, position 9.
+  await p.mouse.dblclick(box.x + box.width * (9.5 / 48), box.y + box.height * (1.5 / 3));
+  const banner = p.getByTestId('patched-banner');
+  await banner.waitFor();
+  assert.equal(await banner.getAttribute('data-hook'), 'blocks.1.hook_resid_pre');
+  assert.match(await banner.textContent(), /Patched run — layer 1, position 9 \(residual stream\) from the clean run/);
+  assert.equal(await p.getByTestId('step-name').textContent(), 'blocks.1.hook_resid_pre');
+  await p.getByTestId('unpatch').click();
+  await banner.waitFor({ state: 'detached' });
+});
+
+test('Compare With… the quantized copy: both models named, A, B and B − A', async () => {
+  const page = await open('llama-compare-models');
+  const c = page.getByTestId('comparison');
+  await c.waitFor();
+  assert.equal(await c.getAttribute('data-models'), 'two');
+  assert.match(await page.locator('[data-testid=compare-a]').locator('xpath=..').textContent(), /A: tiny-llama\/config\.json/);
+  assert.match(await page.locator('[data-testid=compare-b]').locator('xpath=..').textContent(), /B: quantized copy \(gptq, 4 bits, groups of 32\)/);
+  assert.equal(await page.getByTestId('compare-diff').count(), 1);
+  assert.match(await page.getByTestId('compare-about').textContent(), /Two models on this input/);
+});
+
 test('the chooser is one tab stop; arrows move between the analyses', async () => {
   const page = await open('llama-lens');
   await page.getByTestId('lens-grid').waitFor();

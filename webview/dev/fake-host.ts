@@ -353,7 +353,12 @@ function start(saved?: PanelState): void {
       send({ type: 'showTab', tab: 'quant' });
       return realGo(Math.max(0, logits - 1));
     }
-    const comparison = scenario === 'llama-compare' ? real.comparison() : undefined;
+    const comparison =
+      scenario === 'llama-compare'
+        ? real.comparison()
+        : scenario === 'llama-compare-models'
+          ? real.modelComparison()
+          : undefined;
     if (comparison) send({ type: 'comparison', comparison }, 80);
     return realGo(scenario === 'llama' ? logits : Math.max(0, logits - 1));
   }
@@ -427,6 +432,14 @@ function onMessage(m: FromWebview): void {
     send({ type: 'busy', message: 'Running…' });
     return send({ type: 'analysis', ...a }, 60);
   }
+  // A patching cell: the Step tab on the recorded patched run; back: the normal step again.
+  if (real && m.type === 'openPatchedStep') {
+    const step = real.patchedStep();
+    if (!step) return send({ type: 'error', message: 'no patched run recorded' });
+    send({ type: 'showTab', tab: 'step' });
+    return send({ type: 'step', step }, 40);
+  }
+  if (real && m.type === 'unpatch') return realGo(realAt);
   if (real && m.type === 'requestOverview') return send({ type: 'overview', overview: real.overview() }, 50);
   switch (m.type) {
     case 'ready':

@@ -15,6 +15,10 @@ interface Recorded {
   /** The analyses on the same input, typed arrays as { typed, data }. */
   analyses?: { request: AnalysisRequest; reply: unknown }[];
   comparison?: unknown;
+  /** Compare With… the quantized copy (two models on one input). */
+  modelComparison?: unknown;
+  /** The patching cell layer 1 × position 9 as its patched run, at its hook. */
+  patchedStep?: unknown;
 }
 
 const TYPED: Record<string, (d: number[]) => unknown> = {
@@ -67,6 +71,14 @@ export const recorded = raw && {
   /** The recorded Compare With… (the sentence with one token changed, at the last pattern). */
   comparison(): ComparisonView | undefined {
     return raw.comparison === undefined ? undefined : (revive(raw.comparison) as ComparisonView);
+  },
+  /** The recorded Compare With… the quantized copy, at the last pattern. */
+  modelComparison(): ComparisonView | undefined {
+    return raw.modelComparison === undefined ? undefined : (revive(raw.modelComparison) as ComparisonView);
+  },
+  /** The recorded patched run's step at the patched hook (labelled). */
+  patchedStep(): StepInfo | undefined {
+    return raw.patchedStep === undefined ? undefined : (revive(raw.patchedStep) as StepInfo);
   },
   /** The recorded answer to an analysis of this kind. */
   analysis(

@@ -1,9 +1,9 @@
 /**
  * Activation patching: the clean run's activations patched into the corrupted run, one cell at a time
  * (residual: layer × position, heads: layer × head, MLP: layer × position); the metric is the logit
- * difference normalised to 0 (corrupted) … 1 (clean). Clicking a cell (or Enter on the chosen one) opens
- * the patched run in the Step tab at that hook, labelled with what was patched; its value and the
- * unpatched hook are under the grid.
+ * difference normalised to 0 (corrupted) … 1 (clean). A click chooses a cell (its value under the grid);
+ * a second click on it (a double click), Enter or "Open the patched run" opens the patched run in the Step tab at that hook,
+ * labelled with what was patched (a button there goes back to the normal run).
  */
 import type { AnalysisReply } from '../../../protocol/analyses';
 import { divergingScale, type ThemeColors } from '../../color';
@@ -73,14 +73,14 @@ export function patchingView(p: PatchingProps): HTMLElement {
     attrs: { 'data-testid': 'patching-heatmap', 'data-rows': view.rows, 'data-cols': view.cols },
   });
   const canvas = map.querySelector('canvas');
+  // A click chooses a cell; a click on the chosen cell (a double click) opens its patched run.
   canvas?.addEventListener('click', (e) => {
     const r = canvas.getBoundingClientRect();
     const col = Math.floor(((e.clientX - r.left) / r.width) * view.cols);
     const row = Math.floor(((e.clientY - r.top) / r.height) * view.rows);
-    if (row >= 0 && row < view.rows && col >= 0 && col < view.cols) {
-      p.onSelect({ row, col });
-      p.onOpenPatched({ row, col });
-    }
+    if (row < 0 || row >= view.rows || col < 0 || col >= view.cols) return;
+    if (p.selected?.row === row && p.selected.col === col) p.onOpenPatched({ row, col });
+    else p.onSelect({ row, col });
   });
   const sel = p.selected && p.selected.row < view.rows && p.selected.col < view.cols ? p.selected : undefined;
   // Keyboard: arrows move the chosen cell, Enter opens its hook.
@@ -153,6 +153,9 @@ export function patchingView(p: PatchingProps): HTMLElement {
             on: { click: () => p.onOpenHook(view.hooks[sel.row]) },
           }),
         )
-      : h('p', { class: 'hint', text: 'Click a cell to step through its patched run (or choose one with the arrows and press Enter).' }),
+      : h('p', {
+          class: 'hint',
+          text: 'Click a cell for its value; click it again (or press Enter) to step through its patched run.',
+        }),
   );
 }
