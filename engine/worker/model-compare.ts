@@ -8,6 +8,7 @@ import { isAttentionHook } from '../trace/hooks';
 import { attentionView, matrixView } from './views';
 import type { QuantSession } from './quant-session';
 import type { Comparison, InputIds } from '../../protocol/worker';
+import { estimateTrace, formatMB } from './budget';
 
 /**
  * Compare With… another model: the current input through the loaded model (A) and through a second one
@@ -168,4 +169,16 @@ export function chooseComparer(
   if (other.loaded.configPath === loaded.configPath) throw new InspectorError(`Compare With…: ${labels.b} is the model already loaded; pick another checkpoint`, { file: labels.b });
   checkSameVocabulary(loaded, other.loaded, labels);
   return new ModelComparer(other, runA, labels);
+}
+
+/**
+ * The comparison keeps both models' passes over the input beside the stepper's own: the three traces
+ * must fit the engine's activation budget (engine/worker/budget.ts), else the request is refused.
+ */
+export function checkComparisonBudget(loaded: LoadedModel, input: InputIds, budget: number): void {
+  const one = estimateTrace(loaded.spec, input.ids.length, input.decoderIds?.length ?? 0).bytes;
+  if (3 * one <= budget) return;
+  throw new InspectorError(
+    `comparing two models keeps both passes over these ${input.ids.length} tokens beside the stepper's (3 × ${formatMB(one)}), past the engine's ${formatMB(budget)} activation budget: compare a shorter input, or raise transformerInspector.memoryBudgetMB`,
+  );
 }

@@ -27,7 +27,7 @@ import { QuantSession } from './quant-session';
 import type { QuantizeSpec } from '../../protocol/quant';
 import { attentionWindow } from './attention-window';
 import { compareView } from './compare-view';
-import { chooseComparer, type ModelComparer } from './model-compare';
+import { checkComparisonBudget, chooseComparer, type ModelComparer } from './model-compare';
 import { patchedRun, type PatchedRun } from './patched-run';
 
 /** How a long request checks for cancellation and reports progress (between steps). */
@@ -121,6 +121,7 @@ export class Session {
       case 'compareModel': {
         const loaded = this.require();
         if (this.traced) throw new InspectorError('a recorded trace has no model to run on another checkpoint: open the model itself', { file: this.traced.trace.path });
+        checkComparisonBudget(loaded, this.input!, this.memoryBudget);
         this.comparer = chooseComparer(this.comparer, loaded, req.with, this.quant, { memoryBudget: this.weightBudget });
         const label = (id: number) => (loaded.tokenizer ? loaded.tokenizer.label(id) : String(id));
         return { reply: this.comparer.compare(this.input!, req.hook, this.modelInfo().tokens, label), transfer: [] };

@@ -112,3 +112,11 @@ test('the second model loads only into the memory left (engine/model/fits.ts)', 
   const first = loadModel(join(TINY, 'config.json'));
   assert.throws(() => chooseComparer(undefined, first, { path: secondCheckpoint() }, undefined, { availableBytes: 1e6 }), /too large to run here/);
 });
+
+test('both passes must fit the activation budget beside the stepper’s', () => {
+  const s = new Session({ memoryBudget: 1e6 });
+  s.load(join(TINY, 'config.json'), { ids: [1, 2, 3, 4, 5, 6, 7, 8] }, 'auto', NO_CONTROL);
+  assert.throws(() => compareModel(s, { path: secondCheckpoint() }, 'logits'), /keeps both passes over these 8 tokens .* past the engine's 977 KB activation budget/);
+  s.handle({ kind: 'setInput', input: { ids: [1, 2] } }, NO_CONTROL);
+  assert.equal(compareModel(s, { path: secondCheckpoint() }, 'logits').hook, 'logits');
+});
