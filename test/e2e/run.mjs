@@ -620,6 +620,36 @@ test(
 );
 
 test(
+  'the sidebar: Add to Ablation on a head (right-click) shows it in the Ablation view; Remove from Ablation drops it',
+  async () => {
+    const frame = webviewFrame(devPage);
+    const row = devPage.locator('.monaco-list-row', { hasText: 'Head 2' }).first();
+    await row.waitFor({ state: 'visible', timeout: 20_000 });
+    const menuItem = (label) => devPage.locator('.monaco-menu .action-label', { hasText: label }).first();
+    await row.click({ button: 'right' });
+    await menuItem('Add to Ablation').click({ timeout: 20_000 });
+    await selectTab(frame, 'analyses');
+    await frame.locator('.analysis-choice[data-analysis="ablation"]').first().click();
+    const chosen = frame.locator('[data-testid="ablate-heads"]').first();
+    await poll(async () => /\bL\d+ H2\b/.test(await chosen.innerText().catch(() => '')), {
+      timeout: 20_000,
+      what: 'the head in the ablation set',
+    });
+    // The node now offers the other command (its context value says it is ablated).
+    await row.click({ button: 'right' });
+    await menuItem('Remove from Ablation').click({ timeout: 20_000 });
+    await poll(async () => /^none/.test(await chosen.innerText().catch(() => '')), {
+      timeout: 20_000,
+      what: 'the ablation set emptied',
+    });
+  },
+  {
+    needs: ['the sidebar: clicking a head switches the panel to the Step tab at that head'],
+    timeout: 120_000,
+  },
+);
+
+test(
   '4,096 tokens: zooming and panning the attention view keeps every webview task under 50 ms and reaches full resolution',
   async () => {
     // One layer, one head, 4,096 positions (rope: no learned table): the engine pools the step to
