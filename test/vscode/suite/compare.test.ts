@@ -32,7 +32,12 @@ describe('compare two models, patched runs, the ablation set from the tree (issu
     await vscode.commands.executeCommand('transformerInspector.setInput', IDS);
     await a.inspector.idle();
   });
-  after(closeEverything);
+  after(async () => {
+    // Leave tiny-llama remembered before its first step, as the other suites expect to find it.
+    await vscode.commands.executeCommand('transformerInspector.reset');
+    await a.inspector.idle();
+    await closeEverything();
+  });
 
   it('Compare With… another checkpoint: both models at the current hook, and both step together', async () => {
     const other = checkpoint();
