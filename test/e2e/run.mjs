@@ -625,9 +625,29 @@ test(
     const frame = webviewFrame(devPage);
     const row = devPage.locator('.monaco-list-row', { hasText: 'Head 2' }).first();
     await row.waitFor({ state: 'visible', timeout: 20_000 });
-    const menuItem = (label) => devPage.locator('.monaco-menu .action-label', { hasText: label }).first();
-    await row.click({ button: 'right' });
-    await menuItem('Add to Ablation').click({ timeout: 20_000 });
+    // Right-click → the menu item; on a loaded machine the menu can take the first click before it is
+    // ready and stay open: then close it and try again (adding or removing twice is harmless).
+    const fromMenu = async (label) => {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        await row.click({ button: 'right' });
+        const item = devPage.locator('.monaco-menu .action-label', { hasText: label }).first();
+        await item.waitFor({ state: 'visible', timeout: 10_000 });
+        await item.hover();
+        await item.click();
+        const closed = await devPage
+          .locator('.monaco-menu')
+          .first()
+          .waitFor({ state: 'hidden', timeout: 3_000 })
+          .then(
+            () => true,
+            () => false,
+          );
+        if (closed) return;
+        await devPage.keyboard.press('Escape');
+      }
+      throw new Error(`the context menu's '${label}' did not run`);
+    };
+    await fromMenu('Add to Ablation');
     await selectTab(frame, 'analyses');
     await frame.locator('.analysis-choice[data-analysis="ablation"]').first().click();
     const chosen = frame.locator('[data-testid="ablate-heads"]').first();
@@ -636,8 +656,7 @@ test(
       what: 'the head in the ablation set',
     });
     // The node now offers the other command (its context value says it is ablated).
-    await row.click({ button: 'right' });
-    await menuItem('Remove from Ablation').click({ timeout: 20_000 });
+    await fromMenu('Remove from Ablation');
     await poll(async () => /^none/.test(await chosen.innerText().catch(() => '')), {
       timeout: 20_000,
       what: 'the ablation set emptied',
