@@ -11,6 +11,8 @@ import { SafetensorsFile, writeSafetensors } from '../../engine/io/safetensors';
 import { Tensor } from '../../engine/tensor';
 import { runTrace } from '../../engine/trace/step';
 import { chooseComparer } from '../../engine/worker/model-compare';
+import { quantizeModel } from '../../engine/quant/quantize-model';
+import { writeQuantizedCheckpoint } from '../../engine/quant/write-checkpoint';
 import type { Comparison, QuantStepReply } from '../../protocol/worker';
 
 const TINY = resolve('examples/tiny-llama');
@@ -119,4 +121,25 @@ test('both passes must fit the activation budget beside the stepper’s', () => 
   assert.throws(() => compareModel(s, { path: secondCheckpoint() }, 'logits'), /keeps both passes over these 8 tokens .* past the engine's 977 KB activation budget/);
   s.handle({ kind: 'setInput', input: { ids: [1, 2] } }, NO_CONTROL);
   assert.equal(compareModel(s, { path: secondCheckpoint() }, 'logits').hook, 'logits');
+});
+
+test('a quantized checkpoint folder (quantize --out) is another model to compare with: same hooks, embeddings untouched', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ti-rtn-'));
+  const float = loadModel(join(TINY, 'config.json'));
+  const ids = float.tokenizer!.encode(TEXT).ids;
+  const quantized = quantizeModel(float.model, { ids: [ids] }, { method: 'rtn', bits: 4, group: 32 });
+  writeQuantizedCheckpoint(dir, float, quantized);
+  quantized.restore(); // quantizing left the 4-bit weights in place: the float model again
+  const s = session();
+  const c = compareModel(s, { path: dir }, 'logits');
+  assert.equal(c.models!.b, join(dir, 'config.json'));
+  assert.equal(c.hooks.find((x) => x.hook === 'hook_embed')!.maxAbs, 0, 'the embeddings are not quantized');
+  const resid = c.hooks.find((x) => x.hook === 'blocks.2.hook_resid_post')!;
+  assert.ok(resid.relative > 1e-4 && resid.relative < 0.5, `4-bit weights move the residual a little (${resid.relative})`);
+  // The same numbers as the two runs of the two models.
+  const q = runTrace(loadModel(dir).model.forward({ ids: [ids] })).result;
+  const f = runTrace(float.model.forward({ ids: [ids] })).result;
+  let max = 0;
+  for (let i = 0; i < q.size; i++) max = Math.max(max, Math.abs(q.data[i] - f.data[i]));
+  assert.equal(c.maxAbs, max);
 });
