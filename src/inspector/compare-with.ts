@@ -44,14 +44,16 @@ export function compareTitle(target: CompareTarget): string {
 }
 
 interface Choice extends vscode.QuickPickItem {
-  pick: 'input' | 'model' | 'quantized';
+  pick: 'input' | 'config' | 'folder' | 'quantized';
 }
 
 /** Ask what to compare with: another input, another model (a file dialog), or the quantized copy when there is one. */
 export async function askTarget(current: { text?: string; ids: number[]; tokenizer: boolean }, quant: QuantReport | undefined): Promise<CompareTarget | undefined> {
   const items: Choice[] = [
     { pick: 'input', label: '$(symbol-string) Another input…', description: 'the same model on other tokens' },
-    { pick: 'model', label: '$(file-symlink-file) Another model…', description: 'a config or folder: another checkpoint of this architecture, or a quantized one' },
+    { pick: 'config', label: '$(file-symlink-file) Another model: a config file…', description: 'another checkpoint of this architecture (*.transformer.json, config.json)' },
+    // Native dialogs on Windows and Linux pick files or folders, not both: two entries.
+    { pick: 'folder', label: '$(folder) Another model: a checkpoint folder…', description: 'a folder holding a config (a saved or GPTQ/AWQ-quantized checkpoint)' },
   ];
   if (quant) {
     const grid = quant.method === 'int8' || quant.method === 'llm-int8' ? '' : `, ${quant.bits} bits`;
@@ -60,15 +62,16 @@ export async function askTarget(current: { text?: string; ids: number[]; tokeniz
   const chosen = await vscode.window.showQuickPick(items, { title: 'Compare With…', placeHolder: 'Compare the current run with…' });
   if (!chosen) return undefined;
   if (chosen.pick === 'quantized') return { kind: 'model', with: { quantized: true } };
-  if (chosen.pick === 'model') {
+  if (chosen.pick === 'config' || chosen.pick === 'folder') {
+    const files = chosen.pick === 'config';
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
     const picked = await vscode.window.showOpenDialog({
-      title: 'Compare With… another model (a config, or a folder holding one)',
+      title: files ? 'Compare With… another model (its config)' : 'Compare With… another model (a folder holding its config)',
       openLabel: 'Compare',
-      canSelectFiles: true,
-      canSelectFolders: true,
+      canSelectFiles: files,
+      canSelectFolders: !files,
       canSelectMany: false,
-      filters: { 'Transformer configs (*.transformer.json, config.json)': ['json'] },
+      ...(files ? { filters: { 'Transformer configs (*.transformer.json, config.json)': ['json'] } } : {}),
       ...(folder ? { defaultUri: folder } : {}),
     });
     return picked?.[0] ? { kind: 'model', with: { path: picked[0].fsPath } } : undefined;
