@@ -153,6 +153,7 @@ export function chooseComparer(
   quant: QuantSession | undefined,
   opts: { memoryBudget?: number; availableBytes?: number } = {},
 ): ModelComparer {
+  if (loaded.spec.architecture === 'encoder-decoder') throw new InspectorError('Compare With… runs single-stack models (encoder or decoder)', { file: loaded.configPath });
   const key = 'path' in choice ? choice.path : 'quantized';
   if (current && current.other.key === key && (key !== 'quantized' || current.quant === quant)) return current;
   const runA = (input: InputIds) => passOf(loaded, input);

@@ -143,3 +143,10 @@ test('a quantized checkpoint folder (quantize --out) is another model to compare
   for (let i = 0; i < q.size; i++) max = Math.max(max, Math.abs(q.data[i] - f.data[i]));
   assert.equal(c.maxAbs, max);
 });
+
+test('an encoder-decoder model is refused (as Compare With… another input refuses it)', () => {
+  const s = new Session();
+  const config = resolve('examples/translation/translation.transformer.json');
+  s.load(config, undefined, 'auto', NO_CONTROL);
+  assert.throws(() => compareModel(s, { path: config }, 'logits'), /runs single-stack models/);
+});
