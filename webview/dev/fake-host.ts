@@ -353,6 +353,7 @@ function start(saved?: PanelState): void {
       send({ type: 'showTab', tab: 'quant' });
       return realGo(Math.max(0, logits - 1));
     }
+    if (recordedAnswer) send({ type: 'analysis', ...recordedAnswer }, 120);
     const comparison =
       scenario === 'llama-compare'
         ? real.comparison()
@@ -475,11 +476,12 @@ const STATE_KEY = 'inspector-dev-state';
 const analysisScenario = /^llama-(lens|attribution|heads|ablation|patching)$/.exec(scenario)?.[1];
 if (analysisScenario && !sessionStorage.getItem(STATE_KEY))
   sessionStorage.setItem(STATE_KEY, JSON.stringify({ tab: 'analyses', analysis: analysisScenario }));
-// Scenarios that need inputs first get the recorded answer (ablation: the heads chosen in the grid).
-if (real && analysisScenario && analysisScenario !== 'lens' && analysisScenario !== 'heads') {
-  const a = real.analysis(analysisScenario as 'attribution');
-  if (a) send({ type: 'analysis', ...a }, 120);
-}
+// Scenarios that need inputs first get the recorded answer (ablation: the heads chosen in the grid),
+// after the model message (which drops the answers of the input before): see start().
+const recordedAnswer =
+  real && analysisScenario && analysisScenario !== 'lens' && analysisScenario !== 'heads'
+    ? real.analysis(analysisScenario as 'attribution')
+    : undefined;
 (window as unknown as { acquireVsCodeApi: () => unknown }).acquireVsCodeApi = () => ({
   postMessage: (m: FromWebview) => setTimeout(() => onMessage(m), 0),
   getState: () => JSON.parse(sessionStorage.getItem(STATE_KEY) ?? 'null') ?? undefined,
