@@ -6,6 +6,7 @@ import { ggufLlamaConfig } from '../io/gguf-llama';
 import type { JsonValue } from '../config/json';
 import { formatBytes } from '../model/streaming';
 import { Stepper } from '../trace/stepper';
+import { boundedForward } from '../trace/store';
 import type { Step } from '../trace/step';
 import { isAttentionHook } from '../trace/hooks';
 import type { ModelInfo, ParamsInfo, StepInfo } from '../../protocol/webview';
@@ -336,9 +337,9 @@ export class Session {
       this.stepper = new Stepper(replayTrace(this.traced.trace));
       return;
     }
-    this.stepper = new Stepper(
-      loaded.model.forward({ ids: [input.ids], ...(input.decoderIds ? { decoderIds: [input.decoderIds] } : {}) }),
-    );
+    // Within the budget: every layer's input residual is kept, a layer's other steps are recomputed when read.
+    const forward = { ids: [input.ids], ...(input.decoderIds ? { decoderIds: [input.decoderIds] } : {}) };
+    this.stepper = new Stepper(boundedForward(loaded.model, forward, this.memoryBudget).trace);
   }
 
   private position(): Position {
