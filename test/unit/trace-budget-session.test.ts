@@ -17,6 +17,7 @@ import { InspectorError } from '../../engine/errors';
 import { loadModel } from '../../engine/model/load';
 import { boundedForward } from '../../engine/trace/store';
 import { Stepper } from '../../engine/trace/stepper';
+import { runForward } from '../../engine/cli/forward';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-trace-budget-'));
 const config = { architecture: 'decoder', vocab_size: 64, d_model: 32, num_heads: 4, d_ff: 64, num_layers: 4, max_len: 4096, positional: 'rope' } as const;
@@ -88,4 +89,22 @@ test('an input whose kept residuals and one layer do not fit is still refused, w
   // The longest input that fits runs to the end.
   assert.equal(s.load(cfg, { ids: long.slice(0, fit) }, 'seeded', NO_CONTROL).kind, 'loaded');
   assert.equal(stepOf(s.move({ to: 'end' }, NO_CONTROL)).name, 'logits');
+});
+
+test('CLI forward: an input past the whole-trace estimate runs under --trace-budget, and --dump recomputes the evicted layers bitwise', () => {
+  const cli = path.join(dir, 'cli.transformer.json');
+  const cliConfig = { architecture: 'decoder', vocab_size: 64, d_model: 64, num_heads: 8, d_ff: 128, num_layers: 4, max_len: 100_000, positional: 'rope' } as const;
+  fs.writeFileSync(cli, JSON.stringify(cliConfig));
+  const tokens = 256;
+  const est = estimateTrace(nativeSpecFromJson(cliConfig), tokens);
+  const budgetMB = 8;
+  assert.ok(est.fullBytes > 2 * budgetMB * 2 ** 20 && est.bytes < budgetMB * 2 ** 20, `${est.fullBytes} / ${est.bytes}`);
+  const argv = (mb: number, dump: string) => [cli, '--ids', Array.from({ length: tokens }, (_, i) => (i * 5) % 64).join(','), '--trace-budget', String(mb), '--top', '1', '--dump', dump];
+  const lines: string[] = [];
+  const bounded = path.join(dir, 'bounded.trace.safetensors');
+  const whole = path.join(dir, 'whole.trace.safetensors');
+  assert.equal(runForward(argv(budgetMB, bounded), (l) => lines.push(l)), 0);
+  assert.ok(lines.some((l) => /^trace {5}[\d.]+ MB held within the [\d.]+ MB trace budget: every layer's input residual and [0-3] of 4 layers/.test(l)), lines.join('\n'));
+  assert.equal(runForward(argv(1024, whole), () => {}), 0);
+  assert.ok(fs.readFileSync(bounded).equals(fs.readFileSync(whole)), 'the dump under the budget is the dump of the whole trace');
 });
