@@ -14,7 +14,8 @@ import type { ModelInput, TransformerModel } from '../model/transformer';
  *   recently used layer is evicted (its tensors and masks dropped), never the layer just computed or
  *   read. Reading an evicted step's tensor (or mask) recomputes that layer only, from its
  *   kept input residual (LayerReplay): stepping back or jumping anywhere never recomputes from the start.
- * Bytes are counted per distinct array (a block's resid_post and the next block's resid_pre are one).
+ * Bytes are counted per distinct array: a block's output step (resid_post, or the last norm when post-norm)
+ * is the next block's resid_pre, one array, kept with it.
  */
 
 interface Entry {
@@ -96,6 +97,8 @@ export class TraceStore {
     const entry: Entry = { name: step.name, tensor, mask: step.mask, hasMask: step.mask !== undefined, pinned: !key || step.name === residPreName(key), layer };
     layer?.entries.push(entry);
     if (entry.pinned) this.pinned.set(entry.name, entry);
+    // A block's output is the next block's input (or ln_final's): kept once, so the step before is kept too.
+    if (entry.pinned && this.last && !this.last.pinned && this.last.tensor.resident === step.tensor.data) this.last.pinned = true;
     this.entries.set(tensor, entry);
     this.hold(tensor.data);
     if (entry.mask) this.hold(entry.mask.data);

@@ -164,9 +164,14 @@ test('a visit to an evicted layer recomputes that block only; stepping back reco
   s.goTo(firstOf1);
   void s.current!.tensor.data; // resid_pre is kept: no recomputation
   assert.equal(store.layersRecomputed, 1);
+  // Its resid_post is the same array as blocks.1's resid_pre, kept: still nothing recomputed.
+  const post = s.previous()!;
+  assert.equal(post.name, 'blocks.0.hook_resid_post');
+  assert.ok(bytesOf(post.tensor.data).equals(bytesOf(full.steps[firstOf1 - 1].tensor.data)));
+  assert.equal(store.layersRecomputed, 1);
   const back = s.previous()!;
-  assert.equal(back.name, full.steps[firstOf1 - 1].name);
-  assert.ok(bytesOf(back.tensor.data).equals(bytesOf(full.steps[firstOf1 - 1].tensor.data)));
+  assert.equal(back.name, full.steps[firstOf1 - 2].name);
+  assert.ok(bytesOf(back.tensor.data).equals(bytesOf(full.steps[firstOf1 - 2].tensor.data)));
   assert.deepEqual(once(), [3, 3, 2, 2]);
   assert.equal(store.layersRecomputed, 2);
   assert.equal(calls.embeds(), 2);
