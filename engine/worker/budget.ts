@@ -64,7 +64,9 @@ export function estimateTrace(spec: ModelSpec, encoderTokens: number, decoderTok
   const kept = encDec
     ? T * d * (KEPT_WIDE_PER_STACK + spec.numLayers) + S * d * (KEPT_WIDE_PER_STACK + spec.numDecoderLayers) + S * spec.tgtVocabSize
     : T * d * (KEPT_WIDE_PER_STACK + spec.numLayers) + T * spec.vocabSize;
-  const all = kept + spec.numLayers * main.values + (encDec ? spec.numDecoderLayers * dec.values : 0);
+  // A block's count includes its resid_pre, kept above too: counted once in the whole trace.
+  const residPre = T * d * spec.numLayers + S * d * (encDec ? spec.numDecoderLayers : 0);
+  const all = kept - residPre + spec.numLayers * main.values + (encDec ? spec.numDecoderLayers * dec.values : 0);
   return {
     bytes: 4 * TEMPORARIES * (kept + layer),
     keptBytes: 4 * kept,
@@ -114,5 +116,19 @@ export function checkBudget(spec: ModelSpec, input: InputIds, budget: number): v
       `or raise the budget (setting transformerInspector.memoryBudgetMB; CLI --trace-budget). ` +
       `Of it, ${formatMB(est.keptBytes)} is kept (every layer's input residual, the embeddings, the logits) and ${formatMB(est.layerBytes)} is one layer, recomputed when read ` +
       `(${formatMB(est.attentionBytes)} of it attention: ${spec.numHeads} heads × ${keys} scores and patterns)`,
+  );
+}
+
+/**
+ * Analyses, comparisons and quantization record whole passes (not within the trace store): refuse one
+ * whose whole trace would not fit the budget, as every pass was refused before the store. Stepping
+ * through the same input still works.
+ */
+export function checkWholeTrace(spec: ModelSpec, input: InputIds, budget: number, what: string): void {
+  const est = estimateTrace(spec, input.ids.length, input.decoderIds?.length ?? 0);
+  if (est.fullBytes <= budget) return;
+  throw new InspectorError(
+    `${what} records every step of a forward pass: for ${est.tokens} tokens about ${formatMB(est.fullBytes)}, more than the engine's memory budget of ${formatMB(budget)}: ` +
+      `give it a shorter input or raise the budget (setting transformerInspector.memoryBudgetMB). Stepping through this input works: its layers are recomputed when shown.`,
   );
 }

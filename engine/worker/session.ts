@@ -18,7 +18,7 @@ import { modelTree, type ModelNode } from './tree';
 import { descriptionTree } from './description-tree';
 import { paramsInfo } from './params';
 import { DEFAULT_MEMORY_BUDGET } from './failure';
-import { checkBudget } from './budget';
+import { checkBudget, checkWholeTrace } from './budget';
 import { isTracePath } from '../tracefile/reader';
 import { replayTrace } from '../tracefile/replay';
 import { absentHookError, openTrace, traceModelInfo, type OpenedTrace } from '../tracefile/session';
@@ -101,6 +101,7 @@ export class Session {
       case 'analyse': {
         const loaded = this.require();
         const input = this.input!;
+        checkWholeTrace(loaded.spec, input, this.memoryBudget, 'this analysis');
         return analysisView(loaded, { ids: [input.ids], decoderIds: input.decoderIds && [input.decoderIds] }, req.request);
       }
       case 'tokenize':
@@ -109,6 +110,7 @@ export class Session {
         const loaded = this.require();
         if (loaded.spec.architecture === 'encoder-decoder') throw new InspectorError('Compare With… runs single-stack models (encoder or decoder)');
         const other = resolveInput(loaded, req.input);
+        for (const side of [this.input!, other]) checkWholeTrace(loaded.spec, side, this.memoryBudget, 'Compare With…');
         const label = (id: number) => (loaded.tokenizer ? loaded.tokenizer.label(id) : String(id));
         const reply = compareView(loaded, { ids: [this.input!.ids] }, { ids: [other.ids] }, req.hook, { a: this.modelInfo().tokens, b: other.ids.map(label) });
         return { reply, transfer: [] };
@@ -244,6 +246,7 @@ export class Session {
     const loaded = this.require();
     if (this.traced) throw new InspectorError('a recorded trace has no weights to quantize: open the model itself', { file: this.traced.trace.path });
     this.quant = undefined;
+    checkWholeTrace(loaded.spec, this.input!, this.memoryBudget, 'quantizing');
     this.quant = QuantSession.quantize(loaded, this.input!, spec, control);
     return this.quant.report;
   }

@@ -108,3 +108,18 @@ test('CLI forward: an input past the whole-trace estimate runs under --trace-bud
   assert.equal(runForward(argv(1024, whole), () => {}), 0);
   assert.ok(fs.readFileSync(bounded).equals(fs.readFileSync(whole)), 'the dump under the budget is the dump of the whole trace');
 });
+
+test('analyses, which record whole passes, keep the whole-trace limit on an input that steps within the budget', () => {
+  const est = estimateTrace(spec, T);
+  const budget = Math.ceil(est.bytes + est.layerBytes / 2);
+  const s = new Session({ memoryBudget: budget });
+  s.load(cfg, { ids }, 'seeded', NO_CONTROL);
+  assert.throws(
+    () => s.handle({ kind: 'analyse', request: { analysis: 'lens', top: 3 } }),
+    (e: unknown) => e instanceof InspectorError && /^this analysis records every step of a forward pass: for 384 tokens about [\d,.]+ MB, more than the engine's memory budget of [\d,.]+ MB: give it a shorter input or raise the budget .* Stepping through this input works/.test(e.message),
+  );
+  assert.throws(() => s.handle({ kind: 'compare', input: { ids: ids.slice(0, 8) }, hook: 'blocks.0.hook_resid_post' }), /Compare With… records every step/);
+  // A short input analyses as before.
+  s.setInput({ ids: ids.slice(0, 12) }, NO_CONTROL);
+  assert.equal(s.handle({ kind: 'analyse', request: { analysis: 'lens', top: 3 } }).reply.kind, 'analysis');
+});
