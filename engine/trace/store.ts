@@ -23,6 +23,8 @@ interface Entry {
   readonly tensor: HeldTensor;
   mask: AttentionMask | undefined;
   readonly hasMask: boolean;
+  /** Bytes of its tensor and mask when resident. */
+  readonly bytes: number;
   pinned: boolean;
   readonly layer: Layer | undefined;
 }
@@ -30,6 +32,8 @@ interface Entry {
 interface Layer {
   readonly key: LayerKey;
   readonly entries: Entry[];
+  /** Bytes of its own (not pinned) steps when all are resident. */
+  bytes: number;
 }
 
 export class TraceStore {
@@ -41,6 +45,8 @@ export class TraceStore {
   private last: Entry | undefined;
   private memory: Entry | undefined;
   private bytes = 0;
+  /** The most bytes one layer's own steps took so far: room made before the next layer is computed. */
+  private largestLayer = 0;
   /** Most bytes held at once; layers recomputed; steps those recomputations produced. */
   peakBytes = 0;
   layersRecomputed = 0;
@@ -77,28 +83,36 @@ export class TraceStore {
 
   private add(step: Step): Step {
     const key = layerOf(step.name);
+    // A block's output is the next block's input (or ln_final's): one array, kept, so the step before is kept too.
+    const kept = !key || step.name === residPreName(key);
+    if (kept && this.last && !this.last.pinned && this.last.tensor.resident === step.tensor.data) this.pin(this.last);
     // The encoder's output is the last encoder step, what the decoder's cross-attention reads.
     if (this.replay.crossAttends && step.name.startsWith('decoder.') && !this.memory && this.last?.name.startsWith('encoder.')) {
       this.memory = this.last;
       void this.last.tensor.data; // restored first if its layer was evicted since
-      this.last.pinned = true;
+      this.pin(this.last);
     }
     let layer: Layer | undefined;
     if (key) {
       const path = layerPath(key);
       layer = this.layers.get(path);
       if (!layer) {
-        layer = { key, entries: [] };
+        layer = { key, entries: [], bytes: 0 };
         this.layers.set(path, layer);
+        // Make room for a layer like the largest so far before computing it, not after.
+        this.makeRoom(this.largestLayer, layer);
       }
       this.touch(layer);
     }
     const tensor = new HeldTensor(step.tensor.shape, step.tensor.data, (t) => this.restore(t));
-    const entry: Entry = { name: step.name, tensor, mask: step.mask, hasMask: step.mask !== undefined, pinned: !key || step.name === residPreName(key), layer };
-    layer?.entries.push(entry);
+    const bytes = tensor.size * 4 + (step.mask?.data.byteLength ?? 0);
+    const entry: Entry = { name: step.name, tensor, mask: step.mask, hasMask: step.mask !== undefined, bytes, pinned: kept, layer };
+    if (layer) {
+      layer.entries.push(entry);
+      if (!entry.pinned) layer.bytes += bytes;
+      this.largestLayer = Math.max(this.largestLayer, layer.bytes);
+    }
     if (entry.pinned) this.pinned.set(entry.name, entry);
-    // A block's output is the next block's input (or ln_final's): kept once, so the step before is kept too.
-    if (entry.pinned && this.last && !this.last.pinned && this.last.tensor.resident === step.tensor.data) this.last.pinned = true;
     this.entries.set(tensor, entry);
     this.hold(tensor.data);
     if (entry.mask) this.hold(entry.mask.data);
@@ -129,6 +143,8 @@ export class TraceStore {
     const layer = entry?.layer;
     if (!entry || !layer) throw new Error('a kept trace tensor has no values');
     if (layer.entries.some((e) => !e.tensor.resident)) {
+      // Evict first, so the replayed layer takes the room of what goes.
+      this.makeRoom(layer.entries.reduce((n, e) => n + (e.tensor.resident ? 0 : e.bytes), 0), layer);
       const residPre = this.pinned.get(residPreName(layer.key));
       if (!residPre) throw new Error(`trace store: ${residPreName(layer.key)} was not kept`);
       const memory = layer.key.prefix === 'decoder.' ? this.memory?.tensor : undefined;
@@ -158,11 +174,22 @@ export class TraceStore {
    */
   private enforce(keep?: Layer): void {
     this.peakBytes = Math.max(this.peakBytes, this.bytes);
-    if (this.bytes <= this.budget) return;
+    this.makeRoom(0, keep);
+  }
+
+  /** Evict least recently used layers (never `keep`) until `need` more bytes fit the budget. */
+  private makeRoom(need: number, keep?: Layer): void {
+    if (this.bytes + need <= this.budget) return;
     for (const layer of this.layers.values()) {
-      if (this.bytes <= this.budget) break;
+      if (this.bytes + need <= this.budget) break;
       if (layer !== keep) this.evict(layer);
     }
+  }
+
+  private pin(e: Entry): void {
+    if (e.pinned) return;
+    e.pinned = true;
+    if (e.layer) e.layer.bytes -= e.bytes;
   }
 
   private evict(layer: Layer): void {
