@@ -114,6 +114,7 @@ export class TraceStore {
     }
     if (entry.pinned) this.pinned.set(entry.name, entry);
     this.entries.set(tensor, entry);
+    this.makeRoom(bytes, layer);
     this.hold(tensor.data);
     if (entry.mask) this.hold(entry.mask.data);
     this.last = entry;
