@@ -27,7 +27,8 @@ export class HeldTensor extends Tensor {
 
   /** Take the recomputed values of this step. */
   refill(values: Float32Array): void {
-    if (values.length !== this.size) throw new Error(`refill: ${values.length} values for a tensor of ${this.size}`);
+    if (values.length !== this.size)
+      throw new Error(`refill: ${values.length} values for a tensor of ${this.size}`);
     this.values = values;
   }
 

@@ -51,17 +51,29 @@ export interface LayerReplay {
 
 /** Replays blocks of `model.forward(input)`: the contexts are built once, from the input the pass ran on. */
 export function layerReplay(model: TransformerModel, input: ModelInput): LayerReplay {
-  if (input.resume || input.cache) throw new InspectorError('a bounded trace replays whole passes: give no resume point or KV cache');
+  if (input.resume || input.cache)
+    throw new InspectorError('a bounded trace replays whole passes: give no resume point or KV cache');
   const spec = model.spec;
   const srcValid = validity(input.ids, spec.padTokenId, input.attentionMask, 'attention mask');
   const stacks = new Map<string, { stack: Stack; ctx: BlockContext }>();
   if (!model.decoder) {
-    stacks.set(model.main.stack.prefix, { stack: model.main.stack, ctx: { selfRules: [...(model.main.causal ? [CAUSAL] : []), ...padding(srcValid)] } });
+    stacks.set(model.main.stack.prefix, {
+      stack: model.main.stack,
+      ctx: { selfRules: [...(model.main.causal ? [CAUSAL] : []), ...padding(srcValid)] },
+    });
   } else {
     if (!input.decoderIds) throw new InspectorError('an encoder-decoder model needs decoder ids as well');
-    const tgtValid = validity(input.decoderIds, spec.padTokenId, input.decoderAttentionMask, 'decoder attention mask');
+    const tgtValid = validity(
+      input.decoderIds,
+      spec.padTokenId,
+      input.decoderAttentionMask,
+      'decoder attention mask',
+    );
     stacks.set(model.main.stack.prefix, { stack: model.main.stack, ctx: { selfRules: padding(srcValid) } });
-    stacks.set(model.decoder.stack.prefix, { stack: model.decoder.stack, ctx: { selfRules: [CAUSAL, ...padding(tgtValid)], crossRules: padding(srcValid) } });
+    stacks.set(model.decoder.stack.prefix, {
+      stack: model.decoder.stack,
+      ctx: { selfRules: [CAUSAL, ...padding(tgtValid)], crossRules: padding(srcValid) },
+    });
   }
   return {
     crossAttends: model.decoder !== undefined,
@@ -70,10 +82,13 @@ export function layerReplay(model: TransformerModel, input: ModelInput): LayerRe
       const block = side?.stack.blocks[layer.block];
       if (!side || !block) throw new Error(`layer replay: this model has no block ${layerPath(layer)}`);
       const crossAttends = layer.prefix === 'decoder.';
-      if (crossAttends && !memory) throw new Error(`layer replay: ${layerPath(layer)} cross-attends and needs the encoder output`);
+      if (crossAttends && !memory)
+        throw new Error(`layer replay: ${layerPath(layer)} cross-attends and needs the encoder output`);
       // A plain tensor over the kept values: the block reads them and never writes them.
       const x = new Tensor(residPre.shape, residPre.data);
-      const ctx: BlockContext = crossAttends ? { ...side.ctx, memory: new Tensor(memory!.shape, memory!.data) } : side.ctx;
+      const ctx: BlockContext = crossAttends
+        ? { ...side.ctx, memory: new Tensor(memory!.shape, memory!.data) }
+        : side.ctx;
       if (count === Infinity) return runTrace(block.forward(x, ctx)).steps;
       const steps: Step[] = [];
       const trace = block.forward(x, ctx);

@@ -65,7 +65,9 @@ export class TraceStore {
 
   /** Layers whose tensors are held now. */
   get residentLayers(): string[] {
-    return [...this.layers.values()].filter((l) => l.entries.some((e) => !e.pinned && e.tensor.resident)).map((l) => layerPath(l.key));
+    return [...this.layers.values()]
+      .filter((l) => l.entries.some((e) => !e.pinned && e.tensor.resident))
+      .map((l) => layerPath(l.key));
   }
 
   /**
@@ -77,7 +79,10 @@ export class TraceStore {
       const r = trace.next();
       if (r.done) return r.value;
       const answer = yield this.add(r.value);
-      if (answer !== undefined) throw new InspectorError(`${r.value.name}: a pass recorded within the trace budget takes no replacements (run an intervention instead)`);
+      if (answer !== undefined)
+        throw new InspectorError(
+          `${r.value.name}: a pass recorded within the trace budget takes no replacements (run an intervention instead)`,
+        );
     }
   }
 
@@ -85,9 +90,15 @@ export class TraceStore {
     const key = layerOf(step.name);
     // A block's output is the next block's input (or ln_final's): one array, kept, so the step before is kept too.
     const kept = !key || step.name === residPreName(key);
-    if (kept && this.last && !this.last.pinned && this.last.tensor.resident === step.tensor.data) this.pin(this.last);
+    if (kept && this.last && !this.last.pinned && this.last.tensor.resident === step.tensor.data)
+      this.pin(this.last);
     // The encoder's output is the last encoder step, what the decoder's cross-attention reads.
-    if (this.replay.crossAttends && step.name.startsWith('decoder.') && !this.memory && this.last?.name.startsWith('encoder.')) {
+    if (
+      this.replay.crossAttends &&
+      step.name.startsWith('decoder.') &&
+      !this.memory &&
+      this.last?.name.startsWith('encoder.')
+    ) {
       this.memory = this.last;
       void this.last.tensor.data; // restored first if its layer was evicted since
       this.pin(this.last);
@@ -106,7 +117,15 @@ export class TraceStore {
     }
     const tensor = new HeldTensor(step.tensor.shape, step.tensor.data, (t) => this.restore(t));
     const bytes = tensor.size * 4 + (step.mask?.data.byteLength ?? 0);
-    const entry: Entry = { name: step.name, tensor, mask: step.mask, hasMask: step.mask !== undefined, bytes, pinned: kept, layer };
+    const entry: Entry = {
+      name: step.name,
+      tensor,
+      mask: step.mask,
+      hasMask: step.mask !== undefined,
+      bytes,
+      pinned: kept,
+      layer,
+    };
     if (layer) {
       layer.entries.push(entry);
       if (!entry.pinned) layer.bytes += bytes;
@@ -124,7 +143,11 @@ export class TraceStore {
 
   /** The step handed out: its mask, like its tensor, is restored when read after an eviction. */
   private stepOf(entry: Entry, step: Step): Step {
-    const out: { name: string; tensor: Tensor; dims: Step['dims']; observed?: true } = { name: step.name, tensor: entry.tensor, dims: step.dims };
+    const out: { name: string; tensor: Tensor; dims: Step['dims']; observed?: true } = {
+      name: step.name,
+      tensor: entry.tensor,
+      dims: step.dims,
+    };
     if (entry.hasMask) {
       Object.defineProperty(out, 'mask', {
         enumerable: true,
@@ -145,7 +168,10 @@ export class TraceStore {
     if (!entry || !layer) throw new Error('a kept trace tensor has no values');
     if (layer.entries.some((e) => !e.tensor.resident)) {
       // Evict first, so the replayed layer takes the room of what goes.
-      this.makeRoom(layer.entries.reduce((n, e) => n + (e.tensor.resident ? 0 : e.bytes), 0), layer);
+      this.makeRoom(
+        layer.entries.reduce((n, e) => n + (e.tensor.resident ? 0 : e.bytes), 0),
+        layer,
+      );
       const residPre = this.pinned.get(residPreName(layer.key));
       if (!residPre) throw new Error(`trace store: ${residPreName(layer.key)} was not kept`);
       const memory = layer.key.prefix === 'decoder.' ? this.memory?.tensor : undefined;
@@ -153,10 +179,16 @@ export class TraceStore {
       const steps = this.replay.run(layer.key, residPre.tensor, memory, layer.entries.length);
       this.layersRecomputed++;
       this.stepsRecomputed += steps.length;
-      if (steps.length !== layer.entries.length) throw new Error(`trace store: replaying ${layerPath(layer.key)} gave ${steps.length} steps, the pass ${layer.entries.length}`);
+      if (steps.length !== layer.entries.length)
+        throw new Error(
+          `trace store: replaying ${layerPath(layer.key)} gave ${steps.length} steps, the pass ${layer.entries.length}`,
+        );
       layer.entries.forEach((e, i) => {
         const s = steps[i];
-        if (s.name !== e.name) throw new Error(`trace store: replaying ${layerPath(layer.key)} gave ${s.name} where the pass had ${e.name}`);
+        if (s.name !== e.name)
+          throw new Error(
+            `trace store: replaying ${layerPath(layer.key)} gave ${s.name} where the pass had ${e.name}`,
+          );
         if (e.tensor.resident) return;
         e.tensor.refill(s.tensor.data);
         this.hold(s.tensor.data);
@@ -227,7 +259,11 @@ export class TraceStore {
 }
 
 /** `model.forward(input)` recorded within `budget` bytes: the trace to step through, and its store. */
-export function boundedForward(model: TransformerModel, input: ModelInput, budget: number): { trace: Trace; store: TraceStore } {
+export function boundedForward(
+  model: TransformerModel,
+  input: ModelInput,
+  budget: number,
+): { trace: Trace; store: TraceStore } {
   const store = new TraceStore(budget, layerReplay(model, input));
   return { trace: store.record(model.forward(input)), store };
 }

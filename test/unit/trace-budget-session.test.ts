@@ -20,7 +20,16 @@ import { Stepper } from '../../engine/trace/stepper';
 import { runForward } from '../../engine/cli/forward';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-trace-budget-'));
-const config = { architecture: 'decoder', vocab_size: 64, d_model: 32, num_heads: 4, d_ff: 64, num_layers: 4, max_len: 4096, positional: 'rope' } as const;
+const config = {
+  architecture: 'decoder',
+  vocab_size: 64,
+  d_model: 32,
+  num_heads: 4,
+  d_ff: 64,
+  num_layers: 4,
+  max_len: 4096,
+  positional: 'rope',
+} as const;
 const cfg = path.join(dir, 'long.transformer.json');
 fs.writeFileSync(cfg, JSON.stringify(config));
 const spec = nativeSpecFromJson(config);
@@ -36,16 +45,25 @@ test('an input whose whole trace is past the budget runs, and every move shows i
   const est = estimateTrace(spec, T);
   // A budget with room for the kept residuals and a layer and a half, far below the whole trace.
   const budget = Math.ceil(est.bytes + est.layerBytes / 2);
-  assert.ok(est.fullBytes > 2 * budget, `the whole trace (${est.fullBytes}) is well past the budget (${budget}): refused before issue 10`);
+  assert.ok(
+    est.fullBytes > 2 * budget,
+    `the whole trace (${est.fullBytes}) is well past the budget (${budget}): refused before issue 10`,
+  );
   const bounded = new Session({ memoryBudget: budget });
   const unbounded = new Session({ memoryBudget: 1e12 });
-  for (const s of [bounded, unbounded]) assert.equal(s.load(cfg, { ids }, 'seeded', NO_CONTROL).kind, 'loaded');
+  for (const s of [bounded, unbounded])
+    assert.equal(s.load(cfg, { ids }, 'seeded', NO_CONTROL).kind, 'loaded');
   const end = stepOf(bounded.move({ to: 'end' }, NO_CONTROL));
   stepOf(unbounded.move({ to: 'end' }, NO_CONTROL));
   const total = end.index + 1;
   // Visit steps in a scrambled order, then walk back a layer one step at a time.
   const order = Array.from({ length: total }, (_, i) => (i * 37 + 11) % total);
-  const moves = [...order.map((index) => ({ to: 'index' as const, index })), { to: 'hook' as const, name: 'blocks.0.attn.hook_pattern' }, { to: 'hook' as const, name: 'blocks.3.mlp.hook_post' }, ...Array.from({ length: 20 }, () => ({ to: 'previous' as const }))];
+  const moves = [
+    ...order.map((index) => ({ to: 'index' as const, index })),
+    { to: 'hook' as const, name: 'blocks.0.attn.hook_pattern' },
+    { to: 'hook' as const, name: 'blocks.3.mlp.hook_post' },
+    ...Array.from({ length: 20 }, () => ({ to: 'previous' as const })),
+  ];
   for (const move of moves) {
     const a = stepOf(bounded.move(move, NO_CONTROL));
     const b = stepOf(unbounded.move(move, NO_CONTROL));
@@ -61,10 +79,17 @@ test('an input whose whole trace is past the budget runs, and every move shows i
   // The overview of every pattern reads every layer once more.
   const oa = bounded.attentionOverview(16, NO_CONTROL).overview.layers;
   const ob = unbounded.attentionOverview(16, NO_CONTROL).overview.layers;
-  assert.deepEqual(oa.map((l) => l.name), ob.map((l) => l.name));
+  assert.deepEqual(
+    oa.map((l) => l.name),
+    ob.map((l) => l.name),
+  );
   oa.forEach((l, i) => assert.ok(Buffer.from(l.data.buffer).equals(Buffer.from(ob[i].data.buffer)), l.name));
   // The same pass under the same budget, store in hand: layers were evicted and recomputed.
-  const { trace, store } = boundedForward(loadModel(cfg, { weights: 'seeded' }).model, { ids: [ids] }, budget);
+  const { trace, store } = boundedForward(
+    loadModel(cfg, { weights: 'seeded' }).model,
+    { ids: [ids] },
+    budget,
+  );
   const stepper = new Stepper(trace);
   stepper.runToEnd();
   assert.ok(store.residentLayers.length < spec.numLayers, store.residentLayers.join(', '));
@@ -83,7 +108,9 @@ test('an input whose kept residuals and one layer do not fit is still refused, w
     () => s.load(cfg, { ids: long }, 'seeded', NO_CONTROL),
     (e: unknown) =>
       e instanceof InspectorError &&
-      /^an input of 4096 tokens needs about [\d,]+ MB for the forward pass's trace, more than the engine's memory budget of 8 MB: use at most \d+ tokens, or raise the budget \(setting transformerInspector.memoryBudgetMB; CLI --trace-budget\)\. Of it, [\d.,]+ [KM]B is kept \(every layer's input residual, the embeddings, the logits\) and [\d,]+ MB is one layer, recomputed when read \([\d,]+ MB of it attention: 4 heads × 4096² scores and patterns\)$/.test(e.message) &&
+      /^an input of 4096 tokens needs about [\d,]+ MB for the forward pass's trace, more than the engine's memory budget of 8 MB: use at most \d+ tokens, or raise the budget \(setting transformerInspector.memoryBudgetMB; CLI --trace-budget\)\. Of it, [\d.,]+ [KM]B is kept \(every layer's input residual, the embeddings, the logits\) and [\d,]+ MB is one layer, recomputed when read \([\d,]+ MB of it attention: 4 heads × 4096² scores and patterns\)$/.test(
+        e.message,
+      ) &&
       e.message.includes(`use at most ${fit} tokens`),
   );
   // The longest input that fits runs to the end.
@@ -93,20 +120,58 @@ test('an input whose kept residuals and one layer do not fit is still refused, w
 
 test('CLI forward: an input past the whole-trace estimate runs under --trace-budget, and --dump recomputes the evicted layers bitwise', () => {
   const cli = path.join(dir, 'cli.transformer.json');
-  const cliConfig = { architecture: 'decoder', vocab_size: 64, d_model: 64, num_heads: 8, d_ff: 128, num_layers: 4, max_len: 100_000, positional: 'rope' } as const;
+  const cliConfig = {
+    architecture: 'decoder',
+    vocab_size: 64,
+    d_model: 64,
+    num_heads: 8,
+    d_ff: 128,
+    num_layers: 4,
+    max_len: 100_000,
+    positional: 'rope',
+  } as const;
   fs.writeFileSync(cli, JSON.stringify(cliConfig));
   const tokens = 256;
   const est = estimateTrace(nativeSpecFromJson(cliConfig), tokens);
   const budgetMB = 8;
-  assert.ok(est.fullBytes > 2 * budgetMB * 2 ** 20 && est.bytes < budgetMB * 2 ** 20, `${est.fullBytes} / ${est.bytes}`);
-  const argv = (mb: number, dump: string) => [cli, '--ids', Array.from({ length: tokens }, (_, i) => (i * 5) % 64).join(','), '--trace-budget', String(mb), '--top', '1', '--dump', dump];
+  assert.ok(
+    est.fullBytes > 2 * budgetMB * 2 ** 20 && est.bytes < budgetMB * 2 ** 20,
+    `${est.fullBytes} / ${est.bytes}`,
+  );
+  const argv = (mb: number, dump: string) => [
+    cli,
+    '--ids',
+    Array.from({ length: tokens }, (_, i) => (i * 5) % 64).join(','),
+    '--trace-budget',
+    String(mb),
+    '--top',
+    '1',
+    '--dump',
+    dump,
+  ];
   const lines: string[] = [];
   const bounded = path.join(dir, 'bounded.trace.safetensors');
   const whole = path.join(dir, 'whole.trace.safetensors');
-  assert.equal(runForward(argv(budgetMB, bounded), (l) => lines.push(l)), 0);
-  assert.ok(lines.some((l) => /^trace {5}[\d.]+ MB held within the [\d.]+ MB trace budget: every layer's input residual and [0-3] of 4 layers/.test(l)), lines.join('\n'));
-  assert.equal(runForward(argv(1024, whole), () => {}), 0);
-  assert.ok(fs.readFileSync(bounded).equals(fs.readFileSync(whole)), 'the dump under the budget is the dump of the whole trace');
+  assert.equal(
+    runForward(argv(budgetMB, bounded), (l) => lines.push(l)),
+    0,
+  );
+  assert.ok(
+    lines.some((l) =>
+      /^trace {5}[\d.]+ MB held within the [\d.]+ MB trace budget: every layer's input residual and [0-3] of 4 layers/.test(
+        l,
+      ),
+    ),
+    lines.join('\n'),
+  );
+  assert.equal(
+    runForward(argv(1024, whole), () => {}),
+    0,
+  );
+  assert.ok(
+    fs.readFileSync(bounded).equals(fs.readFileSync(whole)),
+    'the dump under the budget is the dump of the whole trace',
+  );
 });
 
 test('analyses, which record whole passes, keep the whole-trace limit on an input that steps within the budget', () => {
@@ -116,9 +181,16 @@ test('analyses, which record whole passes, keep the whole-trace limit on an inpu
   s.load(cfg, { ids }, 'seeded', NO_CONTROL);
   assert.throws(
     () => s.handle({ kind: 'analyse', request: { analysis: 'lens', top: 3 } }),
-    (e: unknown) => e instanceof InspectorError && /^this analysis records every step of a forward pass: for 384 tokens about [\d,.]+ MB, more than the engine's memory budget of [\d,.]+ MB: give it a shorter input or raise the budget .* Stepping through this input works/.test(e.message),
+    (e: unknown) =>
+      e instanceof InspectorError &&
+      /^this analysis records every step of a forward pass: for 384 tokens about [\d,.]+ MB, more than the engine's memory budget of [\d,.]+ MB: give it a shorter input or raise the budget .* Stepping through this input works/.test(
+        e.message,
+      ),
   );
-  assert.throws(() => s.handle({ kind: 'compare', input: { ids: ids.slice(0, 8) }, hook: 'blocks.0.hook_resid_post' }), /Compare With… records every step/);
+  assert.throws(
+    () => s.handle({ kind: 'compare', input: { ids: ids.slice(0, 8) }, hook: 'blocks.0.hook_resid_post' }),
+    /Compare With… records every step/,
+  );
   // A short input analyses as before.
   s.setInput({ ids: ids.slice(0, 12) }, NO_CONTROL);
   assert.equal(s.handle({ kind: 'analyse', request: { analysis: 'lens', top: 3 } }).reply.kind, 'analysis');

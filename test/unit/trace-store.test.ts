@@ -25,7 +25,7 @@ function bytesOf(a: ArrayBufferView): Buffer {
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 
 function shuffled(n: number, seed: number): number[] {
@@ -47,7 +47,8 @@ function layerBytes(steps: readonly Step[]): { pinned: number; largestLayer: num
   // Pinned first, so a resid_post shared with the next resid_pre counts as pinned; so is the encoder output.
   const encoderOutput = steps.findIndex((s) => s.name.startsWith('decoder.')) - 1;
   steps.forEach((s, i) => {
-    if (!layerOf(s.name) || s.name.endsWith('.hook_resid_pre') || i === encoderOutput) pinned += count(s.tensor.data);
+    if (!layerOf(s.name) || s.name.endsWith('.hook_resid_pre') || i === encoderOutput)
+      pinned += count(s.tensor.data);
   });
   for (const s of steps) {
     const k = layerOf(s.name);
@@ -59,7 +60,12 @@ function layerBytes(steps: readonly Step[]): { pinned: number; largestLayer: num
 }
 
 /** Visit every step in a random order under `budget` and compare each with the unbounded run, bit for bit. */
-function visitAll(model: TransformerModel, input: ModelInput, budgetOf: (b: { pinned: number; largestLayer: number }) => number, seed = 1): void {
+function visitAll(
+  model: TransformerModel,
+  input: ModelInput,
+  budgetOf: (b: { pinned: number; largestLayer: number }) => number,
+  seed = 1,
+): void {
   const full = runTrace(model.forward(input));
   const sizes = layerBytes(full.steps);
   const budget = budgetOf(sizes);
@@ -67,26 +73,48 @@ function visitAll(model: TransformerModel, input: ModelInput, budgetOf: (b: { pi
   const s = new Stepper(trace);
   s.runToEnd();
   assert.equal(s.steps.length, full.steps.length);
-  assert.ok(store.heldBytes < sizes.pinned + sizes.largestLayer * full.steps.length, 'layers were evicted during the pass');
+  assert.ok(
+    store.heldBytes < sizes.pinned + sizes.largestLayer * full.steps.length,
+    'layers were evicted during the pass',
+  );
   for (const i of shuffled(full.steps.length, seed)) {
     const got = s.goTo(i)!;
     const want = full.steps[i];
     assert.equal(got.name, want.name);
     assert.deepEqual(got.tensor.shape, want.tensor.shape);
-    assert.ok(bytesOf(got.tensor.data).equals(bytesOf(want.tensor.data)), `${want.name} differs from the unbounded run`);
+    assert.ok(
+      bytesOf(got.tensor.data).equals(bytesOf(want.tensor.data)),
+      `${want.name} differs from the unbounded run`,
+    );
     assert.equal(got.mask !== undefined, want.mask !== undefined, `${want.name}: mask`);
-    if (want.mask) assert.ok(bytesOf(got.mask!.data).equals(bytesOf(want.mask.data)), `${want.name}: mask differs`);
+    if (want.mask)
+      assert.ok(bytesOf(got.mask!.data).equals(bytesOf(want.mask.data)), `${want.name}: mask differs`);
     assert.equal(got.observed, want.observed);
   }
   assert.ok(store.layersRecomputed > 0, 'a layer was recomputed');
-  assert.ok(store.peakBytes <= Math.max(budget, sizes.pinned + sizes.largestLayer) + sizes.largestLayer, `held ${store.peakBytes} with a budget of ${budget} (+ ${sizes.largestLayer} one layer)`);
+  assert.ok(
+    store.peakBytes <= Math.max(budget, sizes.pinned + sizes.largestLayer) + sizes.largestLayer,
+    `held ${store.peakBytes} with a budget of ${budget} (+ ${sizes.largestLayer} one layer)`,
+  );
   // With room for the kept steps and a layer, room is made before a step is kept or a layer replayed:
   // the budget holds.
-  if (budget >= sizes.pinned + sizes.largestLayer) assert.ok(store.peakBytes <= budget, `held ${store.peakBytes} with a budget of ${budget}`);
+  if (budget >= sizes.pinned + sizes.largestLayer)
+    assert.ok(store.peakBytes <= budget, `held ${store.peakBytes} with a budget of ${budget}`);
   assert.ok(bytesOf(s.result!.data).equals(bytesOf(full.result.data)));
 }
 
-const decoderSpec = nativeSpecFromJson({ architecture: 'decoder', vocab_size: 64, d_model: 32, num_heads: 4, num_kv_heads: 2, d_ff: 64, num_layers: 4, max_len: 64, positional: 'rope', pad_token_id: 0 });
+const decoderSpec = nativeSpecFromJson({
+  architecture: 'decoder',
+  vocab_size: 64,
+  d_model: 32,
+  num_heads: 4,
+  num_kv_heads: 2,
+  d_ff: 64,
+  num_layers: 4,
+  max_len: 64,
+  positional: 'rope',
+  pad_token_id: 0,
+});
 
 test('native decoder (GQA, RoPE, padding): every hook in random order is bitwise the unbounded run', () => {
   const model = buildNativeModel(decoderSpec);
@@ -103,14 +131,46 @@ test('native decoder (GQA, RoPE, padding): every hook in random order is bitwise
 test('Hugging Face Llama (GQA 4/2, RoPE) and a batch of two: bitwise under a tiny budget', () => {
   const { model } = loadModel(path.join(FIXTURES, 'hf', 'llama'));
   visitAll(model, { ids: [[1, 37, 62, 35, 63, 34, 57]] }, (b) => b.pinned + b.largestLayer / 3, 4);
-  visitAll(model, { ids: [[1, 37, 62, 35], [9, 8, 7, 6]], attentionMask: [[1, 1, 1, 1], [0, 1, 1, 1]] }, (b) => b.pinned + b.largestLayer, 5);
+  visitAll(
+    model,
+    {
+      ids: [
+        [1, 37, 62, 35],
+        [9, 8, 7, 6],
+      ],
+      attentionMask: [
+        [1, 1, 1, 1],
+        [0, 1, 1, 1],
+      ],
+    },
+    (b) => b.pinned + b.largestLayer,
+    5,
+  );
 });
 
 test('encoder-decoder (Marian, post-norm, padding) replays decoder blocks with the kept encoder output', () => {
   const { model } = loadModel(path.join(FIXTURES, 'hf', 'marian'));
   // Decoder ids start with the pad token (127), Marian's decoder start: the padding rule is replayed too.
-  visitAll(model, { ids: [[118, 60, 11, 25, 21, 0]], decoderIds: [[127, 36, 99, 78, 11]] }, (b) => b.pinned + b.largestLayer / 2, 6);
-  const native = buildNativeModel(nativeSpecFromJson({ architecture: 'encoder-decoder', vocab_size: 40, tgt_vocab_size: 48, d_model: 16, num_heads: 4, d_ff: 32, num_layers: 2, num_decoder_layers: 3, max_len: 32, pad_token_id: 0 }));
+  visitAll(
+    model,
+    { ids: [[118, 60, 11, 25, 21, 0]], decoderIds: [[127, 36, 99, 78, 11]] },
+    (b) => b.pinned + b.largestLayer / 2,
+    6,
+  );
+  const native = buildNativeModel(
+    nativeSpecFromJson({
+      architecture: 'encoder-decoder',
+      vocab_size: 40,
+      tgt_vocab_size: 48,
+      d_model: 16,
+      num_heads: 4,
+      d_ff: 32,
+      num_layers: 2,
+      num_decoder_layers: 3,
+      max_len: 32,
+      pad_token_id: 0,
+    }),
+  );
   visitAll(native, { ids: [[3, 4, 5, 0, 0]], decoderIds: [[1, 7, 9]] }, () => 1, 7);
 });
 
@@ -157,7 +217,10 @@ test('a visit to an evicted layer recomputes that block only; stepping back reco
   assert.deepEqual(once(), [2, 3, 2, 2]);
   assert.equal(calls.embeds(), 2, 'the embeddings are not recomputed');
   assert.equal(store.layersRecomputed, 1);
-  assert.ok(store.stepsRecomputed <= layer1Steps, `${store.stepsRecomputed} steps recomputed, layer 1 has ${layer1Steps}`);
+  assert.ok(
+    store.stepsRecomputed <= layer1Steps,
+    `${store.stepsRecomputed} steps recomputed, layer 1 has ${layer1Steps}`,
+  );
   // Reading more of layer 1 recomputes nothing while it is held.
   s.previous();
   void s.current!.tensor.data;
