@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { nativeSpecFromJson } from '../../engine/config/native';
 import { buildNativeModel } from '../../engine/model/native';
@@ -39,7 +40,7 @@ function shuffled(n: number, seed: number): number[] {
 }
 
 /** Bytes of each layer's own steps (not its resid_pre) in an unbounded run, arrays counted once. */
-function layerBytes(steps: readonly Step[]): { pinned: number; largestLayer: number } {
+function layerBytes(steps: readonly Step[]): { pinned: number; largestLayer: number; allLayers: number } {
   const seen = new Set<ArrayBufferView>();
   const perLayer = new Map<string, number>();
   let pinned = 0;
@@ -56,7 +57,11 @@ function layerBytes(steps: readonly Step[]): { pinned: number; largestLayer: num
     const p = layerPath(k);
     perLayer.set(p, (perLayer.get(p) ?? 0) + count(s.tensor.data) + (s.mask ? count(s.mask.data) : 0));
   }
-  return { pinned, largestLayer: Math.max(...perLayer.values()) };
+  return {
+    pinned,
+    largestLayer: Math.max(...perLayer.values()),
+    allLayers: [...perLayer.values()].reduce((a, b) => a + b, 0),
+  };
 }
 
 /** Visit every step in a random order under `budget` and compare each with the unbounded run, bit for bit. */
@@ -73,10 +78,7 @@ function visitAll(
   const s = new Stepper(trace);
   s.runToEnd();
   assert.equal(s.steps.length, full.steps.length);
-  assert.ok(
-    store.heldBytes < sizes.pinned + sizes.largestLayer * full.steps.length,
-    'layers were evicted during the pass',
-  );
+  assert.ok(store.heldBytes < sizes.pinned + sizes.allLayers, 'layers were evicted during the pass');
   for (const i of shuffled(full.steps.length, seed)) {
     const got = s.goTo(i)!;
     const want = full.steps[i];
@@ -276,4 +278,27 @@ test('a recorded pass takes no replacements', () => {
   const first = trace.next();
   assert.ok(!first.done);
   assert.throws(() => trace.next(first.value.tensor), /takes no replacements/);
+});
+
+test('every Hugging Face fixture (GPT-2, BERT with token types and a mask, Gemma, Mistral, Qwen2, DeepSeek MLA/MoE, 16-bit Llama): bitwise under a tiny budget', () => {
+  const dirs = fs
+    .readdirSync(path.join(FIXTURES, 'hf'))
+    .filter((d) => fs.existsSync(path.join(FIXTURES, 'hf', d, 'input.json')));
+  assert.ok(dirs.length >= 12, dirs.join(', '));
+  dirs.forEach((d, i) => {
+    const dir = path.join(FIXTURES, 'hf', d);
+    const j = JSON.parse(fs.readFileSync(path.join(dir, 'input.json'), 'utf8')) as {
+      input_ids: number[][];
+      decoder_input_ids?: number[][];
+      token_type_ids?: number[][];
+      attention_mask?: number[][];
+    };
+    const input: ModelInput = {
+      ids: j.input_ids,
+      ...(j.decoder_input_ids ? { decoderIds: j.decoder_input_ids } : {}),
+      ...(j.token_type_ids ? { tokenTypeIds: j.token_type_ids } : {}),
+      ...(j.attention_mask ? { attentionMask: j.attention_mask } : {}),
+    };
+    visitAll(loadModel(dir).model, input, (b) => b.pinned + b.largestLayer / 2, 100 + i);
+  });
 });
