@@ -17,6 +17,7 @@ import { runTrace, type Step } from '../../engine/trace/step';
 import { boundedForward } from '../../engine/trace/store';
 import { layerOf, layerPath } from '../../engine/trace/replay';
 import type { Block } from '../../engine/nn/block';
+import type { JsonObject } from '../../engine/config/json';
 
 const FIXTURES = path.resolve(__dirname, '..', 'fixtures');
 
@@ -300,5 +301,28 @@ test('every Hugging Face fixture (GPT-2, BERT with token types and a mask, Gemma
       ...(j.attention_mask ? { attentionMask: j.attention_mask } : {}),
     };
     visitAll(loadModel(dir).model, input, (b) => b.pinned + b.largestLayer / 2, 100 + i);
+  });
+});
+
+test('native variants (flash attention, sliding-window and strided masks, post-norm encoder, latent bottleneck, shared layers): bitwise under a tiny budget', () => {
+  const base = { vocab_size: 48, d_model: 16, num_heads: 4, d_ff: 32, num_layers: 3, max_len: 32 };
+  const variants: JsonObject[] = [
+    { ...base, architecture: 'decoder', positional: 'rope', attention_impl: 'flash' },
+    {
+      ...base,
+      architecture: 'decoder',
+      positional: 'rope',
+      masks: [
+        { kind: 'sliding_window', window: 3 },
+        { kind: 'strided', stride: 2 },
+      ],
+    },
+    { ...base, architecture: 'encoder', norm_placement: 'post', pad_token_id: 0 },
+    { ...base, architecture: 'encoder', attention: 'latent_bottleneck', num_latents: 3 },
+    { ...base, architecture: 'decoder', shared_layers: true, ffn: 'swiglu' },
+  ];
+  variants.forEach((v, i) => {
+    const model = buildNativeModel(nativeSpecFromJson(v));
+    visitAll(model, { ids: [[4, 9, 0, 17, 3, 22, 0, 5, 11]] }, () => 1, 200 + i);
   });
 });
