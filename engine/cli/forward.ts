@@ -14,6 +14,7 @@ import { formatBytes, parseSize } from '../model/streaming';
 import * as path from 'node:path';
 import { setKernelThreads } from '../kernels';
 import { runTraceWithProgress, stderrProgress } from './progress';
+import { boundedForward } from '../trace/store';
 
 export const FORWARD_USAGE = `usage: transformer-inspector forward PATH (--ids 5,77,13 | --text "…") [--decoder-ids 1,2 | --decoder-text "…"] [--token-type-ids 0,0,1]
                                     [--mask 1,1,0] [--seed N] [--top K] [--dump OUT.trace.safetensors] [--seeded] [--threads N]
@@ -22,7 +23,8 @@ export const FORWARD_USAGE = `usage: transformer-inspector forward PATH (--ids 5
   Separate the sequences of a batch with ';' (e.g. --ids "5,7,9;5,7,0"). Ids are non-negative integers,
   a mask holds 1 (attend) or 0 (masked), a seed is below 2^32.
   --memory-budget: weights larger than this are streamed from disk one layer at a time (default: half this machine's memory).
-  --trace-budget caps the megabytes of the recorded trace (default ${DEFAULT_MEMORY_BUDGET / 1024 / 1024} MB): a longer input is refused with the numbers.
+  --trace-budget caps the megabytes of the recorded trace (default ${DEFAULT_MEMORY_BUDGET / 1024 / 1024} MB): every layer's input residual is kept, a layer's
+    other steps while they fit (recomputed from it when read); an input whose kept steps and one layer do not fit is refused with the numbers.
   --dump writes every hook and the logits as a trace (docs/trace-format.md) that the inspector opens.`;
 
 /** `forward`: run a forward pass, print shapes and the top predictions, optionally dump every step. */
@@ -90,7 +92,9 @@ export function runForward(argv: string[], out: (s: string) => void = console.lo
   }
   const t0 = performance.now();
   const layers = spec.numLayers + (spec.architecture === 'encoder-decoder' ? spec.numDecoderLayers : 0);
-  const { steps, result: logits } = runTraceWithProgress(model.forward({ ids, decoderIds, tokenTypeIds, attentionMask }), layers, stderrProgress());
+  // Within the trace budget: every layer's input residual is kept, the other steps of a layer while they fit (recomputed for --dump).
+  const { trace, store } = boundedForward(model, { ids, decoderIds, tokenTypeIds, attentionMask }, budget);
+  const { steps, result: logits } = runTraceWithProgress(trace, layers, stderrProgress());
   const ms = performance.now() - t0;
 
   out(`config    ${loaded.configPath}`);
@@ -102,6 +106,7 @@ export function runForward(argv: string[], out: (s: string) => void = console.lo
   if (tokenizer) out(`tokens    ${ids[0].map(label).join(' ')}`);
   out(`forward   ${steps.length} steps in ${ms.toFixed(1)} ms`);
   if (streaming) out(`streamed  ${streaming.reads} layer reads, at most ${formatBytes(streaming.peakBytes)} of weights held at once`);
+  if (store.residentLayers.length < layers) out(`trace     ${formatBytes(store.heldBytes)} held within the ${formatBytes(budget)} trace budget: every layer's input residual and ${store.residentLayers.length} of ${layers} layers (the others are recomputed when read)`);
   out('');
   out('steps');
   const width = Math.max(...steps.map((s) => s.name.length));

@@ -148,9 +148,10 @@ export class TransformerModel {
   }
 }
 
-const CAUSAL: MaskRule = { kind: 'causal' };
+/** The rules a layer replay (engine/trace/replay.ts) rebuilds exactly as forward builds them. */
+export const CAUSAL: MaskRule = { kind: 'causal' };
 
-function padding(valid: number[][] | undefined): MaskRule[] {
+export function padding(valid: number[][] | undefined): MaskRule[] {
   return valid ? [{ kind: 'padding', valid }] : [];
 }
 
@@ -197,7 +198,7 @@ function checkIds(ids: number[][], maxLen: number, what: string): void {
 }
 
 /** Which keys are real tokens: from pad_token_id and/or an explicit mask; undefined when all are. */
-function validity(
+export function validity(
   ids: number[][],
   padTokenId: number | null,
   mask: number[][] | undefined,

@@ -4,7 +4,9 @@ import type { Step, Trace } from './step';
 
 /**
  * Drives a forward pass one named step at a time. Steps are computed lazily and kept, so stepping
- * back (or resetting and stepping forward again) never recomputes anything.
+ * back (or resetting and stepping forward again) never reruns the pass. Over a trace recorded within a
+ * budget (TraceStore.record, what the session uses) a kept step's tensor may have been evicted: reading
+ * it recomputes that one layer from its kept input residual (engine/trace/store.ts).
  */
 export class Stepper {
   private readonly computed: Step[] = [];

@@ -6,6 +6,7 @@ import { ggufLlamaConfig } from '../io/gguf-llama';
 import type { JsonValue } from '../config/json';
 import { formatBytes } from '../model/streaming';
 import { Stepper } from '../trace/stepper';
+import { boundedForward } from '../trace/store';
 import type { Step } from '../trace/step';
 import { isAttentionHook } from '../trace/hooks';
 import type { ModelInfo, ParamsInfo, StepInfo } from '../../protocol/webview';
@@ -17,7 +18,7 @@ import { modelTree, type ModelNode } from './tree';
 import { descriptionTree } from './description-tree';
 import { paramsInfo } from './params';
 import { DEFAULT_MEMORY_BUDGET } from './failure';
-import { checkBudget } from './budget';
+import { checkBudget, checkWholeTrace } from './budget';
 import { isTracePath } from '../tracefile/reader';
 import { replayTrace } from '../tracefile/replay';
 import { absentHookError, openTrace, traceModelInfo, type OpenedTrace } from '../tracefile/session';
@@ -106,6 +107,7 @@ export class Session {
       case 'analyse': {
         const loaded = this.require();
         const input = this.input!;
+        checkWholeTrace(loaded.spec, input, this.memoryBudget, 'this analysis');
         return analysisView(loaded, { ids: [input.ids], decoderIds: input.decoderIds && [input.decoderIds] }, req.request);
       }
       case 'tokenize':
@@ -114,6 +116,7 @@ export class Session {
         const loaded = this.require();
         if (loaded.spec.architecture === 'encoder-decoder') throw new InspectorError('Compare With… runs single-stack models (encoder or decoder)');
         const other = resolveInput(loaded, req.input);
+        for (const side of [this.input!, other]) checkWholeTrace(loaded.spec, side, this.memoryBudget, 'Compare With…');
         const label = (id: number) => (loaded.tokenizer ? loaded.tokenizer.label(id) : String(id));
         const reply = compareView(loaded, { ids: [this.input!.ids] }, { ids: [other.ids] }, req.hook, { a: this.modelInfo().tokens, b: other.ids.map(label) });
         return { reply, transfer: [] };
@@ -275,6 +278,7 @@ export class Session {
     const loaded = this.require();
     if (this.traced) throw new InspectorError('a recorded trace has no weights to quantize: open the model itself', { file: this.traced.trace.path });
     this.quant = undefined;
+    checkWholeTrace(loaded.spec, this.input!, this.memoryBudget, 'quantizing');
     this.quant = QuantSession.quantize(loaded, this.input!, spec, control);
     return this.quant.report;
   }
@@ -373,9 +377,9 @@ export class Session {
       this.stepper = new Stepper(this.patched.trace());
       return;
     }
-    this.stepper = new Stepper(
-      loaded.model.forward({ ids: [input.ids], ...(input.decoderIds ? { decoderIds: [input.decoderIds] } : {}) }),
-    );
+    // Within the budget: every layer's input residual is kept, a layer's other steps are recomputed when read.
+    const forward = { ids: [input.ids], ...(input.decoderIds ? { decoderIds: [input.decoderIds] } : {}) };
+    this.stepper = new Stepper(boundedForward(loaded.model, forward, this.memoryBudget).trace);
   }
 
   private position(): Position {
