@@ -197,7 +197,31 @@ export type ToWebview =
   /** The model was quantized (Quantize Model…): the engine's report; `undefined` when the quantized model is gone (a new load). */
   | { type: 'quant'; report?: QuantReport }
   /** The current hook in the float and the quantized model. */
-  | { type: 'quantStep'; step: QuantStep };
+  | { type: 'quantStep'; step: QuantStep }
+  /** The tokens Generate Next Token appended and the position the steps are of; `undefined` when the input changed. */
+  | { type: 'generation'; generation?: GenerationInfo };
+
+/** One token Generate Next Token appended to the input. */
+export interface GeneratedToken {
+  /** Its position in the input (0-based). */
+  position: number;
+  id: number;
+  token: string;
+  /** Its probability under the previous position's logits (what it was picked from). */
+  prob: number;
+}
+
+/**
+ * The input grew by generated tokens: the steps shown are of one position only (`shown`), its attention
+ * one query row over every key up to it (engine/worker/generation.ts).
+ */
+export interface GenerationInfo {
+  /** Tokens of the input before the first generated one. */
+  promptLength: number;
+  tokens: GeneratedToken[];
+  /** The position whose steps the stepper walks (one of `tokens`). */
+  shown: number;
+}
 
 /** One head's window of an attention step: `tile` covers `tile.window` of the full `queries` × `keys` grid. */
 export interface AttentionWindowTile {
@@ -231,8 +255,8 @@ export interface ComparisonView {
 /** The largest tile side the panel may ask for. */
 export const MAX_TILE_SIDE = 1024;
 
-export type WebviewCommand = 'stepForward' | 'stepBack' | 'runToEnd' | 'reset' | 'setInput' | 'exportTensor' | 'quantizeModel';
-const WEBVIEW_COMMANDS: readonly WebviewCommand[] = ['stepForward', 'stepBack', 'runToEnd', 'reset', 'setInput', 'exportTensor', 'quantizeModel'];
+export type WebviewCommand = 'stepForward' | 'stepBack' | 'runToEnd' | 'reset' | 'setInput' | 'exportTensor' | 'quantizeModel' | 'generateNextToken';
+const WEBVIEW_COMMANDS: readonly WebviewCommand[] = ['stepForward', 'stepBack', 'runToEnd', 'reset', 'setInput', 'exportTensor', 'quantizeModel', 'generateNextToken'];
 
 export type FromWebview =
   | { type: 'ready'; state?: PanelState }
@@ -248,7 +272,9 @@ export type FromWebview =
   /** The visible window of a head of the current attention step, at most `cells` × `cells` values. */
   | { type: 'requestAttentionWindow'; head: number; window: Window; cells: number }
   /** Ask for the layers × heads overview of every attention pattern. */
-  | { type: 'requestOverview' };
+  | { type: 'requestOverview' }
+  /** Walk the steps of this generated position (its attention row over the keys it saw). */
+  | { type: 'showGenerated'; position: number };
 
 /** Validate an untrusted message from the webview; undefined for anything malformed or unknown. */
 export function parseFromWebview(msg: unknown): FromWebview | undefined {
@@ -276,6 +302,8 @@ export function parseFromWebview(msg: unknown): FromWebview | undefined {
     }
     case 'requestOverview':
       return { type: 'requestOverview' };
+    case 'showGenerated':
+      return isIndex(m.position) ? { type: 'showGenerated', position: m.position } : undefined;
     case 'exportAnalysis':
       return ANALYSIS_KINDS.includes(m.analysis as string) && ['svg', 'png', 'npy', 'json'].includes(m.format as string)
         ? { type: 'exportAnalysis', analysis: m.analysis as AnalysisRequest['analysis'], format: m.format as 'svg' | 'png' | 'npy' | 'json' }

@@ -14,6 +14,7 @@ export const COMMAND = {
   exportTensor: 'transformerInspector.exportTensor',
   quantizeModel: 'transformerInspector.quantizeModel',
   compareWith: 'transformerInspector.compareWith',
+  generateNextToken: 'transformerInspector.generateNextToken',
 } as const;
 
 /** Commands used by the extension's own UI (tree items), not contributed to the palette. */
