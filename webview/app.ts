@@ -8,6 +8,7 @@ import { analysesView, newForm, type AnalysesActions } from './components/analys
 import { attentionView } from './components/attention-view';
 import { AttentionZoom } from './components/attention-zoom';
 import { compareView } from './components/compare-view';
+import { generatedTokens } from './components/generated-tokens';
 import { modelHeader } from './components/header';
 import { paramTable } from './components/param-table';
 import { busyState, emptyState, errorState } from './components/states';
@@ -43,6 +44,7 @@ export class App {
   private readonly stepperPart = new Section(h('div', { class: 'stepper' }));
   private readonly view = new Section(h('div', { class: 'view-slot' }));
   private readonly comparePart = new Section(h('div', { class: 'compare-slot' }));
+  private readonly generatedPart = new Section(h('div', { class: 'generated-slot' }));
   private readonly params = new Section(h('div', { class: 'params-slot' }));
   private readonly stepPanel = this.tabs.panel('step');
   private readonly paramsPanel = this.tabs.panel('params');
@@ -68,7 +70,7 @@ export class App {
     private readonly root: HTMLElement,
     private readonly store: Store,
   ) {
-    this.stepPanel.append(this.stepperPart.element, this.comparePart.element, this.view.element);
+    this.stepPanel.append(this.stepperPart.element, this.generatedPart.element, this.comparePart.element, this.view.element);
     this.paramsPanel.append(this.params.element);
     this.quantPanel.append(this.quant.element);
     this.analysesPanel.append(this.analyses.element);
@@ -166,6 +168,7 @@ export class App {
         : positionText(s.position);
       return stepper(s, (m) => this.store.post(m));
     });
+    this.generatedPart.update([s.generation, s.step], () => generatedTokens(s.generation, s.step, (m) => this.store.post(m)));
     this.comparePart.update([s.comparison, s.selectedHead, this.theme, this.width], () =>
       s.comparison
         ? [

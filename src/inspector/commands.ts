@@ -10,6 +10,7 @@ import { configKind } from '../config/recognise';
 import { countLine, formatIds, parseInput } from './input';
 import { isReadableFile, uriForPath } from '../uris';
 import type { Inspector } from './inspector';
+import { generateCommand } from './generate';
 
 /**
  * The palette commands. Each also takes arguments, so the tests, the CodeLens and the sidebar can
@@ -27,8 +28,15 @@ export function registerCommands(inspector: Inspector): vscode.Disposable[] {
     vscode.commands.registerCommand(COMMAND.showParameters, () => inspector.showParameters()),
     vscode.commands.registerCommand(COMMAND.exportTensor, (target?: unknown) => exportCommand(inspector, target)),
     vscode.commands.registerCommand(COMMAND.compareWith, (other?: unknown) => inspector.compareWith(typeof other === 'string' ? other : undefined)),
+    vscode.commands.registerCommand(COMMAND.generateNextToken, (arg?: unknown) => generateCommand(inspector, arg, TELL)),
   ];
 }
+
+/** Refusals as VS Code messages. */
+const TELL = {
+  error: (message: string) => void vscode.window.showErrorMessage(message),
+  info: (message: string) => void vscode.window.showInformationMessage(message),
+};
 
 /** The config to open: the argument, else the active config editor, else a file picker. */
 async function openCommand(inspector: Inspector, arg: unknown): Promise<void> {

@@ -34,6 +34,7 @@ test('every command id in src/ids.ts is contributed with the exact title, and on
     exportTensor: 'Export Current Tensor…',
     quantizeModel: 'Quantize Model…',
     compareWith: 'Compare With…',
+    generateNextToken: 'Generate Next Token',
   };
   const contributed = new Map(pkg.contributes.commands.map((c) => [c.command, c]));
   assert.equal(contributed.size, Object.keys(COMMAND).length);
