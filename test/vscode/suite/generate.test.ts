@@ -2,19 +2,22 @@
 // same input is appended, the panel walks only the new position (its attention one row over every key),
 // an earlier generated position stays reachable, and Set Input drops the generation.
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TestApi } from '../../../src/extension';
-import { runGenerate } from '../../../engine/cli/generate';
 import { api, closeEverything, last, messagesSince, ROOT } from './helpers';
 
 const TINY_LLAMA = path.join(ROOT, 'examples/tiny-llama/config.json');
 const PROMPT = 'And God said';
 
-/** What `transformer-inspector generate PATH --text … --max-new-tokens n --json` appends. */
+/** What the built CLI's `generate PATH --text … --max-new-tokens n --json` appends (its own process). */
 function cliTokens(n: number): number[] {
-  let out = '';
-  assert.equal(runGenerate([TINY_LLAMA, '--text', PROMPT, '--max-new-tokens', String(n), '--json'], (s) => (out += s)), 0);
+  const out = execFileSync(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'generate', TINY_LLAMA, '--text', PROMPT, '--max-new-tokens', String(n), '--json'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+  });
   return (JSON.parse(out) as { ids: number[] }).ids;
 }
 
