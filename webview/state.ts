@@ -271,6 +271,7 @@ const TO_WEBVIEW_TYPES = new Set<string>([
   'analysis',
   'attentionWindow',
   'comparison',
+  'generation',
 ]);
 
 /** A light guard on incoming messages: the host is trusted, but the window also sees other messages. */

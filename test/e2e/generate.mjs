@@ -6,20 +6,21 @@ import { join } from 'node:path';
 import { notificationsText, poll, runCommand } from './workbench.mjs';
 
 /** How long the panel may take to answer a click while the engine computes, and a cancel to end the work. */
-export const ANSWER_BOUND_MS = 1_500;
+export const ANSWER_BOUND_MS = 500;
 export const CANCEL_BOUND_MS = 5_000;
 
 /**
- * A seeded native decoder that takes several seconds for one forward pass on this machine's cores
- * (24 layers, d_model 512, 384 tokens: about 2 × 75 M parameters × 384 ≈ 58 GFLOP), written for the test.
+ * A seeded native decoder that takes several seconds for one forward pass (8 layers, d_model 1536, 384
+ * tokens: about 2 × 227 M parameters × 384 ≈ 174 GFLOP), wide rather than deep so that its trace stays
+ * within the default memory budget; written for the test.
  */
 const SLOW = {
   architecture: 'decoder',
   vocab_size: 256,
-  d_model: 512,
-  num_heads: 8,
-  d_ff: 2048,
-  num_layers: 24,
+  d_model: 1536,
+  num_heads: 12,
+  d_ff: 6144,
+  num_layers: 8,
   max_len: 384,
   positional: 'rope',
   dropout: 0,
@@ -73,22 +74,55 @@ export function registerGenerateTests({ test, page, openConfig, setInput, stepNa
       const frame = await openConfig(p, `${tmpRel}/slow.transformer.json`);
       await setInput(p, Array.from({ length: SLOW.max_len }, (_, i) => String((i * 11 + 5) % SLOW.vocab_size)).join(','));
       await poll(async () => new RegExp(`\\b${SLOW.max_len} tokens\\b`).test(await tokenCount(frame).innerText()), { timeout: 60_000, what: `the ${SLOW.max_len}-token input` });
-      await runCommand(p, titleOf('transformerInspector.runToEnd'));
+      // Run to End from the panel's own button.
+      await frame.locator('[data-command="runToEnd"]').first().click();
       const started = Date.now();
       // The panel shows where the engine is: "layer i of N", advancing.
       const busy = frame.locator('.busy-status').first();
-      const layerShown = async () => /layer (\d+) of 24/.exec(await busy.innerText({ timeout: 500 }).catch(() => ''))?.[1];
-      const first = Number(await poll(layerShown, { timeout: 20_000, interval: 100, what: 'the panel to show "layer i of 24"' }));
-      // While it computes, the panel answers a click: the Parameters tab, then back to Step.
-      const t0 = Date.now();
-      await frame.locator('#tab-params[role="tab"]').first().click();
-      await poll(async () => (await frame.locator('#tab-params').getAttribute('aria-selected')) === 'true', { timeout: ANSWER_BOUND_MS, interval: 20, what: `the Parameters tab within ${ANSWER_BOUND_MS} ms` });
-      const answeredMs = Date.now() - t0;
+      const layerShown = async () => new RegExp(`layer (\\d+) of ${SLOW.num_layers}`).exec(await busy.innerText({ timeout: 500 }).catch(() => ''))?.[1];
+      const first = Number(await poll(layerShown, { timeout: 20_000, interval: 100, what: `the panel to show "layer i of ${SLOW.num_layers}"` }));
+      // The progress notification is in the notifications center (the smoke-test driver that drives this
+      // workbench shows no toasts).
+      await runCommand(p, 'Notifications: Show Notifications');
+      const cancel = p.locator('.notifications-center .notification-list-item .monaco-button', { hasText: 'Cancel' }).first();
+      await cancel.waitFor({ state: 'visible', timeout: 10_000 });
+      // While it computes, the panel answers a click (the Parameters tab, timed inside the webview from
+      // the click to the tab selected and painted), and its thread stays free (the longest timer lag in 0.5 s).
+      const answeredMs = await frame.locator('#tab-params[role="tab"]').first().evaluate(
+        (tab, bound) =>
+          new Promise((resolve, reject) => {
+            const t0 = performance.now();
+            tab.click();
+            const check = () => {
+              const ms = performance.now() - t0;
+              if (tab.getAttribute('aria-selected') === 'true') resolve(Math.round(ms));
+              else if (ms > bound) reject(new Error(`the Parameters tab was not selected within ${bound} ms`));
+              else window.requestAnimationFrame(check);
+            };
+            window.requestAnimationFrame(check);
+          }),
+        ANSWER_BOUND_MS,
+      );
+      const lagMs = await frame.locator('body').evaluate(
+        () =>
+          new Promise((resolve) => {
+            let worst = 0;
+            let last = performance.now();
+            const end = last + 500;
+            const tick = () => {
+              const now = performance.now();
+              worst = Math.max(worst, now - last - 10);
+              last = now;
+              if (now < end) setTimeout(tick, 10);
+              else resolve(Math.round(worst));
+            };
+            setTimeout(tick, 10);
+          }),
+      );
+      if (!(lagMs < ANSWER_BOUND_MS)) throw new Error(`the webview's thread was blocked for ${lagMs} ms while the engine computed`);
       await frame.locator('#tab-step[role="tab"]').first().click();
       const later = Number(await poll(async () => { const l = Number(await layerShown()); return l > first ? l : undefined; }, { timeout: 20_000, interval: 100, what: `a layer after ${first}` }));
       // Cancel from the progress notification.
-      const cancel = p.locator('.notifications-toasts .notification-list-item .monaco-button', { hasText: 'Cancel' }).first();
-      await cancel.waitFor({ state: 'visible', timeout: 10_000 });
       const tc = Date.now();
       await cancel.click();
       const position = frame.locator('[data-testid="step-position"]').first();
@@ -102,8 +136,13 @@ export function registerGenerateTests({ test, page, openConfig, setInput, stepNa
       // "… computed so far": the pass did not finish (a finished one reads "k / n").
       const computed = Number(/(\d+) computed so far/.exec(stopped)?.[1]);
       if (!(computed > 0)) throw new Error(`after the cancel: '${stopped}'`);
-      const notes = await notificationsText(p).catch(() => '');
-      if (!/stopped; the steps computed so far are kept/.test(notes)) throw new Error(`no "stopped" notification: ${notes}`);
+      // The center hides itself when the progress notification ends: open it again to read what the host said.
+      await runCommand(p, 'Notifications: Show Notifications');
+      await poll(async () => /stopped; the steps computed so far are kept/.test(await notificationsText(p).catch(() => '')), {
+        timeout: 10_000,
+        what: 'the "stopped" notification',
+      });
+      await runCommand(p, 'Notifications: Hide Notifications').catch(() => {});
       // The engine is free at once: a step forward is answered within the bound.
       const before = (await stepNameOf(frame)).trim();
       const ts = Date.now();
@@ -111,7 +150,7 @@ export function registerGenerateTests({ test, page, openConfig, setInput, stepNa
       await poll(async () => { const t = (await stepNameOf(frame)).trim(); return t && t !== before; }, { timeout: ANSWER_BOUND_MS + 2_000, interval: 50, what: 'a step after the cancel' });
       const stepMs = Date.now() - ts;
       console.log(
-        `  # layer ${first} → ${later} of 24 shown while computing; tab answered in ${answeredMs} ms; cancel after ${((tc - started) / 1000).toFixed(1)} s ended the work in ${cancelMs} ms (${stopped}); a step after it in ${stepMs} ms (palette included)`,
+        `  # layer ${first} → ${later} of ${SLOW.num_layers} shown while computing; Parameters tab answered in ${answeredMs} ms, longest webview timer lag ${lagMs} ms; cancel after ${((tc - started) / 1000).toFixed(1)} s ended the work in ${cancelMs} ms (${stopped}); a step after it in ${stepMs} ms (palette included)`,
       );
     },
     { needs: [needs], timeout: 180_000 },

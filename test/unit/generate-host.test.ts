@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { generateCommand, generateTitle, parseGenerateArgs, MAX_TOKENS_PER_COMMAND } from '../../src/inspector/generate';
 import { parseFromWebview, type GenerationInfo } from '../../protocol/webview';
 import { generatedRowCaption } from '../../webview/components/generated-tokens';
-import { initialState, reduce } from '../../webview/state';
+import { initialState, isToWebview, reduce } from '../../webview/state';
 import { keyToCommand } from '../../webview/keyboard';
 import { attentionStep, matrixStep } from './webview-fixtures';
 import type { InspectorState } from '../../src/inspector/inspector';
@@ -57,6 +57,7 @@ test('the webview: a generated position is asked for by position, the G key gene
   assert.deepEqual(parseFromWebview({ type: 'command', command: 'generateNextToken' }), { type: 'command', command: 'generateNextToken' });
   assert.equal(keyToCommand({ key: 'g' }), 'generateNextToken');
   assert.equal(keyToCommand({ key: 'g', target: { tagName: 'INPUT' } }), undefined, 'typing a g is not a command');
+  assert.ok(isToWebview({ type: 'generation', generation }), 'the panel takes the message');
   let s = reduce(initialState(), { type: 'busy', message: 'Generating' });
   s = reduce(s, { type: 'generation', generation });
   assert.deepEqual(s.generation, generation);
