@@ -153,7 +153,7 @@ export class Session {
     this.quant = undefined;
     if (isTracePath(configPath)) return this.loadTrace(configPath, control);
     // Weights from a file are streamed when they exceed the weight budget; loadModel refuses a model too large to hold whole.
-    const loaded = loadModel(configPath, { weights, memoryBudget: this.weightBudget });
+    const loaded = loadModel(configPath, { weights, memoryBudget: this.weightBudget, progress: (m) => control.progress(m) });
     const limits = inputLimits(loaded);
     const chosen = input ? resolveInput(loaded, input) : defaultInput(limits, loaded);
     checkBudget(loaded.spec, chosen, this.memoryBudget);

@@ -136,3 +136,17 @@ test('session: Generate Next Token refuses an encoder and reports layer i of N w
   assert.equal(layerOf('decoder.blocks.0.attn.hook_q', 6, 3), 'decoder layer 1 of 3');
   assert.equal(stepProgress('logits', 40, 2), 'logits (step 41)');
 });
+
+test('loading says which layer it reads: Reading the weights: layer i of N (the load notification and the CLI)', () => {
+  const messages: string[] = [];
+  const { model } = loadModel(path.join(HF, 'llama'), { progress: (m) => messages.push(m) });
+  assert.deepEqual(messages, ['Reading the weights: layer 1 of 2', 'Reading the weights: layer 2 of 2']);
+  const plain = loadModel(path.join(HF, 'llama'));
+  const ids = [[3, 17, 42]];
+  assert.deepEqual(runTrace(model.forward({ ids })).result.data, runTrace(plain.model.forward({ ids })).result.data, 'the same weights read');
+  const s = new Session();
+  const seen: string[] = [];
+  s.load(path.join(HF, 'gpt2'), undefined, 'auto', { cancelled: () => false, progress: (m) => seen.push(m) });
+  assert.ok(seen.includes('Reading the weights: layer 1 of 2'), seen.join('\n'));
+  assert.ok(seen.some((m) => /^Computing layer 2 of 2: blocks\.1\./.test(m)), 'the eager forward on load says its layer too');
+});
