@@ -51,6 +51,8 @@ export function registerGenerateTests({ test, page, openConfig, setInput, stepNa
       if (keys !== '5') throw new Error(`the new token's row covers ${keys} keys, expected 5`);
       const caption = await frame.locator('[data-testid="generated-caption"]').first().innerText();
       if (!/generated token “␣unto” \(position 4\) over all 5 keys/.test(caption)) throw new Error(`caption: '${caption}'`);
+      mkdirSync('test-results/screenshots', { recursive: true });
+      await p.locator('iframe.webview.ready').last().screenshot({ path: join('test-results/screenshots', 'panel-generate.png') }).catch(() => {});
       // A second token by the palette; the first one's row stays reachable.
       await runCommand(p, titleOf('transformerInspector.generateNextToken'));
       await frame.locator('[data-testid="generated-5"]').first().waitFor({ state: 'visible', timeout: 30_000 });
