@@ -32,6 +32,9 @@ export function registerGenerateTests({ test, page, openConfig, setInput, stepNa
     'Generate Next Token: tiny-llama appends " unto" and shows the new token\'s attention row over every key',
     async () => {
       const p = page();
+      // Through the Explorer (an earlier test may have left the sidebar on the model view; Quick Open
+      // offers every examples/*/config.json for this name).
+      await runCommand(p, 'View: Show Explorer').catch(() => {});
       const frame = await openConfig(p, 'tiny-llama/config.json');
       await setInput(p, 'And God said');
       await poll(async () => /\b4 tokens\b/.test(await tokenCount(frame).innerText()), { timeout: 30_000, what: 'the 4 tokens of "<s>And God said"' });
