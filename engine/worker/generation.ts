@@ -60,6 +60,27 @@ export class Generation {
     return new Generation(model, cache, ids.length, [...ids], lastRow(run.result).slice(), undefined);
   }
 
+  /**
+   * The cache from a finished pass over `ids` (the stepper's): each layer's keys as they were cached —
+   * `hook_rot_k` with RoPE, else `hook_k` — and `hook_v`, so the first token needs no second prefill.
+   * Undefined when the pass does not show every layer's keys and values (then prefill).
+   */
+  static fromPass(model: TransformerModel, ids: readonly number[], steps: readonly Step[], logits: Tensor): Generation | undefined {
+    if (model.decoder || !model.main.causal) return undefined;
+    const byName = new Map(steps.map((s) => [s.name, s.tensor]));
+    const cache = new KVCache();
+    for (const step of steps) {
+      const m = /^(blocks\.\d+\.attn)\.hook_v$/.exec(step.name);
+      if (!m) continue;
+      const k = byName.get(`${m[1]}.hook_rot_k`) ?? byName.get(`${m[1]}.hook_k`);
+      if (!k || k.shape[1] !== ids.length || step.tensor.shape[1] !== ids.length) return undefined;
+      cache.append(m[1], k, step.tensor); // (1, T, H_kv, d_head): kept as they are, never written to
+    }
+    if ([...cache.entries()].length !== model.spec.numLayers) return undefined;
+    cache.length = ids.length;
+    return new Generation(model, cache, ids.length, [...ids], lastRow(logits).slice(), undefined);
+  }
+
   /** Bytes the cached keys and values hold. */
   get cacheBytes(): number {
     return this.cache.bytes();
@@ -86,6 +107,7 @@ export class Generation {
         this.cache = cachePrefix(this.cache, position);
         break;
       }
+      checkKeys(run.steps, position);
       this.ids.push(id);
       this.tokens.push({ position, id, prob });
       this.nextLogits = lastRow(run.result).slice();
@@ -118,6 +140,15 @@ function walk(trace: Trace, control: GenerationControl, what: string, layers: nu
     steps.push(r.value);
     const layer = layerOf(r.value.name, layers);
     control.progress(`Computing ${what}${layer ? `: ${layer}` : ''}`);
+  }
+}
+
+/** Every attention row of a new position covers the keys before it and itself (else the cache missed a layer). */
+function checkKeys(steps: readonly Step[], position: number): void {
+  for (const s of steps) {
+    if (s.name.endsWith('.attn.hook_pattern') && s.tensor.shape[3] !== position + 1) {
+      throw new Error(`${s.name} of position ${position} covers ${s.tensor.shape[3]} keys, not ${position + 1}: the KV cache lacks a layer`);
+    }
   }
 }
 

@@ -253,7 +253,12 @@ export class Session {
     const loaded = this.require();
     if (this.traced) throw new InspectorError('a recorded trace cannot generate: open the model itself', { file: this.traced.trace.path });
     if (!Number.isInteger(count) || count < 1) throw new InspectorError(`generate: give a positive number of tokens, not ${count}`);
-    this.generation ??= Generation.prefill(loaded.model, this.input!.ids, control);
+    // The keys and values of a finished pass are the cache already; otherwise the input runs once more.
+    if (!this.generation) {
+      const s = this.stepper;
+      const finished = s?.done && s.result ? Generation.fromPass(loaded.model, this.input!.ids, s.steps, s.result) : undefined;
+      this.generation = finished ?? Generation.prefill(loaded.model, this.input!.ids, control);
+    }
     const from = this.input!.ids.length;
     const added = this.generation?.append(count, sampling, control);
     if (!this.generation || !added) throw new InspectorError('cancelled before a token was generated: the input is as it was');

@@ -52,6 +52,14 @@ for (const family of ['gpt2', 'llama', 'mistral']) {
       if (s.dims.includes('key_pos')) assert.equal(s.tensor.shape.at(-1), T, `${s.name}: one row over all ${T} keys`);
       assertClose(s.tensor.data, lastPosition(full.steps[i]), 1e-5, `${family} ${s.name}`);
     }
+    // The cache taken from a finished pass's hooks (no second prefill) gives the very same steps.
+    const pass = runTrace(model.forward({ ids: [prompt] }));
+    const fromPass = Generation.fromPass(model, prompt, pass.steps, pass.result)!;
+    assert.ok(fromPass, 'every layer keeps its keys and values in the trace');
+    assert.equal(fromPass.cacheBytes, Generation.prefill(model, prompt, NO_CONTROL)!.cacheBytes);
+    const again = fromPass.append(3, { kind: 'greedy' }, NO_CONTROL)!;
+    assert.deepEqual(fromPass.ids, g.ids);
+    again.steps.forEach((s, i) => assert.deepEqual(s.tensor.data, traced.steps[i].tensor.data, `${family} ${s.name} from the pass's cache`));
     // The greedy tokens are the ones the CLI's generate (KV cache) appends.
     const cli = generate(model, prompt, { maxNewTokens: 3, sampling: { kind: 'greedy' } });
     assert.deepEqual(g.ids, cli.ids);
