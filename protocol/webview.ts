@@ -213,7 +213,31 @@ export type ToWebview =
   /** The current hook in the float and the quantized model. */
   | { type: 'quantStep'; step: QuantStep }
   /** The ablation set the host keeps (the sidebar's Add to / Remove from Ablation, the panel's own clicks). */
-  | ({ type: 'ablation' } & AblationSetMessage);
+  | ({ type: 'ablation' } & AblationSetMessage)
+  /** The tokens Generate Next Token appended and the position the steps are of; `undefined` when the input changed. */
+  | { type: 'generation'; generation?: GenerationInfo };
+
+/** One token Generate Next Token appended to the input. */
+export interface GeneratedToken {
+  /** Its position in the input (0-based). */
+  position: number;
+  id: number;
+  token: string;
+  /** Its probability under the previous position's logits (what it was picked from). */
+  prob: number;
+}
+
+/**
+ * The input grew by generated tokens: the steps shown are of one position only (`shown`), its attention
+ * one query row over every key up to it (engine/worker/generation.ts).
+ */
+export interface GenerationInfo {
+  /** Tokens of the input before the first generated one. */
+  promptLength: number;
+  tokens: GeneratedToken[];
+  /** The position whose steps the stepper walks (one of `tokens`). */
+  shown: number;
+}
 
 /** One head's window of an attention step: `tile` covers `tile.window` of the full `queries` × `keys` grid. */
 export interface AttentionWindowTile {
@@ -249,8 +273,8 @@ export interface ComparisonView {
 /** The largest tile side the panel may ask for. */
 export const MAX_TILE_SIDE = 1024;
 
-export type WebviewCommand = 'stepForward' | 'stepBack' | 'runToEnd' | 'reset' | 'setInput' | 'exportTensor' | 'quantizeModel';
-const WEBVIEW_COMMANDS: readonly WebviewCommand[] = ['stepForward', 'stepBack', 'runToEnd', 'reset', 'setInput', 'exportTensor', 'quantizeModel'];
+export type WebviewCommand = 'stepForward' | 'stepBack' | 'runToEnd' | 'reset' | 'setInput' | 'exportTensor' | 'quantizeModel' | 'generateNextToken';
+const WEBVIEW_COMMANDS: readonly WebviewCommand[] = ['stepForward', 'stepBack', 'runToEnd', 'reset', 'setInput', 'exportTensor', 'quantizeModel', 'generateNextToken'];
 
 export type FromWebview =
   | { type: 'ready'; state?: PanelState }
@@ -274,7 +298,9 @@ export type FromWebview =
   /** Back from a patched run to the input's own pass. */
   | { type: 'unpatch' }
   /** The panel changed the ablation set (detector grid clicks, Clear). */
-  | ({ type: 'ablationSet' } & AblationSetMessage);
+  | ({ type: 'ablationSet' } & AblationSetMessage)
+  /** Walk the steps of this generated position (its attention row over the keys it saw). */
+  | { type: 'showGenerated'; position: number };
 
 /** The parts chosen for ablation: heads as `layer.head`, MLPs and whole layers by index. */
 export interface AblationSetMessage {
@@ -322,6 +348,8 @@ export function parseFromWebview(msg: unknown): FromWebview | undefined {
       if (!list(m.heads, headKey) || !list(m.mlps, isIndex) || !list(m.layers, isIndex)) return undefined;
       return { type: 'ablationSet', heads: [...(m.heads as string[])], mlps: [...(m.mlps as number[])], layers: [...(m.layers as number[])] };
     }
+    case 'showGenerated':
+      return isIndex(m.position) ? { type: 'showGenerated', position: m.position } : undefined;
     case 'exportAnalysis':
       return ANALYSIS_KINDS.includes(m.analysis as string) && ['svg', 'png', 'npy', 'json'].includes(m.format as string)
         ? { type: 'exportAnalysis', analysis: m.analysis as AnalysisRequest['analysis'], format: m.format as 'svg' | 'png' | 'npy' | 'json' }

@@ -1,5 +1,5 @@
 import type { Place } from './place';
-import type { AttentionOverview, ModelInfo, ParamsInfo, StepInfo, ComparisonView } from './webview';
+import type { AttentionOverview, ModelInfo, ParamsInfo, StepInfo, ComparisonView, GenerationInfo } from './webview';
 import type { ModelNode } from './tree';
 import type { AnalysisReply, AnalysisRequest, PatchWhat, Window } from './analyses';
 import type { QuantReport, QuantStep, QuantizeSpec } from './quant';
@@ -98,6 +98,18 @@ export interface Comparison extends ComparisonView {
   kind: 'comparison';
 }
 
+/** How Generate Next Token picks a token: the most likely, or top-k at a temperature with a seed. */
+export type GenerateSampling = { kind: 'greedy' } | { kind: 'top_k'; k: number; temperature: number; seed: number };
+
+/** The input after Generate Next Token (or a generated position picked): the steps are of one position. */
+export interface Generated {
+  kind: 'generated';
+  model: ModelInfo;
+  steps: StepSummary[];
+  position: Position;
+  generation: GenerationInfo;
+}
+
 export interface Params {
   kind: 'params';
   params: ParamsInfo;
@@ -158,6 +170,13 @@ export interface WorkerRequests {
   quantize: { request: { spec: QuantizeSpec }; reply: Quantized };
   /** The current step in the float and the quantized pass (one head of an attention hook), and their difference. */
   quantStep: { request: { head?: number }; reply: QuantStepReply };
+  /**
+   * Append `count` tokens (default 1) to the input with the KV cache and trace only the last new position;
+   * the cursor lands on the hook `at` of it when given, else on its logits (engine/worker/generation.ts).
+   */
+  generate: { request: { count?: number; sampling?: GenerateSampling; at?: string }; reply: Generated };
+  /** Trace one generated position again (over the keys it saw), to walk its steps. */
+  showGenerated: { request: { position: number; at?: string }; reply: Generated };
   /** Ends the worker abruptly (exit code 70): lets tests check that a crash is reported and recovered from. */
   crashForTest: { request: object; reply: never };
 }

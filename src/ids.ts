@@ -16,6 +16,7 @@ export const COMMAND = {
   compareWith: 'transformerInspector.compareWith',
   addToAblation: 'transformerInspector.addToAblation',
   removeFromAblation: 'transformerInspector.removeFromAblation',
+  generateNextToken: 'transformerInspector.generateNextToken',
 } as const;
 
 /** Commands used by the extension's own UI (tree items), not contributed to the palette. */

@@ -9,6 +9,7 @@ import { attentionView } from './components/attention-view';
 import { AttentionZoom } from './components/attention-zoom';
 import { compareView } from './components/compare-view';
 import { patchedBanner } from './components/patched-banner';
+import { generatedTokens } from './components/generated-tokens';
 import { modelHeader } from './components/header';
 import { paramTable } from './components/param-table';
 import { busyState, emptyState, errorState } from './components/states';
@@ -45,6 +46,7 @@ export class App {
   private readonly view = new Section(h('div', { class: 'view-slot' }));
   private readonly comparePart = new Section(h('div', { class: 'compare-slot' }));
   private readonly patchedPart = new Section(h('div', { class: 'patched-slot' }));
+  private readonly generatedPart = new Section(h('div', { class: 'generated-slot' }));
   private readonly params = new Section(h('div', { class: 'params-slot' }));
   private readonly stepPanel = this.tabs.panel('step');
   private readonly paramsPanel = this.tabs.panel('params');
@@ -73,6 +75,7 @@ export class App {
     this.stepPanel.append(
       this.stepperPart.element,
       this.patchedPart.element,
+      this.generatedPart.element,
       this.comparePart.element,
       this.view.element,
     );
@@ -173,6 +176,7 @@ export class App {
         : positionText(s.position);
       return stepper(s, (m) => this.store.post(m));
     });
+    this.generatedPart.update([s.generation, s.step], () => generatedTokens(s.generation, s.step, (m) => this.store.post(m)));
     this.comparePart.update([s.comparison, s.selectedHead, this.theme, this.width], () =>
       s.comparison
         ? [

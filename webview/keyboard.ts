@@ -21,6 +21,7 @@ const KEYS: Record<string, WebviewCommand> = {
   ArrowRight: 'stepForward',
   Home: 'reset',
   End: 'runToEnd',
+  g: 'generateNextToken',
 };
 
 /** Form fields, native and the UI kit's (whose keys reach the page at their host element). */
@@ -53,6 +54,7 @@ export const SHORTCUTS: Partial<Record<WebviewCommand, { label: string; aria: st
   stepForward: { label: '→', aria: 'ArrowRight' },
   reset: { label: 'Home', aria: 'Home' },
   runToEnd: { label: 'End', aria: 'End' },
+  generateNextToken: { label: 'G', aria: 'G' },
 };
 
 /**

@@ -16,6 +16,7 @@ import {
   type PanelTab,
   type AttentionWindowTile,
   type ComparisonView,
+  type GenerationInfo,
 } from '../protocol/webview';
 import type { QuantReport, QuantStep } from '../protocol/quant';
 import type { AnalysisReply, AnalysisRequest } from '../protocol/analyses';
@@ -67,6 +68,8 @@ export interface ViewState {
   /** After Quantize Model…: the engine's report, and the current hook float vs quantized. */
   quant?: QuantReport;
   quantStep?: QuantStep;
+  /** After Generate Next Token: the tokens appended and the position whose steps are shown. */
+  generation?: GenerationInfo;
   /** Config path the restored PanelState was saved for, kept until the host sends a model. */
   restoredConfigPath?: string;
 }
@@ -192,6 +195,8 @@ export function reduce(state: ViewState, action: Action): ViewState {
       return { ...state, busy: undefined, quant: action.report, quantStep: undefined };
     case 'quantStep':
       return { ...state, quantStep: action.step };
+    case 'generation':
+      return { ...state, busy: undefined, generation: action.generation };
     case 'ui/attentionMode':
       return state.attentionMode === action.mode ? state : { ...state, attentionMode: action.mode };
     case 'analysis': {
@@ -290,6 +295,7 @@ const TO_WEBVIEW_TYPES = new Set<string>([
   'attentionWindow',
   'comparison',
   'ablation',
+  'generation',
 ]);
 
 /** A light guard on incoming messages: the host is trusted, but the window also sees other messages. */

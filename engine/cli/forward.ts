@@ -65,7 +65,9 @@ export function runForward(argv: string[], out: (s: string) => void = console.lo
   if (values.dump !== undefined) checkWritable(values.dump);
   const memoryBudget = values['memory-budget'] !== undefined ? parseSize(values['memory-budget']) : undefined;
   step('reading the model', positionals[0]);
-  const loaded = loadModel(positionals[0], { seed, weights: values.seeded ? 'seeded' : 'auto', ...(memoryBudget !== undefined ? { memoryBudget } : {}) });
+  const loadProgress = stderrProgress(); // `Reading the weights: layer i of N` on a terminal
+  const loaded = loadModel(positionals[0], { seed, weights: values.seeded ? 'seeded' : 'auto', ...(memoryBudget !== undefined ? { memoryBudget } : {}), progress: loadProgress });
+  loadProgress('');
   if (loaded.spec.architecture !== 'encoder-decoder' && (givenDecoderIds || values['decoder-text'] !== undefined)) {
     throw new UsageError(`--decoder-ids and --decoder-text apply only to encoder-decoder models; this one is ${loaded.spec.architecture === 'decoder' ? 'decoder-only' : 'an encoder'}`);
   }

@@ -18,6 +18,7 @@ import { loadTokenizer, type TextTokenizer } from '../io/tokenizer';
 import { exists, readTextGuarded, type FileKind } from '../io/guarded';
 import { quantizedSource } from '../quant/hf-quantized';
 import { loadGgufModel } from '../io/gguf-model';
+import { reportingReads } from './load-progress';
 
 export const NATIVE_SUFFIX = '.transformer.json';
 
@@ -150,6 +151,8 @@ export interface LoadOptions {
   availableBytes?: number;
   /** Bytes the weights may take; larger weights are streamed layer by layer (see StreamingWeights). */
   memoryBudget?: number;
+  /** Told `Reading the weights: layer i of N` as a file's weights are read (./load-progress.ts). */
+  progress?: (message: string) => void;
 }
 
 /** Read and parse a config file once, and resolve it into its one description. */
@@ -178,7 +181,8 @@ export function loadModel(p: string, opts: LoadOptions = {}): LoadedModel {
   // The size limit is memory: the weights as held plus the trace budget must fit. A streamed model
   // holds a layer at a time, so the limit is for models held whole.
   if (!streaming) checkFitsInMemory(configPath, countParams(description.arch).total, files, opts.availableBytes);
-  const source: WeightSource | undefined = streaming ?? quantized;
+  const held = quantized && opts.progress ? reportingReads(quantized, spec.numLayers, opts.progress) : quantized;
+  const source: WeightSource | undefined = streaming ?? held;
   const model = description.build(spec, source);
   return { configPath, weightsPath, spec, model, tokenizer: loadTokenizer(configPath), ...(streaming ? { streaming } : {}), description };
 }

@@ -23,6 +23,11 @@ export class KVCache {
     return both;
   }
 
+  /** Every layer's cached keys and values, by hook path. */
+  entries(): IterableIterator<[string, { k: Tensor; v: Tensor }]> {
+    return this.slots.entries();
+  }
+
   /** Bytes held by the cached tensors. */
   bytes(): number {
     let n = 0;
@@ -41,5 +46,22 @@ export function concatTime(a: Tensor, b: Tensor): Tensor {
     out.data.set(a.data.subarray(i * T1 * row, (i + 1) * T1 * row), i * (T1 + T2) * row);
     out.data.set(b.data.subarray(i * T2 * row, (i + 1) * T2 * row), (i * (T1 + T2) + T1) * row);
   }
+  return out;
+}
+
+/** A new cache holding the first `length` positions of `cache` (to re-trace an earlier position with what it saw). */
+export function cachePrefix(cache: KVCache, length: number): KVCache {
+  const out = new KVCache();
+  for (const [path, s] of cache.entries()) out.append(path, prefixTime(s.k, length), prefixTime(s.v, length));
+  out.length = length;
+  return out;
+}
+
+/** (B, T, H, d) → (B, n, H, d): the first n positions, copied. */
+function prefixTime(a: Tensor, n: number): Tensor {
+  const [B, T, H, d] = a.shape as [number, number, number, number];
+  const row = H * d;
+  const out = new Tensor([B, n, H, d]);
+  for (let i = 0; i < B; i++) out.data.set(a.data.subarray(i * T * row, (i * T + n) * row), i * n * row);
   return out;
 }

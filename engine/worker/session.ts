@@ -22,7 +22,7 @@ import { checkBudget, checkWholeTrace } from './budget';
 import { isTracePath } from '../tracefile/reader';
 import { replayTrace } from '../tracefile/replay';
 import { absentHookError, openTrace, traceModelInfo, type OpenedTrace } from '../tracefile/session';
-import type { InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Overview, Position, StepSummary, Tokenized, WorkerReply, WorkerRequest } from '../../protocol/worker';
+import type { Generated, GenerateSampling, InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Overview, Position, StepSummary, Tokenized, WorkerReply, WorkerRequest } from '../../protocol/worker';
 import { analysisView } from '../analyses/views';
 import { QuantSession } from './quant-session';
 import type { QuantizeSpec } from '../../protocol/quant';
@@ -30,6 +30,8 @@ import { attentionWindow } from './attention-window';
 import { compareView } from './compare-view';
 import { checkComparisonBudget, chooseComparer, type ModelComparer } from './model-compare';
 import { patchedRun, type PatchedRun } from './patched-run';
+import { Generation, replay, type TracedPosition } from './generation';
+import { stepProgress } from './layer-progress';
 
 /** How a long request checks for cancellation and reports progress (between steps). */
 export interface Control {
@@ -84,6 +86,10 @@ export class Session {
 
   /** Bytes the weights may take before they are streamed layer by layer. */
   private readonly weightBudget: number;
+  /** Generate Next Token's KV cache and appended tokens (until the input is set or the model loaded again). */
+  private generation: Generation | undefined;
+  /** The generated position the stepper walks (its steps alone), or undefined for the whole pass. */
+  private shown: number | undefined;
 
   constructor(opts: { memoryBudget?: number; weightBudget?: number } = {}) {
     this.memoryBudget = opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
@@ -160,6 +166,10 @@ export class Session {
         const step = this.quantStep(req.head);
         return { reply: { kind: 'quantStep', step }, transfer: [step.fp, step.quantized, step.diff].map((v) => v.data.buffer as ArrayBuffer) };
       }
+      case 'generate':
+        return withTransfer(this.generate(req.count ?? 1, req.sampling ?? { kind: 'greedy' }, req.at, control));
+      case 'showGenerated':
+        return withTransfer(this.showGenerated(req.position, req.at, control));
       case 'crashForTest':
         throw new Error('crashForTest is handled by the worker entry');
     }
@@ -177,7 +187,7 @@ export class Session {
     this.patched = undefined;
     if (isTracePath(configPath)) return this.loadTrace(configPath, control);
     // Weights from a file are streamed when they exceed the weight budget; loadModel refuses a model too large to hold whole.
-    const loaded = loadModel(configPath, { weights, memoryBudget: this.weightBudget });
+    const loaded = loadModel(configPath, { weights, memoryBudget: this.weightBudget, progress: (m) => control.progress(m) });
     const limits = inputLimits(loaded);
     const chosen = input ? resolveInput(loaded, input) : defaultInput(limits, loaded);
     checkBudget(loaded.spec, chosen, this.memoryBudget);
@@ -273,6 +283,45 @@ export class Session {
     return reply;
   }
 
+  /** Append tokens with the KV cache (engine/worker/generation.ts); the stepper then walks the last new position. */
+  generate(count: number, sampling: GenerateSampling, at: string | undefined, control: Control): Generated {
+    const loaded = this.require();
+    if (this.traced) throw new InspectorError('a recorded trace cannot generate: open the model itself', { file: this.traced.trace.path });
+    if (!Number.isInteger(count) || count < 1) throw new InspectorError(`generate: give a positive number of tokens, not ${count}`);
+    if (this.patched) throw new InspectorError('a patched run is not the input\'s own pass: go back to the normal run to generate');
+    // The keys and values of a finished pass are the cache already; otherwise the input runs once more.
+    if (!this.generation) {
+      const s = this.stepper;
+      const finished = s?.done && s.result ? Generation.fromPass(loaded.model, this.input!.ids, s.steps, s.result) : undefined;
+      this.generation = finished ?? Generation.prefill(loaded.model, this.input!.ids, control);
+    }
+    const from = this.input!.ids.length;
+    const added = this.generation?.append(count, sampling, control);
+    if (!this.generation || !added) throw new InspectorError('cancelled before a token was generated: the input is as it was');
+    this.input = { ids: [...this.generation.ids] };
+    this.inputText = roundTripText(loaded, this.inputText.text, this.generation.ids, from);
+    return this.walkPosition(added, at);
+  }
+
+  /** Walk the steps of an earlier (or the last) generated position. */
+  showGenerated(position: number, at: string | undefined, control: Control): Generated {
+    if (!this.generation) throw new InspectorError('no token was generated for this input: run Generate Next Token first');
+    const traced = this.generation.trace(position, control);
+    if (!traced) throw new InspectorError('cancelled: the steps shown are unchanged');
+    return this.walkPosition(traced, at);
+  }
+
+  private walkPosition(traced: TracedPosition, at: string | undefined): Generated {
+    const g = this.generation as Generation;
+    this.shown = traced.position;
+    this.stepper = new Stepper(replay(traced));
+    this.stepper.runToEnd();
+    if (at && traced.steps.some((x) => x.name === at)) this.stepper.runTo(at);
+    const label = (id: number) => this.require().tokenizer?.label(id) ?? String(id);
+    const generation = { promptLength: g.promptLength, tokens: g.tokens.map((t) => ({ ...t, token: label(t.id) })), shown: traced.position };
+    return { kind: 'generated', model: this.modelInfo(), steps: this.stepSummaries(), position: this.position(), generation };
+  }
+
   /** Quantize the loaded model (the float weights stay in place for the stepper) and report what it did. */
   quantize(spec: QuantizeSpec, control: Control) {
     const loaded = this.require();
@@ -290,6 +339,7 @@ export class Session {
     if (this.patched) throw new InspectorError('a patched run has no quantized pass: go back to the normal run');
     const step = s.current;
     if (!step) throw new InspectorError('no current step to compare: step forward first');
+    if (this.shown !== undefined) throw new InspectorError('the quantized comparison runs whole passes: the steps shown are of one generated position');
     const { rows, queries } = this.positionLabels(step.name);
     return this.quant.compare(step, s.index, this.input!, { rows, queries }, head);
   }
@@ -345,7 +395,8 @@ export class Session {
       const at = s.steps.length;
       s.goTo(at); // computes one step (and moves the cursor there)
       const name = s.steps[at]?.name;
-      if (name) control.progress(`Computing ${name} (step ${at + 1})`);
+      const spec = this.require().spec;
+      if (name) control.progress(`Computing ${stepProgress(name, at, spec.numLayers, spec.numDecoderLayers)}`);
     }
     // Computing moved the cursor; put it back so the caller decides where it lands.
     if (cursor < 0) s.reset();
@@ -369,6 +420,8 @@ export class Session {
   private restart(): void {
     const loaded = this.require();
     const input = this.input as InputIds;
+    this.generation = undefined; // a new input or model: the KV cache is of the old one
+    this.shown = undefined;
     if (this.traced) {
       this.stepper = new Stepper(replayTrace(this.traced.trace));
       return;
@@ -416,7 +469,7 @@ export class Session {
     const label = (id: number) => (tokenizer ? tokenizer.label(id) : String(id));
     const side = spec.architecture === 'encoder-decoder' ? (input.decoderIds ?? []) : input.ids;
     // An encoder (masked LM) predicts each position's own token, not the next one: no loss is claimed.
-    const targets = spec.architecture === 'encoder' ? [] : nextTokenTargets(side);
+    const targets = spec.architecture === 'encoder' ? [] : this.shown !== undefined ? [side[this.shown + 1]] : nextTokenTargets(side);
     return predictionsView(step.tensor, label, targets);
   }
 
@@ -443,6 +496,8 @@ export class Session {
     if (name.includes('.to_latents.')) return { queries: [], keys: side, rows: kvStep ? side : [] };
     if (name.includes('.from_latents.')) return { queries: side, keys: [], rows: kvStep ? [] : side };
     // A trace that kept some positions holds those along pos / query_pos; key_pos stays whole.
+    // A generated position traced alone: its one query over the keys up to it.
+    if (this.shown !== undefined) return { queries: [side[this.shown]], keys: side.slice(0, this.shown + 1), rows: [side[this.shown]] };
     const kept = this.traced?.trace.manifest.positions;
     if (kept && !decoderSide) return { queries: kept.map((p) => side[p]), keys: keyTokens, rows: kept.map((p) => side[p]) };
     return { queries: side, keys: keyTokens, rows: cross && kvStep ? info.tokens : side };
@@ -552,7 +607,23 @@ export function checkInput(input: InputIds, limits: InputLimits): void {
   }
 }
 
-function withTransfer(reply: Loaded | Moved): { reply: WorkerReply; transfer: ArrayBuffer[] } {
+/**
+ * The input as text after generating: the text it had plus the new tokens' labels, or all ids decoded —
+ * the first that tokenizes back to exactly these ids (else the input stays ids).
+ */
+function roundTripText(loaded: LoadedModel, before: string | undefined, ids: number[], from: number): { text?: string } {
+  const tokenizer = loaded.tokenizer;
+  if (!tokenizer) return {};
+  const candidates = [...(before !== undefined ? [before + ids.slice(from).map((id) => tokenizer.label(id)).join('')] : []), tokenizer.decode(ids)];
+  const same = (text: string) => {
+    const again = tokenizer.encode(text).ids;
+    return again.length === ids.length && again.every((id, i) => id === ids[i]);
+  };
+  const text = candidates.find(same);
+  return text !== undefined ? { text } : {};
+}
+
+function withTransfer(reply: Loaded | Moved | Generated): { reply: WorkerReply; transfer: ArrayBuffer[] } {
   const step = reply.position.kind === 'step' ? reply.position.step : undefined;
   const transfer: ArrayBuffer[] = [];
   if (step) {

@@ -11,6 +11,7 @@ import { configKind } from '../config/recognise';
 import { countLine, formatIds, parseInput } from './input';
 import { isReadableFile, uriForPath } from '../uris';
 import type { Inspector } from './inspector';
+import { generateCommand } from './generate';
 
 /**
  * The palette commands. Each also takes arguments, so the tests, the CodeLens and the sidebar can
@@ -30,8 +31,15 @@ export function registerCommands(inspector: Inspector): vscode.Disposable[] {
     vscode.commands.registerCommand(COMMAND.compareWith, (other?: unknown) => inspector.compareWith(other)),
     vscode.commands.registerCommand(COMMAND.addToAblation, (node?: unknown) => ablationCommand(inspector, node, true)),
     vscode.commands.registerCommand(COMMAND.removeFromAblation, (node?: unknown) => ablationCommand(inspector, node, false)),
+    vscode.commands.registerCommand(COMMAND.generateNextToken, (arg?: unknown) => generateCommand(inspector, arg, TELL)),
   ];
 }
+
+/** Refusals as VS Code messages. */
+const TELL = {
+  error: (message: string) => void vscode.window.showErrorMessage(message),
+  info: (message: string) => void vscode.window.showInformationMessage(message),
+};
 
 /** The sidebar's context menu passes its node; tests may pass a node id (`blocks.2.attn#head1`). */
 function ablationCommand(inspector: Inspector, node: unknown, on: boolean): void {

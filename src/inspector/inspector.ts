@@ -3,9 +3,10 @@ import * as vscode from 'vscode';
 import { isHfConfigName, isNativeConfigPath } from '../config/recognise';
 import { isRegularFile } from '../../engine/io/guarded';
 import { EngineError, type EngineClient } from '../engine/client';
-import type { InputLimits, InputRequest, Loaded, Move, Moved, Position, StepSummary, Tokenized, WorkerRequest } from '../../protocol/worker';
+import type { Generated, InputLimits, InputRequest, Loaded, Move, Moved, Position, StepSummary, Tokenized, WorkerRequest } from '../../protocol/worker';
 import type { ModelNode } from '../../protocol/tree';
-import type { AttentionOverview, FromWebview, ModelInfo, PanelState, PanelTab, ParamsInfo, ToWebview } from '../../protocol/webview';
+import type { AttentionOverview, FromWebview, GenerationInfo, ModelInfo, PanelState, PanelTab, ParamsInfo, ToWebview } from '../../protocol/webview';
+import { generateTitle, type GenerateArgs } from './generate';
 import type { QuantReport, QuantStep, QuantizeSpec } from '../../protocol/quant';
 import { InspectorPanel } from '../panel/panel';
 import { COMMAND, CONTEXT } from '../ids';
@@ -47,6 +48,8 @@ export interface InspectorState {
   patched?: PatchedRunLabel;
   /** The parts chosen for ablation (sidebar and detector grid). */
   ablation: AblationChoice;
+  /** After Generate Next Token: the tokens appended and the position whose steps are shown. */
+  generation?: GenerationInfo;
 }
 
 /**
@@ -83,6 +86,8 @@ export class Inspector implements vscode.Disposable {
   private readonly comparison = new OpenComparison();
   /** What Ablation removes: chosen in the sidebar tree and the detector grid. */
   readonly ablation = new AblationSet();
+  /** The tokens Generate Next Token appended to this input (until it is set or loaded again). */
+  private generation: GenerationInfo | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
@@ -120,6 +125,7 @@ export class Inspector implements vscode.Disposable {
       atEnd: step !== undefined && step.done && step.index === step.computed - 1,
       failure: this.failure?.message,
       quant: this.quant,
+      generation: this.generation,
       quantStep: this.quantStep && { name: this.quantStep.name, rel_error: this.quantStep.rel_error, ...(this.quantStep.head !== undefined ? { head: this.quantStep.head } : {}) },
       ...(this.comparison.shown && { comparison: this.comparison.shown }),
       ...(step?.patched && { patched: step.patched }),
@@ -205,6 +211,26 @@ export class Inspector implements vscode.Disposable {
         this.applyMoved(r);
       } catch (e) {
         this.fail(e);
+      }
+    });
+  }
+
+  /**
+   * Generate Next Token (src/inspector/generate.ts), or walk an earlier generated position again: the
+   * input grows by the tokens, the stepper walks the new position at the hook it was on.
+   */
+  generate(what: GenerateArgs | { position: number }): Promise<void> {
+    return this.enqueue(async () => {
+      if (!(await this.ensureModel())) return;
+      const at = this.position?.kind === 'step' ? { at: this.position.step.name } : {};
+      try {
+        const r =
+          'position' in what
+            ? await this.track(`Tracing generated position ${what.position}`, { kind: 'showGenerated', position: what.position, ...at })
+            : await this.track(generateTitle(what), { kind: 'generate', count: what.count, sampling: what.sampling, ...at });
+        this.applyGenerated(r);
+      } catch (e) {
+        this.fail(e, 'generation');
       }
     });
   }
@@ -311,6 +337,8 @@ export class Inspector implements vscode.Disposable {
         return this.move({ to: 'hook', name: msg.name });
       case 'requestOverview':
         return this.enqueue(() => this.sendOverview());
+      case 'showGenerated':
+        return this.generate({ position: msg.position });
       case 'analyse':
         return this.enqueue(() => this.sendAnalysis(msg));
       case 'exportAnalysis':
@@ -356,6 +384,7 @@ export class Inspector implements vscode.Disposable {
     if (this.quant && this.loaded) this.post({ type: 'quant', report: this.quant });
     if (this.quantStep && this.loaded) this.post({ type: 'quantStep', step: this.quantStep });
     if (this.ablation.size) this.post({ type: 'ablation', ...this.ablation.choice() });
+    if (this.generation && this.loaded) this.post({ type: 'generation', generation: this.generation });
     if (this.failure) this.post({ type: 'error', ...this.failure });
     else if (!this.loaded) this.post({ type: 'busy', message: `Loading ${path.basename(this.configPath)}…` });
     if (this.tab !== 'step') this.post({ type: 'showTab', tab: this.tab });
@@ -470,6 +499,8 @@ export class Inspector implements vscode.Disposable {
     this.overview = undefined;
     this.comparison.close(); // the panel drops it with the new model message
     this.analyses.clear();
+    if (this.generation) this.post({ type: 'generation' }); // a new input or model: the engine dropped its KV cache
+    this.generation = undefined;
     this.loaded = { model: r.model, tree: r.tree, limits: r.limits };
     this.steps = r.steps;
     this.position = r.position;
@@ -484,6 +515,23 @@ export class Inspector implements vscode.Disposable {
     this.remember();
     this.fireChanged();
     void this.refreshQuantStep();
+  }
+
+  /** The input grew by generated tokens; the steps are of one position (the engine keeps the KV cache). */
+  private applyGenerated(r: Generated): void {
+    this.overview = undefined;
+    this.analyses.clear();
+    if (this.loaded) this.loaded = { ...this.loaded, model: r.model };
+    this.steps = r.steps;
+    this.position = r.position;
+    this.input = r.model.text !== undefined ? { text: r.model.text } : { ids: r.model.ids };
+    this.generation = r.generation;
+    this.failure = undefined;
+    this.post({ type: 'model', model: r.model, steps: r.steps });
+    this.postPosition();
+    this.post({ type: 'generation', generation: r.generation });
+    this.remember();
+    this.fireChanged();
   }
 
   private applyMoved(r: Moved): void {

@@ -44,6 +44,7 @@ import {
   waitForWorkbench,
   webviewFrame,
 } from './workbench.mjs';
+import { registerGenerateTests } from './generate.mjs';
 
 const TOTAL_LIMIT_MS = Number(process.env.TI_E2E_TIMEOUT_MS || 8 * 60_000);
 const verbose = process.env.TI_E2E_VERBOSE === '1';
@@ -774,6 +775,9 @@ test(
   },
   { needs: ['the inspector opens from the command palette on the tutorial config'], timeout: 120_000 },
 );
+
+// Generate Next Token, and a multi-second forward cancelled while the panel keeps answering (./generate.mjs).
+registerGenerateTests({ test, page: () => devPage, openConfig, setInput, stepNameOf, titleOf, tokenCount: TOKEN_COUNT, tmpDir: LONG_DIR, tmpRel: '.e2e-tmp', needs: 'the inspector opens from the command palette on the tutorial config' });
 
 test(
   "the webview's console shows no CSP violation with the UI toolkit's components in use",

@@ -36,6 +36,7 @@ test('every command id in src/ids.ts is contributed with the exact title, and on
     compareWith: 'Compare With…',
     addToAblation: 'Add to Ablation',
     removeFromAblation: 'Remove from Ablation',
+    generateNextToken: 'Generate Next Token',
   };
   const contributed = new Map(pkg.contributes.commands.map((c) => [c.command, c]));
   assert.equal(contributed.size, Object.keys(COMMAND).length);

@@ -85,6 +85,17 @@ export function stepper(state: ViewState, post: (m: FromWebview) => void): HTMLE
     position,
     h('div', { class: 'toolbar-spacer' }),
     jumpList(state, post),
+    state.model?.architecture === 'decoder'
+      ? button({
+          label: 'Generate ▸',
+          title: `Generate the next token (${SHORTCUTS.generateNextToken?.label ?? 'G'}): append it with the KV cache and step through its position`,
+          keyshortcuts: SHORTCUTS.generateNextToken?.aria,
+          disabled: !state.model,
+          focusKey: 'cmd-generateNextToken',
+          data: { 'data-command': 'generateNextToken' },
+          onClick: () => command('generateNextToken'),
+        })
+      : null,
     button({
       label: 'Export…',
       title: 'Export this tensor',
