@@ -177,7 +177,8 @@ export function chooseComparer(
  * must fit the engine's activation budget (engine/worker/budget.ts), else the request is refused.
  */
 export function checkComparisonBudget(loaded: LoadedModel, input: InputIds, budget: number): void {
-  const one = estimateTrace(loaded.spec, input.ids.length, input.decoderIds?.length ?? 0).bytes;
+  // Both models' passes are recorded whole (not within the trace store), as is the stepper's when it is in memory.
+  const one = estimateTrace(loaded.spec, input.ids.length, input.decoderIds?.length ?? 0).fullBytes;
   if (3 * one <= budget) return;
   throw new InspectorError(
     `comparing two models keeps both passes over these ${input.ids.length} tokens beside the stepper's (3 × ${formatMB(one)}), past the engine's ${formatMB(budget)} activation budget: compare a shorter input, or raise transformerInspector.memoryBudgetMB`,

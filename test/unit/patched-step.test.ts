@@ -95,3 +95,14 @@ test('the session steps through the patched run, labelled, and goes back to the 
   assert.throws(() => s.handle({ kind: 'patchedStep', corrupted, what: 'heads', layer: 1, col: 9 }, NO_CONTROL), /heads 0 … 3, not 9/);
   assert.throws(() => s.handle({ kind: 'patchedStep', corrupted, what: 'resid', layer: 3, col: 0 }, NO_CONTROL), /layer 3 does not exist/);
 });
+
+test('a patched run does not generate: its keys are not the input\'s own; back on the normal run it does', () => {
+  const s = new Session();
+  s.load(CONFIG, { ids: clean }, 'auto', NO_CONTROL);
+  s.handle({ kind: 'patchedStep', corrupted, what: 'resid', layer: 1, col: 2 }, NO_CONTROL);
+  assert.throws(() => s.handle({ kind: 'generate' }, NO_CONTROL), /patched run .* go back to the normal run/);
+  s.handle({ kind: 'unpatch' }, NO_CONTROL);
+  const r = s.handle({ kind: 'generate' }, NO_CONTROL).reply as { kind: string; generation: { tokens: unknown[] } };
+  assert.equal(r.kind, 'generated');
+  assert.equal(r.generation.tokens.length, 1);
+});
