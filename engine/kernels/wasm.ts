@@ -6,11 +6,13 @@ import type { Activation } from './ops';
 import type { HalfStorage } from '../half';
 import { KernelHeap } from './heap';
 import { ThreadPool } from './pool';
+import { enableRelaxedSimd, RELAXED_SIMD_FLAG, simdChoice, type SimdChoice } from './simd';
 
 /**
  * The WebAssembly SIMD kernels (engine/kernels/asm, built by `npm run build` into dist/): one module
  * instance on the calling thread plus a pool of helper threads over one shared memory. The relaxed-SIMD
- * build is used when this runtime validates it (detected at load; never a flag), plain SIMD otherwise.
+ * build is used when this runtime validates it (detected at load; simd.ts says how the CLI and the
+ * extension turn it on in Node 20), plain SIMD otherwise.
  */
 
 /** Exported kernel functions the pool may run, in one table (the helpers look them up by index). */
@@ -40,16 +42,25 @@ function candidateDirs(): string[] {
   return [__dirname, path.resolve(__dirname, '../../dist'), path.resolve(process.cwd(), 'dist')];
 }
 
-/** Find the built kernels, preferring relaxed SIMD when the runtime validates it. */
-export function findWasmBinaries(): WasmBinaries | undefined {
+/**
+ * Find the built kernels: the build `choice` asks for (see simd.ts; default TRANSFORMER_INSPECTOR_SIMD),
+ * relaxed SIMD when the runtime validates it and the choice allows it, plain SIMD otherwise. Undefined
+ * when nothing is built; an error when relaxed SIMD is required and this runtime refuses it.
+ */
+export function findWasmBinaries(choice: SimdChoice = simdChoice()): WasmBinaries | undefined {
+  if (choice === 'relaxed' && !enableRelaxedSimd()) {
+    throw new Error(`TRANSFORMER_INSPECTOR_SIMD=relaxed, but this runtime (Node ${process.versions.node}, V8 ${process.versions.v8}) does not validate relaxed SIMD even with ${RELAXED_SIMD_FLAG}`);
+  }
   for (const dir of candidateDirs()) {
     const relaxed = path.join(dir, 'kernels-relaxed.wasm');
     const simd = path.join(dir, 'kernels-simd.wasm');
     if (!fs.existsSync(simd)) continue;
-    if (fs.existsSync(relaxed)) {
+    if (choice !== 'plain' && fs.existsSync(relaxed)) {
       const bytes = new Uint8Array(fs.readFileSync(relaxed));
       if (WebAssembly.validate(bytes)) return { variant: 'relaxed-simd', bytes, file: relaxed };
+      if (choice === 'relaxed') throw new Error(`${relaxed} does not validate although this runtime accepts relaxed SIMD: rebuild it (npm run build)`);
     }
+    if (choice === 'relaxed') continue;
     const bytes = new Uint8Array(fs.readFileSync(simd));
     if (WebAssembly.validate(bytes)) return { variant: 'simd', bytes, file: simd };
   }
