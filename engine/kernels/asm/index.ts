@@ -3,3 +3,4 @@ export { pack_bt, pack_b, pack_a, gemm, gemm_rows } from './gemm';
 export { gemm_half, gemv_half } from './gemm_half';
 export { softmax_rows, layernorm_rows, rmsnorm_rows, activate } from './rows';
 export { attention_heads } from './attention';
+export { peak_madd } from './peak';
