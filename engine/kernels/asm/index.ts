@@ -4,3 +4,4 @@ export { gemm_half, gemv_half } from './gemm_half';
 export { softmax_rows, layernorm_rows, rmsnorm_rows, activate } from './rows';
 export { attention_heads } from './attention';
 export { peak_madd } from './peak';
+export { peak_madd } from './peak';
