@@ -1,5 +1,6 @@
 import type { Activation } from './ops';
 import type { HalfStorage } from '../half';
+import type { MaskRule } from '../nn/mask';
 
 /**
  * The hot kernels, behind one small interface so a faster implementation
@@ -71,4 +72,14 @@ export interface AttentionKernel {
     dims: { B: number; H: number; Hkv: number; Tq: number; Tk: number; dk: number; dv: number },
     scale: number, fill: number,
   ): void;
+  /**
+   * FlashAttention-style (tiled, no Tq × Tk matrix) out [B·H, Tq, dv] from the same q, k, v layouts, the
+   * mask given as rules (queries at absolute positions Tk − Tq …, masked scores = fill). Returns the
+   * scratch bytes used, or undefined (nothing written) for rules the kernel cannot take.
+   */
+  flash?(
+    out: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, rules: readonly MaskRule[],
+    dims: { B: number; H: number; Hkv: number; Tq: number; Tk: number; dk: number; dv: number },
+    scale: number, fill: number,
+  ): number | undefined;
 }

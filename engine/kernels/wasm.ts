@@ -6,6 +6,8 @@ import type { Activation } from './ops';
 import type { HalfStorage } from '../half';
 import { KernelHeap } from './heap';
 import { ThreadPool } from './pool';
+import { flashOnWasm, type FlashDims } from './wasm-flash';
+import type { MaskRule } from '../nn/mask';
 import { enableRelaxedSimd, RELAXED_SIMD_FLAG, simdChoice, type SimdChoice } from './simd';
 
 /**
@@ -16,7 +18,7 @@ import { enableRelaxedSimd, RELAXED_SIMD_FLAG, simdChoice, type SimdChoice } fro
  */
 
 /** Exported kernel functions the pool may run, in one table (the helpers look them up by index). */
-export const WASM_OPS = ['pack_bt', 'pack_b', 'pack_a', 'gemm', 'gemm_rows', 'gemm_half', 'gemv_half', 'softmax_rows', 'layernorm_rows', 'rmsnorm_rows', 'activate', 'attention_heads', '__crash_for_test'] as const;
+export const WASM_OPS = ['pack_bt', 'pack_b', 'pack_a', 'gemm', 'gemm_rows', 'gemm_half', 'gemv_half', 'softmax_rows', 'layernorm_rows', 'rmsnorm_rows', 'activate', 'attention_heads', 'flash_heads', '__crash_for_test'] as const;
 export type WasmOp = (typeof WASM_OPS)[number];
 
 /** Activation codes of asm/rows.ts; kinds not listed run in the TypeScript reference. */
@@ -365,6 +367,12 @@ export class WasmKernels implements MatmulKernel, RowKernels, AttentionKernel {
       for (const at of [qAt, kAt, vAt, sAt, pAt, oAt]) heap.release(at);
       if (mAt) heap.release(mAt);
     }
+  }
+
+  /** Tiled (flash) attention under mask rules; undefined when the rules need the TypeScript path (wasm-flash.ts). */
+  flash(out: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, rules: readonly MaskRule[], dims: FlashDims, scale: number, fill: number): number | undefined {
+    const host = { heap: this.heap, threads: this.pool.threads, run: (op: 'flash_heads', args: number[], items: number, macs: number) => this.run(op, args, items, macs) };
+    return flashOnWasm(host, out, q, k, v, rules, dims, scale, fill);
   }
 
   /** Make one helper thread fail on its next chunk (tests the report-and-replace path). */

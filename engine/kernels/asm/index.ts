@@ -5,3 +5,4 @@ export { softmax_rows, layernorm_rows, rmsnorm_rows, activate } from './rows';
 export { attention_heads } from './attention';
 export { peak_madd } from './peak';
 export { peak_madd } from './peak';
+export { flash_heads } from './flash';
