@@ -57,6 +57,12 @@ export interface RowKernels {
   rmsNormRows(out: Float32Array, x: Float32Array, rows: number, n: number, eps: number, gain: Float32Array | undefined, gainOffset: number): void;
   /** out = act(x) element-wise (out may equal x). */
   activateInto(out: Float32Array, x: Float32Array, kind: Activation): void;
+  /**
+   * Rotary embedding (engine/nn/rope.ts's loop, the same bits): out = x [rows = B·T, H, D] with, per head,
+   * dims step·i and step·i + partner (i < half) rotated by position t = row mod T (cos/sin [T, half]),
+   * sign −1 rotating by −θ. Optional: without it the TypeScript loop runs.
+   */
+  rope?(out: Float32Array, x: Float32Array, cos: Float32Array, sin: Float32Array, dims: { rows: number; T: number; H: number; D: number; half: number }, step: number, partner: number, sign: number): void;
 }
 
 /**

@@ -18,7 +18,7 @@ import { enableRelaxedSimd, RELAXED_SIMD_FLAG, simdChoice, type SimdChoice } fro
  */
 
 /** Exported kernel functions the pool may run, in one table (the helpers look them up by index). */
-export const WASM_OPS = ['pack_bt', 'pack_b', 'pack_a', 'gemm', 'gemm_rows', 'gemm_half', 'gemv_half', 'softmax_rows', 'layernorm_rows', 'rmsnorm_rows', 'activate', 'attention_heads', 'flash_heads', '__crash_for_test'] as const;
+export const WASM_OPS = ['pack_bt', 'pack_b', 'pack_a', 'gemm', 'gemm_rows', 'gemm_half', 'gemv_half', 'softmax_rows', 'layernorm_rows', 'rmsnorm_rows', 'activate', 'attention_heads', 'flash_heads', 'rope', '__crash_for_test'] as const;
 export type WasmOp = (typeof WASM_OPS)[number];
 
 /** Activation codes of asm/rows.ts; kinds not listed run in the TypeScript reference. */
@@ -366,6 +366,21 @@ export class WasmKernels implements MatmulKernel, RowKernels, AttentionKernel {
     } finally {
       for (const at of [qAt, kAt, vAt, sAt, pAt, oAt]) heap.release(at);
       if (mAt) heap.release(mAt);
+    }
+  }
+
+  rope(out: Float32Array, x: Float32Array, cos: Float32Array, sin: Float32Array, dims: { rows: number; T: number; H: number; D: number; half: number }, step: number, partner: number, sign: number): void {
+    const { rows, T, H, D, half } = dims;
+    const heap = this.heap;
+    const xAt = heap.put(x.subarray(0, rows * H * D));
+    const cAt = heap.put(cos);
+    const sAt = heap.put(sin);
+    const oAt = heap.alloc(rows * H * D * 4);
+    try {
+      this.run('rope', [oAt, xAt, cAt, sAt, T, H, D, half, step, partner, sign], rows, rows * H * half * 16);
+      out.set(heap.view(oAt, rows * H * D));
+    } finally {
+      for (const at of [xAt, cAt, sAt, oAt]) heap.release(at);
     }
   }
 

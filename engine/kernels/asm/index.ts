@@ -6,3 +6,4 @@ export { attention_heads } from './attention';
 export { peak_madd } from './peak';
 export { peak_madd } from './peak';
 export { flash_heads } from './flash';
+export { rope } from './rope';
