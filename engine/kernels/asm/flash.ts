@@ -41,6 +41,34 @@ export const FT: i32 = 32;
   return s;
 }
 
+/** Scores of four consecutive keys (rows of k from kj, each d long) against q, times scale, into dst[0..3]. */
+@inline function dot4(dst: usize, qi: usize, kj: usize, d: i32, scale: f32): void {
+  const d4 = d & ~3;
+  const row = <usize>d << 2;
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  for (let e = 0; e < d4; e += 4) {
+    const o = <usize>e << 2;
+    const qv = v128.load(qi + o);
+    a0 = madd(qv, v128.load(kj + o), a0);
+    a1 = madd(qv, v128.load(kj + row + o), a1);
+    a2 = madd(qv, v128.load(kj + 2 * row + o), a2);
+    a3 = madd(qv, v128.load(kj + 3 * row + o), a3);
+  }
+  let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
+  for (let e = d4; e < d; e++) {
+    const o = <usize>e << 2;
+    const qd = load<f32>(qi + o);
+    s0 += qd * load<f32>(kj + o);
+    s1 += qd * load<f32>(kj + row + o);
+    s2 += qd * load<f32>(kj + 2 * row + o);
+    s3 += qd * load<f32>(kj + 3 * row + o);
+  }
+  store<f32>(dst, s0 * scale);
+  store<f32>(dst, s1 * scale, 4);
+  store<f32>(dst, s2 * scale, 8);
+  store<f32>(dst, s3 * scale, 12);
+}
+
 export function flash_heads(
   out: usize, q: usize, k: usize, v: usize, valid: usize,
   H: i32, Hkv: i32, Tq: i32, Tk: i32, dk: i32, dv: i32, scale: f32, fill: f32,
@@ -63,10 +91,32 @@ export function flash_heads(
       let m: f32 = -Infinity;
       let l: f64 = 0;
       for (let e = 0; e < dv; e++) store<f32>(acc + (<usize>e << 2), 0);
-      for (let j0 = 0; j0 < Tk; j0 += FT) {
-        const bc = min(FT, Tk - j0);
+      // Keys the causal rule or the window exclude contribute e^(fill − m) = 0 exactly, so they are not
+      // visited, unless padding could mask the query's own key (then a fully masked row must average all).
+      let jLo = 0;
+      let jHi = Tk;
+      if (!vb) {
+        if (causal) jHi = min(jHi, pos + 1);
+        if (window > 0) {
+          jLo = max(0, pos - window + 1);
+          jHi = min(jHi, pos + window);
+        }
+      }
+      for (let j0 = jLo; j0 < jHi; j0 += FT) {
+        const bc = min(FT, jHi - j0);
         let tileMax: f32 = -Infinity;
-        for (let j = 0; j < bc; j++) {
+        let j = 0;
+        // Four keys at a time (four independent accumulator chains), then one at a time.
+        for (; j + 4 <= bc; j += 4) {
+          const kj = j0 + j;
+          dot4(s + (<usize>j << 2), qi, kh + (<usize>kj * <usize>dk << 2), dk, scale);
+          for (let l = 0; l < 4; l++) {
+            const at = s + (<usize>(j + l) << 2);
+            if (!allowed(pos, kj + l, causal, window, chunk, stride, vb)) store<f32>(at, fill);
+            tileMax = max(tileMax, load<f32>(at));
+          }
+        }
+        for (; j < bc; j++) {
           const kj = j0 + j;
           const sc = allowed(pos, kj, causal, window, chunk, stride, vb) ? dot(qi, kh + (<usize>kj * <usize>dk << 2), dk) * scale : fill;
           store<f32>(s + (<usize>j << 2), sc);
@@ -82,7 +132,7 @@ export function flash_heads(
           m = tileMax;
         }
         const mv = f32x4.splat(m);
-        let j = 0;
+        j = 0;
         for (; j + 4 <= bc; j += 4) v128.store(s + (<usize>j << 2), exp4(f32x4.sub(v128.load(s + (<usize>j << 2)), mv)));
         for (; j < bc; j++) store<f32>(s + (<usize>j << 2), exp1(load<f32>(s + (<usize>j << 2)) - m));
         for (j = 0; j < bc; j++) {
