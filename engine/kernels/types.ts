@@ -62,6 +62,11 @@ export interface RowKernels {
    * dims step·i and step·i + partner (i < half) rotated by position t = row mod T (cos/sin [T, half]),
    * sign −1 rotating by −θ. Optional: without it the TypeScript loop runs.
    */
+  /**
+   * Embedding rows of a 16-bit table [V, D]: out[r, :] = widen(table[ids[r], :]) · scale (the ids checked
+   * against V by the caller), the same bits as widenHalf. Optional: without it the TypeScript loop runs.
+   */
+  gatherHalf?(out: Float32Array, table: HalfStorage, ids: Int32Array, D: number, scale: number): void;
   rope?(out: Float32Array, x: Float32Array, cos: Float32Array, sin: Float32Array, dims: { rows: number; T: number; H: number; D: number; half: number }, step: number, partner: number, sign: number): void;
 }
 

@@ -1,5 +1,6 @@
 import type { MaskRule } from '../nn/mask';
 import type { KernelHeap } from './heap';
+import type { WasmOp } from './wasm';
 
 /**
  * The tiled (flash) attention path on the WebAssembly kernels (asm/flash.ts): mask rules encoded as a
@@ -63,11 +64,11 @@ export function encodeRules(rules: readonly MaskRule[], B: number, Tk: number): 
   return e;
 }
 
-/** What wasm.ts lends this path: its heap, and running an op over items on the pool. */
-export interface FlashHost {
+/** What wasm.ts lends its glue files: its heap, its thread count, and running an op over items on the pool. */
+export interface WasmHost {
   readonly heap: KernelHeap;
   readonly threads: number;
-  run(op: 'flash_heads', args: number[], items: number, macs: number): void;
+  run(op: WasmOp, args: number[], items: number, macs: number): void;
 }
 
 /**
@@ -76,7 +77,7 @@ export interface FlashHost {
  * undefined (nothing computed) when the rules cannot be encoded.
  */
 export function flashOnWasm(
-  host: FlashHost, out: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array,
+  host: WasmHost, out: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array,
   rules: readonly MaskRule[], dims: FlashDims, scale: number, fill: number,
 ): number | undefined {
   const { B, H, Hkv, Tq, Tk, dk, dv } = dims;

@@ -6,7 +6,8 @@ import type { Activation } from './ops';
 import type { HalfStorage } from '../half';
 import { KernelHeap } from './heap';
 import { ThreadPool } from './pool';
-import { flashOnWasm, type FlashDims } from './wasm-flash';
+import { flashOnWasm, type FlashDims, type WasmHost } from './wasm-flash';
+import { gatherHalfOnWasm, ropeOnWasm, type RopeDims } from './wasm-tokens';
 import type { MaskRule } from '../nn/mask';
 import { enableRelaxedSimd, RELAXED_SIMD_FLAG, simdChoice, type SimdChoice } from './simd';
 
@@ -18,7 +19,7 @@ import { enableRelaxedSimd, RELAXED_SIMD_FLAG, simdChoice, type SimdChoice } fro
  */
 
 /** Exported kernel functions the pool may run, in one table (the helpers look them up by index). */
-export const WASM_OPS = ['pack_bt', 'pack_b', 'pack_a', 'gemm', 'gemm_rows', 'gemm_half', 'gemv_half', 'softmax_rows', 'layernorm_rows', 'rmsnorm_rows', 'activate', 'attention_heads', 'flash_heads', 'rope', '__crash_for_test'] as const;
+export const WASM_OPS = ['pack_bt', 'pack_b', 'pack_a', 'gemm', 'gemm_rows', 'gemm_half', 'gemv_half', 'softmax_rows', 'layernorm_rows', 'rmsnorm_rows', 'activate', 'attention_heads', 'flash_heads', 'rope', 'gather_half', '__crash_for_test'] as const;
 export type WasmOp = (typeof WASM_OPS)[number];
 
 /** Activation codes of asm/rows.ts; kinds not listed run in the TypeScript reference. */
@@ -244,6 +245,11 @@ export class WasmKernels implements MatmulKernel, RowKernels, AttentionKernel {
     }
   }
 
+  /** Embedding rows of a 16-bit table [V, D] for `ids` (checked by the caller) into out [ids.length, D]. */
+  gatherHalf(out: Float32Array, table: HalfStorage, ids: Int32Array, D: number, scale: number): void {
+    gatherHalfOnWasm(this.host(), this.halfAt.get(table.bits), out, table, ids, D, scale);
+  }
+
   /** Few rows against a 16-bit weight at `at`: one dot product per output, split by weight rows. */
   private gemvHalf(out: Float32Array, x: Float32Array, at: number, bf16: number, M: number, N: number, K: number, bias?: Float32Array): void {
     const heap = this.heap;
@@ -369,25 +375,18 @@ export class WasmKernels implements MatmulKernel, RowKernels, AttentionKernel {
     }
   }
 
-  rope(out: Float32Array, x: Float32Array, cos: Float32Array, sin: Float32Array, dims: { rows: number; T: number; H: number; D: number; half: number }, step: number, partner: number, sign: number): void {
-    const { rows, T, H, D, half } = dims;
-    const heap = this.heap;
-    const xAt = heap.put(x.subarray(0, rows * H * D));
-    const cAt = heap.put(cos);
-    const sAt = heap.put(sin);
-    const oAt = heap.alloc(rows * H * D * 4);
-    try {
-      this.run('rope', [oAt, xAt, cAt, sAt, T, H, D, half, step, partner, sign], rows, rows * H * half * 16);
-      out.set(heap.view(oAt, rows * H * D));
-    } finally {
-      for (const at of [xAt, cAt, sAt, oAt]) heap.release(at);
-    }
+  rope(out: Float32Array, x: Float32Array, cos: Float32Array, sin: Float32Array, dims: RopeDims, step: number, partner: number, sign: number): void {
+    ropeOnWasm(this.host(), out, x, cos, sin, dims, step, partner, sign);
+  }
+
+  /** What the glue of wasm-flash.ts and wasm-tokens.ts borrows: the heap and running an op. */
+  private host(): WasmHost {
+    return { heap: this.heap, threads: this.pool.threads, run: (op, args, items, macs) => this.run(op, args, items, macs) };
   }
 
   /** Tiled (flash) attention under mask rules; undefined when the rules need the TypeScript path (wasm-flash.ts). */
   flash(out: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, rules: readonly MaskRule[], dims: FlashDims, scale: number, fill: number): number | undefined {
-    const host = { heap: this.heap, threads: this.pool.threads, run: (op: 'flash_heads', args: number[], items: number, macs: number) => this.run(op, args, items, macs) };
-    return flashOnWasm(host, out, q, k, v, rules, dims, scale, fill);
+    return flashOnWasm(this.host(), out, q, k, v, rules, dims, scale, fill);
   }
 
   /** Make one helper thread fail on its next chunk (tests the report-and-replace path). */
