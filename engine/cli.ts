@@ -1,3 +1,5 @@
+// First, before anything compiles WebAssembly: relaxed SIMD on for this process (Node 20 needs a V8 flag).
+import './cli/relaxed-simd';
 import { report, UsageError, EXIT } from './cli/errors';
 import { runForward, FORWARD_USAGE } from './cli/forward';
 import { runBench } from './cli/bench';

@@ -58,8 +58,14 @@ if (!only) {
 
 if (want('unit')) {
   const tests = files('test/unit', '.test.ts').sort();
-  const { ok, out } = run('unit and golden tests', 'node', ['--import', 'tsx', '--test', '--test-reporter=tap', ...tests]);
-  count('unit and golden tests', out, ok);
+  // Both WebAssembly SIMD builds, chosen explicitly (never the runtime's default): everything on plain
+  // SIMD, then the kernel and golden tests again on relaxed SIMD (engine/kernels/simd.ts).
+  const simd = (choice) => ({ env: { ...process.env, TRANSFORMER_INSPECTOR_SIMD: choice } });
+  const { ok, out } = run('unit and golden tests (plain SIMD)', 'node', ['--import', 'tsx', '--test', '--test-reporter=tap', ...tests], simd('plain'));
+  count('unit and golden tests (plain SIMD)', out, ok);
+  const both = tests.filter((t) => /[\\/](kernels(-[^\\/]*)?|golden-[^\\/]*)\.test\.ts$/.test(t));
+  const relaxed = run('kernel and golden tests (relaxed SIMD)', 'node', ['--import', 'tsx', '--test', '--test-reporter=tap', ...both], simd('relaxed'));
+  count('kernel and golden tests (relaxed SIMD)', relaxed.out, relaxed.ok);
 }
 
 if (want('vscode') && existsSync('test/vscode/run.mjs')) {

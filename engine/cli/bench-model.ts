@@ -17,6 +17,8 @@ export interface ModelBenchResult {
   load_ms: number;
   forward_ms_median: number;
   forward_ms_all: number[];
+  /** CPU time of this process (every thread) per forward, median: steadier than wall time on a shared machine. */
+  forward_cpu_ms_median: number;
   /** One more token's cost with the KV cache after the given ids (median of `runs` steps). */
   decode_ms_per_token: number | null;
   decode_mode: string;
@@ -65,12 +67,18 @@ export function runModelBench(argv: string[], out: (s: string) => void = console
   } else ids = parseIdList(values.ids!, '--ids');
   const { model } = loaded;
   const progress = stderrProgress();
+  const cpuTimes: number[] = [];
   const forwardMs = (input: number[][]): number => {
+    const c = process.cpuUsage();
     const t = performance.now();
     runTraceWithProgress(model.forward({ ids: input }), loaded.spec.numLayers, progress);
-    return performance.now() - t;
+    const wall = performance.now() - t;
+    const cpu = process.cpuUsage(c);
+    cpuTimes.push((cpu.user + cpu.system) / 1000);
+    return wall;
   };
   forwardMs(ids); // warm-up: packs weight panels, compiles the hot paths
+  cpuTimes.length = 0;
   const times: number[] = [];
   for (let r = 0; r < runs; r++) times.push(forwardMs(ids));
   const decode: number[] = [];
@@ -92,6 +100,7 @@ export function runModelBench(argv: string[], out: (s: string) => void = console
     load_ms: Math.round(loadMs * 10) / 10,
     forward_ms_median: Math.round(median(times) * 10) / 10,
     forward_ms_all: times.map((t) => Math.round(t * 10) / 10),
+    forward_cpu_ms_median: Math.round(median(cpuTimes) * 10) / 10,
     decode_ms_per_token: decode.length ? Math.round(median(decode) * 10) / 10 : null,
     decode_mode: decode.length ? `KV cache, one token after ${ids[0].length} positions` : 'not a decoder-only model (or a batch): no decode step',
     peak_rss_bytes: peakRssBytes(),
@@ -103,7 +112,7 @@ export function runModelBench(argv: string[], out: (s: string) => void = console
   out(`model       ${result.model} (${result.tokens} tokens, batch ${ids.length})`);
   out(`kernel      ${result.kernel}, ${threads} thread${threads === 1 ? '' : 's'}`);
   out(`load        ${result.load_ms} ms`);
-  out(`forward     median ${result.forward_ms_median} ms over ${runs} runs (${result.forward_ms_all.join(', ')})`);
+  out(`forward     median ${result.forward_ms_median} ms over ${runs} runs (${result.forward_ms_all.join(', ')}); CPU ${result.forward_cpu_ms_median} ms`);
   out(`decode      ${result.decode_ms_per_token} ms per token (${result.decode_mode})`);
   out(`peak RSS    ${(result.peak_rss_bytes / 2 ** 20).toFixed(0)} MiB`);
   return 0;

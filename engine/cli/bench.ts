@@ -8,13 +8,14 @@ import { Tensor } from '../tensor';
 import { flashAttention, scaledDotProductAttention } from '../nn/attention';
 import { materialize } from '../nn/mask';
 import { runModelBench } from './bench-model';
+import { runPeakBench } from './bench-peak';
 
 /**
  * `bench`: matmul GFLOP/s on transformer-sized shapes and the time of one forward pass of a
  * GPT-2-small-sized encoder (12 layers, d_model 768, 12 heads, d_ff 3072, 128 tokens), seeded weights.
  * A baseline to compare kernels by, not a gate.
  */
-export function runBench(argv: string[], out: (s: string) => void = console.log): number {
+export async function runBench(argv: string[], out: (s: string) => void = console.log): Promise<number> {
   if (argv.some((a) => a === '--model' || a.startsWith('--model='))) return runModelBench(argv, out);
   const quick = argv.includes('--quick');
   const kernelArg = argv.find((a) => a.startsWith('--kernel='));
@@ -31,11 +32,13 @@ export function runBench(argv: string[], out: (s: string) => void = console.log)
     [128, 768, 3072, 'FFN down'],
     [128, 128, 64, 'QKᵀ per head (T×d_head)'],
     [1, 768, 768, 'one token (decode step)'],
+    [128, 50257, 768, 'lm_head (GPT-2 vocab)'],
   ];
   for (const name of names) {
     useMatmul(name);
     const mm = matmulKernel();
     for (const [M, N, K, what] of quick ? shapes.slice(0, 2) : shapes) {
+      if (!name.startsWith('wasm') && M * N * K > 1e9) continue; // seconds per op in TypeScript
       const a = fillUniform(new Float32Array(M * K), 1, 1);
       const b = fillUniform(new Float32Array(N * K), 1, 2);
       const o = new Float32Array(M * N);
@@ -54,6 +57,7 @@ export function runBench(argv: string[], out: (s: string) => void = console.log)
       out(`${name.padEnd(17)} ${`${M}×${K} · (${N}×${K})ᵀ`.padEnd(30)} ${what.padEnd(28)} ${ms.toFixed(3).padStart(8)} ${(flops / ms / 1e6).toFixed(2).padStart(9)} ${(flops / cpuMs / 1e6).toFixed(2).padStart(11)}`);
     }
   }
+  await runPeakBench(threads, quick, out);
   useMatmul(names.includes('ts-blocked-4x4') && names.length === 1 ? 'ts-blocked-4x4' : (names.find((n) => n.startsWith('wasm')) ?? names[names.length - 1]));
   out('');
   out('attention, one head, d_head 64, causal: plain (materialises T×T scores and probabilities) vs flash (tiled)');

@@ -1,5 +1,6 @@
 import type { Activation } from './ops';
 import type { HalfStorage } from '../half';
+import type { MaskRule } from '../nn/mask';
 
 /**
  * The hot kernels, behind one small interface so a faster implementation
@@ -56,6 +57,17 @@ export interface RowKernels {
   rmsNormRows(out: Float32Array, x: Float32Array, rows: number, n: number, eps: number, gain: Float32Array | undefined, gainOffset: number): void;
   /** out = act(x) element-wise (out may equal x). */
   activateInto(out: Float32Array, x: Float32Array, kind: Activation): void;
+  /**
+   * Rotary embedding (engine/nn/rope.ts's loop, the same bits): out = x [rows = B·T, H, D] with, per head,
+   * dims step·i and step·i + partner (i < half) rotated by position t = row mod T (cos/sin [T, half]),
+   * sign −1 rotating by −θ. Optional: without it the TypeScript loop runs.
+   */
+  /**
+   * Embedding rows of a 16-bit table [V, D]: out[r, :] = widen(table[ids[r], :]) · scale (the ids checked
+   * against V by the caller), the same bits as widenHalf. Optional: without it the TypeScript loop runs.
+   */
+  gatherHalf?(out: Float32Array, table: HalfStorage, ids: Int32Array, D: number, scale: number): void;
+  rope?(out: Float32Array, x: Float32Array, cos: Float32Array, sin: Float32Array, dims: { rows: number; T: number; H: number; D: number; half: number }, step: number, partner: number, sign: number): void;
 }
 
 /**
@@ -71,4 +83,14 @@ export interface AttentionKernel {
     dims: { B: number; H: number; Hkv: number; Tq: number; Tk: number; dk: number; dv: number },
     scale: number, fill: number,
   ): void;
+  /**
+   * FlashAttention-style (tiled, no Tq × Tk matrix) out [B·H, Tq, dv] from the same q, k, v layouts, the
+   * mask given as rules (queries at absolute positions Tk − Tq …, masked scores = fill). Returns the
+   * scratch bytes used, or undefined (nothing written) for rules the kernel cannot take.
+   */
+  flash?(
+    out: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, rules: readonly MaskRule[],
+    dims: { B: number; H: number; Hkv: number; Tq: number; Tk: number; dk: number; dv: number },
+    scale: number, fill: number,
+  ): number | undefined;
 }

@@ -6,15 +6,20 @@ import type { Activation } from './ops';
 import type { HalfStorage } from '../half';
 import { KernelHeap } from './heap';
 import { ThreadPool } from './pool';
+import { flashOnWasm, type FlashDims, type WasmHost } from './wasm-flash';
+import { gatherHalfOnWasm, ropeOnWasm, type RopeDims } from './wasm-tokens';
+import type { MaskRule } from '../nn/mask';
+import { enableRelaxedSimd, RELAXED_SIMD_FLAG, simdChoice, type SimdChoice } from './simd';
 
 /**
  * The WebAssembly SIMD kernels (engine/kernels/asm, built by `npm run build` into dist/): one module
  * instance on the calling thread plus a pool of helper threads over one shared memory. The relaxed-SIMD
- * build is used when this runtime validates it (detected at load; never a flag), plain SIMD otherwise.
+ * build is used when this runtime validates it (detected at load; simd.ts says how the CLI and the
+ * extension turn it on in Node 20), plain SIMD otherwise.
  */
 
 /** Exported kernel functions the pool may run, in one table (the helpers look them up by index). */
-export const WASM_OPS = ['pack_bt', 'pack_b', 'pack_a', 'gemm', 'gemm_rows', 'gemm_half', 'gemv_half', 'softmax_rows', 'layernorm_rows', 'rmsnorm_rows', 'activate', 'attention_heads', '__crash_for_test'] as const;
+export const WASM_OPS = ['pack_bt', 'pack_b', 'pack_a', 'gemm', 'gemm_rows', 'gemm_half', 'gemv_half', 'softmax_rows', 'layernorm_rows', 'rmsnorm_rows', 'activate', 'attention_heads', 'flash_heads', 'rope', 'gather_half', '__crash_for_test'] as const;
 export type WasmOp = (typeof WASM_OPS)[number];
 
 /** Activation codes of asm/rows.ts; kinds not listed run in the TypeScript reference. */
@@ -40,16 +45,25 @@ function candidateDirs(): string[] {
   return [__dirname, path.resolve(__dirname, '../../dist'), path.resolve(process.cwd(), 'dist')];
 }
 
-/** Find the built kernels, preferring relaxed SIMD when the runtime validates it. */
-export function findWasmBinaries(): WasmBinaries | undefined {
+/**
+ * Find the built kernels: the build `choice` asks for (see simd.ts; default TRANSFORMER_INSPECTOR_SIMD),
+ * relaxed SIMD when the runtime validates it and the choice allows it, plain SIMD otherwise. Undefined
+ * when nothing is built; an error when relaxed SIMD is required and this runtime refuses it.
+ */
+export function findWasmBinaries(choice: SimdChoice = simdChoice()): WasmBinaries | undefined {
+  if (choice === 'relaxed' && !enableRelaxedSimd()) {
+    throw new Error(`TRANSFORMER_INSPECTOR_SIMD=relaxed, but this runtime (Node ${process.versions.node}, V8 ${process.versions.v8}) does not validate relaxed SIMD even with ${RELAXED_SIMD_FLAG}`);
+  }
   for (const dir of candidateDirs()) {
     const relaxed = path.join(dir, 'kernels-relaxed.wasm');
     const simd = path.join(dir, 'kernels-simd.wasm');
     if (!fs.existsSync(simd)) continue;
-    if (fs.existsSync(relaxed)) {
+    if (choice !== 'plain' && fs.existsSync(relaxed)) {
       const bytes = new Uint8Array(fs.readFileSync(relaxed));
       if (WebAssembly.validate(bytes)) return { variant: 'relaxed-simd', bytes, file: relaxed };
+      if (choice === 'relaxed') throw new Error(`${relaxed} does not validate although this runtime accepts relaxed SIMD: rebuild it (npm run build)`);
     }
+    if (choice === 'relaxed') continue;
     const bytes = new Uint8Array(fs.readFileSync(simd));
     if (WebAssembly.validate(bytes)) return { variant: 'simd', bytes, file: simd };
   }
@@ -231,6 +245,11 @@ export class WasmKernels implements MatmulKernel, RowKernels, AttentionKernel {
     }
   }
 
+  /** Embedding rows of a 16-bit table [V, D] for `ids` (checked by the caller) into out [ids.length, D]. */
+  gatherHalf(out: Float32Array, table: HalfStorage, ids: Int32Array, D: number, scale: number): void {
+    gatherHalfOnWasm(this.host(), this.halfAt.get(table.bits), out, table, ids, D, scale);
+  }
+
   /** Few rows against a 16-bit weight at `at`: one dot product per output, split by weight rows. */
   private gemvHalf(out: Float32Array, x: Float32Array, at: number, bf16: number, M: number, N: number, K: number, bias?: Float32Array): void {
     const heap = this.heap;
@@ -354,6 +373,20 @@ export class WasmKernels implements MatmulKernel, RowKernels, AttentionKernel {
       for (const at of [qAt, kAt, vAt, sAt, pAt, oAt]) heap.release(at);
       if (mAt) heap.release(mAt);
     }
+  }
+
+  rope(out: Float32Array, x: Float32Array, cos: Float32Array, sin: Float32Array, dims: RopeDims, step: number, partner: number, sign: number): void {
+    ropeOnWasm(this.host(), out, x, cos, sin, dims, step, partner, sign);
+  }
+
+  /** What the glue of wasm-flash.ts and wasm-tokens.ts borrows: the heap and running an op. */
+  private host(): WasmHost {
+    return { heap: this.heap, threads: this.pool.threads, run: (op, args, items, macs) => this.run(op, args, items, macs) };
+  }
+
+  /** Tiled (flash) attention under mask rules; undefined when the rules need the TypeScript path (wasm-flash.ts). */
+  flash(out: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, rules: readonly MaskRule[], dims: FlashDims, scale: number, fill: number): number | undefined {
+    return flashOnWasm(this.host(), out, q, k, v, rules, dims, scale, fill);
   }
 
   /** Make one helper thread fail on its next chunk (tests the report-and-replace path). */

@@ -106,6 +106,8 @@ export function flashAttention(
   const [, Hkv, Tk] = k.shape as [number, number, number];
   const dv = v.shape[3];
   const output = new Tensor([B, H, Tq, dv]);
+  const fast = attentionKernel()?.flash?.(output.data, q.data, k.data, v.data, rules, { B, H, Hkv, Tq, Tk, dk, dv }, scale, MASKED_FILL);
+  if (fast !== undefined) return { output, scratchBytes: fast };
   const s = new Float64Array(tile * tile);
   const m = new Float64Array(tile);
   const l = new Float64Array(tile);

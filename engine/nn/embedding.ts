@@ -1,6 +1,7 @@
 import { Tensor } from '../tensor';
 import { InspectorError } from '../errors';
 import { widenHalf } from '../half';
+import { rowKernels } from '../kernels';
 
 /** Token embedding: a lookup table [vocab, d_model], optionally scaled (by √d_model in the 2017 paper). */
 export class Embedding {
@@ -16,6 +17,8 @@ export class Embedding {
     const B = ids.length;
     const T = ids[0]?.length ?? 0;
     const out = new Tensor([B, T, D]);
+    const kernels = this.weight.half ? rowKernels() : undefined;
+    const flat = kernels?.gatherHalf ? new Int32Array(B * T) : undefined;
     for (let b = 0; b < B; b++) {
       if (ids[b].length !== T) {
         throw new InspectorError(`${this.what}: every sequence in a batch must have the same length (${T}); sequence ${b} has ${ids[b].length}`);
@@ -26,6 +29,10 @@ export class Embedding {
           throw new InspectorError(`${this.what}: id ${id} at position ${t} is outside the vocabulary (0 … ${V - 1})`);
         }
         const off = (b * T + t) * D;
+        if (flat) {
+          flat[b * T + t] = id; // gathered below by the kernels, once every id is checked
+          continue;
+        }
         const half = this.weight.half;
         if (half) {
           // A 16-bit table stays 16-bit: widen only the gathered row.
@@ -39,6 +46,7 @@ export class Embedding {
         else for (let j = 0; j < D; j++) out.data[off + j] = row[j] * this.scale;
       }
     }
+    if (flat) kernels!.gatherHalf!(out.data, this.weight.half!, flat, D, this.scale);
     return out;
   }
 }

@@ -1,4 +1,5 @@
 import { Tensor } from '../tensor';
+import { rowKernels } from '../kernels';
 
 /**
  * Rotary position embedding (Su et al. 2021) applied to a [B, T, H, d_head] tensor.
@@ -61,6 +62,12 @@ export function applyRope(x: Tensor, spec: RopeSpec, offset = 0): Tensor {
   const half = R / 2;
   const { cos, sin } = ropeTables(spec, T, offset);
   const { step, partner, sign } = ROPE_PAIRS[spec.layout](half);
+  const kernels = rowKernels();
+  if (kernels.rope) {
+    const fast = new Tensor(x.shape);
+    kernels.rope(fast.data, x.data, cos, sin, { rows: B * T, T, H, D, half }, step, partner, sign);
+    return fast;
+  }
   const out = new Tensor(x.shape, new Float32Array(x.data));
   const src = x.data;
   const dst = out.data;

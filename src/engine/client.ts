@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { ENGINE_EXIT } from '../../engine/worker/failure';
+import { relaxedSimdExecArgv } from '../../engine/kernels/simd';
 import type {
   CancelMessage,
   HostToWorker,
@@ -174,7 +175,8 @@ export class EngineClient {
     this.stderrTail = [];
     const child = fork(this.enginePath, [], {
       serialization: 'advanced',
-      execArgv: [`--max-old-space-size=${heapMb}`],
+      // Relaxed SIMD for the kernels, when this runtime needs the V8 flag for it (Node 20; Electron has it on).
+      execArgv: [`--max-old-space-size=${heapMb}`, ...relaxedSimdExecArgv()],
       env,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });

@@ -5,6 +5,7 @@
 // out [B·H, Tq, dv], mask [B, Tq, Tk] bytes (0 = no mask). Dot products run along dk, P·V along dv.
 
 import { madd } from './madd';
+import { softmaxRow } from './softmax';
 
 @inline function hsum(v: v128): f32 {
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
@@ -88,14 +89,7 @@ export function attention_heads(
         store<f32>(si + (<usize>j << 2), s);
         mx = max(mx, s);
       }
-      let sum: f64 = 0;
-      for (let j = 0; j < Tk; j++) {
-        const e = Math.exp(<f64>load<f32>(si + (<usize>j << 2)) - <f64>mx);
-        store<f32>(pi + (<usize>j << 2), <f32>e);
-        sum += e;
-      }
-      const inv = 1 / sum;
-      for (let j = 0; j < Tk; j++) store<f32>(pi + (<usize>j << 2), <f32>(<f64>load<f32>(pi + (<usize>j << 2)) * inv));
+      softmaxRow(pi, si, Tk, mx);
       // out[i, :] = Σ_j p[i, j] · v[j, :]
       const oi = oh + (<usize>i * <usize>dv << 2);
       for (let d = 0; d < dv; d++) store<f32>(oi + (<usize>d << 2), 0);

@@ -195,12 +195,42 @@ export function gemm(out: usize, aTiles: usize, bPanels: usize, bias: usize, M: 
 
 /**
  * Few rows (decoding): out[M, N] = x[M, K] · panels (+ bias) for panels p0 ≤ p < p1, one row at a time
- * (x read in place, unpacked): per k two panel loads, one broadcast, two multiply-adds.
+ * (x read in place, unpacked). Four panels at once: per k one broadcast, eight panel loads, eight
+ * multiply-adds into eight independent accumulators (two per panel would be bound by the latency of one
+ * chain: 4 cycles per fused multiply-add). Each output still sums its k in order, so the same bits.
  */
 export function gemm_rows(out: usize, x: usize, bPanels: usize, bias: usize, M: i32, N: i32, K: i32, p0: i32, p1: i32): void {
   const ldc = <usize>N << 2;
-  for (let p = p0; p < p1; p++) {
-    const bp = bPanels + ((<usize>p * <usize>K) << 5);
+  const pstride = <usize>K << 5;
+  let p = p0;
+  for (; p + 4 <= p1; p += 4) {
+    const bp = bPanels + <usize>p * pstride;
+    for (let m = 0; m < M; m++) {
+      const xm = x + <usize>m * (<usize>K << 2);
+      let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+      let c4 = f32x4.splat(0), c5 = f32x4.splat(0), c6 = f32x4.splat(0), c7 = f32x4.splat(0);
+      let b = bp;
+      for (let k = 0; k < K; k++) {
+        const s = v128.load32_splat(xm + (<usize>k << 2));
+        c0 = madd(s, v128.load(b), c0);
+        c1 = madd(s, v128.load(b, 16), c1);
+        c2 = madd(s, v128.load(b + pstride), c2);
+        c3 = madd(s, v128.load(b + pstride, 16), c3);
+        c4 = madd(s, v128.load(b + 2 * pstride), c4);
+        c5 = madd(s, v128.load(b + 2 * pstride, 16), c5);
+        c6 = madd(s, v128.load(b + 3 * pstride), c6);
+        c7 = madd(s, v128.load(b + 3 * pstride, 16), c7);
+        b += 32;
+      }
+      const row = out + <usize>m * ldc;
+      storeRow(row + (<usize>p << 5), c0, c1, min(NR, N - p * NR), false, bias ? bias + (<usize>p << 5) : 0);
+      storeRow(row + (<usize>(p + 1) << 5), c2, c3, min(NR, N - (p + 1) * NR), false, bias ? bias + (<usize>(p + 1) << 5) : 0);
+      storeRow(row + (<usize>(p + 2) << 5), c4, c5, min(NR, N - (p + 2) * NR), false, bias ? bias + (<usize>(p + 2) << 5) : 0);
+      storeRow(row + (<usize>(p + 3) << 5), c6, c7, min(NR, N - (p + 3) * NR), false, bias ? bias + (<usize>(p + 3) << 5) : 0);
+    }
+  }
+  for (; p < p1; p++) {
+    const bp = bPanels + <usize>p * pstride;
     const cols = min(NR, N - p * NR);
     const pb = bias ? bias + (<usize>p << 5) : 0;
     for (let m = 0; m < M; m++) {

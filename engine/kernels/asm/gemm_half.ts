@@ -95,3 +95,21 @@ export function gemv_half(out: usize, x: usize, b16: usize, bf16: i32, bias: usi
     }
   }
 }
+
+/**
+ * Embedding rows gathered from a 16-bit table [V, D] (BF16 or F16 bits) for positions r0 ≤ r < r1:
+ * out[r, :] = widen(table[ids[r], :]) (· scale when scale ≠ 1, in f64 rounded once, as the TypeScript
+ * path does). ids are i32, already checked against V by the caller.
+ */
+export function gather_half(out: usize, table: usize, ids: usize, bf16: i32, D: i32, scale: f64, r0: i32, r1: i32): void {
+  const isBf = bf16 != 0;
+  for (let r = r0; r < r1; r++) {
+    const src = table + <usize>load<i32>(ids + (<usize>r << 2)) * (<usize>D << 1);
+    const dst = out + (<usize>r * <usize>D << 2);
+    if (scale == 1) {
+      for (let j = 0; j < D; j++) store<f32>(dst + (<usize>j << 2), widen(<u32>load<u16>(src + (<usize>j << 1)), isBf));
+    } else {
+      for (let j = 0; j < D; j++) store<f32>(dst + (<usize>j << 2), <f32>(<f64>widen(<u32>load<u16>(src + (<usize>j << 1)), isBf) * scale));
+    }
+  }
+}
