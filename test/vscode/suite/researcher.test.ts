@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TestApi } from '../../../src/extension';
-import { api, closeEverything, last, messagesSince, ROOT } from './helpers';
+import { api, closeEverything, last, messagesSince, ROOT, waitFor } from './helpers';
 
 const TINY_LLAMA = path.join(ROOT, 'examples/tiny-llama/config.json');
 
@@ -68,7 +68,8 @@ describe('researcher: tiny-llama predictions, inputs that keep their place, the 
   it('the panel always opens beside the config editor, never over it', async () => {
     const panelColumn = () =>
       vscode.window.tabGroups.all.find((g) => g.tabs.some((t) => t.input instanceof vscode.TabInputWebview && t.label.startsWith('Inspector:')))?.viewColumn;
-    const column = panelColumn();
+    // Tab groups follow the panel's reveal asynchronously (slower on a loaded machine): wait for its tab.
+    const column = await waitFor('the panel has a tab', panelColumn, 10_000).catch(() => undefined);
     assert.ok(column !== undefined, 'the panel has a tab');
     // The config shown in the panel's own group: opening the inspector again must not cover it.
     const doc = await vscode.workspace.openTextDocument(TINY_LLAMA);
@@ -76,7 +77,8 @@ describe('researcher: tiny-llama predictions, inputs that keep their place, the 
     await vscode.commands.executeCommand('transformerInspector.open');
     await a.inspector.idle();
     const editorColumn = vscode.window.activeTextEditor?.viewColumn;
-    await new Promise((r) => setTimeout(r, 300)); // tab groups update after the reveal
+    // Tab groups update after the reveal: wait (bounded) for the panel's group to settle, then compare.
+    await waitFor('the panel beside the editor', () => panelColumn() !== undefined && panelColumn() !== editorColumn, 5_000).catch(() => undefined);
     assert.notEqual(panelColumn(), editorColumn, `panel in ${panelColumn()}, config editor in ${editorColumn}`);
   });
 
