@@ -5,12 +5,12 @@ import { isRegularFile } from '../../engine/io/guarded';
 import { EngineError, type EngineClient } from '../engine/client';
 import type { Generated, InputLimits, InputRequest, Loaded, Move, Moved, Position, StepSummary, Tokenized, WorkerRequest } from '../../protocol/worker';
 import type { ModelNode } from '../../protocol/tree';
-import type { AttentionOverview, FromWebview, GenerationInfo, ModelInfo, PanelState, PanelTab, ParamsInfo, ToWebview } from '../../protocol/webview';
+import type { AblationSetMessage, AttentionOverview, GenerationInfo, ModelInfo, PanelState, PanelTab, ParamsInfo, ToWebview } from '../../protocol/webview';
 import { generateTitle, type GenerateArgs } from './generate';
 import type { QuantReport, QuantizeSpec } from '../../protocol/quant';
 import { QuantComparison, quantizeTitle } from './quantization';
 import { InspectorPanel } from '../panel/panel';
-import { COMMAND, CONTEXT } from '../ids';
+import { CONTEXT } from '../ids';
 import type { Log } from '../log';
 import { isRemembered, memoryKey, type Remembered } from './memory';
 import { renderQuantizeReport } from '../quantize/report';
@@ -22,6 +22,7 @@ import { AblationSet, partLabel, partOfNode } from './ablation-set';
 import type { InspectorState } from './inspector-state';
 import { moveTitle, track } from './progress';
 import { announceRestart, failureOf, type Failure } from './failures';
+import { routeWebviewMessage, type WebviewMessage, type WebviewRoutes } from './webview-router';
 
 export type { InspectorState } from './inspector-state';
 
@@ -30,7 +31,7 @@ export type { InspectorState } from './inspector-state';
  * cursor in its forward pass. Commands, the webview and the sidebar all act through it; operations
  * run one at a time, in the order they were asked for.
  */
-export class Inspector implements vscode.Disposable {
+export class Inspector implements vscode.Disposable, WebviewRoutes {
   private panel: InspectorPanel | undefined;
   private configPath: string | undefined;
   /** Configs this host opened (commands, startup, restore): the only paths a webview message may name. */
@@ -140,7 +141,7 @@ export class Inspector implements vscode.Disposable {
   /** Take over a panel VS Code restored after a reload, and show what its saved state names. */
   adoptPanel(webviewPanel: vscode.WebviewPanel, state: PanelState | undefined): Promise<void> {
     this.panel?.dispose();
-    this.attach(InspectorPanel.adopt(webviewPanel, this.extensionUri, this.log, (m) => this.onWebviewMessage(m)));
+    this.attach(InspectorPanel.adopt(webviewPanel, this.extensionUri, this.log, (m) => routeWebviewMessage(this, m)));
     // A saved state is the webview's: reopen only a regular file that is a config by its name.
     if (state?.configPath && restorable(state.configPath)) return this.open(state.configPath, state);
     if (state?.configPath) this.log.warn(`not reopening a saved panel's config (not a config file here): ${state.configPath.slice(0, 200)}`);
@@ -284,55 +285,47 @@ export class Inspector implements vscode.Disposable {
 
   // ---- webview ------------------------------------------------------------------------------
 
-  private async onWebviewMessage(msg: FromWebview): Promise<void> {
-    switch (msg.type) {
-      case 'ready':
-        // A restored panel names its config; a reloaded one gets what the host already has.
-        // The webview's word is no path to open: only a config this host opened before is accepted.
-        if (!this.configPath && msg.state?.configPath) {
-          if (this.issued.has(msg.state.configPath)) return this.open(msg.state.configPath, msg.state);
-          this.log.warn(`ignored a webview 'ready' naming a config this window did not open: ${msg.state.configPath.slice(0, 200)}`);
-        }
-        this.sendSnapshot();
-        return;
-      case 'command':
-        await vscode.commands.executeCommand(COMMAND[msg.command]);
-        return;
-      case 'goToStep':
-        return this.move({ to: 'index', index: msg.index });
-      case 'goToHook':
-        return this.move({ to: 'hook', name: msg.name });
-      case 'requestOverview':
-        return this.enqueue(() => this.sendOverview());
-      case 'showGenerated':
-        return this.generate({ position: msg.position });
-      case 'analyse':
-        return this.enqueue(() => this.sendAnalysis(msg));
-      case 'exportAnalysis':
-        await this.saveAnalysis(msg.analysis, msg.format);
-        return;
-      case 'requestAttentionWindow':
-        return this.enqueue(() => this.sendAttentionWindow(msg));
-      case 'selectHead':
-        // The webview keeps the selected head in its own saved state; the comparison follows it.
-        await this.quant.selectHead(msg.head, this.position, this.stale);
-        return;
-      case 'showTab':
-        this.tab = msg.tab;
-        if (msg.tab === 'params') await this.enqueue(() => this.sendParams());
-        return;
-      case 'closeComparison':
-        this.comparison.close();
-        this.fireChanged();
-        return;
-      case 'openPatchedStep':
-        return this.openPatchedStep(msg.row, msg.col);
-      case 'unpatch':
-        return this.unpatch();
-      case 'ablationSet':
-        if (this.ablation.replace(msg)) this.fireChanged();
-        return;
+  webviewReady(state: PanelState | undefined): Promise<void> {
+    // A restored panel names its config; a reloaded one gets what the host already has.
+    // The webview's word is no path to open: only a config this host opened before is accepted.
+    if (!this.configPath && state?.configPath) {
+      if (this.issued.has(state.configPath)) return this.open(state.configPath, state);
+      this.log.warn(`ignored a webview 'ready' naming a config this window did not open: ${state.configPath.slice(0, 200)}`);
     }
+    this.sendSnapshot();
+    return Promise.resolve();
+  }
+
+  /** The webview selected a head: it keeps it in its own saved state; the quantized comparison follows it. */
+  selectHead(head: number): Promise<void> {
+    return this.quant.selectHead(head, this.position, this.stale);
+  }
+
+  async selectTab(tab: PanelTab): Promise<void> {
+    this.tab = tab;
+    if (tab === 'params') await this.enqueue(() => this.sendParams());
+  }
+
+  closeComparison(): void {
+    this.comparison.close();
+    this.fireChanged();
+  }
+
+  /** The parts the detector grid chose for ablation. */
+  replaceAblation(choice: AblationSetMessage): void {
+    if (this.ablation.replace(choice)) this.fireChanged();
+  }
+
+  requestOverview(): Promise<void> {
+    return this.enqueue(() => this.sendOverview());
+  }
+
+  requestAnalysis(msg: WebviewMessage<'analyse'>): Promise<void> {
+    return this.enqueue(() => this.sendAnalysis(msg));
+  }
+
+  requestAttentionWindow(msg: WebviewMessage<'requestAttentionWindow'>): Promise<void> {
+    return this.enqueue(() => this.sendAttentionWindow(msg));
   }
 
   /** Everything the panel shows, again (after the webview (re)loaded). */
@@ -357,7 +350,7 @@ export class Inspector implements vscode.Disposable {
   }
 
   private ensurePanel(): InspectorPanel {
-    if (!this.panel) this.attach(InspectorPanel.create(this.extensionUri, this.log, (m) => this.onWebviewMessage(m)));
+    if (!this.panel) this.attach(InspectorPanel.create(this.extensionUri, this.log, (m) => routeWebviewMessage(this, m)));
     return this.panel as InspectorPanel;
   }
 
@@ -539,7 +532,7 @@ export class Inspector implements vscode.Disposable {
   }
 
   /** A window of the current attention step (zoom and pan); quiet: no busy line, failures only logged. */
-  private async sendAttentionWindow(msg: Extract<FromWebview, { type: 'requestAttentionWindow' }>): Promise<void> {
+  private async sendAttentionWindow(msg: WebviewMessage<'requestAttentionWindow'>): Promise<void> {
     if (!this.loaded || this.stale || this.position?.kind !== 'step') return;
     try {
       const r = await this.client.request({ kind: 'attentionWindow', head: msg.head, window: msg.window, cells: msg.cells });
@@ -587,7 +580,7 @@ export class Inspector implements vscode.Disposable {
   }
 
   /** Open a cell of the last patching answer as its patched run, in the Step tab at the patched hook. */
-  private openPatchedStep(row: number, col: number): Promise<void> {
+  openPatchedStep(row: number, col: number): Promise<void> {
     return this.enqueue(async () => {
       const answer = this.analyses.get('patching');
       if (!(await this.ensureModel()) || answer?.request.analysis !== 'patching') return;
@@ -605,7 +598,7 @@ export class Inspector implements vscode.Disposable {
   }
 
   /** Back from a patched run to the input's own pass, at the same hook. */
-  private unpatch(): Promise<void> {
+  unpatch(): Promise<void> {
     return this.enqueue(async () => {
       if (!(await this.ensureModel())) return;
       try {
@@ -639,7 +632,7 @@ export class Inspector implements vscode.Disposable {
   }
 
   /** One analysis of the current input (typed tokens tokenized here), answered to the panel. */
-  private async sendAnalysis(msg: Extract<FromWebview, { type: 'analyse' }>): Promise<void> {
+  private async sendAnalysis(msg: WebviewMessage<'analyse'>): Promise<void> {
     if (!(await this.ensureModel()) || !this.loaded) return;
     try {
       const clean = this.loaded.model.decoderIds ?? this.loaded.model.ids;
