@@ -15,8 +15,7 @@ import type { Log } from '../log';
 import { isRemembered, memoryKey, type Remembered } from './memory';
 import { renderQuantizeReport } from '../quantize/report';
 import { analysisTitle, resolveAnalysis } from './analyses';
-import { exportAnalysis } from './analysis-export';
-import type { AnalysisReply, AnalysisRequest } from '../../protocol/analyses';
+import { saveAnalysisAnswer, type AnalysisAnswer } from './analysis-save';
 import { askTarget, compareRequest, compareTitle, OpenComparison, targetOfArgument } from './compare-with';
 import { AblationSet, partLabel, partOfNode } from './ablation-set';
 import type { InspectorState } from './inspector-state';
@@ -44,7 +43,7 @@ export class Inspector implements vscode.Disposable, WebviewRoutes {
   private params: ParamsInfo | undefined;
   private overview: AttentionOverview | undefined;
   /** The last answer of each analysis for this input (what Export writes). */
-  private readonly analyses = new Map<string, { request: AnalysisRequest; reply: AnalysisReply }>();
+  private readonly analyses = new Map<string, AnalysisAnswer>();
   private failure: Failure | undefined;
   /** The worker was restarted: the model must be loaded again before the next request. */
   private stale = false;
@@ -610,25 +609,9 @@ export class Inspector implements vscode.Disposable, WebviewRoutes {
   }
 
   /** Write the last answer of an analysis where the user says (a figure or its data). */
-  async saveAnalysis(analysis: string, format: 'svg' | 'png' | 'npy' | 'json', target?: vscode.Uri): Promise<vscode.Uri | undefined> {
-    const result = this.analyses.get(analysis);
-    if (!result || !this.loaded) {
-      void vscode.window.showInformationMessage('Transformer Inspector: run the analysis first; there is nothing to export yet.');
-      return undefined;
-    }
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-    const uri =
-      target ??
-      (await vscode.window.showSaveDialog({
-        title: `Export the ${analysis} view`,
-        filters: { [format.toUpperCase()]: [format] },
-        ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, `${analysis}.${format}`) } : {}),
-      }));
-    if (!uri) return undefined;
-    const bytes = exportAnalysis(format, result.request, result.reply, this.loaded.model.decoderTokens ?? this.loaded.model.tokens);
-    await vscode.workspace.fs.writeFile(uri, bytes);
-    this.log.info(`exported the ${analysis} view as ${format} to ${uri.fsPath}`);
-    return uri;
+  saveAnalysis(analysis: string, format: 'svg' | 'png' | 'npy' | 'json', target?: vscode.Uri): Promise<vscode.Uri | undefined> {
+    const tokens = this.loaded && (this.loaded.model.decoderTokens ?? this.loaded.model.tokens);
+    return saveAnalysisAnswer(analysis, this.analyses.get(analysis), format, tokens, this.log, target);
   }
 
   /** One analysis of the current input (typed tokens tokenized here), answered to the panel. */
