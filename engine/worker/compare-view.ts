@@ -5,7 +5,9 @@ import { compareSteps } from '../analyses/compare';
 import { runTrace, type Step } from '../trace/step';
 import { isAttentionHook } from '../trace/hooks';
 import { attentionView, matrixView } from './views';
-import type { Comparison } from '../../protocol/worker';
+import type { Comparison, InputIds, InputRequest } from '../../protocol/worker';
+import { checkWholeTrace } from './budget';
+import { resolveInput } from './inputs';
 
 /**
  * "Compare With…" for the panel: the current input and another one through the loaded model, at one
@@ -37,4 +39,16 @@ export function compareView(loaded: LoadedModel, a: ModelInput, b: ModelInput, h
     topChanges: changes.map((c) => ({ ...c, token: label(c.id) })),
     tokensB: tokens.b,
   };
+}
+
+/**
+ * Compare With… on the session's input: the other input resolved (ids or text) and both checked
+ * against the trace budget; `tokens` are the current input's labels.
+ */
+export function compareInputs(loaded: LoadedModel, input: InputIds, otherInput: InputRequest, hook: string, tokens: string[], memoryBudget: number): Comparison {
+  if (loaded.spec.architecture === 'encoder-decoder') throw new InspectorError('Compare With… runs single-stack models (encoder or decoder)');
+  const other = resolveInput(loaded, otherInput);
+  for (const side of [input, other]) checkWholeTrace(loaded.spec, side, memoryBudget, 'Compare With…');
+  const label = (id: number) => (loaded.tokenizer ? loaded.tokenizer.label(id) : String(id));
+  return compareView(loaded, { ids: [input.ids] }, { ids: [other.ids] }, hook, { a: tokens, b: other.ids.map(label) });
 }

@@ -6,6 +6,8 @@
  * `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }` padded with spaces and ended by '\n'
  * so that magic + version + length + header is a multiple of 64 bytes; then the data, C order.
  */
+import type { Step } from '../trace/step';
+import type { Exported } from '../../protocol/worker';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93 N U M P Y
 const PREAMBLE = MAGIC.length + 2 + 2; // magic, version, header length
@@ -41,4 +43,11 @@ export function encodeTensorJson(name: string, dims: readonly string[], shape: r
   const values = Array.from(data, (v) => (Number.isFinite(v) ? v : String(v)));
   const text = JSON.stringify({ name, dims, shape, dtype: 'float32', order: 'row-major', data: values });
   return new TextEncoder().encode(text + '\n');
+}
+
+/** A step's tensor as the bytes of the export format, with its name and shape. */
+export function exportStep(step: Step, format: 'npy' | 'json'): Exported {
+  const shape = [...step.tensor.shape];
+  const bytes = format === 'npy' ? encodeNpy(shape, step.tensor.data) : encodeTensorJson(step.name, step.dims, shape, step.tensor.data);
+  return { kind: 'exported', name: step.name, shape, bytes };
 }

@@ -1,4 +1,8 @@
-import type { Analysis, ComponentNode } from '../analysis/index';
+import { analyzeConfig, analyzeFile, type Analysis, type ComponentNode } from '../analysis/index';
+import { GgufFile } from '../io/gguf';
+import { ggufLlamaConfig } from '../io/gguf-llama';
+import type { JsonValue } from '../config/json';
+import { findConfig, type LoadedModel } from '../model/load';
 import type { ParamRow, ParamsInfo } from '../../protocol/webview';
 
 /**
@@ -43,4 +47,19 @@ function row(n: ComponentNode): ParamRow {
     ...(notes.length ? { note: notes.join('; ') } : {}),
     ...(children.length ? { children } : {}),
   };
+}
+
+/**
+ * The parameter breakdown of a config by analysis (exact; no model needed, so a config too large to
+ * run has one too), with the loaded model's own count beside it when it is this config.
+ */
+export function configParams(configPath: string, loaded: LoadedModel | undefined): ParamsInfo {
+  const file = findConfig(configPath);
+  const same = loaded?.configPath === file ? loaded : undefined;
+  // A GGUF's config is its llama.* metadata, mapped as loading maps it.
+  const analysis = file.toLowerCase().endsWith('.gguf') ? analyzeConfig(ggufLlamaConfig(GgufFile.open(file)) as JsonValue, { file }) : analyzeFile(file);
+  return paramsInfo(
+    analysis,
+    same && { count: same.model.parameterCount(), weights: same.weightsPath ?? same.model.weightsDescription },
+  );
 }

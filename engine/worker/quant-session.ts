@@ -11,7 +11,7 @@ import type { InputIds } from '../../protocol/worker';
 import type { MatrixView } from '../../protocol/webview';
 import type { QuantReport, QuantStep, QuantizeSpec } from '../../protocol/quant';
 import { matrixView } from './views';
-import type { Control } from './session';
+import type { Control } from './control';
 
 /**
  * The quantized model beside the float one in the engine worker. Both live in the one loaded model:

@@ -1,51 +1,38 @@
 import { InspectorError } from '../errors';
-import { findConfig, loadModel, type LoadedModel } from '../model/load';
-import { analyzeConfig, analyzeFile } from '../analysis/index';
-import { GgufFile } from '../io/gguf';
-import { ggufLlamaConfig } from '../io/gguf-llama';
-import type { JsonValue } from '../config/json';
-import { formatBytes } from '../model/streaming';
+import { loadModel, type LoadedModel } from '../model/load';
 import { Stepper } from '../trace/stepper';
 import { boundedForward } from '../trace/store';
-import type { Step } from '../trace/step';
-import { isAttentionHook } from '../trace/hooks';
-import type { ModelInfo, ParamsInfo, StepInfo } from '../../protocol/webview';
-import { attentionView, matrixView, poolHeads, type Reduced } from './views';
-import { nextTokenTargets, predictionsView } from './predictions';
-import { breadcrumb, explain, explainTerms, type ExplainTerms } from './explain';
-import { encodeNpy, encodeTensorJson } from './export';
+import type { ModelInfo, ParamsInfo } from '../../protocol/webview';
+import { poolHeads } from './views';
+import { explainTerms, type ExplainTerms } from './explain';
+import { exportStep } from './export';
 import { modelTree, type ModelNode } from './tree';
 import { descriptionTree } from './description-tree';
-import { paramsInfo } from './params';
+import { configParams, paramsInfo } from './params';
 import { DEFAULT_MEMORY_BUDGET } from './failure';
 import { checkBudget, checkWholeTrace } from './budget';
 import { isTracePath } from '../tracefile/reader';
 import { replayTrace } from '../tracefile/replay';
 import { absentHookError, openTrace, traceModelInfo, type OpenedTrace } from '../tracefile/session';
-import type { Generated, GenerateSampling, InputIds, InputLimits, InputRequest, Loaded, Move, Moved, Overview, Position, StepSummary, Tokenized, WorkerReply, WorkerRequest } from '../../protocol/worker';
+import type { AttentionWindow, Comparison, Exported, Generated, GenerateSampling, InputIds, InputRequest, Loaded, Move, Moved, Overview, Position, StepSummary, Tokenized, WorkerReply, WorkerRequest } from '../../protocol/worker';
+import type { AnalysisReply } from '../../protocol/analyses';
 import { analysisView } from '../analyses/views';
 import { QuantSession } from './quant-session';
 import type { QuantizeSpec } from '../../protocol/quant';
 import { attentionWindow } from './attention-window';
-import { compareView } from './compare-view';
+import { compareInputs } from './compare-view';
 import { checkComparisonBudget, chooseComparer, type ModelComparer } from './model-compare';
 import { patchedRun, type PatchedRun } from './patched-run';
 import { Generation, replay, type TracedPosition } from './generation';
 import { stepProgress } from './layer-progress';
+import { NO_CONTROL, type Control } from './control';
+import { checkInput, defaultInput, defaultText, inputLimits, resolveInput, roundTripText, textOf } from './inputs';
+import { modelInfo, position, positionLabels, stepSummaries, type SessionView } from './session-views';
+import { handleRequest, type RequestFields, type SessionRequests } from './session-requests';
 
-/** How a long request checks for cancellation and reports progress (between steps). */
-export interface Control {
-  cancelled(): boolean;
-  progress(message: string, fraction?: number): void;
-}
-
-export const NO_CONTROL: Control = { cancelled: () => false, progress: () => {} };
-
-/** The input used until the user sets one: ids 1, 2, … (at most 8, within the vocabulary and max_len). */
-export const DEFAULT_INPUT_LENGTH = 8;
-
-/** With a tokenizer, the default input is this text (when it fits the vocabulary and max_len). */
-export const DEFAULT_TEXT = 'The quick brown fox jumps over the lazy dog';
+// What tests, scripts and the worker entry import from here; each lives in its own module.
+export { NO_CONTROL, type Control } from './control';
+export { DEFAULT_INPUT_LENGTH, DEFAULT_TEXT, checkInput, defaultInput, inputLimits, resolveInput } from './inputs';
 
 
 /**
@@ -64,7 +51,7 @@ export const WORKER_WEIGHT_BUDGET = 1.6e9;
  * One inspected model in the worker: the loaded model, its input and a stepper over its forward
  * pass. Every request is answered synchronously; long ones check `control` between steps.
  */
-export class Session {
+export class Session implements SessionRequests {
   /** Bytes a forward pass's trace and views may hold (see ./budget). */
   readonly memoryBudget: number;
   private loaded: LoadedModel | undefined;
@@ -97,82 +84,7 @@ export class Session {
   }
 
   handle(req: WorkerRequest, control: Control = NO_CONTROL): { reply: WorkerReply; transfer: ArrayBuffer[] } {
-    switch (req.kind) {
-      case 'load':
-        return withTransfer(this.load(req.configPath, req.input, req.weights ?? 'auto', control));
-      case 'setInput':
-        return withTransfer(this.setInput(req.input, control));
-      case 'move':
-        return withTransfer(this.move(req.move, control));
-      case 'export': {
-        const reply = this.exportCurrent(req.format);
-        return { reply, transfer: [reply.bytes.buffer as ArrayBuffer] };
-      }
-      case 'params':
-        return { reply: { kind: 'params', params: this.params(req.configPath) }, transfer: [] };
-      case 'analyse': {
-        const loaded = this.require();
-        const input = this.input!;
-        checkWholeTrace(loaded.spec, input, this.memoryBudget, 'this analysis');
-        return analysisView(loaded, { ids: [input.ids], decoderIds: input.decoderIds && [input.decoderIds] }, req.request);
-      }
-      case 'tokenize':
-        return { reply: this.tokenize(req.text), transfer: [] };
-      case 'compare': {
-        const loaded = this.require();
-        if (loaded.spec.architecture === 'encoder-decoder') throw new InspectorError('Compare With… runs single-stack models (encoder or decoder)');
-        const other = resolveInput(loaded, req.input);
-        for (const side of [this.input!, other]) checkWholeTrace(loaded.spec, side, this.memoryBudget, 'Compare With…');
-        const label = (id: number) => (loaded.tokenizer ? loaded.tokenizer.label(id) : String(id));
-        const reply = compareView(loaded, { ids: [this.input!.ids] }, { ids: [other.ids] }, req.hook, { a: this.modelInfo().tokens, b: other.ids.map(label) });
-        return { reply, transfer: [] };
-      }
-      case 'compareModel': {
-        const loaded = this.require();
-        if (this.traced) throw new InspectorError('a recorded trace has no model to run on another checkpoint: open the model itself', { file: this.traced.trace.path });
-        checkComparisonBudget(loaded, this.input!, this.memoryBudget);
-        this.comparer = chooseComparer(this.comparer, loaded, req.with, this.quant, { memoryBudget: this.weightBudget });
-        const label = (id: number) => (loaded.tokenizer ? loaded.tokenizer.label(id) : String(id));
-        return { reply: this.comparer.compare(this.input!, req.hook, this.modelInfo().tokens, label), transfer: [] };
-      }
-      case 'patchedStep': {
-        const loaded = this.require();
-        if (this.traced) throw new InspectorError('a recorded trace cannot be patched: open the model itself', { file: this.traced.trace.path });
-        const run = patchedRun(loaded, this.input!, req.corrupted, req.what, req.layer, req.col);
-        checkInput(run.input, inputLimits(loaded));
-        this.patched = run;
-        this.restart();
-        return withTransfer(this.move({ to: 'hook', name: run.label.hook }, control));
-      }
-      case 'unpatch': {
-        const at = this.stepper?.current?.name;
-        this.patched = undefined;
-        this.restart();
-        return withTransfer(at ? this.move({ to: 'hook', name: at }, control) : this.move({ to: 'start' }, control));
-      }
-      case 'attentionWindow': {
-        const step = this.requireStepper().current;
-        if (!step) throw new InspectorError('no current step: step to an attention pattern first');
-        const reply = attentionWindow(step.name, step.tensor, step.mask, req.head, req.window, req.cells);
-        return { reply, transfer: [reply.tile.data.buffer as ArrayBuffer, ...(reply.mask ? [reply.mask.buffer as ArrayBuffer] : [])] };
-      }
-      case 'attentionOverview': {
-        const reply = this.attentionOverview(req.size, control);
-        return { reply, transfer: reply.overview.layers.map((l) => l.data.buffer as ArrayBuffer) };
-      }
-      case 'quantize':
-        return { reply: { kind: 'quantized', report: this.quantize(req.spec, control) }, transfer: [] };
-      case 'quantStep': {
-        const step = this.quantStep(req.head);
-        return { reply: { kind: 'quantStep', step }, transfer: [step.fp, step.quantized, step.diff].map((v) => v.data.buffer as ArrayBuffer) };
-      }
-      case 'generate':
-        return withTransfer(this.generate(req.count ?? 1, req.sampling ?? { kind: 'greedy' }, req.at, control));
-      case 'showGenerated':
-        return withTransfer(this.showGenerated(req.position, req.at, control));
-      case 'crashForTest':
-        throw new Error('crashForTest is handled by the worker entry');
-    }
+    return handleRequest(this, req, control);
   }
 
   load(configPath: string, input: InputRequest | undefined, weights: 'auto' | 'seeded', control: Control): Loaded {
@@ -228,6 +140,56 @@ export class Session {
     this.restart();
     this.precomputeIfCheap(control);
     return { kind: 'loaded', model: this.modelInfo(), steps: this.stepSummaries(), tree: this.tree as ModelNode, limits, position: this.position() };
+  }
+
+
+  /** An analysis of the loaded model on the current input (engine/analyses/views.ts). */
+  analyse(req: RequestFields<'analyse'>): { reply: AnalysisReply; transfer: ArrayBuffer[] } {
+    const loaded = this.require();
+    const input = this.input!;
+    checkWholeTrace(loaded.spec, input, this.memoryBudget, 'this analysis');
+    return analysisView(loaded, { ids: [input.ids], decoderIds: input.decoderIds && [input.decoderIds] }, req.request);
+  }
+
+  /** The current input against another through the loaded model, at one hook. */
+  compare(req: RequestFields<'compare'>): Comparison {
+    return compareInputs(this.require(), this.input!, req.input, req.hook, this.modelInfo().tokens, this.memoryBudget);
+  }
+
+  /** The current input through the loaded model and another one (or the quantized copy), at one hook. */
+  compareModel(req: RequestFields<'compareModel'>): Comparison {
+    const loaded = this.require();
+    if (this.traced) throw new InspectorError('a recorded trace has no model to run on another checkpoint: open the model itself', { file: this.traced.trace.path });
+    checkComparisonBudget(loaded, this.input!, this.memoryBudget);
+    this.comparer = chooseComparer(this.comparer, loaded, req.with, this.quant, { memoryBudget: this.weightBudget });
+    const label = (id: number) => (loaded.tokenizer ? loaded.tokenizer.label(id) : String(id));
+    return this.comparer.compare(this.input!, req.hook, this.modelInfo().tokens, label);
+  }
+
+  /** Step through a patching cell's patched run, at the patched hook. */
+  patchedStep(req: RequestFields<'patchedStep'>, control: Control): Moved {
+    const loaded = this.require();
+    if (this.traced) throw new InspectorError('a recorded trace cannot be patched: open the model itself', { file: this.traced.trace.path });
+    const run = patchedRun(loaded, this.input!, req.corrupted, req.what, req.layer, req.col);
+    checkInput(run.input, inputLimits(loaded));
+    this.patched = run;
+    this.restart();
+    return this.move({ to: 'hook', name: run.label.hook }, control);
+  }
+
+  /** Back from a patched run to the input's own pass, at the same hook. */
+  unpatch(control: Control): Moved {
+    const at = this.stepper?.current?.name;
+    this.patched = undefined;
+    this.restart();
+    return at ? this.move({ to: 'hook', name: at }, control) : this.move({ to: 'start' }, control);
+  }
+
+  /** The visible window of one head of the current attention step. */
+  attentionWindow(req: RequestFields<'attentionWindow'>): AttentionWindow {
+    const step = this.requireStepper().current;
+    if (!step) throw new InspectorError('no current step: step to an attention pattern first');
+    return attentionWindow(step.name, step.tensor, step.mask, req.head, req.window, req.cells);
   }
 
   move(move: Move, control: Control): Moved {
@@ -340,7 +302,7 @@ export class Session {
     const step = s.current;
     if (!step) throw new InspectorError('no current step to compare: step forward first');
     if (this.shown !== undefined) throw new InspectorError('the quantized comparison runs whole passes: the steps shown are of one generated position');
-    const { rows, queries } = this.positionLabels(step.name);
+    const { rows, queries } = positionLabels(this.view(), step.name);
     return this.quant.compare(step, s.index, this.input!, { rows, queries }, head);
   }
 
@@ -362,12 +324,10 @@ export class Session {
     return { kind: 'overview', overview: { layers }, steps: this.stepSummaries() };
   }
 
-  exportCurrent(format: 'npy' | 'json'): { kind: 'exported'; name: string; shape: number[]; bytes: Uint8Array } {
+  exportCurrent(format: 'npy' | 'json'): Exported {
     const step = this.requireStepper().current;
     if (!step) throw new InspectorError('no current step to export: step forward first');
-    const shape = [...step.tensor.shape];
-    const bytes = format === 'npy' ? encodeNpy(shape, step.tensor.data) : encodeTensorJson(step.name, step.dims, shape, step.tensor.data);
-    return { kind: 'exported', name: step.name, shape, bytes };
+    return exportStep(step, format);
   }
 
   /**
@@ -376,14 +336,7 @@ export class Session {
    */
   params(configPath?: string): ParamsInfo {
     if (this.traced && (configPath === undefined || configPath === this.traced.trace.path)) return paramsInfo(this.traced.analysis, undefined);
-    const file = findConfig(configPath ?? this.require().configPath);
-    const loaded = this.loaded?.configPath === file ? this.loaded : undefined;
-    // A GGUF's config is its llama.* metadata, mapped as loading maps it.
-    const analysis = file.toLowerCase().endsWith('.gguf') ? analyzeConfig(ggufLlamaConfig(GgufFile.open(file)) as JsonValue, { file }) : analyzeFile(file);
-    return paramsInfo(
-      analysis,
-      loaded && { count: loaded.model.parameterCount(), weights: loaded.weightsPath ?? loaded.model.weightsDescription },
-    );
+    return configParams(configPath ?? this.require().configPath, this.loaded);
   }
 
   /** Compute forward until `done()` holds or the pass ends; false if cancelled first. */
@@ -435,98 +388,32 @@ export class Session {
     this.stepper = new Stepper(boundedForward(loaded.model, forward, this.memoryBudget).trace);
   }
 
-  private position(): Position {
-    const s = this.requireStepper();
-    const step = s.current;
-    if (!step) return { kind: 'before', computed: s.steps.length, done: s.done };
-    return { kind: 'step', step: this.stepInfo(step, s.index) };
-  }
-
-  private stepInfo(step: Step, index: number): StepInfo {
-    const s = this.requireStepper();
-    const spec = this.require().spec;
-    const reduced = this.reduce(step);
+  /** The state the views read (engine/worker/session-views.ts). */
+  private view(): SessionView {
     return {
-      index,
-      computed: s.steps.length,
-      done: s.done,
-      name: step.name,
-      breadcrumb: breadcrumb(step.name, spec.architecture),
-      dims: [...step.dims],
-      shape: [...step.tensor.shape],
-      explanation: explain(step.name, spec, this.terms),
-      view: reduced.view,
-      stats: reduced.stats,
-      ...(step.name === 'logits' && step.dims[step.dims.length - 1] === 'd_vocab' ? { predictions: this.predictions(step) } : {}),
-      ...(this.patched ? { patched: this.patched.label } : {}),
+      loaded: this.require(),
+      input: this.input as InputIds,
+      inputText: this.inputText,
+      stepper: this.stepper as Stepper,
+      terms: this.terms,
+      traced: this.traced,
+      patched: this.patched,
+      shown: this.shown,
     };
   }
 
-  /** Top-k per position; the targets are the next input token (decoder side for encoder-decoders). */
-  private predictions(step: Step) {
-    const { spec, tokenizer } = this.require();
-    const input = this.patched?.input ?? (this.input as InputIds);
-    const label = (id: number) => (tokenizer ? tokenizer.label(id) : String(id));
-    const side = spec.architecture === 'encoder-decoder' ? (input.decoderIds ?? []) : input.ids;
-    // An encoder (masked LM) predicts each position's own token, not the next one: no loss is claimed.
-    const targets = spec.architecture === 'encoder' ? [] : this.shown !== undefined ? [side[this.shown + 1]] : nextTokenTargets(side);
-    return predictionsView(step.tensor, label, targets);
-  }
-
-  private reduce(step: Step): Reduced {
-    const { queries, keys, rows } = this.positionLabels(step.name);
-    if (isAttentionHook(step.name)) return attentionView(step.tensor, step.mask, queries, keys);
-    const reduced = matrixView(step.tensor, step.dims, rows);
-    const tokenizer = this.require().tokenizer;
-    if (tokenizer && reduced.view.kind === 'matrix' && step.dims[step.dims.length - 1] === 'd_vocab') {
-      reduced.view.colLabels = reduced.view.colIndex.map((id) => tokenizer.label(id));
-    }
-    return reduced;
-  }
-
-  /** Token labels along each position axis of a step: decoder-side steps use the decoder tokens. */
-  private positionLabels(name: string): { queries: string[]; keys: string[]; rows: string[] } {
-    const info = this.patched ? { ...this.modelInfo(), tokens: this.patched.input.ids.map((id) => this.require().tokenizer?.label(id) ?? String(id)) } : this.modelInfo();
-    const decoderSide = info.architecture === 'encoder-decoder' && (name.startsWith('decoder.') || name === 'logits');
-    const side = decoderSide ? (info.decoderTokens ?? []) : info.tokens;
-    const cross = name.includes('.cross_attn.');
-    const keyTokens = cross ? info.tokens : side;
-    const kvStep = /\.hook_(k|v|rot_k)$/.test(name);
-    // Latent-bottleneck attention: latents query the tokens, then the tokens query the latents.
-    if (name.includes('.to_latents.')) return { queries: [], keys: side, rows: kvStep ? side : [] };
-    if (name.includes('.from_latents.')) return { queries: side, keys: [], rows: kvStep ? [] : side };
-    // A trace that kept some positions holds those along pos / query_pos; key_pos stays whole.
-    // A generated position traced alone: its one query over the keys up to it.
-    if (this.shown !== undefined) return { queries: [side[this.shown]], keys: side.slice(0, this.shown + 1), rows: [side[this.shown]] };
-    const kept = this.traced?.trace.manifest.positions;
-    if (kept && !decoderSide) return { queries: kept.map((p) => side[p]), keys: keyTokens, rows: kept.map((p) => side[p]) };
-    return { queries: side, keys: keyTokens, rows: cross && kvStep ? info.tokens : side };
+  private position(): Position {
+    return position(this.view());
   }
 
   private modelInfo(): ModelInfo {
-    if (this.traced) return traceModelInfo(this.traced);
-    const { configPath, spec, model, weightsPath, tokenizer, streaming } = this.require();
-    const input = this.input as InputIds;
-    const label = (id: number) => (tokenizer ? tokenizer.label(id) : String(id));
-    return {
-      configPath,
-      family: spec.family,
-      architecture: spec.architecture,
-      weights: (weightsPath ?? model.weightsDescription) + (streaming ? ` (streamed layer by layer: ${formatBytes(streaming.weightBytes())} of fp32 weights, ${formatBytes(streaming.budgetBytes)} budget)` : ''),
-      seeded: model.seeded,
-      tokens: input.ids.map(label),
-      ...(input.decoderIds ? { decoderTokens: input.decoderIds.map(label), decoderIds: [...input.decoderIds] } : {}),
-      ids: [...input.ids],
-      ...this.inputText,
-      parameterCount: model.parameterCount(),
-      unusedWeights: [...model.unusedWeights],
-      computedBuffers: [...model.computedBuffers],
-    };
+    return this.traced ? traceModelInfo(this.traced) : modelInfo(this.view());
   }
 
   private stepSummaries(): StepSummary[] {
-    return this.requireStepper().steps.map((s) => ({ name: s.name, shape: [...s.tensor.shape] }));
+    return stepSummaries(this.requireStepper());
   }
+
 
   private require(): LoadedModel {
     if (!this.loaded) throw new InspectorError('no model is loaded: open a config first');
@@ -537,98 +424,4 @@ export class Session {
     this.require();
     return this.stepper as Stepper;
   }
-}
-
-export function inputLimits(loaded: LoadedModel): InputLimits {
-  const spec = loaded.spec;
-  return {
-    architecture: spec.architecture,
-    vocabSize: spec.vocabSize,
-    decoderVocabSize: spec.tgtVocabSize,
-    maxLen: spec.maxLen,
-    ...(loaded.tokenizer ? { tokenizer: loaded.tokenizer.file } : {}),
-  };
-}
-
-/** Ids 1, 2, … or, with a tokenizer, DEFAULT_TEXT when its ids fit the model. */
-export function defaultInput(limits: InputLimits, loaded?: LoadedModel): InputIds {
-  const n = Math.min(DEFAULT_INPUT_LENGTH, limits.maxLen);
-  const count = (vocab: number) => Array.from({ length: n }, (_, i) => (i + 1) % vocab);
-  const fromText = loaded?.tokenizer?.encode(DEFAULT_TEXT).ids;
-  const fits = (ids: number[] | undefined, vocab: number): ids is number[] => !!ids && ids.length > 0 && ids.length <= limits.maxLen && ids.every((id) => id < vocab);
-  const ids = fits(fromText, limits.vocabSize) ? fromText : count(limits.vocabSize);
-  if (limits.architecture !== 'encoder-decoder') return { ids };
-  return { ids, decoderIds: fits(fromText, limits.decoderVocabSize) ? fromText : count(limits.decoderVocabSize) };
-}
-
-/** Ids from what the user gave: ids as they are, text through the tokenizer beside the config. */
-export function resolveInput(loaded: LoadedModel, input: InputRequest): InputIds {
-  const side = (ids: number[] | undefined, text: string | undefined, what: string): number[] | undefined => {
-    if (ids !== undefined && text !== undefined) throw new InspectorError(`${what}: give ids or text, not both`);
-    if (text === undefined) return ids;
-    if (!loaded.tokenizer) throw new InspectorError(`${what}: text needs a tokenizer.json beside the config; give token ids instead`, { file: loaded.configPath });
-    const encoded = loaded.tokenizer.encode(text).ids;
-    if (encoded.length === 0) throw new InspectorError(`${what}: the text tokenizes to no tokens`);
-    return encoded;
-  };
-  const ids = side(input.ids, input.text, 'input');
-  if (!ids) throw new InspectorError('input: give token ids or text');
-  const decoderIds = side(input.decoderIds, input.decoderText, 'decoder input');
-  return decoderIds ? { ids, decoderIds } : { ids };
-}
-
-/** The text of each side of an input given as text. */
-function textOf(input: InputRequest): { text?: string; decoderText?: string } {
-  return { ...(input.text !== undefined ? { text: input.text } : {}), ...(input.decoderText !== undefined ? { decoderText: input.decoderText } : {}) };
-}
-
-/** DEFAULT_TEXT when the default input is its tokens. */
-function defaultText(input: InputIds, loaded: LoadedModel): { text?: string } {
-  const ids = loaded.tokenizer?.encode(DEFAULT_TEXT).ids;
-  return ids && ids.length === input.ids.length && ids.every((id, i) => id === input.ids[i]) ? { text: DEFAULT_TEXT } : {};
-}
-
-/** The same checks the host makes while the user types, repeated here because the worker trusts no one. */
-export function checkInput(input: InputIds, limits: InputLimits): void {
-  const side = (ids: unknown, vocab: number, what: string) => {
-    if (!Array.isArray(ids) || ids.length === 0) throw new InspectorError(`${what}: give at least one token id`);
-    if (ids.length > limits.maxLen) throw new InspectorError(`${what}: ${ids.length} tokens is more than max_len (${limits.maxLen})`);
-    ids.forEach((id, t) => {
-      if (!Number.isInteger(id) || id < 0 || id >= vocab) {
-        throw new InspectorError(`${what}: id ${String(id)} at position ${t} is outside the vocabulary (0 … ${vocab - 1})`);
-      }
-    });
-  };
-  side(input.ids, limits.vocabSize, 'input ids');
-  if (limits.architecture === 'encoder-decoder') {
-    side(input.decoderIds, limits.decoderVocabSize, 'decoder ids');
-  } else if (input.decoderIds !== undefined) {
-    throw new InspectorError('decoder ids apply only to encoder-decoder models');
-  }
-}
-
-/**
- * The input as text after generating: the text it had plus the new tokens' labels, or all ids decoded —
- * the first that tokenizes back to exactly these ids (else the input stays ids).
- */
-function roundTripText(loaded: LoadedModel, before: string | undefined, ids: number[], from: number): { text?: string } {
-  const tokenizer = loaded.tokenizer;
-  if (!tokenizer) return {};
-  const candidates = [...(before !== undefined ? [before + ids.slice(from).map((id) => tokenizer.label(id)).join('')] : []), tokenizer.decode(ids)];
-  const same = (text: string) => {
-    const again = tokenizer.encode(text).ids;
-    return again.length === ids.length && again.every((id, i) => id === ids[i]);
-  };
-  const text = candidates.find(same);
-  return text !== undefined ? { text } : {};
-}
-
-function withTransfer(reply: Loaded | Moved | Generated): { reply: WorkerReply; transfer: ArrayBuffer[] } {
-  const step = reply.position.kind === 'step' ? reply.position.step : undefined;
-  const transfer: ArrayBuffer[] = [];
-  if (step) {
-    transfer.push(step.view.data.buffer as ArrayBuffer);
-    if (step.view.kind === 'attention' && step.view.mask) transfer.push(step.view.mask.buffer as ArrayBuffer);
-  }
-  return { reply, transfer };
 }

@@ -5,59 +5,32 @@ import { isRegularFile } from '../../engine/io/guarded';
 import { EngineError, type EngineClient } from '../engine/client';
 import type { Generated, InputLimits, InputRequest, Loaded, Move, Moved, Position, StepSummary, Tokenized, WorkerRequest } from '../../protocol/worker';
 import type { ModelNode } from '../../protocol/tree';
-import type { AttentionOverview, FromWebview, GenerationInfo, ModelInfo, PanelState, PanelTab, ParamsInfo, ToWebview } from '../../protocol/webview';
+import type { AblationSetMessage, AttentionOverview, GenerationInfo, ModelInfo, PanelState, PanelTab, ParamsInfo, ToWebview } from '../../protocol/webview';
 import { generateTitle, type GenerateArgs } from './generate';
-import type { QuantReport, QuantStep, QuantizeSpec } from '../../protocol/quant';
+import type { QuantReport, QuantizeSpec } from '../../protocol/quant';
+import { QuantComparison, quantizeTitle } from './quantization';
 import { InspectorPanel } from '../panel/panel';
-import { COMMAND, CONTEXT } from '../ids';
+import { CONTEXT } from '../ids';
 import type { Log } from '../log';
 import { isRemembered, memoryKey, type Remembered } from './memory';
 import { renderQuantizeReport } from '../quantize/report';
 import { analysisTitle, resolveAnalysis } from './analyses';
-import { exportAnalysis } from './analysis-export';
-import type { AnalysisReply, AnalysisRequest } from '../../protocol/analyses';
-import type { PatchedRunLabel } from '../../protocol/webview';
+import { saveAnalysisAnswer, type AnalysisAnswer } from './analysis-save';
 import { askTarget, compareRequest, compareTitle, OpenComparison, targetOfArgument } from './compare-with';
-import { AblationSet, partLabel, partOfNode, type AblationChoice } from './ablation-set';
+import { AblationSet, partLabel, partOfNode } from './ablation-set';
+import type { InspectorState } from './inspector-state';
+import { moveTitle, track } from './progress';
+import { announceRestart, failureOf, type Failure } from './failures';
+import { routeWebviewMessage, type WebviewMessage, type WebviewRoutes } from './webview-router';
 
-/** Work that takes longer than this gets a cancellable progress notification and a busy panel. */
-const PROGRESS_DELAY_MS = 400;
-
-/** What the sidebar and the tests read. */
-export interface InspectorState {
-  configPath?: string;
-  panelOpen: boolean;
-  modelLoaded: boolean;
-  model?: ModelInfo;
-  tree?: ModelNode;
-  limits?: InputLimits;
-  steps: readonly StepSummary[];
-  /** The current step's name, or undefined before the first step. */
-  stepName?: string;
-  stepIndex: number;
-  atEnd: boolean;
-  /** The last failure shown for this config (load or step), if any. */
-  failure?: string;
-  /** The engine's report after Quantize Model…, while the quantized model is kept. */
-  quant?: QuantReport;
-  /** The current hook float vs quantized, as last shown. */
-  quantStep?: { name: string; rel_error: number; head?: number };
-  /** Compare With…: the hook the open comparison shows, and the two models when it compares models. */
-  comparison?: { hook: string; models?: { a: string; b: string } };
-  /** The patched run the stepper walks (a patching cell opened), if any. */
-  patched?: PatchedRunLabel;
-  /** The parts chosen for ablation (sidebar and detector grid). */
-  ablation: AblationChoice;
-  /** After Generate Next Token: the tokens appended and the position whose steps are shown. */
-  generation?: GenerationInfo;
-}
+export type { InspectorState } from './inspector-state';
 
 /**
  * One inspection session: the config shown in the panel, the model in the engine worker, the
  * cursor in its forward pass. Commands, the webview and the sidebar all act through it; operations
  * run one at a time, in the order they were asked for.
  */
-export class Inspector implements vscode.Disposable {
+export class Inspector implements vscode.Disposable, WebviewRoutes {
   private panel: InspectorPanel | undefined;
   private configPath: string | undefined;
   /** Configs this host opened (commands, startup, restore): the only paths a webview message may name. */
@@ -70,18 +43,13 @@ export class Inspector implements vscode.Disposable {
   private params: ParamsInfo | undefined;
   private overview: AttentionOverview | undefined;
   /** The last answer of each analysis for this input (what Export writes). */
-  private readonly analyses = new Map<string, { request: AnalysisRequest; reply: AnalysisReply }>();
-  private failure: { message: string; where?: string } | undefined;
+  private readonly analyses = new Map<string, AnalysisAnswer>();
+  private failure: Failure | undefined;
   /** The worker was restarted: the model must be loaded again before the next request. */
   private stale = false;
   private tab: PanelTab = 'step';
   /** The quantization report while the engine keeps the quantized model, and the current hook compared. */
-  private quant: QuantReport | undefined;
-  private quantStep: QuantStep | undefined;
-  /** The head the panel shows (attention hooks are compared one head at a time). */
-  private head = 0;
-  /** Counts quantStep requests: only the newest reply is shown. */
-  private quantSeq = 0;
+  private readonly quant: QuantComparison;
   /** Compare With…'s open comparison, re-asked at every step. */
   private readonly comparison = new OpenComparison();
   /** What Ablation removes: chosen in the sidebar tree and the detector grid. */
@@ -100,6 +68,7 @@ export class Inspector implements vscode.Disposable {
     /** Where the input and step of each config are kept across reopen and reload (workspaceState). */
     private readonly memory?: vscode.Memento,
   ) {
+    this.quant = new QuantComparison(client, log, (m) => this.post(m), () => this.fireChanged());
     this.disposables.push(
       this.changed,
       this.client.onRestart((reason, message) => this.onEngineRestart(reason, message)),
@@ -124,9 +93,9 @@ export class Inspector implements vscode.Disposable {
       stepIndex: step?.index ?? -1,
       atEnd: step !== undefined && step.done && step.index === step.computed - 1,
       failure: this.failure?.message,
-      quant: this.quant,
+      quant: this.quant.report,
       generation: this.generation,
-      quantStep: this.quantStep && { name: this.quantStep.name, rel_error: this.quantStep.rel_error, ...(this.quantStep.head !== undefined ? { head: this.quantStep.head } : {}) },
+      quantStep: this.quant.stepState(),
       ...(this.comparison.shown && { comparison: this.comparison.shown }),
       ...(step?.patched && { patched: step.patched }),
       ablation: this.ablation.choice(),
@@ -171,7 +140,7 @@ export class Inspector implements vscode.Disposable {
   /** Take over a panel VS Code restored after a reload, and show what its saved state names. */
   adoptPanel(webviewPanel: vscode.WebviewPanel, state: PanelState | undefined): Promise<void> {
     this.panel?.dispose();
-    this.attach(InspectorPanel.adopt(webviewPanel, this.extensionUri, this.log, (m) => this.onWebviewMessage(m)));
+    this.attach(InspectorPanel.adopt(webviewPanel, this.extensionUri, this.log, (m) => routeWebviewMessage(this, m)));
     // A saved state is the webview's: reopen only a regular file that is a config by its name.
     if (state?.configPath && restorable(state.configPath)) return this.open(state.configPath, state);
     if (state?.configPath) this.log.warn(`not reopening a saved panel's config (not a config file here): ${state.configPath.slice(0, 200)}`);
@@ -254,16 +223,14 @@ export class Inspector implements vscode.Disposable {
   quantize(spec: QuantizeSpec): Promise<QuantReport | undefined> {
     return this.enqueue(async () => {
       if (!(await this.ensureModel())) return undefined;
-      const grid = spec.method === 'int8' || spec.method === 'llm-int8' ? '' : `, ${spec.bits} bits${spec.group ? `, groups of ${spec.group}` : ''}`;
       try {
-        const r = await this.track(`Quantizing (${spec.method}${grid})`, { kind: 'quantize', spec });
-        this.quant = r.report;
-        this.quantStep = undefined;
+        const r = await this.track(quantizeTitle(spec), { kind: 'quantize', spec });
+        this.quant.accept(r.report);
         this.post({ type: 'quant', report: r.report });
         this.tab = 'quant';
         this.post({ type: 'showTab', tab: 'quant' });
         if (this.position?.kind !== 'step') this.applyMoved(await this.track('Computing the first step', { kind: 'move', move: { to: 'next' } }));
-        else await this.refreshQuantStep();
+        else await this.quant.refresh(this.position, this.stale);
         // The same report as Markdown in the output channel: a record of each quantization to copy from.
         this.log.info(`quantized:\n${renderQuantizeReport(this.configPath as string, r.report)}`);
         this.fireChanged();
@@ -317,56 +284,47 @@ export class Inspector implements vscode.Disposable {
 
   // ---- webview ------------------------------------------------------------------------------
 
-  private async onWebviewMessage(msg: FromWebview): Promise<void> {
-    switch (msg.type) {
-      case 'ready':
-        // A restored panel names its config; a reloaded one gets what the host already has.
-        // The webview's word is no path to open: only a config this host opened before is accepted.
-        if (!this.configPath && msg.state?.configPath) {
-          if (this.issued.has(msg.state.configPath)) return this.open(msg.state.configPath, msg.state);
-          this.log.warn(`ignored a webview 'ready' naming a config this window did not open: ${msg.state.configPath.slice(0, 200)}`);
-        }
-        this.sendSnapshot();
-        return;
-      case 'command':
-        await vscode.commands.executeCommand(COMMAND[msg.command]);
-        return;
-      case 'goToStep':
-        return this.move({ to: 'index', index: msg.index });
-      case 'goToHook':
-        return this.move({ to: 'hook', name: msg.name });
-      case 'requestOverview':
-        return this.enqueue(() => this.sendOverview());
-      case 'showGenerated':
-        return this.generate({ position: msg.position });
-      case 'analyse':
-        return this.enqueue(() => this.sendAnalysis(msg));
-      case 'exportAnalysis':
-        await this.saveAnalysis(msg.analysis, msg.format);
-        return;
-      case 'requestAttentionWindow':
-        return this.enqueue(() => this.sendAttentionWindow(msg));
-      case 'selectHead':
-        // The webview keeps the selected head in its own saved state; the comparison follows it.
-        this.head = msg.head;
-        if (this.quant && this.quantStep?.head !== undefined && this.quantStep.head !== msg.head) await this.refreshQuantStep();
-        return;
-      case 'showTab':
-        this.tab = msg.tab;
-        if (msg.tab === 'params') await this.enqueue(() => this.sendParams());
-        return;
-      case 'closeComparison':
-        this.comparison.close();
-        this.fireChanged();
-        return;
-      case 'openPatchedStep':
-        return this.openPatchedStep(msg.row, msg.col);
-      case 'unpatch':
-        return this.unpatch();
-      case 'ablationSet':
-        if (this.ablation.replace(msg)) this.fireChanged();
-        return;
+  webviewReady(state: PanelState | undefined): Promise<void> {
+    // A restored panel names its config; a reloaded one gets what the host already has.
+    // The webview's word is no path to open: only a config this host opened before is accepted.
+    if (!this.configPath && state?.configPath) {
+      if (this.issued.has(state.configPath)) return this.open(state.configPath, state);
+      this.log.warn(`ignored a webview 'ready' naming a config this window did not open: ${state.configPath.slice(0, 200)}`);
     }
+    this.sendSnapshot();
+    return Promise.resolve();
+  }
+
+  /** The webview selected a head: it keeps it in its own saved state; the quantized comparison follows it. */
+  selectHead(head: number): Promise<void> {
+    return this.quant.selectHead(head, this.position, this.stale);
+  }
+
+  async selectTab(tab: PanelTab): Promise<void> {
+    this.tab = tab;
+    if (tab === 'params') await this.enqueue(() => this.sendParams());
+  }
+
+  closeComparison(): void {
+    this.comparison.close();
+    this.fireChanged();
+  }
+
+  /** The parts the detector grid chose for ablation. */
+  replaceAblation(choice: AblationSetMessage): void {
+    if (this.ablation.replace(choice)) this.fireChanged();
+  }
+
+  requestOverview(): Promise<void> {
+    return this.enqueue(() => this.sendOverview());
+  }
+
+  requestAnalysis(msg: WebviewMessage<'analyse'>): Promise<void> {
+    return this.enqueue(() => this.sendAnalysis(msg));
+  }
+
+  requestAttentionWindow(msg: WebviewMessage<'requestAttentionWindow'>): Promise<void> {
+    return this.enqueue(() => this.sendAttentionWindow(msg));
   }
 
   /** Everything the panel shows, again (after the webview (re)loaded). */
@@ -381,8 +339,8 @@ export class Inspector implements vscode.Disposable {
     }
     if (this.params) this.post({ type: 'params', params: this.params });
     if (this.overview && this.loaded) this.post({ type: 'overview', overview: this.overview });
-    if (this.quant && this.loaded) this.post({ type: 'quant', report: this.quant });
-    if (this.quantStep && this.loaded) this.post({ type: 'quantStep', step: this.quantStep });
+    if (this.quant.report && this.loaded) this.post({ type: 'quant', report: this.quant.report });
+    if (this.quant.step && this.loaded) this.post({ type: 'quantStep', step: this.quant.step });
     if (this.ablation.size) this.post({ type: 'ablation', ...this.ablation.choice() });
     if (this.generation && this.loaded) this.post({ type: 'generation', generation: this.generation });
     if (this.failure) this.post({ type: 'error', ...this.failure });
@@ -391,7 +349,7 @@ export class Inspector implements vscode.Disposable {
   }
 
   private ensurePanel(): InspectorPanel {
-    if (!this.panel) this.attach(InspectorPanel.create(this.extensionUri, this.log, (m) => this.onWebviewMessage(m)));
+    if (!this.panel) this.attach(InspectorPanel.create(this.extensionUri, this.log, (m) => routeWebviewMessage(this, m)));
     return this.panel as InspectorPanel;
   }
 
@@ -408,7 +366,7 @@ export class Inspector implements vscode.Disposable {
       this.input = undefined; // kept in the workspace state for the next open
       this.params = undefined;
       this.failure = undefined;
-      this.dropQuant();
+      this.quant.drop();
       this.tab = 'step';
       this.fireChanged();
     });
@@ -431,8 +389,8 @@ export class Inspector implements vscode.Disposable {
     const configPath = this.configPath as string;
     this.failure = undefined;
     // A load builds the model afresh in the engine: the quantized one is gone.
-    if (this.quant) {
-      this.dropQuant();
+    if (this.quant.report) {
+      this.quant.drop();
       this.post({ type: 'quant' });
       if (this.tab === 'quant') this.tab = 'step';
     }
@@ -514,7 +472,7 @@ export class Inspector implements vscode.Disposable {
     this.postPosition();
     this.remember();
     this.fireChanged();
-    void this.refreshQuantStep();
+    void this.quant.refresh(this.position, this.stale);
   }
 
   /** The input grew by generated tokens; the steps are of one position (the engine keeps the KV cache). */
@@ -546,35 +504,10 @@ export class Inspector implements vscode.Disposable {
     this.remember();
     if (r.cancelled) void vscode.window.showInformationMessage('Transformer Inspector: stopped; the steps computed so far are kept.');
     this.fireChanged();
-    void this.refreshQuantStep();
+    void this.quant.refresh(this.position, this.stale);
     if (this.position.kind === 'step') {
       void this.comparison.refresh(this.position.step.name, (q) => this.client.request(q), (c) => (this.post({ type: 'comparison', comparison: c }), this.fireChanged()), (m) => this.log.info(m));
     }
-  }
-
-  /**
-   * After each move (and after quantizing): the current hook in the quantized model too. Not queued (the
-   * engine answers in order, after the move); a reply that a newer move overtook is dropped.
-   */
-  private async refreshQuantStep(): Promise<void> {
-    if (!this.quant || this.stale || this.position?.kind !== 'step') return;
-    const seq = ++this.quantSeq;
-    const name = this.position.step.name;
-    try {
-      const r = await this.client.request({ kind: 'quantStep', head: this.head });
-      if (seq !== this.quantSeq || !this.quant) return;
-      this.quantStep = r.step;
-      this.post({ type: 'quantStep', step: r.step });
-      this.fireChanged();
-    } catch (e) {
-      if (seq === this.quantSeq) this.log.info(`no quantized comparison of ${name}: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  }
-
-  private dropQuant(): void {
-    this.quant = undefined;
-    this.quantStep = undefined;
-    this.quantSeq++;
   }
 
   /** Every attention pattern at once (computing the whole pass); kept until the input changes. */
@@ -598,7 +531,7 @@ export class Inspector implements vscode.Disposable {
   }
 
   /** A window of the current attention step (zoom and pan); quiet: no busy line, failures only logged. */
-  private async sendAttentionWindow(msg: Extract<FromWebview, { type: 'requestAttentionWindow' }>): Promise<void> {
+  private async sendAttentionWindow(msg: WebviewMessage<'requestAttentionWindow'>): Promise<void> {
     if (!this.loaded || this.stale || this.position?.kind !== 'step') return;
     try {
       const r = await this.client.request({ kind: 'attentionWindow', head: msg.head, window: msg.window, cells: msg.cells });
@@ -618,7 +551,7 @@ export class Inspector implements vscode.Disposable {
     return this.enqueue(async () => {
       if (!(await this.ensureModel()) || !this.loaded) return;
       const m = this.loaded.model;
-      const target = targetOfArgument(other) ?? (other === undefined ? await askTarget({ text: m.text, ids: m.ids, tokenizer: !!this.loaded.limits.tokenizer }, this.quant) : undefined);
+      const target = targetOfArgument(other) ?? (other === undefined ? await askTarget({ text: m.text, ids: m.ids, tokenizer: !!this.loaded.limits.tokenizer }, this.quant.report) : undefined);
       if (!target) return;
       const hook = this.position?.kind === 'step' ? this.position.step.name : 'logits';
       try {
@@ -646,7 +579,7 @@ export class Inspector implements vscode.Disposable {
   }
 
   /** Open a cell of the last patching answer as its patched run, in the Step tab at the patched hook. */
-  private openPatchedStep(row: number, col: number): Promise<void> {
+  openPatchedStep(row: number, col: number): Promise<void> {
     return this.enqueue(async () => {
       const answer = this.analyses.get('patching');
       if (!(await this.ensureModel()) || answer?.request.analysis !== 'patching') return;
@@ -664,7 +597,7 @@ export class Inspector implements vscode.Disposable {
   }
 
   /** Back from a patched run to the input's own pass, at the same hook. */
-  private unpatch(): Promise<void> {
+  unpatch(): Promise<void> {
     return this.enqueue(async () => {
       if (!(await this.ensureModel())) return;
       try {
@@ -676,29 +609,13 @@ export class Inspector implements vscode.Disposable {
   }
 
   /** Write the last answer of an analysis where the user says (a figure or its data). */
-  async saveAnalysis(analysis: string, format: 'svg' | 'png' | 'npy' | 'json', target?: vscode.Uri): Promise<vscode.Uri | undefined> {
-    const result = this.analyses.get(analysis);
-    if (!result || !this.loaded) {
-      void vscode.window.showInformationMessage('Transformer Inspector: run the analysis first; there is nothing to export yet.');
-      return undefined;
-    }
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-    const uri =
-      target ??
-      (await vscode.window.showSaveDialog({
-        title: `Export the ${analysis} view`,
-        filters: { [format.toUpperCase()]: [format] },
-        ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, `${analysis}.${format}`) } : {}),
-      }));
-    if (!uri) return undefined;
-    const bytes = exportAnalysis(format, result.request, result.reply, this.loaded.model.decoderTokens ?? this.loaded.model.tokens);
-    await vscode.workspace.fs.writeFile(uri, bytes);
-    this.log.info(`exported the ${analysis} view as ${format} to ${uri.fsPath}`);
-    return uri;
+  saveAnalysis(analysis: string, format: 'svg' | 'png' | 'npy' | 'json', target?: vscode.Uri): Promise<vscode.Uri | undefined> {
+    const tokens = this.loaded && (this.loaded.model.decoderTokens ?? this.loaded.model.tokens);
+    return saveAnalysisAnswer(analysis, this.analyses.get(analysis), format, tokens, this.log, target);
   }
 
   /** One analysis of the current input (typed tokens tokenized here), answered to the panel. */
-  private async sendAnalysis(msg: Extract<FromWebview, { type: 'analyse' }>): Promise<void> {
+  private async sendAnalysis(msg: WebviewMessage<'analyse'>): Promise<void> {
     if (!(await this.ensureModel()) || !this.loaded) return;
     try {
       const clean = this.loaded.model.decoderIds ?? this.loaded.model.ids;
@@ -727,84 +644,25 @@ export class Inspector implements vscode.Disposable {
     return this.params !== undefined;
   }
 
-  /** Run a request; if it takes a while, show cancellable progress (notification + busy panel). */
-  private async track<Q extends WorkerRequest>(title: string, request: Q) {
-    const started = Date.now();
-    let report: ((message: string) => void) | undefined;
-    const pending = this.client.start(request, {
-      onProgress: (message, fraction) => {
-        if (Date.now() - started < PROGRESS_DELAY_MS) return;
-        report?.(message);
-        this.post({ type: 'busy', message, ...(fraction !== undefined ? { progress: fraction } : {}) });
-      },
-    });
-    let settled = false;
-    const timer = setTimeout(() => {
-      if (settled) return;
-      void vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Transformer Inspector: ${title}`, cancellable: true },
-        (progress, token) => {
-          token.onCancellationRequested(() => this.client.cancel(pending.id));
-          report = (message) => progress.report({ message });
-          return pending.result.then(
-            () => undefined,
-            () => undefined,
-          );
-        },
-      );
-    }, PROGRESS_DELAY_MS);
-    try {
-      return await pending.result;
-    } finally {
-      settled = true;
-      clearTimeout(timer);
-    }
+  /** Run a request; if it takes a while, show cancellable progress (./progress.ts). */
+  private track<Q extends WorkerRequest>(title: string, request: Q) {
+    return track(this.client, (m) => this.post(m), title, request);
   }
 
   private fail(e: unknown, what?: string): void {
-    if (!(e instanceof EngineError)) {
-      this.log.error(`unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-      this.failure = { message: `internal error: ${e instanceof Error ? e.message : String(e)}` };
-      this.post({ type: 'error', message: this.failure.message });
-      return;
-    }
-    const where = [what ?? (this.configPath && path.basename(this.configPath)), e.failure?.place?.key && `key '${e.failure.place.key}'`, e.failure?.place?.tensor && `tensor '${e.failure.place.tensor}'`]
-      .filter(Boolean)
-      .join(', ');
-    this.failure = { message: e.message, ...(where ? { where } : {}) };
-    this.post({ type: 'error', message: e.message, ...(where ? { where } : {}) });
-    switch (e.kind) {
-      case 'user':
-        this.log.info(`${where}: ${e.message}`);
-        break;
-      case 'bug':
-        this.log.error(`engine error: ${e.failure?.stack ?? e.message}`);
-        void vscode.window.showErrorMessage(`Transformer Inspector: ${e.message}`, 'Show Log').then((b) => b && this.log.show());
-        break;
-      case 'crash':
-      case 'cancelled':
-        break; // reported by onEngineRestart
-    }
-    this.fireChanged();
+    this.failure = failureOf(e, what ?? (this.configPath && path.basename(this.configPath)), this.log);
+    this.post({ type: 'error', ...this.failure });
+    if (e instanceof EngineError) this.fireChanged();
   }
 
   private onEngineRestart(reason: 'user' | 'bug' | 'crash' | 'cancelled', message: string): void {
     this.log.warn(`engine restarted (${reason}): ${message}`);
     if (this.configPath) this.stale = true;
-    if (this.quant) {
-      this.dropQuant(); // the engine process that held it is gone
+    if (this.quant.report) {
+      this.quant.drop(); // the engine process that held it is gone
       this.post({ type: 'quant' });
     }
-    if (reason === 'crash') {
-      void vscode.window
-        .showErrorMessage(`Transformer Inspector: ${message}. The engine was restarted; the model is loaded again on the next step.`, 'Reload Now', 'Show Log')
-        .then((b) => {
-          if (b === 'Reload Now') void this.reload('after a crash');
-          if (b === 'Show Log') this.log.show();
-        });
-    } else {
-      void vscode.window.showInformationMessage('Transformer Inspector: cancelled. The engine was restarted; the model is loaded again on the next step.');
-    }
+    announceRestart(reason, message, this.log, () => void this.reload('after a crash'));
   }
 
   private enqueue<T>(op: () => Promise<T>): Promise<T> {
@@ -843,21 +701,6 @@ export class Inspector implements vscode.Disposable {
       set(CONTEXT.hasStep, s.stepName !== undefined),
       set(CONTEXT.atEnd, s.atEnd),
     ]);
-  }
-}
-
-function moveTitle(move: Move): string {
-  switch (move.to) {
-    case 'end':
-      return 'Running to the end';
-    case 'hook':
-      return `Computing up to ${move.name}`;
-    case 'module':
-      return `Computing up to ${move.path}`;
-    case 'index':
-      return `Computing up to step ${move.index}`;
-    default:
-      return 'Computing';
   }
 }
 
