@@ -51,6 +51,7 @@ const gb = (b: number) => `${(b / 1e9).toFixed(1)} GB`;
 /**
  * Refuse a model whose weights plus the activation budget do not fit: names bytes needed and available,
  * and the budget — the session's own (engine/model/memory-budget.ts), the one the trace refusals name.
+ * `traceAtMost`: the model's whole trace at its longest input (a budget past it is never filled).
  */
 export function checkFitsInMemory(
   configPath: string,
@@ -58,13 +59,17 @@ export function checkFitsInMemory(
   weights: FileWeights | undefined,
   available = os.freemem(),
   activationBudget = defaultMemoryBudget(),
+  traceAtMost = Infinity,
 ): MemoryNeed {
   const need = memoryNeed(totalParameters, weights);
-  const needed = need.weightBytes + activationBudget;
+  // The trace holds at most the budget, and never more than this model's whole trace at its longest input.
+  const activations = Math.min(activationBudget, traceAtMost);
+  const needed = need.weightBytes + activations;
+  const capped = activations < activationBudget ? `, of which this model's whole trace at its longest input takes ${formatMB(activations)}` : '';
   const tail = 'Its size analysis (parameter breakdown, memory, KV cache) is still shown.';
   if (needed > available) {
     throw new InspectorError(
-      `this model has ${formatShort(totalParameters)} parameters: too large to run here — its weights need ${gb(need.weightBytes)} as held in memory (${needed.toLocaleString('en-US')} bytes with the engine's memory budget of ${formatMB(activationBudget)} for the trace), but ${available.toLocaleString('en-US')} bytes (${gb(available)}) are available: lower the budget (setting transformerInspector.memoryBudgetMB; CLI --trace-budget) or free memory. ${tail}`,
+      `this model has ${formatShort(totalParameters)} parameters: too large to run here — its weights need ${gb(need.weightBytes)} as held in memory (${needed.toLocaleString('en-US')} bytes with the engine's memory budget of ${formatMB(activationBudget)} for the trace${capped}), but ${available.toLocaleString('en-US')} bytes (${gb(available)}) are available: lower the budget (setting transformerInspector.memoryBudgetMB; CLI --trace-budget) or free memory. ${tail}`,
       { file: configPath },
     );
   }

@@ -9,6 +9,7 @@ import { FileWeights, type WeightSource } from './weights';
 import { StreamingWeights } from './streaming';
 import { checkFitsInMemory, memoryNeed, WASM_LIMIT_BYTES } from './fits';
 import { autoWeightBudget, defaultMemoryBudget } from './memory-budget';
+import { estimateTrace } from '../worker/budget';
 import { hfSpec } from './hf';
 import { isObject, parseJsonText } from '../config/json';
 import { analyzeConfig, parseConfigText } from '../analysis';
@@ -179,10 +180,13 @@ export function loadModel(p: string, opts: LoadOptions = {}): LoadedModel {
   const quantized = files && quantizedSource(configPath, configText, files);
   const activationBudget = opts.activationBudget ?? defaultMemoryBudget();
   const available = opts.availableBytes ?? os.freemem();
-  const streaming = files && quantized === files ? chooseStreaming(files, opts.memoryBudget, activationBudget, available) : undefined;
+  // A budget past the model's whole trace at its longest input is never filled.
+  const traceAtMost = estimateTrace(spec, spec.maxLen, spec.architecture === 'encoder-decoder' ? spec.maxLen : 0).fullBytes;
+  const activations = Math.min(activationBudget, traceAtMost);
+  const streaming = files && quantized === files ? chooseStreaming(files, opts.memoryBudget, activations, available) : undefined;
   // The size limit is memory: the weights as held plus the activation budget must fit. A streamed model
   // holds a layer at a time, so the limit is for models held whole.
-  if (!streaming) checkFitsInMemory(configPath, countParams(description.arch).total, files, available, activationBudget);
+  if (!streaming) checkFitsInMemory(configPath, countParams(description.arch).total, files, available, activationBudget, traceAtMost);
   const held = quantized && opts.progress ? reportingReads(quantized, spec.numLayers, opts.progress) : quantized;
   const source: WeightSource | undefined = streaming ?? held;
   const model = description.build(spec, source);

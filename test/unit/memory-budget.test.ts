@@ -109,14 +109,17 @@ test("this process's default is the machine's automatic budget, computed once (o
 test('one budget: the check at load adds the same activation budget the session uses, and names it', () => {
   const config = findConfig(path.join(HF, 'llama_bf16'));
   const weights = openWeights(findWeights(config)!);
-  const budget = 300 * MiB;
+  // Below the model's whole trace at its longest input, so the check adds the budget itself.
+  const spec = loadModel(config).spec;
+  const budget = 256 * 1024;
+  assert.ok(estimateTrace(spec, spec.maxLen).fullBytes > budget);
   const needed = memoryNeed(0n, weights).weightBytes + budget;
   assert.doesNotThrow(() => checkFitsInMemory(config, 0n, weights, needed, budget));
   assert.throws(
     () => loadModel(path.join(HF, 'llama_bf16'), { activationBudget: budget, availableBytes: needed - 1 }),
     (e) =>
       isInspectorError(e) &&
-      e.message.includes(`${needed.toLocaleString('en-US')} bytes with the engine's memory budget of 300 MB for the trace`) &&
+      e.message.includes(`${needed.toLocaleString('en-US')} bytes with the engine's memory budget of 256 KB for the trace`) &&
       e.message.includes(`but ${(needed - 1).toLocaleString('en-US')} bytes`) &&
       e.message.includes('transformerInspector.memoryBudgetMB'),
   );
@@ -124,16 +127,21 @@ test('one budget: the check at load adds the same activation budget the session 
 });
 
 test('a session refuses at load a model that does not fit beside its own budget, naming the budget its trace refusals name', () => {
-  const budget = 1e15; // more than any machine has: the load check must use it
-  const s = new Session({ memoryBudget: budget });
-  assert.equal(s.memoryBudget, budget);
-  assert.throws(
-    () => s.handle({ kind: 'load', configPath: path.join(HF, 'llama_bf16') }),
-    (e) => isInspectorError(e) && e.message.includes(`too large to run here`) && e.message.includes(`memory budget of ${formatMB(budget)} for the trace`),
-  );
-  // A budget that fits: the same session's per-input refusal names the same number.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ti-one-budget-'));
   try {
+    // max_len 10⁶: its whole trace (10¹² scores per head) could fill any budget, so the check adds the session's.
+    const huge = path.join(dir, 'huge.transformer.json');
+    fs.writeFileSync(huge, JSON.stringify({ architecture: 'decoder', vocab_size: 64, d_model: 32, num_heads: 4, d_ff: 64, num_layers: 2, max_len: 1_000_000, positional: 'rope' }));
+    const budget = 1e15; // more than any machine has: the load check must use it
+    const s = new Session({ memoryBudget: budget });
+    assert.equal(s.memoryBudget, budget);
+    assert.throws(
+      () => s.handle({ kind: 'load', configPath: huge }),
+      (e) => isInspectorError(e) && e.message.includes(`too large to run here`) && e.message.includes(`memory budget of ${formatMB(budget)} for the trace`),
+    );
+    // A model whose whole trace at max_len is small runs under the same budget: a budget is never filled past it.
+    assert.equal((s.handle({ kind: 'load', configPath: path.join(HF, 'llama_bf16') }).reply as { kind: string }).kind, 'loaded');
+    // A budget that fits: the same session's per-input refusal names the same number.
     const cfg = path.join(dir, 'long.transformer.json');
     fs.writeFileSync(cfg, JSON.stringify({ architecture: 'decoder', vocab_size: 64, d_model: 32, num_heads: 4, d_ff: 64, num_layers: 2, max_len: 100_000, positional: 'rope' }));
     const small = new Session({ memoryBudget: 8 * MiB });
