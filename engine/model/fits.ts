@@ -1,8 +1,7 @@
-import * as os from 'node:os';
 import { InspectorError } from '../errors';
 import { formatShort } from '../analysis/report';
 import type { FileWeights } from './weights';
-import { defaultMemoryBudget, formatMB } from './memory-budget';
+import { defaultMemoryBudget, formatMB, machineMemory, usableMemory } from './memory-budget';
 
 /**
  * The size limit is memory, not a parameter count: a model runs when its weights, as this engine keeps
@@ -57,7 +56,7 @@ export function checkFitsInMemory(
   configPath: string,
   totalParameters: bigint,
   weights: FileWeights | undefined,
-  available = os.freemem(),
+  available = usableMemory(machineMemory()),
   activationBudget = defaultMemoryBudget(),
   traceAtMost = Infinity,
 ): MemoryNeed {

@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { InspectorError } from '../errors';
 import { parseNativeConfig } from '../config/native';
@@ -8,7 +7,7 @@ import type { ModelSpec } from './spec';
 import { FileWeights, type WeightSource } from './weights';
 import { StreamingWeights } from './streaming';
 import { checkFitsInMemory, memoryNeed, WASM_LIMIT_BYTES } from './fits';
-import { autoWeightBudget, defaultMemoryBudget } from './memory-budget';
+import { autoWeightBudget, defaultMemoryBudget, machineMemory, usableMemory } from './memory-budget';
 import { estimateTrace } from '../worker/budget';
 import { hfSpec } from './hf';
 import { isObject, parseJsonText } from '../config/json';
@@ -142,7 +141,7 @@ export function checkRunnable(configPath: string, weights?: FileWeights, availab
 export interface LoadOptions {
   seed?: number;
   weights?: 'auto' | 'seeded';
-  /** Bytes of memory available (default: what the OS reports free); the size limit is memory. */
+  /** Bytes of memory available (default: what the OS reports available, within a cgroup limit); the size limit is memory. */
   availableBytes?: number;
   /**
    * Bytes the weights may take; larger fp32 weights are streamed layer by layer (see StreamingWeights).
@@ -179,7 +178,7 @@ export function loadModel(p: string, opts: LoadOptions = {}): LoadedModel {
   // weights larger than the budget are streamed layer by layer.
   const quantized = files && quantizedSource(configPath, configText, files);
   const activationBudget = opts.activationBudget ?? defaultMemoryBudget();
-  const available = opts.availableBytes ?? os.freemem();
+  const available = opts.availableBytes ?? usableMemory(machineMemory());
   // A budget past the model's whole trace at its longest input is never filled.
   const traceAtMost = estimateTrace(spec, spec.maxLen, spec.architecture === 'encoder-decoder' ? spec.maxLen : 0).fullBytes;
   const activations = Math.min(activationBudget, traceAtMost);
