@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { EngineClient } from './engine/client';
+import { EngineClient, engineMemoryOptions } from './engine/client';
 import { Inspector, type InspectorState } from './inspector/inspector';
 import { registerCommands } from './inspector/commands';
 import { registerQuantizeCommand } from './quantize/command';
@@ -46,11 +46,9 @@ export function activate(context: vscode.ExtensionContext): TestApi {
   const log = createLog();
   applyThreadsSetting();
   // The engine runs in its own process: a crash or an out-of-memory there cannot take the host down.
-  const budgetMb = vscode.workspace.getConfiguration(SETTING.section).get<number>(SETTING.memoryBudget) ?? 1024;
-  const client = new EngineClient(path.join(context.extensionPath, 'dist', 'worker.js'), (line) => log.info(line), {
-    memoryBudget: Math.max(16, budgetMb) * 1024 * 1024,
-    heapMb: Math.max(512, 2 * budgetMb),
-  });
+  // The memory budget setting: 0 or absent = automatic, from this machine's memory.
+  const budgetMb = vscode.workspace.getConfiguration(SETTING.section).get<number>(SETTING.memoryBudget);
+  const client = new EngineClient(path.join(context.extensionPath, 'dist', 'worker.js'), (line) => log.info(line), engineMemoryOptions(budgetMb));
   const inspector = new Inspector(context.extensionUri, client, log, context.workspaceState);
   const tree = new ModelTreeProvider(inspector);
   const config = registerConfigFeatures(context, log);

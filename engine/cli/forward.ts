@@ -9,7 +9,7 @@ import { shapeToString, type Tensor } from '../tensor';
 import { parseIdList, parseMask, parsePositiveInt } from './args';
 import { step, UsageError } from './errors';
 import { checkBudget } from '../worker/budget';
-import { DEFAULT_MEMORY_BUDGET } from '../worker/failure';
+import { budgetFromMb } from '../model/memory-budget';
 import { formatBytes, parseSize } from '../model/streaming';
 import * as path from 'node:path';
 import { setKernelThreads } from '../kernels';
@@ -22,8 +22,8 @@ export const FORWARD_USAGE = `usage: transformer-inspector forward PATH (--ids 5
   PATH is a *.transformer.json / config.json file or a folder holding one.
   Separate the sequences of a batch with ';' (e.g. --ids "5,7,9;5,7,0"). Ids are non-negative integers,
   a mask holds 1 (attend) or 0 (masked), a seed is below 2^32.
-  --memory-budget: weights larger than this are streamed from disk one layer at a time (default: half this machine's memory).
-  --trace-budget caps the megabytes of the recorded trace (default ${DEFAULT_MEMORY_BUDGET / 1024 / 1024} MB): every layer's input residual is kept, a layer's
+  --memory-budget: weights larger than this are streamed from disk one layer at a time (default: held whole when they fit beside the trace budget).
+  --trace-budget caps the megabytes of the recorded trace (default or 0: automatic, a quarter of the memory available, 256 MB to 16 GB): every layer's input residual is kept, a layer's
     other steps while they fit (recomputed from it when read); an input whose kept steps and one layer do not fit is refused with the numbers.
   --dump writes every hook and the logits as a trace (docs/trace-format.md) that the inspector opens.`;
 
@@ -54,7 +54,7 @@ export function runForward(argv: string[], out: (s: string) => void = console.lo
   if (values['decoder-ids'] !== undefined && values['decoder-text'] !== undefined) throw new UsageError('give --decoder-ids or --decoder-text, not both');
   // Seeds are 32-bit (the generator's state): a bigger one would silently wrap.
   const seed = values.seed !== undefined ? parsePositiveInt(values.seed, '--seed', 0, 2 ** 32 - 1) : undefined;
-  const budget = parsePositiveInt(values['trace-budget'], '--trace-budget', DEFAULT_MEMORY_BUDGET / 1024 / 1024) * 1024 * 1024;
+  const budget = budgetFromMb(parsePositiveInt(values['trace-budget'], '--trace-budget', 0), 1);
   // Parse every argument before the (slow) model is built, and check the dump can be written.
   const givenIds = values.ids !== undefined ? parseIdList(values.ids, '--ids') : undefined;
   const givenDecoderIds = values['decoder-ids'] !== undefined ? parseIdList(values['decoder-ids'], '--decoder-ids') : undefined;
@@ -66,7 +66,7 @@ export function runForward(argv: string[], out: (s: string) => void = console.lo
   const memoryBudget = values['memory-budget'] !== undefined ? parseSize(values['memory-budget']) : undefined;
   step('reading the model', positionals[0]);
   const loadProgress = stderrProgress(); // `Reading the weights: layer i of N` on a terminal
-  const loaded = loadModel(positionals[0], { seed, weights: values.seeded ? 'seeded' : 'auto', ...(memoryBudget !== undefined ? { memoryBudget } : {}), progress: loadProgress });
+  const loaded = loadModel(positionals[0], { seed, weights: values.seeded ? 'seeded' : 'auto', ...(memoryBudget !== undefined ? { memoryBudget } : {}), activationBudget: budget, progress: loadProgress });
   loadProgress('');
   if (loaded.spec.architecture !== 'encoder-decoder' && (givenDecoderIds || values['decoder-text'] !== undefined)) {
     throw new UsageError(`--decoder-ids and --decoder-text apply only to encoder-decoder models; this one is ${loaded.spec.architecture === 'decoder' ? 'decoder-only' : 'an encoder'}`);

@@ -1,7 +1,7 @@
-import * as os from 'node:os';
 import { InspectorError } from '../errors';
 import { formatShort } from '../analysis/report';
 import type { FileWeights } from './weights';
+import { defaultMemoryBudget, formatMB, machineMemory, usableMemory } from './memory-budget';
 
 /**
  * The size limit is memory, not a parameter count: a model runs when its weights, as this engine keeps
@@ -12,9 +12,8 @@ import type { FileWeights } from './weights';
  * The kernels' memory is a 32-bit WebAssembly memory: what lives there must also fit 4 GiB.
  */
 
-/** Memory kept for the recorded steps of a forward pass (and activations), unless set otherwise. */
-export const TRACE_BUDGET_BYTES = Number(process.env.TRANSFORMER_INSPECTOR_TRACE_BUDGET ?? 1 << 30);
-const WASM_LIMIT_BYTES = 4 * 2 ** 30;
+/** What the kernels' 32-bit WebAssembly memory addresses. */
+export const WASM_LIMIT_BYTES = 4 * 2 ** 30;
 
 export interface MemoryNeed {
   /** Bytes of weights as held in memory (JS heap + kernel memory). */
@@ -48,14 +47,28 @@ export function memoryNeed(totalParameters: bigint, weights: FileWeights | undef
 
 const gb = (b: number) => `${(b / 1e9).toFixed(1)} GB`;
 
-/** Refuse a model whose weights plus the trace budget do not fit: names bytes needed and available. */
-export function checkFitsInMemory(configPath: string, totalParameters: bigint, weights: FileWeights | undefined, available = os.freemem()): MemoryNeed {
+/**
+ * Refuse a model whose weights plus the activation budget do not fit: names bytes needed and available,
+ * and the budget — the session's own (engine/model/memory-budget.ts), the one the trace refusals name.
+ * `traceAtMost`: the model's whole trace at its longest input (a budget past it is never filled).
+ */
+export function checkFitsInMemory(
+  configPath: string,
+  totalParameters: bigint,
+  weights: FileWeights | undefined,
+  available = usableMemory(machineMemory()),
+  activationBudget = defaultMemoryBudget(),
+  traceAtMost = Infinity,
+): MemoryNeed {
   const need = memoryNeed(totalParameters, weights);
-  const needed = need.weightBytes + TRACE_BUDGET_BYTES;
+  // The trace holds at most the budget, and never more than this model's whole trace at its longest input.
+  const activations = Math.min(activationBudget, traceAtMost);
+  const needed = need.weightBytes + activations;
+  const capped = activations < activationBudget ? `, of which this model's whole trace at its longest input takes ${formatMB(activations)}` : '';
   const tail = 'Its size analysis (parameter breakdown, memory, KV cache) is still shown.';
   if (needed > available) {
     throw new InspectorError(
-      `this model has ${formatShort(totalParameters)} parameters: too large to run here — its weights need ${gb(need.weightBytes)} as held in memory (${needed.toLocaleString('en-US')} bytes with the ${gb(TRACE_BUDGET_BYTES)} trace budget), but ${available.toLocaleString('en-US')} bytes (${gb(available)}) are available. ${tail}`,
+      `this model has ${formatShort(totalParameters)} parameters: too large to run here — its weights need ${gb(need.weightBytes)} as held in memory (${needed.toLocaleString('en-US')} bytes with the engine's memory budget of ${formatMB(activationBudget)} for the trace${capped}), but ${available.toLocaleString('en-US')} bytes (${gb(available)}) are available: lower the budget (setting transformerInspector.memoryBudgetMB; CLI --trace-budget) or free memory. ${tail}`,
       { file: configPath },
     );
   }

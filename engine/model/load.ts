@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { InspectorError } from '../errors';
 import { parseNativeConfig } from '../config/native';
@@ -7,7 +6,9 @@ import { SafetensorsFile } from '../io/safetensors';
 import type { ModelSpec } from './spec';
 import { FileWeights, type WeightSource } from './weights';
 import { StreamingWeights } from './streaming';
-import { checkFitsInMemory } from './fits';
+import { checkFitsInMemory, memoryNeed, WASM_LIMIT_BYTES } from './fits';
+import { autoWeightBudget, defaultMemoryBudget, machineMemory, usableMemory } from './memory-budget';
+import { estimateTrace } from '../worker/budget';
 import { hfSpec } from './hf';
 import { isObject, parseJsonText } from '../config/json';
 import { analyzeConfig, parseConfigText } from '../analysis';
@@ -129,28 +130,27 @@ function short(s: string): string {
  * get a message, not an out-of-memory crash): its weights as held in memory plus the trace budget must fit
  * the memory available (engine/model/fits.ts). The count comes from the config analysis: arithmetic only.
  */
-export function checkRunnable(configPath: string, weights?: FileWeights, available?: number): void {
+export function checkRunnable(configPath: string, weights?: FileWeights, available?: number, activationBudget?: number): void {
   const analysis = analyzeConfig(parseJsonText(readText(configPath, 'config'), configPath), {
     file: configPath,
     native: configPath.endsWith(NATIVE_SUFFIX),
   });
-  checkFitsInMemory(configPath, analysis.params.total, weights, available);
+  checkFitsInMemory(configPath, analysis.params.total, weights, available, activationBudget);
 }
-
-/**
- * Weights above this share of the machine's memory are streamed layer by layer when no budget is given,
- * with a budget of AUTO_BUDGET_SHARE of the memory.
- */
-export const AUTO_STREAM_SHARE = 0.5;
-export const AUTO_BUDGET_SHARE = 0.25;
 
 export interface LoadOptions {
   seed?: number;
   weights?: 'auto' | 'seeded';
-  /** Bytes of memory available (default: what the OS reports free); the size limit is memory. */
+  /** Bytes of memory available (default: what the OS reports available, within a cgroup limit); the size limit is memory. */
   availableBytes?: number;
-  /** Bytes the weights may take; larger weights are streamed layer by layer (see StreamingWeights). */
+  /**
+   * Bytes the weights may take; larger fp32 weights are streamed layer by layer (see StreamingWeights).
+   * Absent: held whole when they fit beside the activation budget in the memory available, else streamed
+   * within what is left (engine/model/memory-budget.ts).
+   */
   memoryBudget?: number;
+  /** The activation budget the fits check adds to the weights (default: this process's, memory-budget.ts). */
+  activationBudget?: number;
   /** Told `Reading the weights: layer i of N` as a file's weights are read (./load-progress.ts). */
   progress?: (message: string) => void;
 }
@@ -177,20 +177,31 @@ export function loadModel(p: string, opts: LoadOptions = {}): LoadedModel {
   // GPTQ/AWQ folders (a quantization_config in config.json) are dequantized as they are read; plain
   // weights larger than the budget are streamed layer by layer.
   const quantized = files && quantizedSource(configPath, configText, files);
-  const streaming = files && quantized === files ? chooseStreaming(files, opts.memoryBudget) : undefined;
-  // The size limit is memory: the weights as held plus the trace budget must fit. A streamed model
+  const activationBudget = opts.activationBudget ?? defaultMemoryBudget();
+  const available = opts.availableBytes ?? usableMemory(machineMemory());
+  // A budget past the model's whole trace at its longest input is never filled.
+  const traceAtMost = estimateTrace(spec, spec.maxLen, spec.architecture === 'encoder-decoder' ? spec.maxLen : 0).fullBytes;
+  const activations = Math.min(activationBudget, traceAtMost);
+  const streaming = files && quantized === files ? chooseStreaming(files, opts.memoryBudget, activations, available) : undefined;
+  // The size limit is memory: the weights as held plus the activation budget must fit. A streamed model
   // holds a layer at a time, so the limit is for models held whole.
-  if (!streaming) checkFitsInMemory(configPath, countParams(description.arch).total, files, opts.availableBytes);
+  if (!streaming) checkFitsInMemory(configPath, countParams(description.arch).total, files, available, activationBudget, traceAtMost);
   const held = quantized && opts.progress ? reportingReads(quantized, spec.numLayers, opts.progress) : quantized;
   const source: WeightSource | undefined = streaming ?? held;
   const model = description.build(spec, source);
   return { configPath, weightsPath, spec, model, tokenizer: loadTokenizer(configPath), ...(streaming ? { streaming } : {}), description };
 }
 
-/** Stream when the fp32 weights exceed the budget (given, or a share of this machine's memory). */
-function chooseStreaming(files: FileWeights, budget: number | undefined): StreamingWeights | undefined {
-  const probe = new StreamingWeights(files, budget ?? os.totalmem() * AUTO_BUDGET_SHARE);
-  const bytes = probe.weightBytes();
-  const over = budget !== undefined ? bytes > budget : bytes > os.totalmem() * AUTO_STREAM_SHARE;
-  return over ? probe : undefined;
+/**
+ * A given weight budget: stream when the fp32 weights exceed it. None: hold the weights whole when they
+ * (as held: 16-bit stays 16-bit) fit beside the activation budget, else stream within what is left.
+ */
+function chooseStreaming(files: FileWeights, budget: number | undefined, activationBudget: number, available: number): StreamingWeights | undefined {
+  if (budget !== undefined) {
+    const probe = new StreamingWeights(files, budget);
+    return probe.weightBytes() > budget ? probe : undefined;
+  }
+  const need = memoryNeed(0n, files);
+  const streamBudget = autoWeightBudget(need.weightBytes, activationBudget, available, need.kernelBytes <= WASM_LIMIT_BYTES);
+  return streamBudget !== undefined ? new StreamingWeights(files, streamBudget) : undefined;
 }

@@ -1,6 +1,7 @@
 import { InspectorError } from '../errors';
 import type { ModelSpec } from '../model/spec';
 import type { InputIds } from '../../protocol/worker';
+import { formatMB } from '../model/memory-budget';
 
 /**
  * The activation budget: before a forward pass runs, an estimate of the bytes its trace holds within the
@@ -92,10 +93,7 @@ export function maxTokensForBudget(spec: ModelSpec, budget: number): number {
   return lo;
 }
 
-export function formatMB(bytes: number): string {
-  if (bytes < 1024 * 1024) return `${Math.ceil(bytes / 1024).toLocaleString('en-US')} KB`;
-  return `${(bytes / (1024 * 1024)).toLocaleString('en-US', { maximumFractionDigits: bytes < 10 * 1024 * 1024 ? 1 : 0 })} MB`;
-}
+export { formatMB };
 
 /**
  * Refuse an input whose kept steps plus one layer would not fit the budget, with the numbers and what

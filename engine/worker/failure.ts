@@ -4,9 +4,6 @@ import { truncate } from '../io/patterns';
 /** Exit codes of the engine process that name why it ended. */
 export const ENGINE_EXIT = { crashForTest: 70, outOfMemory: 71, threadDied: 72, notForked: 73, tokenizerTimeLimit: 74 } as const;
 
-/** The activation budget when the host names none: bytes a forward pass's trace and views may hold. */
-export const DEFAULT_MEMORY_BUDGET = 1024 * 1024 * 1024;
-
 /** Messages of the allocation failures V8 throws as RangeError: the machine's memory, not a bug. */
 const ALLOCATION = /allocation failed|array buffer allocation|invalid array length|invalid typed array length|Array length|ERR_OUT_OF_RANGE|out of memory/i;
 

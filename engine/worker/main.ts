@@ -16,7 +16,8 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { isInspectorError } from '../errors';
 import { Session, type Control } from './session';
 import type { CancelMessage, EngineData, HostToWorker, WorkerToHost } from '../../protocol/worker';
-import { DEFAULT_MEMORY_BUDGET, ENGINE_EXIT, userFacingFailure } from './failure';
+import { ENGINE_EXIT, userFacingFailure } from './failure';
+import { defaultMemoryBudget } from '../model/memory-budget';
 import { watchTokenizer } from '../io/patterns';
 
 const PROGRESS_INTERVAL_MS = 100;
@@ -33,7 +34,8 @@ function runRelay(): void {
     process.stderr.write('dist/worker.js is the engine process: the extension host forks it (with an IPC channel)\n');
     process.exit(ENGINE_EXIT.notForked);
   }
-  const memoryBudget = Number(process.env.TI_MEMORY_BUDGET) > 0 ? Number(process.env.TI_MEMORY_BUDGET) : DEFAULT_MEMORY_BUDGET;
+  // The host's setting, else the automatic budget for this machine (engine/model/memory-budget.ts).
+  const memoryBudget = Number(process.env.TI_MEMORY_BUDGET) > 0 ? Number(process.env.TI_MEMORY_BUDGET) : defaultMemoryBudget();
   const heapMb = Number(process.env.TI_HEAP_MB) > 0 ? Number(process.env.TI_HEAP_MB) : undefined;
   const cancel = new SharedArrayBuffer(4);
   const slot = new Int32Array(cancel);

@@ -34,8 +34,13 @@ export interface OtherModel {
 }
 
 /** A config or folder loaded beside the first model; refused when it cannot run the same input. */
-export function loadOtherModel(path: string, opts: { memoryBudget?: number; availableBytes?: number } = {}): OtherModel & { loaded: LoadedModel } {
-  const loaded = loadModel(path, { ...(opts.memoryBudget !== undefined && { memoryBudget: opts.memoryBudget }), ...(opts.availableBytes !== undefined && { availableBytes: opts.availableBytes }) });
+export function loadOtherModel(path: string, opts: { memoryBudget?: number; activationBudget?: number; availableBytes?: number } = {}): OtherModel & { loaded: LoadedModel } {
+  // Memory available is read now, with the first model's weights already held by this process.
+  const loaded = loadModel(path, {
+    ...(opts.memoryBudget !== undefined && { memoryBudget: opts.memoryBudget }),
+    ...(opts.activationBudget !== undefined && { activationBudget: opts.activationBudget }),
+    ...(opts.availableBytes !== undefined && { availableBytes: opts.availableBytes }),
+  });
   return { loaded, label: loaded.configPath, key: path, run: (input) => passOf(loaded, input) };
 }
 
@@ -151,7 +156,7 @@ export function chooseComparer(
   loaded: LoadedModel,
   choice: ModelChoice,
   quant: QuantSession | undefined,
-  opts: { memoryBudget?: number; availableBytes?: number } = {},
+  opts: { memoryBudget?: number; activationBudget?: number; availableBytes?: number } = {},
 ): ModelComparer {
   if (loaded.spec.architecture === 'encoder-decoder') throw new InspectorError('Compare With… runs single-stack models (encoder or decoder)', { file: loaded.configPath });
   const key = 'path' in choice ? choice.path : 'quantized';

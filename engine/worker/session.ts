@@ -9,7 +9,7 @@ import { exportStep } from './export';
 import { modelTree, type ModelNode } from './tree';
 import { descriptionTree } from './description-tree';
 import { configParams, paramsInfo } from './params';
-import { DEFAULT_MEMORY_BUDGET } from './failure';
+import { defaultMemoryBudget } from '../model/memory-budget';
 import { checkBudget, checkWholeTrace } from './budget';
 import { isTracePath } from '../tracefile/reader';
 import { replayTrace } from '../tracefile/replay';
@@ -42,12 +42,6 @@ export { DEFAULT_INPUT_LENGTH, DEFAULT_TEXT, checkInput, defaultInput, inputLimi
 export const EAGER_FLOP_BUDGET = 2e8;
 
 /**
- * Weights beside a config that need more than this as fp32 are streamed layer by layer (see
- * StreamingWeights): the worker holds about this much of them, whatever the model's size.
- */
-export const WORKER_WEIGHT_BUDGET = 1.6e9;
-
-/**
  * One inspected model in the worker: the loaded model, its input and a stepper over its forward
  * pass. Every request is answered synchronously; long ones check `control` between steps.
  */
@@ -71,16 +65,16 @@ export class Session implements SessionRequests {
   /** Set while the stepper walks a patching cell's patched run instead of the input's pass. */
   private patched: PatchedRun | undefined;
 
-  /** Bytes the weights may take before they are streamed layer by layer. */
-  private readonly weightBudget: number;
+  /** Bytes the weights may take before they are streamed layer by layer; absent: held whole when they fit beside the budget. */
+  private readonly weightBudget: number | undefined;
   /** Generate Next Token's KV cache and appended tokens (until the input is set or the model loaded again). */
   private generation: Generation | undefined;
   /** The generated position the stepper walks (its steps alone), or undefined for the whole pass. */
   private shown: number | undefined;
 
   constructor(opts: { memoryBudget?: number; weightBudget?: number } = {}) {
-    this.memoryBudget = opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
-    this.weightBudget = opts.weightBudget ?? WORKER_WEIGHT_BUDGET;
+    this.memoryBudget = opts.memoryBudget ?? defaultMemoryBudget();
+    this.weightBudget = opts.weightBudget;
   }
 
   handle(req: WorkerRequest, control: Control = NO_CONTROL): { reply: WorkerReply; transfer: ArrayBuffer[] } {
@@ -98,8 +92,8 @@ export class Session implements SessionRequests {
     this.comparer = undefined;
     this.patched = undefined;
     if (isTracePath(configPath)) return this.loadTrace(configPath, control);
-    // Weights from a file are streamed when they exceed the weight budget; loadModel refuses a model too large to hold whole.
-    const loaded = loadModel(configPath, { weights, memoryBudget: this.weightBudget, progress: (m) => control.progress(m) });
+    // Weights are held whole when they fit beside the budget, else streamed; loadModel refuses a model too large, naming this budget.
+    const loaded = loadModel(configPath, { weights, memoryBudget: this.weightBudget, activationBudget: this.memoryBudget, progress: (m) => control.progress(m) });
     const limits = inputLimits(loaded);
     const chosen = input ? resolveInput(loaded, input) : defaultInput(limits, loaded);
     checkBudget(loaded.spec, chosen, this.memoryBudget);
@@ -161,7 +155,7 @@ export class Session implements SessionRequests {
     const loaded = this.require();
     if (this.traced) throw new InspectorError('a recorded trace has no model to run on another checkpoint: open the model itself', { file: this.traced.trace.path });
     checkComparisonBudget(loaded, this.input!, this.memoryBudget);
-    this.comparer = chooseComparer(this.comparer, loaded, req.with, this.quant, { memoryBudget: this.weightBudget });
+    this.comparer = chooseComparer(this.comparer, loaded, req.with, this.quant, { memoryBudget: this.weightBudget, activationBudget: this.memoryBudget });
     const label = (id: number) => (loaded.tokenizer ? loaded.tokenizer.label(id) : String(id));
     return this.comparer.compare(this.input!, req.hook, this.modelInfo().tokens, label);
   }

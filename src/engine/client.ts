@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { ENGINE_EXIT } from '../../engine/worker/failure';
 import { relaxedSimdExecArgv } from '../../engine/kernels/simd';
+import { budgetFromMb, defaultMemoryBudget } from '../../engine/model/memory-budget';
 import type {
   CancelMessage,
   HostToWorker,
@@ -77,6 +78,16 @@ export interface EngineOptions {
   heapMb?: number;
   /** Bytes a forward pass's trace and views may hold; larger inputs are refused with the numbers. */
   memoryBudget?: number;
+}
+
+/**
+ * The engine's options for the `transformerInspector.memoryBudgetMB` setting: that many MB (at least 16),
+ * or — 0 or absent — the automatic budget for this machine (engine/model/memory-budget.ts; `automatic`
+ * is given by tests). The V8 heap limit is twice the budget, at least 512 MB.
+ */
+export function engineMemoryOptions(settingMb: number | undefined, automatic: () => number = defaultMemoryBudget): Required<EngineOptions> {
+  const memoryBudget = budgetFromMb(settingMb, 16, automatic);
+  return { memoryBudget, heapMb: Math.max(512, Math.ceil((2 * memoryBudget) / 2 ** 20)) };
 }
 
 /** Lines of the engine's stderr kept to explain a crash. */

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { checkRunnable, findConfig, findWeights, loadModel, openWeights } from '../../engine/model/load';
-import { memoryNeed, TRACE_BUDGET_BYTES } from '../../engine/model/fits';
+import { memoryNeed } from '../../engine/model/fits';
+import { defaultMemoryBudget } from '../../engine/model/memory-budget';
 import { isInspectorError } from '../../engine/errors';
 
 const HF = path.resolve(__dirname, '..', 'fixtures', 'hf');
@@ -27,7 +28,7 @@ test('16-bit matrices count 2 bytes each, fp32 ones 4 plus their packed panels',
 test('the size limit is the memory available: a refusal names the bytes needed and the bytes available', () => {
   const config = findConfig(path.join(HF, 'llama_bf16'));
   const weights = openWeights(findWeights(config)!);
-  const need = memoryNeed(0n, weights).weightBytes + TRACE_BUDGET_BYTES;
+  const need = memoryNeed(0n, weights).weightBytes + defaultMemoryBudget();
   assert.doesNotThrow(() => checkRunnable(config, weights, need));
   assert.throws(
     () => checkRunnable(config, weights, need - 1),

@@ -4,13 +4,14 @@
  * serves hooks of an evicted layer (recomputed from its kept input residual), of the same layer again
  * (held), and kept residuals; prints each time, how many layers it recomputed, and the peak RSS.
  *
- *   npm run build && node --import tsx tools/bench/trace_budget.ts DIR [--tokens 2048] [--budget-mb 3072] [--threads 2] [--weight-budget-mb N]
+ *   npm run build && node --import tsx tools/bench/trace_budget.ts DIR [--tokens 2048] [--budget-mb MB] [--threads 2] [--weight-budget-mb N]
  *
- * `--weight-budget-mb` is the Session's weight budget (past it, weights are streamed layer by layer);
- * the default is the engine worker's own (WORKER_WEIGHT_BUDGET).
+ * `--weight-budget-mb` is a weight budget (past it, weights are streamed layer by layer); by default, as
+ * in the engine worker, the weights are held whole when they fit beside the trace budget. `--budget-mb`
+ * defaults to the automatic budget (engine/model/memory-budget.ts).
  */
 import { parseArgs } from 'node:util';
-import { WORKER_WEIGHT_BUDGET } from '../../engine/worker/session';
+import { defaultMemoryBudget } from '../../engine/model/memory-budget';
 import { checkBudget, estimateTrace, formatMB } from '../../engine/worker/budget';
 import { describeConfigFile, findConfig, loadModel } from '../../engine/model/load';
 import { setKernelThreads } from '../../engine/kernels';
@@ -33,12 +34,12 @@ if (!dir)
     'usage: trace_budget.ts DIR [--tokens N] [--budget-mb MB] [--threads N] [--weight-budget-mb MB]',
   );
 const tokens = Number(values.tokens ?? 2048);
-const budget = Number(values['budget-mb'] ?? 3072) * 2 ** 20;
+const budget = values['budget-mb'] !== undefined ? Number(values['budget-mb']) * 2 ** 20 : defaultMemoryBudget();
 const threads = Number(values.threads ?? 2);
 const weightBudget =
   values['weight-budget-mb'] !== undefined
     ? Number(values['weight-budget-mb']) * 2 ** 20
-    : WORKER_WEIGHT_BUDGET;
+    : undefined;
 setKernelThreads(threads);
 
 const spec = describeConfigFile(findConfig(dir)).spec;
@@ -55,7 +56,7 @@ const rssGB = () => (process.resourceUsage().maxRSS * 1024) / 1e9;
 const ids = Array.from({ length: tokens }, (_, i) => 1 + ((i * 7919) % (spec.vocabSize - 1)));
 let t0 = performance.now();
 // What the worker's Session does on load: the model (weights streamed past the weight budget), then the pass within the trace budget.
-const loaded = loadModel(dir, { memoryBudget: weightBudget });
+const loaded = loadModel(dir, { ...(weightBudget !== undefined && { memoryBudget: weightBudget }), activationBudget: budget });
 checkBudget(loaded.spec, { ids }, budget);
 const { trace, store } = boundedForward(loaded.model, { ids: [ids] }, budget);
 const stepper = new Stepper(trace);
