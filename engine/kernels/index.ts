@@ -54,7 +54,7 @@ export function useMatmul(name: string): void {
 export function weightsChanged(...weights: (Tensor | Float32Array)[]): void {
   for (const w of weights) {
     const values = w instanceof Float32Array ? w : w.keepFp32Only();
-    for (const k of registry.values()) k.forget?.(values);
+    for (const k of registry.values()) k.forget?.(values, w instanceof Float32Array ? undefined : w);
   }
 }
 
