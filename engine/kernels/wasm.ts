@@ -226,6 +226,13 @@ export class WasmKernels implements MatmulKernel, RowKernels, AttentionKernel {
     this.gemmPanels(out, x, p.at, M, N, K, bias);
   }
 
+  /** fp32 storage in the shared memory (a streamed layer's buffer, read straight from the file into it); freed when collected. */
+  allocF32(elements: number): Float32Array {
+    const { at, values } = this.heap.allocF32(elements);
+    this.freeOnCollect.register(values, at);
+    return values;
+  }
+
   /** Storage for a 16-bit weight in the shared memory (read straight from the file into it). */
   allocHalf(elements: number): Uint16Array {
     const at = this.heap.alloc(elements * 2);
@@ -300,13 +307,15 @@ export class WasmKernels implements MatmulKernel, RowKernels, AttentionKernel {
 
   matmulBT(out: Float32Array, a: Float32Array, b: Float32Array, M: number, N: number, K: number, bias?: Float32Array): void {
     const panels = Math.ceil(N / NR);
-    const src = this.heap.put(b.length === N * K ? b : b.subarray(0, N * K));
+    // A streamed weight read straight into this memory (allocF32) is packed where it is: no copy in.
+    const inPlace = this.heap.addressOf(b);
+    const src = inPlace ?? this.heap.put(b.length === N * K ? b : b.subarray(0, N * K));
     const at = this.heap.alloc(panels * K * NR * 4);
     try {
       this.run('pack_bt', [at, src, N, K], panels, N * K * 8);
       this.gemmPanels(out, a, at, M, N, K, bias);
     } finally {
-      this.heap.release(src);
+      if (inPlace === undefined) this.heap.release(src);
       this.heap.release(at);
     }
   }

@@ -103,3 +103,31 @@ test('unpackPanels inverts the panel layout, padding past N ignored', () => {
   const w = unpackPanels(f32, 5, N, K);
   for (let n = 0; n < N; n++) for (let kk = 0; kk < K; kk++) assert.equal(w[n * K + kk], n * 100 + kk);
 });
+
+for (const threads of [1, 2]) {
+  test(`a weight read into the kernels' memory (allocF32, ${threads} thread${threads > 1 ? 's' : ''}) is packed in place, also after the memory grew`, { skip: !bin && 'kernels not built' }, () => {
+    const k = new WasmKernels(bin!, threads);
+    k.pool.waitReady();
+    try {
+      let seed = 500;
+      for (const [M, N, K] of SHAPES) {
+        const w = k.allocF32(N * K);
+        fillUniform(w, 1, seed++);
+        assert.equal(k.heap.addressOf(w), w.byteOffset, 'recognised as living in the kernels memory');
+        assert.equal(k.heap.addressOf(w.slice()), undefined, 'an ordinary copy is not');
+        // Grow the memory past its current size: the old view still names the same bytes.
+        const big = k.heap.alloc(k.heap.memory.buffer.byteLength);
+        const x = fillUniform(new Float32Array(M * K), 1, seed++);
+        const bias = fillUniform(new Float32Array(N), 1, seed++);
+        const out = new Float32Array(M * N);
+        const inUse = k.heap.inUse;
+        k.matmulBT(out, x, w, M, N, K, bias);
+        assert.equal(k.heap.inUse, inUse, 'every block of the call released, the weight left alone');
+        assertClose(out, reference(x, w, M, N, K, bias), 1e-5, `matmulBT ${M}×${N}×${K}`);
+        k.heap.release(big);
+      }
+    } finally {
+      k.pool.close();
+    }
+  });
+}
