@@ -47,7 +47,25 @@ export class Tensor {
 
   /** The fp32 values (widened once from the 16-bit storage, or loaded by a subclass, when first read). */
   get data(): Float32Array {
-    return (this.values ??= this.load());
+    return (this.values ??= this.heldBy ? this.heldBy() : this.load());
+  }
+
+  /** Reads the values back from where a kernel holds them (its packed panels), once they are dropped here. */
+  private heldBy?: () => Float32Array;
+  /** Another tensor (a view) shares these values: they are never dropped, writes through either must stay visible to both. */
+  private sharesValues = false;
+
+  /**
+   * A kernel now holds this weight's values (F32, as packed panels): drop the JavaScript copy, so they
+   * are held once; `data` reads them back through `readBack` (the same bits) when JavaScript needs them.
+   * Only a plain fp32 tensor (not 16-bit, streamed, recorded or held by a trace) lets go; returns
+   * whether it did. Writers call `keepFp32Only` (through `weightsChanged`), which keeps the values here.
+   */
+  releaseValuesTo(readBack: () => Float32Array): boolean {
+    if (Object.getPrototypeOf(this) !== Tensor.prototype || this.halfBits || !this.values || this.sharesValues) return false;
+    this.heldBy = readBack;
+    this.values = undefined;
+    return true;
   }
 
   /** Supplies deferred values: a 16-bit tensor widens its bits; a streamed weight (subclass) reads them. */
@@ -64,6 +82,7 @@ export class Tensor {
   keepFp32Only(): Float32Array {
     const v = this.data;
     this.halfBits = undefined;
+    this.heldBy = undefined;
     return v;
   }
 
@@ -78,7 +97,9 @@ export class Tensor {
 
   /** Same data, another shape with the same element count (a view, like torch's `view`). */
   view(...shape: number[]): Tensor {
-    return new Tensor(shape, this.data);
+    const t = new Tensor(shape, this.data);
+    t.sharesValues = this.sharesValues = true;
+    return t;
   }
 
   clone(): Tensor {

@@ -24,8 +24,12 @@ export class KernelHeap {
   /** Bytes currently handed out (for reporting). */
   inUse = 0;
 
+  /** The SharedArrayBuffer objects over this memory handed out so far (a new one after each growth). */
+  private readonly buffers = new WeakSet<ArrayBufferLike>();
+
   constructor(initialPages = 256) {
     this.memory = new WebAssembly.Memory({ initial: initialPages, maximum: MAX_PAGES, shared: true });
+    this.buffers.add(this.memory.buffer);
     this.f32View = new Float32Array(this.memory.buffer);
     this.u16View = new Uint16Array(this.memory.buffer);
   }
@@ -42,6 +46,7 @@ export class KernelHeap {
   }
 
   private refresh(): void {
+    this.buffers.add(this.memory.buffer);
     this.f32View = new Float32Array(this.memory.buffer);
     this.u16View = new Uint16Array(this.memory.buffer);
   }
@@ -112,6 +117,19 @@ export class KernelHeap {
       this.top = last.at;
       this.free.pop();
     }
+  }
+
+  /** Floats allocated in this memory, as a Float32Array the kernels read in place (see `addressOf`). */
+  allocF32(n: number): { at: number; values: Float32Array } {
+    const at = this.alloc(n * 4);
+    const buffer = this.memory.buffer;
+    this.buffers.add(buffer);
+    return { at, values: new Float32Array(buffer, at, n) };
+  }
+
+  /** The address of an array that lives in this memory already (no copy needed), else undefined. */
+  addressOf(a: Float32Array): number | undefined {
+    return this.buffers.has(a.buffer) ? a.byteOffset : undefined;
   }
 
   /** Copy a Float32Array in (returns its address). */

@@ -54,7 +54,7 @@ export function useMatmul(name: string): void {
 export function weightsChanged(...weights: (Tensor | Float32Array)[]): void {
   for (const w of weights) {
     const values = w instanceof Float32Array ? w : w.keepFp32Only();
-    for (const k of registry.values()) k.forget?.(values);
+    for (const k of registry.values()) k.forget?.(values, w instanceof Float32Array ? undefined : w);
   }
 }
 
@@ -89,6 +89,25 @@ export function matmulKernelNames(): string[] {
 export function halfAllocator(): ((elements: number) => Uint16Array) | undefined {
   const w = matmulKernel() === wasm ? wasm : undefined;
   return w ? (n) => w.allocHalf(n) : undefined;
+}
+
+/**
+ * Where a streamed layer's fp32 buffers are allocated: the WebAssembly kernels' shared memory (so its
+ * per-call packing reads them in place, with no copy in), or ordinary memory when those kernels are not
+ * in use. The allocator returns undefined when the kernels' 4 GiB are full (then ordinary memory).
+ */
+export function f32Allocator(): ((elements: number) => Float32Array | undefined) | undefined {
+  const w = matmulKernel() === wasm ? wasm : undefined;
+  return w
+    ? (n) => {
+        try {
+          return w.allocF32(n);
+        } catch (e) {
+          if (e instanceof RangeError) return undefined;
+          throw e;
+        }
+      }
+    : undefined;
 }
 
 /** Set the kernel threads (undefined: the default); returns the count in use. */

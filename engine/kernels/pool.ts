@@ -26,6 +26,13 @@ const MAX_HELPERS = 240;
 const CONTROL_WORDS = WORKED + MAX_HELPERS;
 const MAX_ARGS = 24;
 const CLOSED = 1 << 30;
+/**
+ * Polls of a control word before sleeping in Atomics.wait (a few tens of µs): a forward pass issues
+ * ~170 pool tasks back to back, and a futex wake-up costs each of them tens of µs on both sides.
+ */
+export const SPIN_POLLS = 20_000;
+/** Chunks per thread a task is cut into: small enough that a thread delayed (woken late, or preempted) leaves little to wait for. */
+const CHUNKS_PER_THREAD = 4;
 
 /** The helper thread's whole program (plain JS, run with `eval`, so it needs no bundled file). */
 const THREAD_SOURCE = `
@@ -39,6 +46,7 @@ let gen = Atomics.load(ctl, ${GEN});
 Atomics.add(ctl, ${READY}, 1);
 Atomics.notify(ctl, ${READY});
 for (;;) {
+  for (let s = 0; s < ${SPIN_POLLS} && Atomics.load(ctl, ${GEN}) === gen; s++);
   Atomics.wait(ctl, ${GEN}, gen);
   gen = Atomics.load(ctl, ${GEN});
   if (Atomics.load(ctl, ${STOP})) break;
@@ -140,7 +148,7 @@ export class ThreadPool {
    * Run op(...args, lo, hi) over items [0, items) in chunks of `chunk` on every thread; returns when all
    * are done. Throws if a thread failed (after replacing it).
    */
-  run(op: string, args: readonly number[], items: number, chunk = Math.max(1, Math.ceil(items / (this.threads * 2)))): void {
+  run(op: string, args: readonly number[], items: number, chunk = Math.max(1, Math.ceil(items / (this.threads * CHUNKS_PER_THREAD)))): void {
     const opi = this.opIndex.get(op);
     if (opi === undefined) throw new Error(`thread pool: unknown op '${op}'`);
     if (args.length + 2 > MAX_ARGS) throw new Error(`thread pool: too many arguments for '${op}'`);
@@ -180,6 +188,7 @@ export class ThreadPool {
       }
       Atomics.add(ctl, DONE, 1);
     }
+    for (let s = 0; s < SPIN_POLLS && Atomics.load(ctl, DONE) < total; s++);
     for (;;) {
       const d = Atomics.load(ctl, DONE);
       if (d >= total) break;

@@ -1,3 +1,4 @@
+import type { Tensor } from '../tensor';
 import type { Activation } from './ops';
 import type { HalfStorage } from '../half';
 import type { MaskRule } from '../nn/mask';
@@ -43,7 +44,12 @@ export interface MatmulKernel {
    * The values of `weight` changed in place (a quantized copy written back, an ablated slice, a streamed
    * layer's buffer refilled): drop any packed copy of it, so the next `linear` packs the new values.
    */
-  forget?(weight: Float32Array): void;
+  forget?(weight: Float32Array, tensor?: Tensor): void;
+  /**
+   * `linear` for an F32 parameter tensor whose values the kernel may hold once (as its packed panels:
+   * the tensor drops its own copy and reads them back on demand, see Tensor.releaseValuesTo).
+   */
+  linearHeld?(out: Float32Array, x: Float32Array, weight: Tensor, M: number, N: number, K: number, bias?: Float32Array): void;
 }
 
 /** The row-wise and element-wise hot ops: softmax, norms, activations. Same layouts as ops.ts. */

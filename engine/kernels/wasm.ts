@@ -4,6 +4,8 @@ import type { AttentionKernel, MatmulKernel, RowKernels } from './types';
 import { referenceRows } from './reference';
 import type { Activation } from './ops';
 import type { HalfStorage } from '../half';
+import type { Tensor } from '../tensor';
+import { unpackPanels } from './held';
 import { KernelHeap } from './heap';
 import { ThreadPool } from './pool';
 import { flashOnWasm, type FlashDims, type WasmHost } from './wasm-flash';
@@ -86,6 +88,8 @@ export class WasmKernels implements MatmulKernel, RowKernels, AttentionKernel {
   readonly variant: WasmBinaries['variant'];
   private readonly fn: Record<WasmOp, Fn>;
   private readonly panelCache = new WeakMap<Float32Array, Panels>();
+  /** Panels that are their tensor's only copy of its values (Tensor.releaseValuesTo), by tensor. */
+  private readonly heldPanels = new WeakMap<Tensor, Panels>();
   private readonly freeOnCollect = new FinalizationRegistry<number>((at) => this.heap.release(at));
   /** 16-bit weights living in the shared memory, by their bits array: their address. */
   private readonly halfAt = new WeakMap<Uint16Array, number>();
@@ -121,7 +125,13 @@ export class WasmKernels implements MatmulKernel, RowKernels, AttentionKernel {
   }
 
   /** Drop the packed panels of a weight whose values changed in place (see MatmulKernel.forget). */
-  forget(w: Float32Array): void {
+  forget(w: Float32Array, tensor?: Tensor): void {
+    const held = tensor && this.heldPanels.get(tensor);
+    if (held) {
+      this.heldPanels.delete(tensor);
+      this.freeOnCollect.unregister(tensor);
+      this.heap.release(held.at);
+    }
     const have = this.panelCache.get(w);
     if (!have) return;
     this.panelCache.delete(w);
@@ -189,9 +199,38 @@ export class WasmKernels implements MatmulKernel, RowKernels, AttentionKernel {
     }
   }
 
+  /**
+   * `linear` for an F32 weight tensor: its panels, once packed, become its only copy of the values (the
+   * tensor's Float32Array is dropped and read back from the panels when JavaScript asks for it).
+   */
+  linearHeld(out: Float32Array, x: Float32Array, weight: Tensor, M: number, N: number, K: number, bias?: Float32Array): void {
+    let p = this.heldPanels.get(weight);
+    if (!p || p.N !== N || p.K !== K) {
+      if (p) this.forget(weight.data, weight); // read back, then the old shape's panels go
+      const values = weight.data;
+      p = this.panelsOf(values, N, K);
+      const panels = p;
+      if (weight.releaseValuesTo(() => unpackPanels(this.heap.f32, panels.at >>> 2, panels.N, panels.K))) {
+        // The panels now live as long as the tensor, not its (dropped) Float32Array.
+        this.panelCache.delete(values);
+        this.freeOnCollect.unregister(values);
+        this.freeOnCollect.register(weight, panels.at, weight);
+        this.heldPanels.set(weight, panels);
+      }
+    }
+    this.gemmPanels(out, x, p.at, M, N, K, bias);
+  }
+
   linear(out: Float32Array, x: Float32Array, weight: Float32Array, M: number, N: number, K: number, bias?: Float32Array): void {
     const p = this.panelsOf(weight, N, K);
     this.gemmPanels(out, x, p.at, M, N, K, bias);
+  }
+
+  /** fp32 storage in the shared memory (a streamed layer's buffer, read straight from the file into it); freed when collected. */
+  allocF32(elements: number): Float32Array {
+    const { at, values } = this.heap.allocF32(elements);
+    this.freeOnCollect.register(values, at);
+    return values;
   }
 
   /** Storage for a 16-bit weight in the shared memory (read straight from the file into it). */
@@ -268,13 +307,15 @@ export class WasmKernels implements MatmulKernel, RowKernels, AttentionKernel {
 
   matmulBT(out: Float32Array, a: Float32Array, b: Float32Array, M: number, N: number, K: number, bias?: Float32Array): void {
     const panels = Math.ceil(N / NR);
-    const src = this.heap.put(b.length === N * K ? b : b.subarray(0, N * K));
+    // A streamed weight read straight into this memory (allocF32) is packed where it is: no copy in.
+    const inPlace = this.heap.addressOf(b);
+    const src = inPlace ?? this.heap.put(b.length === N * K ? b : b.subarray(0, N * K));
     const at = this.heap.alloc(panels * K * NR * 4);
     try {
       this.run('pack_bt', [at, src, N, K], panels, N * K * 8);
       this.gemmPanels(out, a, at, M, N, K, bias);
     } finally {
-      this.heap.release(src);
+      if (inPlace === undefined) this.heap.release(src);
       this.heap.release(at);
     }
   }

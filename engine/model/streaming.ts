@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { weightsChanged } from '../kernels';
+import { f32Allocator, weightsChanged } from '../kernels';
 import { Tensor } from '../tensor';
 import { InspectorError } from '../errors';
 import { halfToFloat, type SafetensorsFile, type TensorInfo } from '../io/safetensors';
@@ -150,7 +150,7 @@ export class StreamingWeights implements WeightSource {
       this.pooledBytes -= v.byteLength;
       return v;
     }
-    return new Float32Array(length);
+    return f32Allocator()?.(length) ?? new Float32Array(length);
   }
 
   private give(v: Float32Array): void {

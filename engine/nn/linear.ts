@@ -35,6 +35,7 @@ export class Linear {
     if (half && kernel.linearHalf) kernel.linearHalf(out.data, x.data, half, M, N, K, this.bias?.data);
     // A streamed weight is packed per call, not cached: its values are released with its layer.
     else if (this.weight.transient) kernel.matmulBT(out.data, x.data, this.weight.data, M, N, K, this.bias?.data);
+    else if (kernel.linearHeld) kernel.linearHeld(out.data, x.data, this.weight, M, N, K, this.bias?.data);
     else kernel.linear(out.data, x.data, this.weight.data, M, N, K, this.bias?.data);
     return out;
   }
