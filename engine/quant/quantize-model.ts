@@ -191,7 +191,10 @@ export function quantizeModel(model: TransformerModel, calib: ModelInput, opts: 
     }
   } catch (e) {
     // Stopped part-way (a cancel, a bad layer): the model goes back to float, whole.
-    for (const [linear, w] of fp) linear.weight.data.set(w);
+    for (const [linear, w] of fp) {
+      linear.weight.data.set(w);
+      weightsChanged(linear.weight); // the kernels' panels may hold the quantized values
+    }
     throw e;
   } finally {
     for (const u of undo) u();

@@ -136,6 +136,13 @@ test('quantize: progress layer by layer; a cancel part-way leaves the float mode
   assert.throws(() => s.quantStep(), (e) => isInspectorError(e) && /not quantized/.test(e.message));
   s.move({ to: 'start' }, NO_CONTROL);
   assert.deepEqual(stepData(s.move({ to: 'hook', name: 'logits' }, NO_CONTROL)), logits, 'the float weights are back');
+  // Computed afresh (a new input), not the steps kept from before: the kernels run the float weights again.
+  const other = { ids: [5, 9, 2, 7, 1, 3] };
+  s.setInput(other, NO_CONTROL);
+  const fresh0 = loadedSession();
+  fresh0.setInput(other, NO_CONTROL);
+  assert.deepEqual(stepData(s.move({ to: 'hook', name: 'logits' }, NO_CONTROL)), stepData(fresh0.move({ to: 'hook', name: 'logits' }, NO_CONTROL)), 'a new pass runs on the float weights');
+  s.setInput({ text: 'In the beginning God created the heaven and the earth.' }, NO_CONTROL);
   // And a later quantization starts from float: the same report as on a fresh session.
   const again = s.quantize(RTN4, NO_CONTROL);
   const fresh = loadedSession().quantize(RTN4, NO_CONTROL);
