@@ -7,9 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TestApi } from '../../../src/extension';
-import { api, closeEverything, last, messagesSince, ROOT, waitFor } from './helpers';
+import { api, last, leaveAtStart, messagesSince, openFresh, TINY_LLAMA, waitFor } from './helpers';
 
-const TINY_LLAMA = path.join(ROOT, 'examples/tiny-llama/config.json');
 const IDS = [5, 17, 40, 2, 99, 7];
 
 /** tiny-llama's config in a folder of its own (with `edit`), without weights: the engine seeds them. */
@@ -26,18 +25,10 @@ describe('compare two models, patched runs, the ablation set from the tree (issu
 
   before(async () => {
     a = await api();
-    await closeEverything();
-    await vscode.commands.executeCommand('transformerInspector.open', TINY_LLAMA);
-    await a.inspector.idle();
-    await vscode.commands.executeCommand('transformerInspector.setInput', IDS);
-    await a.inspector.idle();
+    await openFresh(a, TINY_LLAMA, IDS);
   });
-  after(async () => {
-    // Leave tiny-llama remembered before its first step, as the other suites expect to find it.
-    await vscode.commands.executeCommand('transformerInspector.reset');
-    await a.inspector.idle();
-    await closeEverything();
-  });
+  // Leave tiny-llama remembered before its first step, as the other suites expect to find it.
+  after(() => leaveAtStart(a));
 
   it('Compare With… another checkpoint: both models at the current hook, and both step together', async () => {
     const other = checkpoint();

@@ -6,9 +6,8 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TestApi } from '../../../src/extension';
-import { api, closeEverything, last, messagesSince, ROOT } from './helpers';
+import { api, last, leaveAtStart, messagesSince, openFresh, ROOT, TINY_LLAMA } from './helpers';
 
-const TINY_LLAMA = path.join(ROOT, 'examples/tiny-llama/config.json');
 const PROMPT = 'And God said';
 
 /** What the built CLI's `generate PATH --text … --max-new-tokens n --json` appends (its own process). */
@@ -27,18 +26,10 @@ describe('Generate Next Token: tiny-llama, one position at a time with the KV ca
 
   before(async () => {
     a = await api();
-    await closeEverything();
-    await vscode.commands.executeCommand('transformerInspector.open', TINY_LLAMA);
-    await a.inspector.idle();
-    await vscode.commands.executeCommand('transformerInspector.setInput', PROMPT);
-    await a.inspector.idle();
+    await openFresh(a, TINY_LLAMA, PROMPT);
   });
-  after(async () => {
-    // Leave tiny-llama as the next suite expects it: before the first step (kept per config across reopen).
-    await vscode.commands.executeCommand('transformerInspector.reset');
-    await a.inspector.idle();
-    await closeEverything();
-  });
+  // Leave tiny-llama remembered before its first step, as the other suites expect to find it.
+  after(() => leaveAtStart(a));
 
   it('appends the greedy token the CLI generate gives (" unto") and walks only the new position', async () => {
     const prompt = a.inspector.state.model!.ids;

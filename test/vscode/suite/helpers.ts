@@ -10,6 +10,7 @@ export const TUTORIAL = path.join(ROOT, 'examples/tutorial/tutorial.transformer.
 export const TRANSLATION = path.join(ROOT, 'examples/translation/translation.transformer.json');
 export const LLAMA = path.join(ROOT, 'examples/hf/llama-2-7b/config.json');
 export const MISTRAL = path.join(ROOT, 'examples/hf/mistral-7b-v0.1/config.json');
+export const TINY_LLAMA = path.join(ROOT, 'examples/tiny-llama/config.json');
 
 export async function api(): Promise<TestApi> {
   const ext = vscode.extensions.all.find((e) => (e.packageJSON as { name: string }).name === 'transformer-inspector');
@@ -39,4 +40,21 @@ export function last<T extends ToWebview['type']>(msgs: readonly ToWebview[], ty
 
 export async function closeEverything(): Promise<void> {
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+}
+
+/** A suite's start: nothing else open, `config` in the inspector, on `input` when given. */
+export async function openFresh(a: TestApi, config: string, input?: string | number[]): Promise<void> {
+  await closeEverything();
+  await vscode.commands.executeCommand('transformerInspector.open', config);
+  await a.inspector.idle();
+  if (input === undefined) return;
+  await vscode.commands.executeCommand('transformerInspector.setInput', input);
+  await a.inspector.idle();
+}
+
+/** A suite's end: the config remembered before its first step (how the next suites expect to find it), all closed. */
+export async function leaveAtStart(a: TestApi): Promise<void> {
+  await vscode.commands.executeCommand('transformerInspector.reset');
+  await a.inspector.idle();
+  await closeEverything();
 }

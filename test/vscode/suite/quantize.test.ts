@@ -5,9 +5,8 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TestApi } from '../../../src/extension';
-import { api, closeEverything, last, messagesSince, ROOT, waitFor } from './helpers';
+import { api, closeEverything, last, messagesSince, ROOT, TINY_LLAMA, waitFor } from './helpers';
 
-const TINY_LLAMA = path.join(ROOT, 'examples/tiny-llama/config.json');
 const GGUF = path.join(ROOT, 'test/fixtures/quant/gguf/llama-Q4_0.gguf');
 
 describe('quantization: the Quantize command and the panel view', function () {

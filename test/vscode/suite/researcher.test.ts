@@ -2,12 +2,10 @@
 // the logits step, Set Input keeping the step, the input and step kept per config across reopen, the
 // sidebar switching the panel to the Step tab at a head, and an over-long input refused by count.
 import * as assert from 'node:assert/strict';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TestApi } from '../../../src/extension';
-import { api, closeEverything, last, messagesSince, ROOT, waitFor } from './helpers';
+import { api, closeEverything, last, messagesSince, openFresh, TINY_LLAMA, waitFor } from './helpers';
 
-const TINY_LLAMA = path.join(ROOT, 'examples/tiny-llama/config.json');
 
 describe('researcher: tiny-llama predictions, inputs that keep their place, the sidebar drives the panel', function () {
   this.timeout(60_000);
@@ -15,9 +13,7 @@ describe('researcher: tiny-llama predictions, inputs that keep their place, the 
 
   before(async () => {
     a = await api();
-    await closeEverything();
-    await vscode.commands.executeCommand('transformerInspector.open', TINY_LLAMA);
-    await a.inspector.idle();
+    await openFresh(a, TINY_LLAMA);
   });
   after(closeEverything);
 
