@@ -181,6 +181,23 @@ export class WasmKernels implements MatmulKernel, RowKernels, AttentionKernel {
       }
       return;
     }
+    this.packedRows(out, x, M, N, K, bias, (cAt, aAt, biasAt, panels) => this.run('gemm', [cAt, aAt, bPanels, biasAt, M, N, K], panels, M * N * K));
+  }
+
+  /**
+   * The tiled product's frame, shared by the F32 and 16-bit weights: x copied in and packed into row
+   * tiles, the output and bias in the shared memory, `multiply` over the panels, the output copied out.
+   */
+  private packedRows(
+    out: Float32Array,
+    x: Float32Array,
+    M: number,
+    N: number,
+    K: number,
+    bias: Float32Array | undefined,
+    multiply: (cAt: number, aAt: number, biasAt: number, panels: number) => void,
+  ): void {
+    const heap = this.heap;
     const tiles = Math.ceil(M / MR);
     const panels = Math.ceil(N / NR);
     const xAt = heap.put(x.length === M * K ? x : x.subarray(0, M * K));
@@ -189,7 +206,7 @@ export class WasmKernels implements MatmulKernel, RowKernels, AttentionKernel {
     const biasAt = this.biasIn(bias, panels);
     try {
       this.run('pack_a', [aAt, xAt, M, K], tiles, M * K * 8);
-      this.run('gemm', [cAt, aAt, bPanels, biasAt, M, N, K], panels, M * N * K);
+      multiply(cAt, aAt, biasAt, panels);
       out.set(heap.view(cAt, M * N));
     } finally {
       heap.release(xAt);
@@ -262,25 +279,14 @@ export class WasmKernels implements MatmulKernel, RowKernels, AttentionKernel {
       this.halfScratch = this.heap.alloc(slots * KC * NR * 4);
       this.halfScratchSlots = slots;
     }
-    const heap = this.heap;
-    const tiles = Math.ceil(M / MR);
-    const panels = Math.ceil(N / NR);
-    const xAt = heap.put(x.length === M * K ? x : x.subarray(0, M * K));
-    const aAt = heap.alloc(tiles * MR * K * 4);
-    const cAt = heap.alloc(M * N * 4);
-    const biasAt = this.biasIn(bias, panels);
     try {
-      this.run('pack_a', [aAt, xAt, M, K], tiles, M * K * 8);
-      const args = [cAt, aAt, at, weight.dtype === 'BF16' ? 1 : 0, biasAt, this.halfScratch, M, N, K];
-      if (M * N * K < PARALLEL_MIN_MACS || this.pool.threads === 1) this.fn.gemm_half(...args, 0, panels, 0);
-      else this.pool.run('gemm_half', args, panels);
-      out.set(heap.view(cAt, M * N));
+      this.packedRows(out, x, M, N, K, bias, (cAt, aAt, biasAt, panels) => {
+        const args = [cAt, aAt, at, weight.dtype === 'BF16' ? 1 : 0, biasAt, this.halfScratch, M, N, K];
+        if (M * N * K < PARALLEL_MIN_MACS || this.pool.threads === 1) this.fn.gemm_half(...args, 0, panels, 0);
+        else this.pool.run('gemm_half', args, panels);
+      });
     } finally {
-      heap.release(xAt);
-      heap.release(aAt);
-      heap.release(cAt);
-      if (biasAt) heap.release(biasAt);
-      if (copied) heap.release(copied);
+      if (copied) this.heap.release(copied);
     }
   }
 
