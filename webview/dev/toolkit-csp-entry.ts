@@ -1,33 +1,11 @@
 // The UI toolkit's components for the panel's standard controls, registered and rendered: the page
 // webview/dev/toolkit-csp.mjs loads under the panel's own Content-Security-Policy.
-import {
-  provideVSCodeDesignSystem,
-  vsCodeButton,
-  vsCodeDataGrid,
-  vsCodeDataGridCell,
-  vsCodeDataGridRow,
-  vsCodeDropdown,
-  vsCodeOption,
-  vsCodePanels,
-  vsCodePanelTab,
-  vsCodePanelView,
-  vsCodeProgressRing,
-  vsCodeTextField,
-} from '@vscode/webview-ui-toolkit';
+import { provideVSCodeDesignSystem, vsCodeTextField } from '@vscode/webview-ui-toolkit';
+import { defineToolkit } from '../toolkit-elements';
 
-provideVSCodeDesignSystem().register(
-  vsCodeButton(),
-  vsCodeDropdown(),
-  vsCodeOption(),
-  vsCodePanels(),
-  vsCodePanelTab(),
-  vsCodePanelView(),
-  vsCodeTextField(),
-  vsCodeDataGrid(),
-  vsCodeDataGridRow(),
-  vsCodeDataGridCell(),
-  vsCodeProgressRing(),
-);
+// The panel's own components, as the panel defines them, and a text field besides.
+defineToolkit();
+provideVSCodeDesignSystem().register(vsCodeTextField());
 
 const root = document.getElementById('root') as HTMLElement;
 const el = (tag: string, text?: string) => {
