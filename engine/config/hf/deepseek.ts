@@ -1,6 +1,6 @@
 import type { Activation } from '../../kernels/ops';
 import type { QuantizationInfo } from '../../analysis/types';
-import { decoderHead, type HeadKind, type HfConfig } from './reader';
+import { decoderHead, type CausalLmConfig, type HfConfig } from './reader';
 import { hfActivation } from './activation';
 import { readRope, type RopeSettings } from './rope';
 import { readTopK } from './llama';
@@ -19,20 +19,7 @@ const D = {
 export type DeepseekFamily = keyof typeof D;
 export const DEEPSEEK_FAMILIES = Object.keys(D) as DeepseekFamily[];
 
-export interface DeepseekConfig {
-  readonly family: DeepseekFamily;
-  readonly file?: string;
-  readonly prefix: string;
-  readonly modelClass: string;
-  readonly head: HeadKind;
-  readonly numLabels: number;
-  readonly vocab: number;
-  readonly hidden: number;
-  readonly ff: number;
-  readonly layers: number;
-  readonly heads: number;
-  readonly maxPos: number;
-  readonly tie: boolean;
+export interface DeepseekConfig extends CausalLmConfig<DeepseekFamily> {
   /** Multi-head latent attention: null qLora = queries by one q_proj. */
   readonly mla: { readonly kvLora: number; readonly qLora: number | null; readonly rope: number; readonly nope: number; readonly v: number; readonly bias: boolean };
   readonly moe: {

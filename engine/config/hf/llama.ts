@@ -1,6 +1,6 @@
 import type { Activation } from '../../kernels/ops';
 import type { QuantizationInfo } from '../../analysis/types';
-import { decoderHead, headGeometry, type HeadKind, type HfConfig } from './reader';
+import { decoderHead, headGeometry, type CausalLmConfig, type HfConfig } from './reader';
 import { hfActivation } from './activation';
 import { readRope, type RopeSettings } from './rope';
 
@@ -49,23 +49,9 @@ export type LlamaMoe =
   | { kind: 'mixtral'; experts: number; topK: number; expertFF: number }
   | { kind: 'qwen2_moe'; experts: number; topK: number; expertFF: number; sharedFF: number; sparseStep: number; mlpOnly: ReadonlySet<number> };
 
-export interface LlamaConfig {
-  readonly family: LlamaFamily;
-  readonly file?: string;
-  /** Class-name prefix (`Llama`, `Gemma2`, …). */
-  readonly prefix: string;
-  readonly modelClass: string;
-  readonly head: HeadKind;
-  readonly numLabels: number;
-  readonly vocab: number;
-  readonly hidden: number;
-  readonly ff: number;
-  readonly layers: number;
-  readonly heads: number;
+export interface LlamaConfig extends CausalLmConfig<LlamaFamily> {
   readonly kvHeads: number;
   readonly headDim: number;
-  readonly maxPos: number;
-  readonly tie: boolean;
   /** Which projections have biases: Llama reads attention_bias (q/k/v/o) and mlp_bias; Gemma attention_bias only; Qwen2 always q/k/v, never o or MLP; Mistral none. */
   readonly bias: { readonly qkv: boolean; readonly o: boolean; readonly mlp: boolean };
   /** Phi-3 stores q, k, v in one `qkv_proj` and gate, up in one `gate_up_proj`. */

@@ -173,6 +173,24 @@ export function headGeometry(
 /** What head the counted model class carries. */
 export type HeadKind = 'lm' | 'seq_cls' | 'none';
 
+/** What every decoder-only causal-LM family's resolved config has (Llama's and DeepSeek's readers). */
+export interface CausalLmConfig<F extends string> {
+  readonly family: F;
+  readonly file?: string;
+  /** Class-name prefix (`Llama`, `Gemma2`, `DeepseekV3`, …). */
+  readonly prefix: string;
+  readonly modelClass: string;
+  readonly head: HeadKind;
+  readonly numLabels: number;
+  readonly vocab: number;
+  readonly hidden: number;
+  readonly ff: number;
+  readonly layers: number;
+  readonly heads: number;
+  readonly maxPos: number;
+  readonly tie: boolean;
+}
+
 export function decoderHead(
   arch: string | null,
   prefix: string,
