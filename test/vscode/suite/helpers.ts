@@ -58,3 +58,14 @@ export async function leaveAtStart(a: TestApi): Promise<void> {
   await a.inspector.idle();
   await closeEverything();
 }
+
+/** The text of every hover at `needle` (its first occurrence) in `doc`. */
+export async function hoverText(doc: vscode.TextDocument, needle: string): Promise<string> {
+  const offset = doc.getText().indexOf(needle);
+  assert.ok(offset >= 0, `${needle} is in the document`);
+  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, doc.positionAt(offset + 2));
+  return hovers
+    .flatMap((h) => h.contents)
+    .map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))
+    .join('\n');
+}

@@ -7,19 +7,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TestApi } from '../../../src/extension';
-import { api, closeEverything, LLAMA, ROOT, waitFor } from './helpers';
+import { api, closeEverything, hoverText, LLAMA, ROOT, waitFor } from './helpers';
 
 const DEEPSEEK = path.join(ROOT, 'examples/hf/deepseek-v3/config.json');
-
-async function hoverText(doc: vscode.TextDocument, needle: string): Promise<string> {
-  const offset = doc.getText().indexOf(needle);
-  assert.ok(offset >= 0, `${needle} is in the document`);
-  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, doc.positionAt(offset + 2));
-  return hovers
-    .flatMap((h) => h.contents)
-    .map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))
-    .join('\n');
-}
 
 describe('numbers that add up, diagnostics all at once', function () {
   this.timeout(60_000);
