@@ -50,7 +50,21 @@ export async function runCommand(page, title, { timeout = 30_000 } = {}) {
   trace(`command: ${title}`);
   for (;;) {
     const widget = await openQuickInput(page, 'F1');
-    await widget.locator('input').first().fill(`>${title}`);
+    // A palette that closes again as it opens (focus moving from a notification or the panel) leaves
+    // fill waiting on a detached input: bounded here, and retried like a missing row.
+    const filled = await widget
+      .locator('input')
+      .first()
+      .fill(`>${title}`, { timeout: 5_000 })
+      .then(() => true)
+      .catch((e) => {
+        trace(`could not type '${title}' into the palette: ${String(e).split('\n')[0]}`);
+        return false;
+      });
+    if (!filled) {
+      if (Date.now() > deadline) throw new Error(`command '${title}': the palette did not take the text within ${timeout} ms`);
+      continue;
+    }
     // the row's aria-label is the title, or the title and ", similar commands" / ", recently used"
     const t = escapeAttr(title);
     const row = widget
